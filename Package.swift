@@ -1,0 +1,79 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "swift-connect",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "connect-worker", targets: ["ConnectWorker"]),
+        .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries: each imported by exactly one wrapper target.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+
+        .target(name: "JSON", dependencies: ["ConnectAPI"], swiftSettings: strict),
+        .target(
+            name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
+        .target(name: "ConnectAPI", swiftSettings: strict),
+        .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
+        .target(name: "ConnectFile", dependencies: ["ConnectAPI"], swiftSettings: strict),
+        .target(name: "ConnectDatagen", dependencies: ["ConnectAPI"], swiftSettings: strict),
+        .target(
+            name: "ConnectRuntime",
+            dependencies: [
+                "ConnectAPI", "ConnectConverters", "ConnectFile", "ConnectDatagen", "Kafka", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ConnectREST",
+            dependencies: [
+                "ConnectRuntime", "ConnectAPI", "HTTPServer", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ConnectWorker",
+            dependencies: [
+                "ConnectRuntime", "ConnectREST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Shared test support: starts the real Tansu broker on a free loopback port.
+        .target(name: "ConnectTestKit", dependencies: ["Kafka"], path: "Tests/ConnectTestKit", swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
+        .testTarget(name: "ConnectConvertersTests", dependencies: ["ConnectConverters", "ConnectAPI", "JSON"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "ConnectRuntimeTests",
+            dependencies: ["ConnectRuntime", "ConnectAPI", "ConnectFile", "ConnectDatagen", "JSON", "ConnectTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectRESTTests",
+            dependencies: ["ConnectREST", "ConnectRuntime", "ConnectAPI", "HTTPServer", "JSON"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ConnectRuntime", "ConnectREST", "Kafka", "JSON", "ConnectTestKit"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,125 @@
+/// A Connect data value. `nil` (an absent `Value?`) is Connect's `null`.
+public indirect enum Value: Sendable, Equatable, Hashable {
+    case int8(Int8)
+    case int16(Int16)
+    case int32(Int32)
+    case int64(Int64)
+    case float32(Float)
+    case float64(Double)
+    case boolean(Bool)
+    case string(String)
+    case bytes([UInt8])
+    case array([Value?])
+    /// Entries in insertion order; keys may be any value, as in Connect.
+    case map([MapEntry])
+    case `struct`(Struct)
+    /// `Decimal` logical type (`java.math.BigDecimal`).
+    case decimal(BigDecimal)
+    /// `Date`, `Time` and `Timestamp` logical types (`java.util.Date`): milliseconds since the epoch.
+    case timestamp(Int64)
+
+    public struct MapEntry: Sendable, Equatable, Hashable {
+        public var key: Value?
+        public var value: Value?
+        public init(_ key: Value?, _ value: Value?) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// The Java class Connect would report for this value in error messages.
+    public var javaClassName: String {
+        switch self {
+        case .int8: return "java.lang.Byte"
+        case .int16: return "java.lang.Short"
+        case .int32: return "java.lang.Integer"
+        case .int64: return "java.lang.Long"
+        case .float32: return "java.lang.Float"
+        case .float64: return "java.lang.Double"
+        case .boolean: return "java.lang.Boolean"
+        case .string: return "java.lang.String"
+        case .bytes: return "[B"
+        case .array: return "java.util.ArrayList"
+        case .map: return "java.util.HashMap"
+        case .struct: return "org.apache.kafka.connect.data.Struct"
+        case .decimal: return "java.math.BigDecimal"
+        case .timestamp: return "java.util.Date"
+        }
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// Integral values widened to Int64 (offsets and configs store numbers this way).
+    public var int64Value: Int64? {
+        switch self {
+        case .int8(let v): return Int64(v)
+        case .int16(let v): return Int64(v)
+        case .int32(let v): return Int64(v)
+        case .int64(let v): return v
+        default: return nil
+        }
+    }
+
+    public var structValue: Struct? {
+        if case .struct(let s) = self { return s }
+        return nil
+    }
+}
+
+/// An arbitrary-precision decimal as Connect's `Decimal` logical type carries it: an unscaled two's-complement
+/// big-endian integer and a scale.
+public struct BigDecimal: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var unscaled: [UInt8]
+    public var scale: Int32
+
+    public init(unscaled: [UInt8], scale: Int32) {
+        self.unscaled = unscaled.isEmpty ? [0] : unscaled
+        self.scale = scale
+    }
+
+    /// A decimal from an unscaled value that fits 64 bits.
+    public init(unscaledValue: Int64, scale: Int32) {
+        var bytes: [UInt8] = []
+        var v = unscaledValue
+        repeat {
+            bytes.insert(UInt8(truncatingIfNeeded: v), at: 0)
+            v >>= 8
+        } while !(v == 0 && bytes[0] & 0x80 == 0) && !(v == -1 && bytes[0] & 0x80 != 0)
+        self.init(unscaled: bytes, scale: scale)
+    }
+
+    /// The unscaled value when it fits 64 bits.
+    public var unscaledInt64: Int64? {
+        guard unscaled.count <= 8 else { return nil }
+        var v: Int64 = unscaled.first.map { $0 & 0x80 != 0 ? -1 : 0 } ?? 0
+        for b in unscaled { v = (v << 8) | Int64(b) }
+        return v
+    }
+
+    /// Plain decimal text (`BigDecimal.toPlainString` for values that fit 64 bits).
+    public var description: String {
+        guard let u = unscaledInt64 else { return "BigDecimal(\(unscaled.count) bytes, scale \(scale))" }
+        if scale <= 0 { return String(u) + String(repeating: "0", count: Int(-scale)) }
+        let negative = u < 0
+        var digits = String(u.magnitude)
+        let s = Int(scale)
+        if digits.count <= s { digits = String(repeating: "0", count: s - digits.count + 1) + digits }
+        let i = digits.index(digits.endIndex, offsetBy: -s)
+        return (negative ? "-" : "") + digits[..<i] + "." + digits[i...]
+    }
+
+    /// Parses plain decimal text (`-12.345`) keeping its scale.
+    public init?(_ text: String) {
+        var t = Substring(text)
+        var scale: Int32 = 0
+        if let dot = t.firstIndex(of: ".") {
+            scale = Int32(t.distance(from: dot, to: t.endIndex) - 1)
+            t = t[..<dot] + t[t.index(after: dot)...]
+        }
+        guard let u = Int64(t) else { return nil }
+        self.init(unscaledValue: u, scale: scale)
+    }
+}

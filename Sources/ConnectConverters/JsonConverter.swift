@@ -1,0 +1,396 @@
+import ConnectAPI
+import Foundation
+import JSON
+
+/// `org.apache.kafka.connect.json.JsonConverter`: Connect data as JSON, optionally in the
+/// `{"schema": ..., "payload": ...}` envelope, byte-compatible with Apache Kafka's converter.
+public final class JsonConverter: Converter, HeaderConverter {
+    public static let className = "org.apache.kafka.connect.json.JsonConverter"
+    public static let envelopeMessage =
+        "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration."
+
+    public enum DecimalFormat: String, Sendable { case base64 = "BASE64", numeric = "NUMERIC" }
+
+    public private(set) var schemasEnabled = true
+    public private(set) var decimalFormat = DecimalFormat.base64
+    public private(set) var replaceNullWithDefault = true
+
+    public init() {}
+
+    public static var version: String? { ConnectVersion.kafka }
+
+    public static let configDef = ConfigDef()
+        .define(
+            "schemas.enable", .boolean, default: true, importance: .high,
+            documentation: "Include schemas within each of the serialized values and keys.", group: "Schemas",
+            orderInGroup: 0, width: .medium, displayName: "Enable Schemas")
+        .define(
+            "schemas.cache.size", .int, default: 1000, importance: .high,
+            documentation: "The maximum number of schemas that can be cached in this converter instance.",
+            group: "Schemas", orderInGroup: 1, width: .medium, displayName: "Schema Cache Size")
+        .define(
+            "decimal.format", .string, default: "BASE64", validator: .oneOf(["BASE64", "NUMERIC"], caseInsensitive: true),
+            importance: .low,
+            documentation: "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+            group: "Serialization", orderInGroup: 0, width: .medium, displayName: "Decimal Format")
+        .define(
+            "replace.null.with.default", .boolean, default: true, importance: .low,
+            documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
+            group: "Serialization", orderInGroup: 1, width: .medium, displayName: "Replace null with default")
+
+    public func configure(_ configs: [String: String], isKey: Bool) throws {
+        let parsed = try Self.configDef.parse(configs)
+        schemasEnabled = parsed.bool("schemas.enable") ?? true
+        decimalFormat = DecimalFormat(rawValue: (parsed.string("decimal.format") ?? "BASE64").uppercased()) ?? .base64
+        replaceNullWithDefault = parsed.bool("replace.null.with.default") ?? true
+    }
+
+    public func configure(_ configs: [String: String]) throws {
+        try configure(configs, isKey: false)
+    }
+
+    // MARK: Connect → bytes
+
+    public func fromConnectData(topic: String, headers: Headers, schema: Schema?, value: Value?) throws -> [UInt8]? {
+        if schema == nil && value == nil { return nil }
+        let json = try toJSON(schema: schema, value: value)
+        return JSONWriter.bytes(json)
+    }
+
+    public func fromConnectHeader(topic: String, headerKey: String, schema: Schema?, value: Value?) throws -> [UInt8]? {
+        try fromConnectData(topic: topic, headers: Headers(), schema: schema, value: value)
+    }
+
+    /// The JSON document for a value, with or without the envelope according to `schemas.enable`.
+    public func toJSON(schema: Schema?, value: Value?) throws(ConnectError) -> JSONValue {
+        let payload = try convertToJSON(schema, value)
+        guard schemasEnabled else { return payload }
+        return .object(JSONObject([("schema", schema.map { asJSONSchema($0) } ?? .null), ("payload", payload)]))
+    }
+
+    /// The JSON schema for a Connect schema, with keys in the order Connect writes them.
+    public func asJSONSchema(_ schema: Schema) -> JSONValue {
+        var object = JSONObject()
+        let typeName: String =
+            switch schema.type {
+            case .float32: "float"
+            case .float64: "double"
+            default: schema.type.lowercaseName
+            }
+        object["type"] = .string(typeName)
+        switch schema.type {
+        case .array:
+            if let items = schema.valueSchema { object["items"] = asJSONSchema(items) }
+        case .map:
+            if let k = schema.keySchema { object["keys"] = asJSONSchema(k) }
+            if let v = schema.valueSchema { object["values"] = asJSONSchema(v) }
+        case .struct:
+            object["fields"] = .array(
+                schema.fields.map { field in
+                    guard case .object(var o) = asJSONSchema(field.schema) else { return .null }
+                    o["field"] = .string(field.name)
+                    return .object(o)
+                })
+        default: break
+        }
+        object["optional"] = .bool(schema.isOptional)
+        if let name = schema.name { object["name"] = .string(name) }
+        if let version = schema.version { object["version"] = .int(Int64(version)) }
+        if let doc = schema.doc { object["doc"] = .string(doc) }
+        if let params = schema.parameters {
+            object["parameters"] = .object(JSONObject(params.map { ($0.key, JSONValue.string($0.value)) }))
+        }
+        if let def = schema.defaultValue, let json = try? convertToJSON(schema, def) {
+            object["default"] = json
+        }
+        return .object(object)
+    }
+
+    private func convertToJSON(_ schema: Schema?, _ value: Value?) throws(ConnectError) -> JSONValue {
+        guard let value else {
+            guard let schema else { return .null }
+            if let def = schema.defaultValue, replaceNullWithDefault { return try convertToJSON(schema, def) }
+            if schema.isOptional { return .null }
+            throw ConnectError.data("Conversion error: null value for field that is required and has no default value")
+        }
+        if let schema, schema.name != nil {
+            if case .decimal(let d) = value, schema.name == LogicalTypes.decimalName {
+                if decimalFormat == .numeric { return .decimalText(d.description) }
+            }
+            if let serialized = try LogicalTypes.fromLogical(schema, value) {
+                return try convertToJSON(nonLogical(schema), serialized)
+            }
+        }
+        if let schema {
+            try checkType(schema, value)
+        }
+        switch value {
+        case .int8(let v): return .int(Int64(v))
+        case .int16(let v): return .int(Int64(v))
+        case .int32(let v): return .int(Int64(v))
+        case .int64(let v): return .int(v)
+        case .float32(let v): return .float(v)
+        case .float64(let v): return .double(v)
+        case .boolean(let v): return .bool(v)
+        case .string(let s): return .string(s)
+        case .bytes(let b): return .string(Data(b).base64EncodedString())
+        case .decimal(let d):
+            return decimalFormat == .numeric ? .decimalText(d.description) : .string(Data(d.unscaled).base64EncodedString())
+        case .timestamp(let ms): return .int(ms)
+        case .array(let items):
+            var out: [JSONValue] = []
+            out.reserveCapacity(items.count)
+            for item in items { out.append(try convertToJSON(schema?.valueSchema, item)) }
+            return .array(out)
+        case .map(let entries):
+            let objectMode: Bool
+            if let schema { objectMode = schema.keySchema?.type == .string } else {
+                objectMode = entries.allSatisfy { if case .string? = $0.key { return true } else { return false } }
+            }
+            if objectMode {
+                var o = JSONObject()
+                for e in entries { o[e.key?.stringValue ?? "null"] = try convertToJSON(schema?.valueSchema, e.value) }
+                return .object(o)
+            }
+            var pairs: [JSONValue] = []
+            for e in entries {
+                pairs.append(.array([try convertToJSON(schema?.keySchema, e.key), try convertToJSON(schema?.valueSchema, e.value)]))
+            }
+            return .array(pairs)
+        case .struct(let s):
+            if let schema, s.schema != schema { throw ConnectError.data("Mismatching schema.") }
+            var o = JSONObject()
+            for field in s.schema.fields {
+                o[field.name] = try convertToJSON(field.schema, s.getWithoutDefault(field.name))
+            }
+            return .object(o)
+        }
+    }
+
+    private func checkType(_ schema: Schema, _ value: Value) throws(ConnectError) {
+        let matches: Bool
+        switch (schema.type, value) {
+        case (.int8, .int8), (.int16, .int16), (.int32, .int32), (.int64, .int64), (.float32, .float32),
+            (.float64, .float64), (.boolean, .boolean), (.string, .string), (.bytes, .bytes), (.bytes, .decimal),
+            (.array, .array), (.map, .map), (.struct, .struct), (.int64, .timestamp), (.int32, .timestamp):
+            matches = true
+        default: matches = false
+        }
+        if !matches {
+            throw ConnectError.data("Invalid type for \(schema.type.rawValue): \(value.javaClassName)")
+        }
+    }
+
+    private func nonLogical(_ schema: Schema) -> Schema {
+        Schema.primitive(schema.type, optional: schema.isOptional)
+    }
+
+    // MARK: bytes → Connect
+
+    public func toConnectData(topic: String, headers: Headers, value: [UInt8]?) throws -> SchemaAndValue {
+        guard let value else { return .null }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(value)
+        } catch {
+            throw ConnectError.data(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: ",
+                cause: ConnectError(.serialization, "com.fasterxml.jackson.core.JsonParseException: \(error.description)"))
+        }
+        return try toConnectData(json: json)
+    }
+
+    public func toConnectHeader(topic: String, headerKey: String, value: [UInt8]?) throws -> SchemaAndValue {
+        try toConnectData(topic: topic, headers: Headers(), value: value)
+    }
+
+    /// Connect data for a parsed JSON document.
+    public func toConnectData(json: JSONValue) throws(ConnectError) -> SchemaAndValue {
+        if schemasEnabled {
+            guard case .object(let o) = json, o.count == 2, let schemaJSON = o["schema"], let payload = o["payload"] else {
+                throw ConnectError.data(Self.envelopeMessage)
+            }
+            let schema = try asConnectSchema(schemaJSON)
+            return SchemaAndValue(schema: schema, value: try convertToConnect(schema, payload))
+        }
+        return SchemaAndValue(schema: nil, value: try convertToConnect(nil, json))
+    }
+
+    /// A Connect schema from its JSON form.
+    public func asConnectSchema(_ json: JSONValue) throws(ConnectError) -> Schema? {
+        if json.isNull { return nil }
+        guard case .object(let o) = json else { throw ConnectError.data("Schema must be a JSON object, found \(json.typeName)") }
+        guard let typeName = o["type"]?.stringValue else { throw ConnectError.data("Schema must contain 'type' field") }
+        var builder: SchemaBuilder
+        switch typeName {
+        case "boolean": builder = SchemaBuilder(.boolean)
+        case "int8": builder = SchemaBuilder(.int8)
+        case "int16": builder = SchemaBuilder(.int16)
+        case "int32": builder = SchemaBuilder(.int32)
+        case "int64": builder = SchemaBuilder(.int64)
+        case "float": builder = SchemaBuilder(.float32)
+        case "double": builder = SchemaBuilder(.float64)
+        case "bytes": builder = SchemaBuilder(.bytes)
+        case "string": builder = SchemaBuilder(.string)
+        case "array":
+            guard let items = o["items"], let itemSchema = try asConnectSchema(items) else {
+                throw ConnectError.data("Array schema did not specify the items type")
+            }
+            builder = SchemaBuilder.array(itemSchema)
+        case "map":
+            guard let k = o["keys"], let keySchema = try asConnectSchema(k) else {
+                throw ConnectError.data("Map schema did not specify the key type")
+            }
+            guard let v = o["values"], let valueSchema = try asConnectSchema(v) else {
+                throw ConnectError.data("Map schema did not specify the value type")
+            }
+            builder = SchemaBuilder.map(keySchema, valueSchema)
+        case "struct":
+            builder = SchemaBuilder.struct()
+            guard case .array(let fields)? = o["fields"] else {
+                throw ConnectError.data("Struct schema's \"fields\" argument is not an array.")
+            }
+            for field in fields {
+                guard let name = field["field"]?.stringValue else {
+                    throw ConnectError.data("Struct schema's field name not specified properly")
+                }
+                guard let fieldSchema = try asConnectSchema(field) else {
+                    throw ConnectError.data("Struct schema's field \(name) has no schema")
+                }
+                builder = builder.field(name, fieldSchema)
+            }
+        default:
+            throw ConnectError.data("Unknown schema type: \(typeName)")
+        }
+        if let optional = o["optional"]?.boolValue { builder = builder.optional(optional) }
+        if let name = o["name"]?.stringValue { builder = builder.name(name) }
+        if let version = o["version"]?.intValue { builder = builder.version(Int32(truncatingIfNeeded: version)) }
+        if let doc = o["doc"]?.stringValue { builder = builder.doc(doc) }
+        if let params = o["parameters"], !params.isNull {
+            guard case .object(let p) = params else { throw ConnectError.data("Schema parameters must be a JSON object") }
+            builder = builder.parameters(p.map { ($0.key, $0.value.scalarText ?? "") })
+        }
+        if let def = o["default"], !def.isNull {
+            let base = builder.build()
+            builder = builder.defaultValue(try convertToConnect(base, def))
+        }
+        return builder.build()
+    }
+
+    private func convertToConnect(_ schema: Schema?, _ json: JSONValue) throws(ConnectError) -> Value? {
+        guard let schema else { return inferValue(json) }
+        if json.isNull {
+            if let def = schema.defaultValue, replaceNullWithDefault { return def }
+            if schema.isOptional { return nil }
+            throw ConnectError.data("Invalid null value for required \(schema.type.rawValue) field")
+        }
+        if let name = schema.name {
+            switch name {
+            case LogicalTypes.decimalName:
+                let scale = Int32(schema.parameter(LogicalTypes.scaleParameter) ?? "") ?? 0
+                if case .string(let s) = json, let data = Data(base64Encoded: s) {
+                    return .decimal(BigDecimal(unscaled: Array(data), scale: scale))
+                }
+                if let text = json.scalarText, case .int = json, let d = BigDecimal(text) {
+                    return .decimal(rescaled(d, to: scale))
+                }
+                if case .double(let d) = json, let dec = BigDecimal(JavaNumberFormat.double(d)) {
+                    return .decimal(rescaled(dec, to: scale))
+                }
+                throw ConnectError.data("Invalid type for Decimal, underlying representation should be numeric or bytes but was \(json.typeName)")
+            case LogicalTypes.dateName, LogicalTypes.timeName, LogicalTypes.timestampName:
+                guard let i = json.intValue else {
+                    throw ConnectError.data("Invalid type for \(name), expected an integer but was \(json.typeName)")
+                }
+                return name == LogicalTypes.dateName ? .timestamp(i * 86_400_000) : .timestamp(i)
+            default: break
+            }
+        }
+        func mismatch() -> ConnectError {
+            ConnectError.data("Expected \(schema.type.rawValue) value but found JSON \(json.typeName): \(JSONWriter.string(json).prefix(100))")
+        }
+        switch schema.type {
+        case .boolean:
+            guard let b = json.boolValue else { throw mismatch() }
+            return .boolean(b)
+        case .int8:
+            guard let i = json.intValue else { throw mismatch() }
+            return .int8(Int8(truncatingIfNeeded: i))
+        case .int16:
+            guard let i = json.intValue else { throw mismatch() }
+            return .int16(Int16(truncatingIfNeeded: i))
+        case .int32:
+            guard let i = json.intValue else { throw mismatch() }
+            return .int32(Int32(truncatingIfNeeded: i))
+        case .int64:
+            guard let i = json.intValue else { throw mismatch() }
+            return .int64(i)
+        case .float32:
+            guard let d = json.doubleValue else { throw mismatch() }
+            return .float32(Float(d))
+        case .float64:
+            guard let d = json.doubleValue else { throw mismatch() }
+            return .float64(d)
+        case .string:
+            guard let s = json.stringValue else { throw mismatch() }
+            return .string(s)
+        case .bytes:
+            guard let s = json.stringValue, let data = Data(base64Encoded: s) else { throw mismatch() }
+            return .bytes(Array(data))
+        case .array:
+            guard case .array(let items) = json else { throw mismatch() }
+            var out: [Value?] = []
+            for item in items { out.append(try convertToConnect(schema.valueSchema, item)) }
+            return .array(out)
+        case .map:
+            if schema.keySchema?.type == .string {
+                guard case .object(let o) = json else { throw mismatch() }
+                var entries: [Value.MapEntry] = []
+                for (k, v) in o { entries.append(Value.MapEntry(.string(k), try convertToConnect(schema.valueSchema, v))) }
+                return .map(entries)
+            }
+            guard case .array(let pairs) = json else {
+                throw ConnectError.data("Maps with non-string fields should be encoded as JSON array of tuples, but found \(json.typeName)")
+            }
+            var entries: [Value.MapEntry] = []
+            for pair in pairs {
+                guard case .array(let kv) = pair, kv.count == 2 else {
+                    throw ConnectError.data("Found invalid map entry instead of array tuple: \(pair.typeName)")
+                }
+                entries.append(
+                    Value.MapEntry(try convertToConnect(schema.keySchema, kv[0]), try convertToConnect(schema.valueSchema, kv[1])))
+            }
+            return .map(entries)
+        case .struct:
+            guard case .object(let o) = json else {
+                throw ConnectError.data("Structs should be encoded as JSON objects, but found \(json.typeName.uppercased())")
+            }
+            var s = Struct(schema: schema)
+            for field in schema.fields {
+                try s.put(field.name, try convertToConnect(field.schema, o[field.name] ?? .null))
+            }
+            return .struct(s)
+        }
+    }
+
+    private func rescaled(_ d: BigDecimal, to scale: Int32) -> BigDecimal {
+        guard d.scale < scale, var u = d.unscaledInt64 else { return d }
+        for _ in d.scale..<scale { u = u.multipliedReportingOverflow(by: 10).partialValue }
+        return BigDecimal(unscaledValue: u, scale: scale)
+    }
+
+    /// Schemaless reading: integral numbers become INT64, others FLOAT64, objects maps.
+    private func inferValue(_ json: JSONValue) -> Value? {
+        switch json {
+        case .null: return nil
+        case .bool(let b): return .boolean(b)
+        case .int(let i): return .int64(i)
+        case .double(let d): return .float64(d)
+        case .float(let f): return .float64(Double(f))
+        case .decimalText(let t): return .float64(Double(t) ?? 0)
+        case .string(let s): return .string(s)
+        case .array(let items): return .array(items.map { inferValue($0) })
+        case .object(let o): return .map(o.map { Value.MapEntry(.string($0.key), inferValue($0.value)) })
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import CRdKafka
+import Logging
+
+/// What a consumer poll returns.
+public enum ConsumerEvent: Sendable {
+    case message(KafkaMessage)
+    /// Partitions newly assigned by a group rebalance (already assigned when this is returned).
+    case assigned([KafkaTopicPartition])
+    /// Partitions about to be taken away; the caller commits what it must, then calls `completeRevocation`.
+    case revoked([KafkaTopicPartition])
+    case error(KafkaError)
+}
+
+/// A group consumer with manual commits. Rebalances arrive as events from `poll`, so the owner commits and
+/// cleans up on its own thread before partitions move.
+///
+/// `@unchecked Sendable`: librdkafka's consumer is thread-safe; `poll` is meant to be called from one thread.
+public final class KafkaConsumer: @unchecked Sendable {
+    private let client: RDKafkaClient
+    private var pendingRevocation: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    private var cooperative = false
+
+    public init(config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.consumer")) throws(KafkaError) {
+        var config = config
+        config["enable.auto.commit"] = config["enable.auto.commit"] ?? "false"
+        config["enable.auto.offset.store"] = "false"
+        client = try RDKafkaClient(role: .consumer, config: config, events: RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_FETCH, logger: logger)
+    }
+
+    deinit {
+        if let pendingRevocation { rd_kafka_topic_partition_list_destroy(pendingRevocation) }
+    }
+
+    /// Subscribes to topics; a name starting with `^` is a regular expression.
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for t in topics { rd_kafka_topic_partition_list_add(list, t, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(client.handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Subscribe failed") }
+    }
+
+    /// Waits up to `timeoutMs` for the next event.
+    public func poll(timeoutMs: Int32) -> ConsumerEvent? {
+        var wait = timeoutMs
+        while let event = rd_kafka_queue_poll(client.queue, wait) {
+            defer { rd_kafka_event_destroy(event) }
+            wait = 0
+            if client.handleCommonEvent(event) { continue }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_FETCH:
+                guard let msg = rd_kafka_event_message_next(event) else { continue }
+                if msg.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    if msg.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                    return .error(KafkaError(msg.pointee.err, "Fetch failed"))
+                }
+                return .message(Self.message(msg))
+            case RD_KAFKA_EVENT_REBALANCE:
+                return handleRebalance(event)
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    private func handleRebalance(_ event: OpaquePointer) -> ConsumerEvent? {
+        let partitions = rd_kafka_event_topic_partition_list(event)!
+        let list = Self.partitions(of: partitions)
+        cooperative = String(cString: rd_kafka_rebalance_protocol(client.handle)) == "COOPERATIVE"
+        switch rd_kafka_event_error(event) {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let e = rd_kafka_incremental_assign(client.handle, partitions) { return .error(KafkaError(owning: e)) }
+            } else {
+                let err = rd_kafka_assign(client.handle, partitions)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .error(KafkaError(err, "Assign failed")) }
+            }
+            return .assigned(list)
+        default:
+            // Revocation is completed by the owner once it has committed.
+            if let pendingRevocation { rd_kafka_topic_partition_list_destroy(pendingRevocation) }
+            pendingRevocation = rd_kafka_topic_partition_list_copy(partitions)
+            return .revoked(list)
+        }
+    }
+
+    /// Gives up the partitions of the last `.revoked` event.
+    public func completeRevocation() {
+        guard let list = pendingRevocation else { return }
+        pendingRevocation = nil
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if cooperative {
+            if let e = rd_kafka_incremental_unassign(client.handle, list) { rd_kafka_error_destroy(e) }
+        } else {
+            _ = rd_kafka_assign(client.handle, nil)
+        }
+    }
+
+    /// Commits the given next-offsets synchronously.
+    public func commit(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = Self.list(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_commit(client.handle, list, 0)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(err, "Offset commit failed")
+        }
+    }
+
+    /// The group's committed next-offsets for the given partitions (absent when none).
+    public func committed(_ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10000) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        let list = Self.list(Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_committed(client.handle, list, timeoutMs)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Fetching committed offsets failed") }
+        var out: [KafkaTopicPartition: Int64] = [:]
+        for i in 0..<Int(list.pointee.cnt) where list.pointee.elems[i].offset >= 0 {
+            let e = list.pointee.elems[i]
+            out[KafkaTopicPartition(String(cString: e.topic), e.partition)] = e.offset
+        }
+        return out
+    }
+
+    public func pause(_ partitions: [KafkaTopicPartition]) {
+        apply(partitions) { rd_kafka_pause_partitions(client.handle, $0) }
+    }
+
+    public func resume(_ partitions: [KafkaTopicPartition]) {
+        apply(partitions) { rd_kafka_resume_partitions(client.handle, $0) }
+    }
+
+    /// Moves the fetch position of an assigned partition.
+    public func seek(_ partition: KafkaTopicPartition, to offset: Int64) throws(KafkaError) {
+        let list = Self.list([partition: offset])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let e = rd_kafka_seek_partitions(client.handle, list, 5000) { throw KafkaError(owning: e) }
+        if list.pointee.elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(list.pointee.elems[0].err, "Seek failed")
+        }
+    }
+
+    /// The current assignment.
+    public func assignment() -> [KafkaTopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(client.handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return Self.partitions(of: list)
+    }
+
+    /// Leaves the group. Pending revocations are completed first.
+    public func close() {
+        completeRevocation()
+        _ = rd_kafka_consumer_close(client.handle)
+    }
+
+    public func describeTopics(_ names: [String]? = nil, timeoutMs: Int32 = 5000) throws(KafkaError) -> [KafkaTopicDescription] {
+        try client.describeTopics(names, timeoutMs: timeoutMs)
+    }
+
+    public var lastStatistics: String? { client.lastStatistics }
+
+    private func apply(_ partitions: [KafkaTopicPartition], _ op: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t) {
+        guard !partitions.isEmpty else { return }
+        let list = Self.list(Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = op(list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            client.logger.warning("Pause/resume of \(partitions) failed: \(String(cString: rd_kafka_err2str(err)))")
+        }
+    }
+
+    static func list(_ offsets: [KafkaTopicPartition: Int64]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        for (tp, offset) in offsets {
+            rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition).pointee.offset = offset
+        }
+        return list
+    }
+
+    static func partitions(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [KafkaTopicPartition] {
+        (0..<Int(list.pointee.cnt)).map { i in
+            KafkaTopicPartition(String(cString: list.pointee.elems[i].topic), list.pointee.elems[i].partition)
+        }
+    }
+
+    static func message(_ msg: UnsafePointer<rd_kafka_message_t>) -> KafkaMessage {
+        let m = msg.pointee
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
+        var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(msg, &tsType)
+        var headers: [KafkaHeader] = []
+        var hdrs: OpaquePointer?
+        if rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+            var idx = 0
+            var name: UnsafePointer<CChar>?
+            var val: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(hdrs, idx, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                headers.append(
+                    KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                idx += 1
+            }
+        }
+        let type: KafkaTimestampType =
+            switch tsType {
+            case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
+            case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
+            default: .none
+            }
+        return KafkaMessage(
+            topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset, key: key,
+            value: value, timestamp: type == .none ? nil : ts, timestampType: type, headers: headers)
+    }
+}

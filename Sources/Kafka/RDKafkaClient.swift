@@ -1,0 +1,105 @@
+import CRdKafka
+import Logging
+import Synchronization
+
+/// Owns one `rd_kafka_t` and the queue its events arrive on. Logs, errors and statistics are delivered as events
+/// and handled here when the owner polls; nothing is called back on librdkafka's threads.
+///
+/// `@unchecked Sendable`: librdkafka handles are thread-safe, and the only mutable Swift state sits in a `Mutex`.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Role { case producer, consumer }
+
+    let handle: OpaquePointer
+    let queue: OpaquePointer
+    let logger: Logger
+    private let statistics = Mutex<String?>(nil)
+
+    init(role: Role, config: KafkaClientConfig, events: Int32, logger: Logger) throws(KafkaError) {
+        var config = config
+        config["log.queue"] = "true"
+        let conf = try config.makeConf()
+        rd_kafka_conf_set_events(conf, events | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_STATS)
+        var errstr = [CChar](repeating: 0, count: 512)
+        let type = role == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        // rd_kafka_new takes ownership of conf only on success.
+        guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(kind: .config, message: text(ofErrorBuffer: errstr))
+        }
+        handle = rk
+        if role == .consumer {
+            rd_kafka_poll_set_consumer(rk)
+            queue = rd_kafka_queue_get_consumer(rk)
+        } else {
+            queue = rd_kafka_queue_get_main(rk)
+        }
+        rd_kafka_set_log_queue(rk, queue)
+        self.logger = logger
+    }
+
+    deinit {
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy(handle)
+    }
+
+    /// The most recent `statistics.interval.ms` JSON document, if statistics are enabled.
+    var lastStatistics: String? { statistics.withLock { $0 } }
+
+    /// Handles the events every client gets; returns false for events the caller must handle itself.
+    func handleCommonEvent(_ event: OpaquePointer) -> Bool {
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_LOG:
+            var fac: UnsafePointer<CChar>?
+            var str: UnsafePointer<CChar>?
+            var level: Int32 = 0
+            rd_kafka_event_log(event, &fac, &str, &level)
+            let message = "\(fac.map { String(cString: $0) } ?? ""): \(str.map { String(cString: $0) } ?? "")"
+            switch level {
+            case 0...3: logger.error("\(message)")
+            case 4: logger.warning("\(message)")
+            case 5, 6: logger.info("\(message)")
+            default: logger.debug("\(message)")
+            }
+            return true
+        case RD_KAFKA_EVENT_ERROR:
+            let err = rd_kafka_event_error(event)
+            let text = String(cString: rd_kafka_event_error_string(event))
+            if rd_kafka_event_error_is_fatal(event) != 0 {
+                logger.error("Fatal Kafka client error \(String(cString: rd_kafka_err2name(err))): \(text)")
+            } else {
+                logger.warning("Kafka client error \(String(cString: rd_kafka_err2name(err))): \(text)")
+            }
+            return true
+        case RD_KAFKA_EVENT_STATS:
+            let json = String(cString: rd_kafka_event_stats(event))
+            statistics.withLock { $0 = json }
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The cluster id, or nil when the broker cannot be reached within the timeout.
+    func clusterID(timeoutMs: Int32) -> String? {
+        guard let id = rd_kafka_clusterid(handle, timeoutMs) else { return nil }
+        defer { rd_kafka_mem_free(handle, id) }
+        return String(cString: id)
+    }
+
+    /// Describes topics (all topics when `names` is nil).
+    func describeTopics(_ names: [String]?, timeoutMs: Int32) throws(KafkaError) -> [KafkaTopicDescription] {
+        var md: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, names == nil ? 1 : 0, nil, &md, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(err, "Metadata request failed") }
+        defer { rd_kafka_metadata_destroy(md) }
+        var out: [KafkaTopicDescription] = []
+        for i in 0..<Int(md.pointee.topic_cnt) {
+            let t = md.pointee.topics[i]
+            let name = String(cString: t.topic)
+            if let names, !names.contains(name) { continue }
+            if t.err != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
+            out.append(KafkaTopicDescription(name: name, partitions: Int(t.partition_cnt)))
+        }
+        return out
+    }
+}

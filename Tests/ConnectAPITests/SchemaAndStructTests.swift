@@ -1,0 +1,122 @@
+import ConnectAPI
+import Testing
+
+@Suite struct SchemaAndStructTests {
+    let schema = SchemaBuilder.struct().name("x")
+        .field("id", Schema.int32)
+        .field("name", Schema.optionalString)
+        .field("count", SchemaBuilder(.int64).defaultValue(.int64(7)).build())
+        .build()
+
+    @Test("a struct accepts values of the field's type and reports the default for unset fields")
+    func putAndGet() throws {
+        var s = Struct(schema: schema)
+        try s.put("id", .int32(1))
+        #expect(s.get("id") == .int32(1))
+        #expect(s.get("name") == nil)
+        #expect(s.get("count") == .int64(7))
+        #expect(s.getWithoutDefault("count") == nil)
+        try s.validate()
+    }
+
+    @Test("a value of the wrong type is rejected with Connect's message")
+    func wrongType() {
+        var s = Struct(schema: schema)
+        #expect {
+            try s.put("id", .string("1"))
+        } throws: { error in
+            (error as? ConnectError)?.message
+                == "Invalid Java object for schema \"INT32\" with type INT32: class java.lang.String for field: \"id\""
+        }
+    }
+
+    @Test("a missing required field fails validation and names the field")
+    func missingRequired() {
+        let s = Struct(schema: schema)
+        #expect {
+            try s.validate()
+        } throws: { error in
+            (error as? ConnectError)?.message == "Invalid value: null used for required field: \"id\", schema type: INT32"
+        }
+    }
+
+    @Test("an unknown field name is a DataException")
+    func unknownField() {
+        var s = Struct(schema: schema)
+        #expect(throws: ConnectError.self) { try s.put("nope", .int32(1)) }
+    }
+
+    @Test("logical types convert to and from their serialized forms")
+    func logicalTypes() throws {
+        #expect(try LogicalTypes.fromLogical(LogicalTypes.date(), .timestamp(86_400_000 * 3)) == .int32(3))
+        #expect(LogicalTypes.toLogical(LogicalTypes.date(), .int32(3)) == .timestamp(86_400_000 * 3))
+        #expect(try LogicalTypes.fromLogical(LogicalTypes.time(), .timestamp(1000)) == .int32(1000))
+        #expect(try LogicalTypes.fromLogical(LogicalTypes.timestamp(), .timestamp(1_700_000_000_000)) == .int64(1_700_000_000_000))
+        let dec = BigDecimal(unscaledValue: 102_345, scale: 4)
+        #expect(dec.description == "10.2345")
+        #expect(try LogicalTypes.fromLogical(LogicalTypes.decimal(scale: 4), .decimal(dec)) == .bytes([0x01, 0x8F, 0xC9]))
+        #expect(throws: ConnectError.self) { try LogicalTypes.fromLogical(LogicalTypes.date(), .timestamp(5)) }
+    }
+
+    @Test("BigDecimal keeps sign and scale", arguments: [("-1.50", -150, 2), ("0.001", 1, 3), ("42", 42, 0)])
+    func bigDecimal(text: String, unscaled: Int64, scale: Int32) throws {
+        let d = try #require(BigDecimal(text))
+        #expect(d.unscaledInt64 == unscaled)
+        #expect(d.scale == scale)
+        #expect(d.description == text)
+    }
+}
+
+@Suite struct ConfigDefTests {
+    let def = ConfigDef()
+        .define("name", .string, default: .required, validator: .nonEmptyStringWithoutControlChars, importance: .high, documentation: "")
+        .define("tasks.max", .int, default: 1, validator: .atLeast(1), importance: .high, documentation: "")
+        .define("errors.tolerance", .string, default: "none", validator: .oneOf(["none", "all"]), importance: .medium, documentation: "")
+        .define("topics", .list, default: "", importance: .high, documentation: "")
+        .define("flag", .boolean, default: false, importance: .low, documentation: "")
+
+    @Test("parses typed values with defaults")
+    func parses() throws {
+        let c = try def.parse(["name": "c", "tasks.max": " 3 ", "topics": "a, b", "flag": "TRUE"])
+        #expect(c.string("name") == "c")
+        #expect(c.int("tasks.max") == 3)
+        #expect(c.list("topics") == ["a", "b"])
+        #expect(c.bool("flag") == true)
+        #expect(c.string("errors.tolerance") == "none")
+    }
+
+    @Test("errors name the key and the reason in Connect's words", arguments: [
+        (["name": "c", "tasks.max": "x"], "Invalid value x for configuration tasks.max: Not a number of type INT"),
+        (["name": "c", "tasks.max": "0"], "Invalid value 0 for configuration tasks.max: Value must be at least 1"),
+        (["name": "c", "errors.tolerance": "some"],
+         "Invalid value some for configuration errors.tolerance: String must be one of: none, all"),
+        ([:], "Missing required configuration \"name\" which has no default value."),
+        (["name": "c", "flag": "yes"], "Invalid value yes for configuration flag: Expected value to be either true or false"),
+    ])
+    func errors(props: [String: String], message: String) {
+        #expect {
+            _ = try def.parse(props)
+        } throws: { error in
+            (error as? ConnectError)?.message == message
+        }
+    }
+
+    @Test("validate reports every key's errors without throwing")
+    func validate() {
+        let results = def.validate(["tasks.max": "-1"])
+        #expect(results.first { $0.name == "name" }?.errors == ["Missing required configuration \"name\" which has no default value."])
+        #expect(results.first { $0.name == "tasks.max" }?.errors.count == 1)
+        #expect(results.first { $0.name == "topics" }?.errors == [])
+    }
+
+    @Test("a ConnectError trace reads like Connect's")
+    func trace() {
+        let cause = ConnectError.data("bad bytes")
+        let e = ConnectError(.connect, "Tolerance exceeded in error handler", cause: cause, context: ["WorkerSinkTask.convert"])
+        #expect(e.trace == """
+            org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler
+            \tat WorkerSinkTask.convert
+            Caused by: org.apache.kafka.connect.errors.DataException: bad bytes
+            """)
+    }
+}

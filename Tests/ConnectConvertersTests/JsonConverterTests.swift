@@ -1,0 +1,152 @@
+import ConnectAPI
+import ConnectConverters
+import JSON
+import Testing
+
+@Suite struct JsonConverterTests {
+    func converter(_ configs: [String: String] = [:], isKey: Bool = false) throws -> JsonConverter {
+        let c = JsonConverter()
+        try c.configure(configs, isKey: isKey)
+        return c
+    }
+
+    func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    @Test("a struct is written in Connect's envelope, byte for byte")
+    func envelopeBytes() throws {
+        let schema = SchemaBuilder.struct().name("x")
+            .field("id", Schema.int32)
+            .field("ts", LogicalTypes.timestamp(optional: true))
+            .build()
+        var s = Struct(schema: schema)
+        try s.put("id", .int32(1))
+        try s.put("ts", .timestamp(1_700_000_000_000))
+        let bytes = try converter().fromConnectData(topic: "t", headers: Headers(), schema: schema, value: .struct(s))
+        #expect(
+            text(bytes)
+                == #"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"ts"}],"optional":false,"name":"x"},"payload":{"id":1,"ts":1700000000000}}"#
+        )
+    }
+
+    @Test("every schema attribute is written in Connect's key order")
+    func schemaAttributes() throws {
+        let schema = SchemaBuilder(.string).optional().name("n").version(2).doc("d").parameter("p", "v")
+            .defaultValue(.string("def")).build()
+        let json = try converter().asJSONSchema(schema)
+        #expect(JSONWriter.string(json) == #"{"type":"string","optional":true,"name":"n","version":2,"doc":"d","parameters":{"p":"v"},"default":"def"}"#)
+        let map = SchemaBuilder.map(Schema.int32, Schema.float32).build()
+        #expect(JSONWriter.string(try converter().asJSONSchema(map)) == #"{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"float","optional":false},"optional":false}"#)
+    }
+
+    @Test("decimals are base64 of the unscaled value by default and numbers with decimal.format=NUMERIC")
+    func decimals() throws {
+        let schema = LogicalTypes.decimal(scale: 4)
+        let value = Value.decimal(BigDecimal(unscaledValue: 102_345, scale: 4))
+        let b64 = try converter(["schemas.enable": "false"]).fromConnectData(topic: "t", headers: Headers(), schema: schema, value: value)
+        #expect(text(b64) == #""AY/J""#)
+        let numeric = try converter(["schemas.enable": "false", "decimal.format": "numeric"])
+            .fromConnectData(topic: "t", headers: Headers(), schema: schema, value: value)
+        #expect(text(numeric) == "10.2345")
+        let back = try converter().toConnectData(topic: "t", headers: Headers(), value: Array(#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"4"}},"payload":"AY/J"}"#.utf8))
+        #expect(back.value == value)
+    }
+
+    @Test("what it writes it reads back to the same schema and value")
+    func roundTrip() throws {
+        let address = SchemaBuilder.struct().name("address").field("city", Schema.string).field("zip", Schema.int64).build()
+        let schema = SchemaBuilder.struct().name("order")
+            .field("units", Schema.float64).field("f", Schema.float32).field("tags", SchemaBuilder.array(Schema.string).build())
+            .field("attrs", SchemaBuilder.map(Schema.string, Schema.int32).optional().build())
+            .field("pairs", SchemaBuilder.map(Schema.int32, Schema.string).build())
+            .field("raw", Schema.bytes).field("day", LogicalTypes.date()).field("address", address)
+            .build()
+        var a = Struct(schema: address)
+        try a.put("city", .string("City_1"))
+        try a.put("zip", .int64(12345))
+        var s = Struct(schema: schema)
+        try s.put("units", .float64(2.5))
+        try s.put("f", .float32(0.5))
+        try s.put("tags", .array([.string("a"), .string("b")]))
+        try s.put("attrs", .map([.init(.string("x"), .int32(1))]))
+        try s.put("pairs", .map([.init(.int32(1), .string("one"))]))
+        try s.put("raw", .bytes([0, 1, 255]))
+        try s.put("day", .timestamp(86_400_000 * 2))
+        try s.put("address", .struct(a))
+        let c = try converter()
+        let bytes = try c.fromConnectData(topic: "t", headers: Headers(), schema: schema, value: .struct(s))
+        let back = try c.toConnectData(topic: "t", headers: Headers(), value: bytes)
+        #expect(back.schema == schema)
+        #expect(back.value == .struct(s))
+        #expect(text(bytes)?.contains(#""pairs":[[1,"one"]]"#) == true)
+    }
+
+    @Test("schemaless JSON is read with Connect's inference")
+    func schemaless() throws {
+        let v = try converter(["schemas.enable": "false"]).toConnectData(
+            topic: "t", headers: Headers(), value: Array(#"{"a":1,"b":1.5,"c":[true],"d":null}"#.utf8))
+        #expect(v.schema == nil)
+        #expect(v.value == .map([.init(.string("a"), .int64(1)), .init(.string("b"), .float64(1.5)), .init(.string("c"), .array([.boolean(true)])), .init(.string("d"), nil)]))
+    }
+
+    @Test("a tombstone stays null both ways")
+    func tombstones() throws {
+        #expect(try converter().fromConnectData(topic: "t", headers: Headers(), schema: nil, value: nil) == nil)
+        #expect(try converter().toConnectData(topic: "t", headers: Headers(), value: nil) == .null)
+    }
+
+    @Test("plain JSON with schemas.enable=true fails with Connect's message")
+    func envelopeRequired() throws {
+        #expect {
+            _ = try converter().toConnectData(topic: "t", headers: Headers(), value: Array(#"{"a":1}"#.utf8))
+        } throws: { error in
+            (error as? ConnectError)?.message == JsonConverter.envelopeMessage && (error as? ConnectError)?.kind == .data
+        }
+    }
+
+    @Test("bytes that are not JSON fail as a serialization error")
+    func notJSON() throws {
+        #expect {
+            _ = try converter().toConnectData(topic: "t", headers: Headers(), value: [0x00, 0x01, 0x02])
+        } throws: { error in
+            (error as? ConnectError)?.message == "Converting byte[] to Kafka Connect data failed due to serialization error: "
+        }
+    }
+
+    @Test("a null in a required field is a DataException on write")
+    func requiredNull() throws {
+        #expect(throws: ConnectError.self) {
+            _ = try converter().fromConnectData(topic: "t", headers: Headers(), schema: Schema.int32, value: nil)
+        }
+    }
+}
+
+@Suite struct SimpleConvertersTests {
+    @Test("StringConverter writes toString() and reads optional strings")
+    func stringConverter() throws {
+        let c = StringConverter()
+        try c.configure([:], isKey: true)
+        #expect(try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: .int32(42)) == Array("42".utf8))
+        #expect(try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: nil) == nil)
+        #expect(try c.toConnectData(topic: "t", headers: Headers(), value: Array("é".utf8)) == SchemaAndValue(schema: Schema.optionalString, value: .string("é")))
+    }
+
+    @Test("ByteArrayConverter passes bytes and rejects other types")
+    func byteArrayConverter() throws {
+        let c = ByteArrayConverter()
+        #expect(try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: .bytes([1, 2])) == [1, 2])
+        #expect(throws: ConnectError.self) { _ = try c.fromConnectData(topic: "t", headers: Headers(), schema: Schema.string, value: .string("x")) }
+    }
+
+    @Test("SimpleHeaderConverter infers the narrowest type", arguments: [
+        ("1", SchemaAndValue(schema: Schema.int8, value: .int8(1))),
+        ("300", SchemaAndValue(schema: Schema.int16, value: .int16(300))),
+        ("70000", SchemaAndValue(schema: Schema.int32, value: .int32(70000))),
+        ("5000000000", SchemaAndValue(schema: Schema.int64, value: .int64(5_000_000_000))),
+        ("true", SchemaAndValue(schema: Schema.boolean, value: .boolean(true))),
+        ("1.5", SchemaAndValue(schema: Schema.float32, value: .float32(1.5))),
+        ("hello", SchemaAndValue(schema: Schema.string, value: .string("hello"))),
+    ])
+    func headerInference(text: String, expected: SchemaAndValue) throws {
+        #expect(try SimpleHeaderConverter().toConnectHeader(topic: "t", headerKey: "h", value: Array(text.utf8)) == expected)
+    }
+}

