@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "ConnectREST",
             dependencies: [
-                "ConnectRuntime", "ConnectAPI", "HTTPServer", "JSON",
+                "ConnectRuntime", "ConnectAPI", "HTTPServer", "JSON", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "ConnectWorker",
             dependencies: [
-                "ConnectRuntime", "ConnectREST",
+                "ConnectRuntime", "ConnectREST", "ConnectAPI", "HTTPServer", "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -261,8 +261,15 @@ public struct ParsedConfig: Sendable {
     }
     /// Original entries whose key starts with `prefix`, with the prefix removed (`originalsWithPrefix`).
     public func originals(withPrefix prefix: String) -> [String: String] {
+        originals.strippingPrefix(prefix)
+    }
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// Entries whose key starts with `prefix`, with the prefix removed.
+    public func strippingPrefix(_ prefix: String) -> [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in originals where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+        for (k, v) in self where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
         return out
     }
 }

@@ -50,7 +50,8 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "Struct{" + schema.fields.compactMap { f in get(f).map { "\(f.name)=\(ValueFormatter.string($0))" } }.joined(separator: ",")
+        // As Java's Struct.toString: unset fields are skipped, defaults are not substituted.
+        "Struct{" + schema.fields.compactMap { f in values[f.index].map { "\(f.name)=\(ValueFormatter.string($0))" } }.joined(separator: ",")
             + "}"
     }
 }

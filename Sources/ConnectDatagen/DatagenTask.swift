@@ -1,0 +1,80 @@
+import ConnectAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Generates records; record n of a task is a pure function of (seed, task id, n), so a restarted task that resumes
+/// from its committed offset produces exactly the records that follow the last committed one.
+public final class DatagenTask: SourceTask {
+    static let taskGenerationField = "task.generation"
+    static let taskIDField = "task.id"
+    static let currentIterationField = "current.iteration"
+    static let randomSeedField = "random.seed"
+    /// With `max.interval=0` a poll returns up to this many records, so generation is not bounded by poll overhead.
+    static let maxBatch = 1000
+
+    private var context: (any SourceTaskContext)?
+    private var config: DatagenConfig?
+    private var count: Int64 = 0
+    private var generation: Int64 = 0
+    private var seed: Int64 = 0
+    private var rng = SystemRandomNumberGenerator()
+
+    public init() {}
+
+    public func initialize(_ context: any SourceTaskContext) { self.context = context }
+
+    public func start(_ props: [String: String]) throws {
+        let config = try DatagenConfig(props)
+        self.config = config
+        seed = config.seed ?? Int64.random(in: Int64.min...Int64.max)
+        if let offset = context?.offsetStorageReader.offset(for: [Self.taskIDField: .int32(Int32(config.taskID))]) {
+            // The stored offset is the next state.
+            generation = (offset[Self.taskGenerationField]?.int64Value ?? 0) + 1
+            count = offset[Self.currentIterationField]?.int64Value ?? 0
+            if config.seed == nil, let stored = offset[Self.randomSeedField]?.int64Value { seed = stored }
+        }
+    }
+
+    public func poll() throws -> [SourceRecord]? {
+        guard let config else { return nil }
+        if config.maxInterval > 0 {
+            usleep(UInt32(Int64.random(in: 0..<config.maxInterval, using: &rng) * 1000))
+        }
+        let batch = config.maxInterval > 0 ? 1 : Self.maxBatch
+        var records: [SourceRecord] = []
+        records.reserveCapacity(batch)
+        for _ in 0..<batch {
+            if config.iterations > 0 && count >= config.iterations {
+                if records.isEmpty {
+                    throw ConnectError.connect("Stopping connector: generated the configured \(config.iterations) number of messages")
+                }
+                break
+            }
+            records.append(record(config))
+            count += 1
+        }
+        return records
+    }
+
+    private func record(_ config: DatagenConfig) -> SourceRecord {
+        var gen = SplitMix64(seed: seed, task: config.taskID, iteration: count)
+        let value = config.quickstart.generate(iteration: count, using: &gen)
+        var headers = Headers()
+        headers.addInt64(Self.taskGenerationField, generation)
+        headers.addInt64(Self.taskIDField, Int64(config.taskID))
+        headers.addInt64(Self.currentIterationField, count)
+        let keySchema = config.keyField.flatMap { value.schema.field($0)?.schema } ?? Schema.optionalString
+        return SourceRecord(
+            sourcePartition: [Self.taskIDField: .int32(Int32(config.taskID))],
+            sourceOffset: [
+                Self.taskGenerationField: .int64(generation), Self.currentIterationField: .int64(count + 1),
+                Self.randomSeedField: .int64(seed),
+            ],
+            topic: config.topic, keySchema: keySchema, key: config.keyField.flatMap { value.get($0) },
+            valueSchema: value.schema, value: .struct(value), headers: headers)
+    }
+
+    public func stop() throws {}
+}

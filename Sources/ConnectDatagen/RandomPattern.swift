@@ -1,0 +1,82 @@
+/// Generates strings that match a small regular-expression language: literals, character classes (`[1-9]`,
+/// `[a-zA-Z]`), and the quantifiers `?`, `*`, `+`, `{n}`, `{m,n}` — the subset datagen's quickstart schemas use.
+struct RandomPattern: Sendable {
+    enum Atom: Sendable {
+        case literal(Character)
+        case charClass([Character])
+    }
+
+    struct Piece: Sendable {
+        var atom: Atom
+        var min: Int
+        var max: Int
+    }
+
+    let pieces: [Piece]
+
+    init(_ pattern: String) {
+        var pieces: [Piece] = []
+        var chars = Array(pattern)
+        var i = 0
+        while i < chars.count {
+            var atom: Atom
+            if chars[i] == "[" {
+                var set: [Character] = []
+                i += 1
+                while i < chars.count && chars[i] != "]" {
+                    if i + 2 < chars.count && chars[i + 1] == "-" && chars[i + 2] != "]",
+                        let lo = chars[i].unicodeScalars.first?.value, let hi = chars[i + 2].unicodeScalars.first?.value, lo <= hi
+                    {
+                        for v in lo...hi { if let s = Unicode.Scalar(v) { set.append(Character(s)) } }
+                        i += 3
+                    } else {
+                        set.append(chars[i])
+                        i += 1
+                    }
+                }
+                i += 1
+                atom = .charClass(set)
+            } else if chars[i] == "\\" && i + 1 < chars.count {
+                atom = .literal(chars[i + 1])
+                i += 2
+            } else {
+                atom = .literal(chars[i])
+                i += 1
+            }
+            var piece = Piece(atom: atom, min: 1, max: 1)
+            if i < chars.count {
+                switch chars[i] {
+                case "?": piece.min = 0; piece.max = 1; i += 1
+                case "*": piece.min = 0; piece.max = 8; i += 1
+                case "+": piece.min = 1; piece.max = 8; i += 1
+                case "{":
+                    if let close = chars[i...].firstIndex(of: "}") {
+                        let body = String(chars[(i + 1)..<close])
+                        let parts = body.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+                        piece.min = parts.first.flatMap { $0 } ?? 0
+                        piece.max = parts.count > 1 ? (parts[1] ?? piece.min + 8) : piece.min
+                        i = close + 1
+                    }
+                default: break
+                }
+            }
+            pieces.append(piece)
+        }
+        chars.removeAll()
+        self.pieces = pieces
+    }
+
+    func generate<G: RandomNumberGenerator>(using rng: inout G) -> String {
+        var out = ""
+        for p in pieces {
+            let n = p.min == p.max ? p.min : Int.random(in: p.min...p.max, using: &rng)
+            for _ in 0..<n {
+                switch p.atom {
+                case .literal(let c): out.append(c)
+                case .charClass(let set): if let c = set.randomElement(using: &rng) { out.append(c) }
+                }
+            }
+        }
+        return out
+    }
+}

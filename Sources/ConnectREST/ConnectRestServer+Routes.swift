@@ -1,0 +1,165 @@
+import ConnectAPI
+import ConnectRuntime
+import HTTPServer
+import JSON
+
+extension ConnectRestServer {
+    static func addRoutes(_ r: inout Router, herder: any Herder) {
+        // RootResource
+        r.add("GET", "/") { _, _ in
+            let info = herder.serverInfo()
+            return json(200, ["version": .string(info.version), "commit": .string(info.commit), "kafka_cluster_id": info.kafkaClusterId.map { .string($0) } ?? .null])
+        }
+        r.add("GET", "/health") { _, _ in
+            if herder.isReady() {
+                return json(200, ["status": "healthy", "message": "Worker has completed startup and is ready to handle requests."])
+            }
+            return json(503, ["status": "starting", "message": "Worker is still starting up."])
+        }
+
+        // ConnectorsResource
+        r.add("GET", "/connectors") { req, _ in
+            let expand = Set(req.queryValues("expand"))
+            let names = herder.connectors()
+            guard expand.contains("status") || expand.contains("info") else {
+                return json(200, .array(names.map { .string($0) }))
+            }
+            var out = JSONObject()
+            for name in names {
+                var entry = JSONObject()
+                // A connector whose lookup fails (e.g. deleted meanwhile, no status yet) is left out, as in Connect.
+                if expand.contains("status") {
+                    guard let s = try? herder.connectorStatus(name) else { continue }
+                    entry["status"] = RestEntities.connectorState(s)
+                }
+                if expand.contains("info") {
+                    guard let i = try? herder.connectorInfo(name) else { continue }
+                    entry["info"] = RestEntities.connectorInfo(i)
+                }
+                out[name] = .object(entry)
+            }
+            return json(200, .object(out))
+        }
+        r.add("POST", "/connectors") { req, _ in
+            call { () throws(ConnectError) in
+                let body = try parseBody(req)
+                guard let object = body.objectValue else {
+                    throw ConnectError(.badRequest, "The request body must be a JSON object with \"name\" and \"config\", but was a JSON \(body.typeName)")
+                }
+                let name = (object["name"]?.stringValue ?? "").trimmingSpaces
+                guard let configJSON = object["config"], !configJSON.isNull else {
+                    throw ConnectError(.badRequest, "Connector config is required: the request body must contain a \"config\" object")
+                }
+                var config = try configMap(configJSON)
+                if let inConfig = config["name"], inConfig != name {
+                    throw ConnectError(.badRequest, "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
+                }
+                config["name"] = name
+                var initial: TargetState?
+                if let s = object["initial_state"]?.stringValue {
+                    switch s.uppercased() {
+                    case "RUNNING": initial = .started
+                    case "PAUSED": initial = .paused
+                    case "STOPPED": initial = .stopped
+                    default: throw ConnectError(.badRequest, "Invalid initial state \(s): must be one of RUNNING, PAUSED, STOPPED")
+                    }
+                }
+                let (_, info) = try herder.putConnectorConfig(name, config: config, allowReplace: false, initialState: initial)
+                var response = json(201, RestEntities.connectorInfo(info))
+                response.headers.append(("Location", "/connectors/\(name)"))
+                return response
+            }
+        }
+        r.add("GET", "/connectors/{name}") { _, p in
+            call { () throws(ConnectError) in json(200, RestEntities.connectorInfo(try herder.connectorInfo(p["name"]!))) }
+        }
+        r.add("DELETE", "/connectors/{name}") { _, p in
+            call { () throws(ConnectError) in
+                try herder.deleteConnector(p["name"]!)
+                return .noContent()
+            }
+        }
+        r.add("GET", "/connectors/{name}/config") { _, p in
+            call { () throws(ConnectError) in json(200, RestEntities.config(try herder.connectorConfig(p["name"]!))) }
+        }
+        r.add("PUT", "/connectors/{name}/config") { req, p in
+            call { () throws(ConnectError) in
+                let name = p["name"]!
+                var config = try configMap(try parseBody(req))
+                if let inConfig = config["name"], inConfig != name {
+                    throw ConnectError(.badRequest, "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
+                }
+                config["name"] = name
+                let (created, info) = try herder.putConnectorConfig(name, config: config, allowReplace: true, initialState: nil)
+                var response = json(created ? 201 : 200, RestEntities.connectorInfo(info))
+                if created { response.headers.append(("Location", "/connectors/\(name)")) }
+                return response
+            }
+        }
+        r.add("GET", "/connectors/{name}/status") { _, p in
+            call { () throws(ConnectError) in json(200, RestEntities.connectorState(try herder.connectorStatus(p["name"]!))) }
+        }
+        r.add("GET", "/connectors/{name}/tasks") { _, p in
+            call { () throws(ConnectError) in json(200, .array(try herder.taskConfigs(p["name"]!).map(RestEntities.taskInfo))) }
+        }
+        r.add("GET", "/connectors/{name}/tasks/{task}/status") { _, p in
+            call { () throws(ConnectError) in
+                let id = try taskId(p)
+                return json(200, RestEntities.taskState(try herder.taskStatus(id)))
+            }
+        }
+        r.add("POST", "/connectors/{name}/tasks/{task}/restart") { _, p in
+            call { () throws(ConnectError) in
+                try herder.restartTask(try taskId(p))
+                return .noContent()
+            }
+        }
+        r.add("POST", "/connectors/{name}/restart") { req, p in
+            call { () throws(ConnectError) in
+                let request = RestartRequest(
+                    includeTasks: req.queryValue("includeTasks")?.lowercased() == "true",
+                    onlyFailed: req.queryValue("onlyFailed")?.lowercased() == "true")
+                guard let plan = try herder.restartConnector(p["name"]!, request) else { return .noContent() }
+                return json(202, RestEntities.connectorState(plan))
+            }
+        }
+        r.add("PUT", "/connectors/{name}/pause") { _, p in
+            call { () throws(ConnectError) in
+                try herder.pauseConnector(p["name"]!)
+                return HTTPResponse(status: 202)
+            }
+        }
+        r.add("PUT", "/connectors/{name}/resume") { _, p in
+            call { () throws(ConnectError) in
+                try herder.resumeConnector(p["name"]!)
+                return HTTPResponse(status: 202)
+            }
+        }
+        r.add("PUT", "/connectors/{name}/stop") { _, p in
+            call { () throws(ConnectError) in
+                try herder.stopConnector(p["name"]!)
+                return .noContent()
+            }
+        }
+
+        // ConnectorPluginsResource
+        r.add("GET", "/connector-plugins") { req, _ in
+            let connectorsOnly = req.queryValue("connectorsOnly")?.lowercased() != "false"
+            let order: [PluginType] = connectorsOnly ? [.sink, .source] : [.sink, .source, .transformation, .predicate, .converter, .headerConverter]
+            var list: [JSONValue] = []
+            for type in order {
+                for p in herder.plugins.plugins(of: [type]).sorted(by: { $0.className < $1.className }) {
+                    list.append(RestEntities.plugin(p))
+                }
+            }
+            return json(200, .array(list))
+        }
+    }
+
+    static func taskId(_ p: [String: String]) throws(ConnectError) -> ConnectorTaskId {
+        guard let t = Int(p["task"] ?? "") else {
+            throw ConnectError(.notFound, "HTTP 404 Not Found: task id '\(p["task"] ?? "")' is not a number")
+        }
+        return ConnectorTaskId(p["name"]!, t)
+    }
+}

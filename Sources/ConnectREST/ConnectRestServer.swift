@@ -1,0 +1,94 @@
+import ConnectAPI
+import ConnectRuntime
+import Foundation
+import HTTPServer
+import JSON
+import Logging
+
+/// Connect's REST API over a `Herder`: the same paths, status codes, shapes and error messages as Apache Kafka
+/// Connect, so curl scripts, clients and UIs written for it work unchanged.
+public final class ConnectRestServer: Sendable {
+    public let herder: any Herder
+    let router: Router
+    let logger: Logger
+
+    public init(herder: any Herder, logger: Logger = Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer")) {
+        self.herder = herder
+        self.logger = logger
+        var router = Router(errorResponder: Self.errorResponse)
+        ConnectRestServer.addRoutes(&router, herder: herder)
+        self.router = router
+    }
+
+    /// Handles one request (also called directly by tests, without a socket).
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let response = router.handle(request)
+        logger.debug("\(request.method) \(request.path) \(response.status)")
+        return response
+    }
+
+    /// Connect's error body: `{"error_code": N, "message": "..."}`.
+    @Sendable public static func errorResponse(_ status: Int, _ message: String) -> HTTPResponse {
+        json(status, RestEntities.error(status, message))
+    }
+
+    static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: JSONWriter.bytes(value))
+    }
+
+    /// Maps a herder error to Connect's status codes (`ConnectExceptionMapper`).
+    static func errorResponse(for error: ConnectError) -> HTTPResponse {
+        let status: Int =
+            switch error.kind {
+            case .notFound: 404
+            case .alreadyExists: 409
+            case .badRequest: 400
+            case .unsupportedMediaType: 415
+            default: 500
+            }
+        return errorResponse(status, error.message)
+    }
+
+    /// Runs a herder call and maps its errors.
+    static func call(_ body: () throws(ConnectError) -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch {
+            return errorResponse(for: error)
+        }
+    }
+
+    /// Parses a JSON body, insisting on a JSON content type when one is given (Jersey answers 415 otherwise).
+    static func parseBody(_ request: HTTPRequest) throws(ConnectError) -> JSONValue {
+        if let ct = request.header("content-type"), !ct.lowercased().contains("json") {
+            throw ConnectError(.unsupportedMediaType, "HTTP 415 Unsupported Media Type: the request body must be JSON (Content-Type: application/json), but was \(ct)")
+        }
+        guard !request.body.isEmpty else { throw ConnectError(.badRequest, "Request body is empty: a JSON object is expected") }
+        do {
+            return try JSONParser.parse(request.body)
+        } catch {
+            throw ConnectError(.badRequest, "Request body is not valid JSON: \(error.description)")
+        }
+    }
+
+    /// A config map from JSON: values may be strings, numbers or booleans (taken as strings, as Jackson coerces them).
+    static func configMap(_ json: JSONValue, what: String = "connector configuration") throws(ConnectError) -> [String: String] {
+        guard let object = json.objectValue else {
+            throw ConnectError(.badRequest, "The \(what) must be a JSON object, but was a JSON \(json.typeName)")
+        }
+        var out: [String: String] = [:]
+        for (k, v) in object {
+            if v.isNull { throw ConnectError(.badRequest, "Null value can not be supplied as the configuration value. (key \(k))") }
+            guard let text = v.scalarText else {
+                throw ConnectError(.badRequest, "The value of configuration \(k) must be a string, number or boolean, but was a JSON \(v.typeName)")
+            }
+            out[k] = text
+        }
+        return out
+    }
+}
+
+extension ConnectError.Kind {
+    /// Jersey's 415.
+    static let unsupportedMediaType = ConnectError.Kind(className: "javax.ws.rs.NotSupportedException")
+}

@@ -1,0 +1,59 @@
+import ConnectAPI
+import ConnectRuntime
+import JSON
+
+/// JSON shapes of Connect's REST entities (`ConnectorInfo`, `ConnectorStateInfo`, ...), with keys in Connect's order.
+enum RestEntities {
+    static func error(_ status: Int, _ message: String) -> JSONValue {
+        ["error_code": .int(Int64(status)), "message": .string(message)]
+    }
+
+    static func config(_ config: [String: String]) -> JSONValue {
+        .object(JSONObject(config.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+    }
+
+    static func taskId(_ id: ConnectorTaskId) -> JSONValue {
+        ["connector": .string(id.connector), "task": .int(Int64(id.task))]
+    }
+
+    static func connectorInfo(_ info: ConnectorInfo) -> JSONValue {
+        [
+            "name": .string(info.name), "config": config(info.config), "tasks": .array(info.tasks.map(taskId)),
+            "type": .string(info.type),
+        ]
+    }
+
+    static func status(_ s: StatusRecord) -> JSONObject {
+        var o = JSONObject()
+        o["state"] = .string(s.state.rawValue)
+        o["worker_id"] = .string(s.workerId)
+        if let trace = s.trace, !trace.isEmpty { o["trace"] = .string(trace) }
+        return o
+    }
+
+    static func taskState(_ t: TaskStateInfo) -> JSONValue {
+        var o = JSONObject()
+        o["id"] = .int(Int64(t.id))
+        for (k, v) in status(t.status) { o[k] = v }
+        return .object(o)
+    }
+
+    static func connectorState(_ s: ConnectorStateInfo) -> JSONValue {
+        [
+            "name": .string(s.name), "connector": .object(status(s.connector)), "tasks": .array(s.tasks.map(taskState)),
+            "type": .string(s.type),
+        ]
+    }
+
+    static func taskInfo(_ t: TaskInfo) -> JSONValue {
+        ["id": taskId(t.id), "config": config(t.config)]
+    }
+
+    static func plugin(_ p: PluginDesc) -> JSONValue {
+        var o = JSONObject()
+        o["class"] = .string(p.className)
+        o["type"] = .string(p.type.rawValue)
+        if let v = p.version { o["version"] = .string(v) }
+        return .object(o)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Log lines in Connect's log4j layout, one per event on stderr:
+/// `[2026-11-28 06:30:00,123] INFO [datagen-orders|task-0] message (logger)`.
+/// Levels are looked up per logger name in `LogLevels`, so they can change while the worker runs.
+public struct ConnectLogHandler: LogHandler {
+    /// Metadata key holding Connect's connector context (`[name|task-0] `).
+    public static let contextKey = "connector.context"
+
+    public let label: String
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level {
+        get { LogLevels.shared.level(for: label) }
+        set { LogLevels.shared.set(newValue, for: label) }
+    }
+
+    public init(label: String) { self.label = label }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
+        var all = metadata
+        if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
+        let context = all.removeValue(forKey: Self.contextKey).map { "\($0)" } ?? ""
+        let extra = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let text = "[\(Self.timestamp())] \(Self.name(level)) \(context)\(message)\(extra) (\(label))\n"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func name(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace: return "TRACE"
+        case .debug: return "DEBUG"
+        case .info: return "INFO"
+        case .notice: return "INFO"
+        case .warning: return "WARN"
+        case .error: return "ERROR"
+        case .critical: return "FATAL"
+        }
+    }
+
+    /// Parses a log4j level name (`WARN`, `debug`, ...).
+    public static func level(named name: String) -> Logger.Level? {
+        switch name.uppercased() {
+        case "TRACE", "ALL": return .trace
+        case "DEBUG": return .debug
+        case "INFO": return .info
+        case "WARN", "WARNING": return .warning
+        case "ERROR": return .error
+        case "FATAL", "OFF": return .critical
+        default: return nil
+        }
+    }
+
+    private static func timestamp() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        var t = tv.tv_sec
+        var tm = tm()
+        localtime_r(&t, &tm)
+        let ms = Int(tv.tv_usec / 1000)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d,%03d", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
+            Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), ms)
+    }
+}
+
+/// Log levels by logger name: the most specific configured prefix (`org.apache.kafka.connect`) wins, then `root`.
+public final class LogLevels: Sendable {
+    public static let shared = LogLevels()
+
+    private let levels = Mutex<[String: Logger.Level]>(["root": .info])
+
+    public func set(_ level: Logger.Level, for logger: String) {
+        levels.withLock { $0[logger] = level }
+    }
+
+    public func level(for label: String) -> Logger.Level {
+        levels.withLock { l in
+            var name = Substring(label)
+            while true {
+                if let level = l[String(name)] { return level }
+                guard let dot = name.lastIndex(of: ".") else { break }
+                name = name[..<dot]
+            }
+            return l["root"] ?? .info
+        }
+    }
+
+    /// Configured levels, by logger name.
+    public var all: [String: Logger.Level] { levels.withLock { $0 } }
+}

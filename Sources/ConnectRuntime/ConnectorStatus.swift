@@ -1,0 +1,116 @@
+import ConnectAPI
+import Synchronization
+
+/// A task's identity: connector name and task number; `description` is Connect's `<connector>-<task>`.
+public struct ConnectorTaskId: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var connector: String
+    public var task: Int
+
+    public init(_ connector: String, _ task: Int) {
+        self.connector = connector
+        self.task = task
+    }
+
+    public var description: String { "\(connector)-\(task)" }
+
+    public static func < (a: ConnectorTaskId, b: ConnectorTaskId) -> Bool { (a.connector, a.task) < (b.connector, b.task) }
+}
+
+/// Connector and task states, as Connect's `AbstractStatus.State`.
+public enum ConnectorState: String, Sendable {
+    case unassigned = "UNASSIGNED"
+    case running = "RUNNING"
+    case paused = "PAUSED"
+    case failed = "FAILED"
+    case restarting = "RESTARTING"
+    case stopped = "STOPPED"
+    case destroyed = "DESTROYED"
+}
+
+/// What the user asked a connector to be (`TargetState`).
+public enum TargetState: String, Sendable {
+    case started = "STARTED"
+    case paused = "PAUSED"
+    case stopped = "STOPPED"
+}
+
+/// One status record (`ConnectorStatus` / `TaskStatus`).
+public struct StatusRecord: Sendable, Equatable {
+    public var state: ConnectorState
+    public var trace: String?
+    public var workerId: String
+    public var generation: Int
+
+    public init(state: ConnectorState, trace: String? = nil, workerId: String, generation: Int = 0) {
+        self.state = state
+        self.trace = trace
+        self.workerId = workerId
+        self.generation = generation
+    }
+}
+
+/// Receives lifecycle changes from connectors and tasks (`ConnectorStatus.Listener`, `TaskStatus.Listener`).
+public protocol StatusListener: Sendable {
+    func onStartup(_ id: ConnectorTaskId)
+    func onPause(_ id: ConnectorTaskId)
+    func onResume(_ id: ConnectorTaskId)
+    func onFailure(_ id: ConnectorTaskId, _ error: ConnectError)
+    func onShutdown(_ id: ConnectorTaskId)
+}
+
+/// Statuses in memory (`MemoryStatusBackingStore`), separate from the herder's lock so that task threads can report
+/// while the herder waits for them.
+public final class StatusStore: StatusListener {
+    struct State {
+        var connectors: [String: StatusRecord] = [:]
+        var tasks: [ConnectorTaskId: StatusRecord] = [:]
+    }
+
+    private let state = Mutex(State())
+    public let workerId: String
+
+    public init(workerId: String) { self.workerId = workerId }
+
+    public func connector(_ name: String) -> StatusRecord? { state.withLock { $0.connectors[name] } }
+
+    public func tasks(_ name: String) -> [(id: Int, status: StatusRecord)] {
+        state.withLock { s in
+            s.tasks.filter { $0.key.connector == name }.map { ($0.key.task, $0.value) }.sorted { $0.id < $1.id }
+        }
+    }
+
+    public func task(_ id: ConnectorTaskId) -> StatusRecord? { state.withLock { $0.tasks[id] } }
+
+    public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
+        self.state.withLock { s in
+            let generation = (s.connectors[name]?.generation ?? -1) + 1
+            s.connectors[name] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
+        }
+    }
+
+    public func putTask(_ id: ConnectorTaskId, _ state: ConnectorState, trace: String? = nil) {
+        self.state.withLock { s in
+            // A failure stays visible until the task is started again.
+            if state == .unassigned, s.tasks[id]?.state == .failed { return }
+            let generation = (s.tasks[id]?.generation ?? -1) + 1
+            s.tasks[id] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
+        }
+    }
+
+    public func removeConnector(_ name: String) {
+        state.withLock { s in
+            s.connectors[name] = nil
+            s.tasks = s.tasks.filter { $0.key.connector != name }
+        }
+    }
+
+    public func removeTasks(_ name: String) {
+        state.withLock { s in s.tasks = s.tasks.filter { $0.key.connector != name } }
+    }
+
+    public func onStartup(_ id: ConnectorTaskId) { putTask(id, .running) }
+    public func onPause(_ id: ConnectorTaskId) { putTask(id, .paused) }
+    public func onResume(_ id: ConnectorTaskId) { putTask(id, .running) }
+    public func onFailure(_ id: ConnectorTaskId, _ error: ConnectError) { putTask(id, .failed, trace: error.trace) }
+    public func onShutdown(_ id: ConnectorTaskId) { putTask(id, .unassigned) }
+}

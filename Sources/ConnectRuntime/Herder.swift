@@ -1,0 +1,80 @@
+import ConnectAPI
+
+/// A connector's definition as REST shows it (`ConnectorInfo`).
+public struct ConnectorInfo: Sendable, Equatable {
+    public var name: String
+    public var config: [String: String]
+    public var tasks: [ConnectorTaskId]
+    /// `source`, `sink` or `unknown`.
+    public var type: String
+}
+
+/// A connector's and its tasks' states (`ConnectorStateInfo`).
+public struct ConnectorStateInfo: Sendable, Equatable {
+    public var name: String
+    public var connector: StatusRecord
+    public var tasks: [TaskStateInfo]
+    public var type: String
+}
+
+public struct TaskStateInfo: Sendable, Equatable {
+    public var id: Int
+    public var status: StatusRecord
+}
+
+/// A task's configuration (`TaskInfo`).
+public struct TaskInfo: Sendable, Equatable {
+    public var id: ConnectorTaskId
+    public var config: [String: String]
+}
+
+/// What `GET /` reports.
+public struct ServerInfo: Sendable, Equatable {
+    public var version: String
+    public var commit: String
+    public var kafkaClusterId: String?
+}
+
+/// Restart options of `POST /connectors/{name}/restart` (KIP-745).
+public struct RestartRequest: Sendable, Equatable {
+    public var includeTasks: Bool
+    public var onlyFailed: Bool
+
+    public init(includeTasks: Bool = false, onlyFailed: Bool = false) {
+        self.includeTasks = includeTasks
+        self.onlyFailed = onlyFailed
+    }
+
+    /// Both false: the legacy synchronous connector-only restart (204).
+    public var isLegacy: Bool { !includeTasks && !onlyFailed }
+}
+
+/// The operations the REST API drives (`Herder`). Errors are `ConnectError`s whose kind maps to the HTTP status:
+/// not found 404, already exists 409, bad request 400, anything else 500.
+public protocol Herder: Sendable {
+    var plugins: PluginRegistry { get }
+    func serverInfo() -> ServerInfo
+    /// Whether the worker finished starting (`/health`).
+    func isReady() -> Bool
+
+    func connectors() -> [String]
+    func connectorInfo(_ name: String) throws(ConnectError) -> ConnectorInfo
+    func connectorConfig(_ name: String) throws(ConnectError) -> [String: String]
+    func connectorStatus(_ name: String) throws(ConnectError) -> ConnectorStateInfo
+    func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo
+    func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo]
+
+    /// Creates or replaces a connector. Returns whether it was created.
+    func putConnectorConfig(
+        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo)
+    func deleteConnector(_ name: String) throws(ConnectError)
+    func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos
+
+    func pauseConnector(_ name: String) throws(ConnectError)
+    func resumeConnector(_ name: String) throws(ConnectError)
+    func stopConnector(_ name: String) throws(ConnectError)
+    /// Restarts per the request; returns the status with RESTARTING for what will restart (nil for the legacy form).
+    func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
+    func restartTask(_ id: ConnectorTaskId) throws(ConnectError)
+}

@@ -1,0 +1,114 @@
+import ConnectAPI
+import ConnectConverters
+import ConnectDatagen
+import ConnectFile
+
+/// Plug-in types, named as `/connector-plugins` names them.
+public enum PluginType: String, Sendable, CaseIterable {
+    case sink, source, converter
+    case headerConverter = "header_converter"
+    case transformation, predicate
+}
+
+/// A plug-in the worker can instantiate, with its class name, aliases and configuration definition.
+public struct PluginDesc: Sendable {
+    public let className: String
+    public let type: PluginType
+    public let version: String?
+    public let configDef: ConfigDef
+    /// Creates an instance (a connector, converter, ...).
+    public let make: @Sendable () -> AnyObject
+
+    /// The simple class name (after the last `.` and `$`).
+    public var simpleName: String {
+        let afterDot = className.split(separator: ".").last.map(String.init) ?? className
+        return afterDot
+    }
+}
+
+/// The built-in plug-ins, found by full Java class name, simple name, or simple name without its type suffix
+/// (`FileStreamSink`, `Json`), as Connect's `PluginUtils` computes aliases.
+public struct PluginRegistry: Sendable {
+    public private(set) var plugins: [PluginDesc] = []
+
+    public init() {}
+
+    public static let builtIn: PluginRegistry = {
+        var r = PluginRegistry()
+        r.register(connector: FileStreamSinkConnector.self, className: FileStreamSinkConnector.className, type: .sink)
+        r.register(connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
+        r.register(connector: DatagenConnector.self, className: DatagenConnector.className, type: .source)
+        r.register(converter: JsonConverter.self, className: JsonConverter.className)
+        r.register(converter: StringConverter.self, className: StringConverter.className)
+        r.register(converter: ByteArrayConverter.self, className: ByteArrayConverter.className)
+        r.register(headerConverter: SimpleHeaderConverter.self, className: SimpleHeaderConverter.className)
+        r.register(headerConverter: JsonConverter.self, className: JsonConverter.className)
+        r.register(headerConverter: StringConverter.self, className: StringConverter.className)
+        r.register(headerConverter: ByteArrayConverter.self, className: ByteArrayConverter.className)
+        return r
+    }()
+
+    public mutating func register<C: Connector & SendableMetatype>(connector: C.Type, className: String, type: PluginType) {
+        plugins.append(PluginDesc(className: className, type: type, version: C.version, configDef: C.configDef, make: { C() }))
+    }
+
+    public mutating func register<C: Converter & SendableMetatype>(converter: C.Type, className: String) {
+        plugins.append(PluginDesc(className: className, type: .converter, version: C.version, configDef: C.configDef, make: { C() }))
+    }
+
+    public mutating func register<C: HeaderConverter & SendableMetatype>(headerConverter: C.Type, className: String) {
+        plugins.append(PluginDesc(className: className, type: .headerConverter, version: C.version, configDef: C.configDef, make: { C() }))
+    }
+
+    public func plugins(of types: Set<PluginType>) -> [PluginDesc] {
+        plugins.filter { types.contains($0.type) }
+    }
+
+    /// Finds a plug-in of one of `types` by class name or alias.
+    public func find(_ name: String, types: Set<PluginType>) -> PluginDesc? {
+        let candidates = plugins(of: types)
+        if let exact = candidates.first(where: { $0.className == name }) { return exact }
+        let bySimple = candidates.filter { $0.simpleName == name || Self.shortAlias($0) == name }
+        return bySimple.count == 1 ? bySimple[0] : nil
+    }
+
+    /// The simple name without its type suffix (`FileStreamSinkConnector` → `FileStreamSink`).
+    static func shortAlias(_ p: PluginDesc) -> String? {
+        let suffix: String =
+            switch p.type {
+            case .sink, .source: "Connector"
+            case .converter, .headerConverter: "Converter"
+            case .transformation: "Transformation"
+            case .predicate: "Predicate"
+            }
+        return p.simpleName.hasSuffix(suffix) && p.simpleName != suffix ? String(p.simpleName.dropLast(suffix.count)) : nil
+    }
+
+    /// Connect's error for a connector class it cannot find.
+    public func connectorNotFound(_ name: String) -> ConnectError {
+        let available = plugins(of: [.source, .sink]).map(\.className).sorted().joined(separator: ", ")
+        return ConnectError.connect(
+            "Failed to find any class that implements Connector and which name matches \(name), available connectors are: \(available)")
+    }
+
+    public func newConnector(_ name: String) throws(ConnectError) -> (PluginDesc, any Connector) {
+        guard let desc = find(name, types: [.source, .sink]), let c = desc.make() as? any Connector else {
+            throw connectorNotFound(name)
+        }
+        return (desc, c)
+    }
+
+    public func newConverter(_ name: String) throws(ConnectError) -> any Converter {
+        guard let desc = find(name, types: [.converter]), let c = desc.make() as? any Converter else {
+            throw ConnectError.config("Class \(name) cannot be found or is not a Converter")
+        }
+        return c
+    }
+
+    public func newHeaderConverter(_ name: String) throws(ConnectError) -> any HeaderConverter {
+        guard let desc = find(name, types: [.headerConverter]), let c = desc.make() as? any HeaderConverter else {
+            throw ConnectError.config("Class \(name) cannot be found or is not a HeaderConverter")
+        }
+        return c
+    }
+}

@@ -1,0 +1,33 @@
+import ConnectAPI
+
+/// The ordered transforms of a connector, each applied only when its predicate (if any) says so
+/// (`negate` XOR `predicate.test(record)`). A transform that returns nil drops the record and ends the chain.
+struct TransformationChain {
+    struct Stage {
+        let alias: String
+        let transform: any Transformation
+        let predicate: (any Predicate)?
+        let negate: Bool
+    }
+
+    var stages: [Stage] = []
+
+    var isEmpty: Bool { stages.isEmpty }
+
+    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+        var current = record
+        for stage in stages {
+            if let p = stage.predicate, try p.test(current) == stage.negate { continue }
+            guard let next = try stage.transform.apply(current) else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    func close() {
+        for s in stages {
+            s.transform.close()
+            s.predicate?.close()
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import ConnectAPI
+import Foundation
+import Kafka
+import Logging
+
+/// Runs connectors and tasks on this process (`Worker`): instantiates plug-ins, builds their converters and Kafka
+/// clients from worker and connector configuration, and starts and stops task threads.
+///
+/// Not thread-safe on its own: the herder serialises every call.
+public final class Worker {
+    public let config: WorkerConfig
+    public let plugins: PluginRegistry
+    public let offsetStore: any OffsetBackingStore
+    public let statusStore: StatusStore
+    let logger: Logger
+
+    struct RunningConnector {
+        let desc: PluginDesc
+        let instance: any Connector
+    }
+
+    private var connectors: [String: RunningConnector] = [:]
+    private var tasks: [ConnectorTaskId: WorkerTask] = [:]
+
+    /// Java client keys that librdkafka has no counterpart for; Connect sets some of them itself.
+    static let javaOnlyClientKeys: Set<String> = [
+        "key.serializer", "value.serializer", "key.deserializer", "value.deserializer", "max.block.ms",
+        "max.poll.records", "interceptor.classes", "metric.reporters",
+    ]
+
+    public init(config: WorkerConfig, plugins: PluginRegistry, offsetStore: any OffsetBackingStore, statusStore: StatusStore, logger: Logger) {
+        self.config = config
+        self.plugins = plugins
+        self.offsetStore = offsetStore
+        self.statusStore = statusStore
+        self.logger = logger
+    }
+
+    public var connectorNames: [String] { Array(connectors.keys) }
+
+    public func taskIds(_ connector: String) -> [ConnectorTaskId] {
+        tasks.keys.filter { $0.connector == connector }.sorted()
+    }
+
+    public func connectorType(_ name: String) -> PluginType? { connectors[name]?.desc.type }
+
+    // MARK: Connectors
+
+    /// Starts a connector; its status becomes RUNNING, PAUSED or STOPPED, or FAILED with a trace (then it throws).
+    public func startConnector(_ name: String, config props: [String: String], target: TargetState) throws(ConnectError) {
+        let (desc, instance) = try plugins.newConnector(props["connector.class"] ?? "")
+        connectors[name] = RunningConnector(desc: desc, instance: instance)
+        if target == .stopped {
+            statusStore.putConnector(name, .stopped)
+            return
+        }
+        do {
+            try instance.start(props)
+        } catch {
+            let e = ConnectError.wrap(error).adding(context: "\(desc.className).start [connector \(name)]")
+            logger.error("[\(name)|worker] Failed to start connector \(name): \(e.description)")
+            statusStore.putConnector(name, .failed, trace: e.trace)
+            throw e
+        }
+        logger.info("[\(name)|worker] Finished creating connector \(name)")
+        statusStore.putConnector(name, target == .paused ? .paused : .running)
+    }
+
+    /// The task configurations of a started connector, checked against `tasks.max`.
+    public func connectorTaskConfigs(_ name: String, maxTasks: Int) throws(ConnectError) -> [[String: String]] {
+        guard let c = connectors[name] else { throw ConnectError(.notFound, "Connector \(name) not found") }
+        let configs: [[String: String]]
+        do {
+            configs = try c.instance.taskConfigs(maxTasks: maxTasks)
+        } catch {
+            let e = ConnectError.wrap(error).adding(context: "\(c.desc.className).taskConfigs [connector \(name)]")
+            statusStore.putConnector(name, .failed, trace: e.trace)
+            throw e
+        }
+        if configs.count > maxTasks {
+            let e = ConnectError.connect(
+                "The connector \(name) has generated \(configs.count) tasks, which is greater than \(maxTasks), the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect.")
+            statusStore.putConnector(name, .failed, trace: e.trace)
+            throw e
+        }
+        return configs
+    }
+
+    public func stopConnector(_ name: String) {
+        guard let c = connectors.removeValue(forKey: name) else { return }
+        do {
+            try c.instance.stop()
+        } catch {
+            logger.warning("[\(name)|worker] Error while stopping connector \(name): \(ConnectError.describe(error))")
+        }
+        logger.info("[\(name)|worker] Stopped connector \(name)")
+    }
+
+    public func setConnectorTarget(_ name: String, _ target: TargetState) {
+        guard connectors[name] != nil else { return }
+        statusStore.putConnector(name, target == .paused ? .paused : target == .stopped ? .stopped : .running)
+        for id in taskIds(name) { tasks[id]?.transition(to: target) }
+    }
+
+    // MARK: Tasks
+
+    /// Builds and starts one task. A failure to build it (bad converter config, client config) marks the task FAILED.
+    public func startTask(_ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState) {
+        do {
+            let task = try buildTask(id, connectorConfig: connectorConfig, taskConfig: taskConfig, target: target)
+            tasks[id] = task
+            task.start()
+        } catch {
+            let e = ConnectError.wrap(error).adding(context: "org.apache.kafka.connect.runtime.Worker.startTask [\(id)]")
+            logger.error("[\(id.connector)|task-\(id.task)] Failed to start task \(id): \(e.description)")
+            statusStore.onFailure(id, e)
+        }
+    }
+
+    /// Stops tasks and waits for them, within `task.shutdown.graceful.timeout.ms` in total.
+    public func stopAndAwaitTasks(_ ids: [ConnectorTaskId]) {
+        let running = ids.compactMap { id in tasks.removeValue(forKey: id) }
+        for t in running { t.stop() }
+        let deadline = Date().addingTimeInterval(Double(config.shutdownTimeoutMs) / 1000)
+        for t in running {
+            let left = Int64(max(0, deadline.timeIntervalSinceNow) * 1000)
+            if !t.awaitStop(timeoutMs: left) {
+                logger.error("[\(t.id.connector)|task-\(t.id.task)] Graceful stop of task \(t.id) failed.")
+            }
+        }
+    }
+
+    private func buildTask(_ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState) throws -> WorkerTask {
+        guard let running = connectors[id.connector] else { throw ConnectError(.notFound, "Connector \(id.connector) not found") }
+        let converters = try buildConverters(connectorConfig)
+        let chain = TransformationChain()
+        guard let taskObject = running.instance.taskType.init() as AnyObject? else { throw ConnectError.connect("Cannot create task") }
+        let taskLogger = Logger(label: "org.apache.kafka.connect.runtime.\(running.desc.type == .sink ? "WorkerSinkTask" : "WorkerSourceTask")")
+        switch running.desc.type {
+        case .source:
+            guard let task = taskObject as? any SourceTask else { throw ConnectError.connect("\(running.desc.className) task is not a SourceTask") }
+            let producer = try KafkaProducer(config: producerConfig(id, connectorConfig), logger: Logger(label: "org.apache.kafka.clients.producer"))
+            return WorkerSourceTask(
+                id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
+                offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs, flushTimeoutMs: config.offsetFlushTimeoutMs,
+                initialState: target, listener: statusStore, logger: taskLogger)
+        default:
+            guard let task = taskObject as? any SinkTask else { throw ConnectError.connect("\(running.desc.className) task is not a SinkTask") }
+            let (consumerConfig, maxPollRecords) = try consumerConfig(id, connectorConfig)
+            let consumer = try KafkaConsumer(config: consumerConfig, logger: Logger(label: "org.apache.kafka.clients.consumer"))
+            return WorkerSinkTask(
+                id: id, task: task, taskConfig: taskConfig, consumer: consumer, topics: Self.sinkTopics(connectorConfig),
+                converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs, maxPollRecords: maxPollRecords,
+                initialState: target, listener: statusStore, logger: taskLogger)
+        }
+    }
+
+    /// `topics` as a list, or `topics.regex` as a librdkafka pattern subscription (`^...`).
+    static func sinkTopics(_ props: [String: String]) -> [String] {
+        let regex = (props["topics.regex"] ?? "").trimmingSpaces
+        if !regex.isEmpty { return [regex.hasPrefix("^") ? regex : "^" + regex] }
+        return (props["topics"] ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+    }
+
+    func producerConfig(_ id: ConnectorTaskId, _ connectorConfig: [String: String]) throws(ConnectError) -> KafkaClientConfig {
+        var props = KafkaProducer.connectDefaults
+        props["client.id"] = "connector-producer-\(id)"
+        props.merge(config.clientProperties(prefix: "producer.")) { _, new in new }
+        props.merge(connectorConfig.strippingPrefix("producer.override.")) { _, new in new }
+        return try checkedClientConfig(props, role: "producer", id: id)
+    }
+
+    func consumerConfig(_ id: ConnectorTaskId, _ connectorConfig: [String: String]) throws(ConnectError) -> (KafkaClientConfig, Int) {
+        var props: [String: String] = [
+            "group.id": "connect-\(id.connector)", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
+            "client.id": "connector-consumer-\(id)",
+        ]
+        props.merge(config.clientProperties(prefix: "consumer.")) { _, new in new }
+        props.merge(connectorConfig.strippingPrefix("consumer.override.")) { _, new in new }
+        let maxPoll = Int(props["max.poll.records"] ?? "") ?? 500
+        return (try checkedClientConfig(props, role: "consumer", id: id), max(1, maxPoll))
+    }
+
+    private func checkedClientConfig(_ props: [String: String], role: String, id: ConnectorTaskId) throws(ConnectError) -> KafkaClientConfig {
+        var props = props
+        for key in Self.javaOnlyClientKeys where props[key] != nil {
+            if key != "max.poll.records" {
+                logger.info("[\(id.connector)|task-\(id.task)] Ignoring Java client property \(key) for the \(role): it has no librdkafka equivalent")
+            }
+            props[key] = nil
+        }
+        let config = KafkaClientConfig(props)
+        do {
+            try config.validate()
+        } catch {
+            throw ConnectError(.config, "Invalid \(role) configuration for task \(id): \(error.message)", cause: error)
+        }
+        return config
+    }
+
+    /// The converters a connector uses: its own `key.converter` (configured only from its own `key.converter.*`
+    /// keys), else the worker's, as Connect's `Plugins.newConverter` does.
+    func buildConverters(_ connectorConfig: [String: String]) throws -> TaskConverters {
+        func make(_ key: String, isKey: Bool) throws -> any Converter {
+            let (className, source) =
+                connectorConfig[key].map { ($0, connectorConfig) } ?? (config.originals[key] ?? "", config.originals)
+            let converter = try plugins.newConverter(className)
+            var props = source.strippingPrefix(key + ".")
+            props["converter.type"] = isKey ? "key" : "value"
+            try converter.configure(props, isKey: isKey)
+            return converter
+        }
+        let headerKey = "header.converter"
+        let (headerClass, headerSource) =
+            connectorConfig[headerKey].map { ($0, connectorConfig) }
+            ?? (config.parsed.string(headerKey) ?? "org.apache.kafka.connect.storage.SimpleHeaderConverter", config.originals)
+        let header = try plugins.newHeaderConverter(headerClass)
+        var headerProps = headerSource.strippingPrefix(headerKey + ".")
+        headerProps["converter.type"] = "header"
+        try header.configure(headerProps)
+        return TaskConverters(key: try make("key.converter", isKey: true), value: try make("value.converter", isKey: false), header: header)
+    }
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+import ConnectAPI
+
+/// The worker's configuration: keys from a properties file, overridden by `CONNECT_*` environment variables
+/// (`CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`, as the cp-kafka-connect image does).
+public struct WorkerConfig: Sendable {
+    public let originals: [String: String]
+    public let parsed: ParsedConfig
+
+    public static let configDef = ConfigDef()
+        .define("bootstrap.servers", .list, default: "localhost:9092", importance: .high, documentation: "A list of host/port pairs to use for establishing the initial connection to the Kafka cluster.")
+        .define("client.dns.lookup", .string, default: "use_all_dns_ips", importance: .medium, documentation: "Controls how the client uses DNS lookups.")
+        .define("key.converter", .class, default: .required, importance: .high, documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.")
+        .define("value.converter", .class, default: .required, importance: .high, documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.")
+        .define("header.converter", .class, default: "org.apache.kafka.connect.storage.SimpleHeaderConverter", importance: .low, documentation: "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.")
+        .define("task.shutdown.graceful.timeout.ms", .long, default: 5000, importance: .low, documentation: "Amount of time to wait for tasks to shutdown gracefully. This is the total amount of time, not per task.")
+        .define("offset.flush.interval.ms", .long, default: 60000, importance: .low, documentation: "Interval at which to try committing offsets for tasks.")
+        .define("offset.flush.timeout.ms", .long, default: 5000, importance: .low, documentation: "Maximum number of milliseconds to wait for records to flush and partition offset data to be committed to offset storage before cancelling the process and restoring the offset data to be committed in a future attempt.")
+        .define("plugin.path", .list, default: .none, importance: .low, documentation: "List of paths separated by commas (,) that contain plugins. Plug-ins of this worker are built in; the key is accepted for compatibility.")
+        .define("listeners", .list, default: "http://:8083", importance: .low, documentation: "List of comma-separated URIs the REST API will listen on.")
+        .define("rest.advertised.host.name", .string, default: .none, importance: .low, documentation: "If this is set, this is the hostname that will be given out to other workers to connect to.")
+        .define("rest.advertised.port", .int, default: .none, importance: .low, documentation: "If this is set, this is the port that will be given out to other workers to connect to.")
+        .define("rest.advertised.listener", .string, default: .none, importance: .low, documentation: "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use.")
+        .define("rest.max.request.body.bytes", .int, default: 16_777_216, validator: .atLeast(1), importance: .low, documentation: "Largest REST request body accepted; larger bodies get 413.")
+        .define("offset.storage.file.filename", .string, default: "", importance: .high, documentation: "File to store source connector offsets (standalone mode).")
+        .define("topic.creation.enable", .boolean, default: true, importance: .low, documentation: "Whether to allow automatic creation of topics used by source connectors.")
+        .define("startup.broker.timeout.ms", .long, default: 30000, validator: .atLeast(1), importance: .low, documentation: "How long the worker waits at start-up for the Kafka cluster to answer before it gives up.")
+        .define("log.level", .string, default: "INFO", validator: .oneOf(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"], caseInsensitive: true), importance: .low, documentation: "Level of the worker's log.")
+
+    public init(_ props: [String: String]) throws(ConnectError) {
+        originals = props
+        parsed = try Self.configDef.parse(props)
+    }
+
+    /// Reads a properties file and applies `CONNECT_*` environment overrides.
+    public static func load(file: String?, environment: [String: String]) throws(ConnectError) -> WorkerConfig {
+        var props: [String: String] = [:]
+        if let file {
+            props = try PropertiesParser.parse(try readText(file), source: file)
+        }
+        for (k, v) in environmentOverrides(environment) { props[k] = v }
+        return try WorkerConfig(props)
+    }
+
+    /// `CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`; `___` → `-` and `__` → `_` as in the Confluent images.
+    public static func environmentOverrides(_ environment: [String: String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("CONNECT_") && name.count > "CONNECT_".count {
+            var key = String(name.dropFirst("CONNECT_".count)).lowercased()
+            key = key.replacing("___", with: "-").replacing("__", with: "\u{1}").replacing("_", with: ".").replacing("\u{1}", with: "_")
+            out[key] = value
+        }
+        return out
+    }
+
+    public var bootstrapServers: String { parsed.list("bootstrap.servers").joined(separator: ",") }
+    public var offsetFlushIntervalMs: Int64 { parsed.int("offset.flush.interval.ms") ?? 60000 }
+    public var offsetFlushTimeoutMs: Int64 { parsed.int("offset.flush.timeout.ms") ?? 5000 }
+    public var shutdownTimeoutMs: Int64 { parsed.int("task.shutdown.graceful.timeout.ms") ?? 5000 }
+    public var listeners: [String] { parsed.list("listeners") }
+    public var offsetFile: String? { parsed.string("offset.storage.file.filename").flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Client properties for task clients of one kind: `bootstrap.servers` plus the worker's `<prefix>` keys.
+    public func clientProperties(prefix: String) -> [String: String] {
+        var props = parsed.originals(withPrefix: prefix)
+        props["bootstrap.servers"] = props["bootstrap.servers"] ?? bootstrapServers
+        if let dns = originals["client.dns.lookup"] { props["client.dns.lookup"] = props["client.dns.lookup"] ?? dns }
+        return props
+    }
+}
+
+/// Reads a whole text file, with an error that names the file.
+public func readText(_ path: String) throws(ConnectError) -> String {
+    guard let f = fopen(path, "rb") else {
+        throw ConnectError.config("Could not read file \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,161 @@
+import ConnectAPI
+import Foundation
+import Kafka
+import Logging
+
+/// Runs a source task: poll → transforms → convert → produce. A record's source offset is written only once the
+/// broker has acknowledged it and every record sent before it from the same source partition; offsets are flushed
+/// every `offset.flush.interval.ms` and when the task stops (`WorkerSourceTask`).
+final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
+    struct Context: SourceTaskContext {
+        let offsetStorageReader: any OffsetStorageReader
+        let configs: [String: String]
+    }
+
+    private let task: any SourceTask
+    private let taskConfig: [String: String]
+    private let producer: KafkaProducer
+    private let converters: TaskConverters
+    private let chain: TransformationChain
+    private let offsetStore: any OffsetBackingStore
+    private let flushIntervalMs: Int64
+    private let flushTimeoutMs: Int64
+
+    private var submitted = SubmittedRecords()
+    private var inFlight: [UInt64: SourceRecord] = [:]
+    private var nextID: UInt64 = 0
+    private var nextFlush = ContinuousClock.now
+    private var started = false
+
+    init(
+        id: ConnectorTaskId, task: any SourceTask, taskConfig: [String: String], producer: KafkaProducer,
+        converters: TaskConverters, chain: TransformationChain, offsetStore: any OffsetBackingStore,
+        flushIntervalMs: Int64, flushTimeoutMs: Int64, initialState: TargetState, listener: any StatusListener,
+        logger: Logger
+    ) {
+        self.task = task
+        self.taskConfig = taskConfig
+        self.producer = producer
+        self.converters = converters
+        self.chain = chain
+        self.offsetStore = offsetStore
+        self.flushIntervalMs = flushIntervalMs
+        self.flushTimeoutMs = flushTimeoutMs
+        super.init(id: id, initialState: initialState, listener: listener, logger: logger)
+    }
+
+    override func execute() throws {
+        task.initialize(Context(offsetStorageReader: ConnectorOffsetReader(connector: id.connector, store: offsetStore), configs: taskConfig))
+        try task.start(taskConfig)
+        started = true
+        logger.info("\(self) Source task finished initialization and start")
+        listener.onStartup(id)
+        scheduleFlush()
+        while !isStopping {
+            if awaitUnpaused(whilePaused: { try? handleDeliveries(producer.poll(timeoutMs: 100)) }) { continue }
+            let records = try pollTask()
+            for record in records ?? [] { try send(record) }
+            try handleDeliveries(producer.poll(timeoutMs: 0))
+            if ContinuousClock.now >= nextFlush {
+                try commitOffsets()
+                scheduleFlush()
+            }
+        }
+    }
+
+    override func close() {
+        if started {
+            do { try task.stop() } catch { logger.warning("\(self) Error stopping task: \(ConnectError.describe(error))") }
+        }
+        // Offsets of records the broker acknowledged before the stop are kept, even after a failure.
+        try? handleDeliveries(producer.flush(timeoutMs: Int(flushTimeoutMs)))
+        do { try commitOffsets() } catch { logger.error("\(self) Failed to commit offsets on stop: \(ConnectError.describe(error))") }
+        chain.close()
+    }
+
+    private func scheduleFlush() { nextFlush = ContinuousClock.now.advanced(by: .milliseconds(flushIntervalMs)) }
+
+    private func pollTask() throws -> [SourceRecord]? {
+        do {
+            return try task.poll()
+        } catch {
+            throw ConnectError.wrap(error).adding(context: "\(type(of: task)).poll [TASK_POLL]")
+        }
+    }
+
+    private func send(_ original: SourceRecord) throws {
+        let record: SourceRecord
+        do {
+            guard let transformed = try chain.apply(original) else {
+                // Dropped by a transform: nothing to send, and its offset may be committed in order.
+                let id = allocateID()
+                submitted.submit(id: id, partition: original.sourcePartition, offset: original.sourceOffset)
+                submitted.ack(id)
+                try task.commitRecord(original, metadata: nil)
+                return
+            }
+            record = transformed
+        } catch {
+            throw toleranceExceeded(error, stage: "TRANSFORMATION")
+        }
+        let message: KafkaOutgoingRecord
+        do {
+            message = try converters.serialize(record)
+        } catch {
+            throw toleranceExceeded(error.error, stage: error.stage)
+        }
+        let id = allocateID()
+        submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
+        inFlight[id] = record
+        while true {
+            do {
+                try producer.send(
+                    id: id, topic: record.topic, partition: record.kafkaPartition, key: message.key, value: message.value,
+                    headers: message.headers, timestamp: record.timestamp)
+                return
+            } catch where error.kind == .queueFull {
+                try handleDeliveries(producer.poll(timeoutMs: 100))
+            } catch {
+                throw ConnectError.connect("Unrecoverable exception trying to send", cause: error)
+            }
+        }
+    }
+
+    private func allocateID() -> UInt64 {
+        nextID += 1
+        return nextID
+    }
+
+    private func handleDeliveries(_ reports: [DeliveryReport]) throws {
+        for report in reports {
+            let record = inFlight.removeValue(forKey: report.id)
+            switch report.result {
+            case .success(let (partition, offset)):
+                submitted.ack(report.id)
+                if let record {
+                    try task.commitRecord(record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
+                }
+            case .failure(let error):
+                throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
+                    .adding(context: "topic=\(record?.topic ?? "?") [KAFKA_PRODUCE]")
+            }
+        }
+    }
+
+    /// Writes the committable offsets (`commitOffsets`), then lets the task know (`commit()`).
+    func commitOffsets() throws {
+        let offsets = submitted.committableOffsets()
+        guard !offsets.isEmpty else { return }
+        var values: [[UInt8]: [UInt8]?] = [:]
+        for (partition, offset) in offsets {
+            values[OffsetCodec.key(connector: id.connector, partition: partition)] = OffsetCodec.value(offset)
+        }
+        try offsetStore.set(values)
+        logger.debug("\(self) Committed offsets for \(offsets.count) source partition(s)")
+        try task.commit()
+    }
+
+    private func toleranceExceeded(_ error: any Error, stage: String) -> ConnectError {
+        ConnectError.connect("Tolerance exceeded in error handler", cause: error).adding(context: "stage \(stage) [\(id)]")
+    }
+}
