@@ -23,15 +23,14 @@ public final class DatagenConnector: SourceConnector {
 
     public var taskType: any Task.Type { DatagenTask.self }
 
-    /// Cross-key rules (exactly one schema source, a known quickstart, an existing key field), reported by key.
+    /// Cross-key rules (exactly one schema source, a known quickstart, an existing key field), reported by key;
+    /// single-key errors come from `configDef`.
     public func validate(_ props: [String: String]) -> [String: [String]] {
         do {
-            _ = try DatagenConfig(props)
+            _ = try DatagenConfig.resolveSchema(props)
             return [:]
-        } catch let error as ConnectError {
-            return [error.key ?? "quickstart": [error.message]]
         } catch {
-            return ["quickstart": ["\(error)"]]
+            return [error.key ?? "quickstart": [error.message]]
         }
     }
 
@@ -69,29 +68,31 @@ struct DatagenConfig {
         iterations = c.int("iterations") ?? -1
         seed = c.int("random.seed")
         taskID = Int(props["task.id"] ?? "0") ?? 0
-        let schemaString = c.string("schema.string") ?? ""
-        let schemaFile = c.string("schema.filename") ?? ""
-        let quick = (c.string("quickstart") ?? "").lowercased()
-        let set = [schemaString, schemaFile, quick].filter { !$0.isEmpty }.count
-        guard set == 1 else {
+        (quickstart, keyField) = try Self.resolveSchema(props)
+    }
+
+    /// The quickstart and key field the configuration selects.
+    static func resolveSchema(_ props: [String: String]) throws(ConnectError) -> (Quickstart, String?) {
+        let schemaString = props["schema.string"] ?? ""
+        let schemaFile = props["schema.filename"] ?? ""
+        let quick = (props["quickstart"] ?? "").trimmingSpaces.lowercased()
+        guard [schemaString, schemaFile, quick].filter({ !$0.isEmpty }).count == 1 else {
             throw ConnectError.config("Must set exactly one of schema.string, schema.filename, quickstart").forKey("quickstart")
         }
-        guard quick.isEmpty == false else {
-            throw ConnectError.invalidConfig(
-                schemaString.isEmpty ? "schema.filename" : "schema.string", "(schema)",
-                "Avro schemas are not supported by this datagen; use quickstart").forKey(schemaString.isEmpty ? "schema.filename" : "schema.string")
+        guard !quick.isEmpty else {
+            let key = schemaString.isEmpty ? "schema.filename" : "schema.string"
+            throw ConnectError.invalidConfig(key, "(schema)", "Avro schemas are not supported by this datagen; use quickstart").forKey(key)
         }
         guard let q = Quickstart.all[quick] else {
             throw ConnectError.invalidConfig("quickstart", quick, "Unknown quickstart; one of " + Quickstart.all.keys.sorted().joined(separator: ", "))
                 .forKey("quickstart")
         }
-        quickstart = q
-        let key = c.string("schema.keyfield") ?? ""
+        let key = (props["schema.keyfield"] ?? "").trimmingSpaces
         let keyField = key.isEmpty ? q.keyField : key
         guard q.schema.field(keyField) != nil else {
             throw ConnectError.invalidConfig("schema.keyfield", keyField, "No such field in the \(q.name) schema").forKey("schema.keyfield")
         }
-        self.keyField = keyField
+        return (q, keyField)
     }
 }
 
