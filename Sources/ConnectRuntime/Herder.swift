@@ -7,6 +7,13 @@ public struct ConnectorInfo: Sendable, Equatable {
     public var tasks: [ConnectorTaskId]
     /// `source`, `sink` or `unknown`.
     public var type: String
+
+    public init(name: String, config: [String: String], tasks: [ConnectorTaskId], type: String) {
+        self.name = name
+        self.config = config
+        self.tasks = tasks
+        self.type = type
+    }
 }
 
 /// A connector's and its tasks' states (`ConnectorStateInfo`).
@@ -15,17 +22,34 @@ public struct ConnectorStateInfo: Sendable, Equatable {
     public var connector: StatusRecord
     public var tasks: [TaskStateInfo]
     public var type: String
+
+    public init(name: String, connector: StatusRecord, tasks: [TaskStateInfo], type: String) {
+        self.name = name
+        self.connector = connector
+        self.tasks = tasks
+        self.type = type
+    }
 }
 
 public struct TaskStateInfo: Sendable, Equatable {
     public var id: Int
     public var status: StatusRecord
+
+    public init(id: Int, status: StatusRecord) {
+        self.id = id
+        self.status = status
+    }
 }
 
 /// A task's configuration (`TaskInfo`).
 public struct TaskInfo: Sendable, Equatable {
     public var id: ConnectorTaskId
     public var config: [String: String]
+
+    public init(id: ConnectorTaskId, config: [String: String]) {
+        self.id = id
+        self.config = config
+    }
 }
 
 /// What `GET /` reports.
@@ -33,6 +57,12 @@ public struct ServerInfo: Sendable, Equatable {
     public var version: String
     public var commit: String
     public var kafkaClusterId: String?
+
+    public init(version: String, commit: String, kafkaClusterId: String?) {
+        self.version = version
+        self.commit = commit
+        self.kafkaClusterId = kafkaClusterId
+    }
 }
 
 /// Restart options of `POST /connectors/{name}/restart` (KIP-745).

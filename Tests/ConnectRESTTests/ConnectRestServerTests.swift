@@ -1,0 +1,173 @@
+import ConnectAPI
+import ConnectREST
+import ConnectRuntime
+import HTTPServer
+import JSON
+import Testing
+
+@Suite("REST resources, called through the router without a socket")
+struct ConnectRestServerTests {
+    let herder = FakeHerder()
+    var server: ConnectRestServer { ConnectRestServer(herder: herder) }
+
+    func call(_ method: String, _ path: String, query: [(String, String)] = [], body: String? = nil, contentType: String? = "application/json") -> (Int, JSONValue?) {
+        var headers: [String: String] = [:]
+        if body != nil, let contentType { headers["Content-Type"] = contentType }
+        let r = server.handle(HTTPRequest(method: method, path: path, query: query.map { ($0.0, $0.1) }, headers: headers, body: Array((body ?? "").utf8)))
+        return (r.status, r.body.isEmpty ? nil : try? JSONParser.parse(r.body))
+    }
+
+    let datagen = #"{"name":"dg","config":{"connector.class":"io.confluent.kafka.connect.datagen.DatagenConnector","kafka.topic":"ratings","max.interval":750,"quickstart":"ratings","tasks.max":1}}"#
+
+    @Test("GET / reports version, commit and cluster id")
+    func root() {
+        let (status, body) = call("GET", "/")
+        #expect(status == 200)
+        #expect(body == ["version": "3.9.0", "commit": "abc123", "kafka_cluster_id": "cluster-1"])
+    }
+
+    @Test("GET /health answers healthy with Connect's message")
+    func health() {
+        let (status, body) = call("GET", "/health")
+        #expect(status == 200)
+        #expect(body?["status"] == "healthy")
+        #expect(body?["message"] == "Worker has completed startup and is ready to handle requests.")
+    }
+
+    @Test("POST /connectors creates (201, ConnectorInfo, numbers taken as strings) and refuses a duplicate (409)")
+    func create() {
+        let (status, body) = call("POST", "/connectors", body: datagen)
+        #expect(status == 201)
+        #expect(body?["name"] == "dg")
+        #expect(body?["config"]?["max.interval"] == "750")
+        #expect(body?["config"]?["name"] == "dg")
+        #expect(body?["tasks"] == [["connector": "dg", "task": 0]])
+        #expect(body?["type"] == "source")
+        let (dup, err) = call("POST", "/connectors", body: datagen)
+        #expect(dup == 409)
+        #expect(err == ["error_code": 409, "message": "Connector dg already exists"])
+    }
+
+    @Test("an invalid config is a 400 with Connect's error count message")
+    func invalidConfig() {
+        let (status, body) = call("POST", "/connectors", body: #"{"name":"dg","config":{"connector.class":"DatagenConnector","quickstart":"orders"}}"#)
+        #expect(status == 400)
+        #expect(body?["error_code"] == 400)
+        #expect(body?["message"]?.stringValue?.hasPrefix("Connector configuration is invalid and contains the following 1 error(s):\nMissing required configuration \"kafka.topic\"") == true)
+    }
+
+    @Test("an unknown connector class is a 500 with Connect's message")
+    func unknownClass() {
+        let (status, body) = call("PUT", "/connectors/x/config", body: #"{"connector.class":"com.example.Missing"}"#)
+        #expect(status == 500)
+        #expect(body?["message"]?.stringValue?.hasPrefix("Failed to find any class that implements Connector and which name matches com.example.Missing") == true)
+    }
+
+    @Test("malformed bodies get a 4xx error JSON that says what is wrong", arguments: [
+        ("{not json", "application/json", 400, "Request body is not valid JSON"),
+        ("[1,2]", "application/json", 400, "must be a JSON object"),
+        ("", "application/json", 400, "Request body is empty"),
+        ("name=x", "application/x-www-form-urlencoded", 415, "HTTP 415 Unsupported Media Type"),
+        (#"{"name":"x"}"#, "application/json", 400, "Connector config is required"),
+    ])
+    func malformed(body: String, contentType: String, status: Int, message: String) {
+        let (s, b) = call("POST", "/connectors", body: body, contentType: contentType)
+        #expect(s == status)
+        #expect(b?["error_code"]?.intValue == Int64(status))
+        #expect(b?["message"]?.stringValue?.contains(message) == true)
+    }
+
+    @Test("a name in the config that differs from the URL is a 400 with Connect's message")
+    func nameMismatch() {
+        let (s, b) = call("PUT", "/connectors/a/config", body: #"{"name":"b","connector.class":"FileStreamSink","topics":"t"}"#)
+        #expect(s == 400)
+        #expect(b?["message"] == "Connector name configuration (b) doesn't match connector name in the URL (a)")
+    }
+
+    @Test("PUT config creates with 201 then updates with 200")
+    func putConfig() {
+        let cfg = #"{"connector.class":"FileStreamSink","topics":"t","tasks.max":2}"#
+        #expect(call("PUT", "/connectors/s/config", body: cfg).0 == 201)
+        let (s, b) = call("PUT", "/connectors/s/config", body: cfg)
+        #expect(s == 200)
+        #expect(b?["config"]?["tasks.max"] == "2")
+        #expect(call("GET", "/connectors/s/config").1?["topics"] == "t")
+    }
+
+    @Test("unknown connectors are 404 with Connect's messages")
+    func notFound() {
+        #expect(call("GET", "/connectors/nope").1 == ["error_code": 404, "message": "Connector nope not found"])
+        #expect(call("GET", "/connectors/nope/status").0 == 404)
+        #expect(call("DELETE", "/connectors/nope").0 == 404)
+        #expect(call("PUT", "/connectors/nope/pause").1?["message"] == "Unknown connector nope")
+    }
+
+    @Test("unknown paths are 404 and wrong methods 405, both as error JSON")
+    func routing() {
+        #expect(call("GET", "/nowhere").1 == ["error_code": 404, "message": "HTTP 404 Not Found"])
+        #expect(call("DELETE", "/connectors").1 == ["error_code": 405, "message": "HTTP 405 Method Not Allowed"])
+    }
+
+    @Test("status has Connect's shape; trace appears only on failures")
+    func status() {
+        _ = call("POST", "/connectors", body: datagen)
+        herder.setStatus("dg", connector: .running, tasks: [(.running, nil), (.failed, "org.apache.kafka.connect.errors.ConnectException: boom")])
+        let (s, b) = call("GET", "/connectors/dg/status")
+        #expect(s == 200)
+        #expect(b?["connector"] == ["state": "RUNNING", "worker_id": "w:8083"])
+        #expect(b?["tasks"]?.arrayValue?[0] == ["id": 0, "state": "RUNNING", "worker_id": "w:8083"])
+        #expect(b?["tasks"]?.arrayValue?[1]["trace"] == "org.apache.kafka.connect.errors.ConnectException: boom")
+        #expect(call("GET", "/connectors/dg/tasks/1/status").1?["state"] == "FAILED")
+        #expect(call("GET", "/connectors/dg/tasks/9/status").1?["message"] == "No status found for task dg-9")
+    }
+
+    @Test("expand=status and expand=info give the map the jq journey reads")
+    func expand() {
+        _ = call("POST", "/connectors", body: datagen)
+        herder.setStatus("dg", connector: .running, tasks: [(.running, nil)])
+        let (_, plain) = call("GET", "/connectors")
+        #expect(plain == ["dg"])
+        let (_, expanded) = call("GET", "/connectors", query: [("expand", "info"), ("expand", "status")])
+        #expect(expanded?["dg"]?["info"]?["type"] == "source")
+        #expect(expanded?["dg"]?["info"]?["config"]?["connector.class"] == "io.confluent.kafka.connect.datagen.DatagenConnector")
+        #expect(expanded?["dg"]?["status"]?["connector"]?["state"] == "RUNNING")
+        let (_, onlyStatus) = call("GET", "/connectors", query: [("expand", "status")])
+        #expect(onlyStatus?["dg"]?["info"] == nil)
+    }
+
+    @Test("restart: 204 for the legacy form, 202 with the plan otherwise; task restart 204")
+    func restart() {
+        _ = call("POST", "/connectors", body: datagen)
+        herder.setStatus("dg", connector: .failed, tasks: [(.running, nil)])
+        #expect(call("POST", "/connectors/dg/restart").0 == 204)
+        let (s, b) = call("POST", "/connectors/dg/restart", query: [("includeTasks", "true"), ("onlyFailed", "true")])
+        #expect(s == 202)
+        #expect(b?["connector"]?["state"] == "RESTARTING")
+        #expect(call("POST", "/connectors/dg/tasks/0/restart").0 == 204)
+        #expect(call("POST", "/connectors/dg/tasks/x/restart").0 == 404)
+    }
+
+    @Test("pause and resume answer 202, delete 204")
+    func lifecycle() {
+        _ = call("POST", "/connectors", body: datagen)
+        #expect(call("PUT", "/connectors/dg/pause").0 == 202)
+        #expect(herder.state.withLock { $0.paused } == ["dg"])
+        #expect(call("PUT", "/connectors/dg/resume").0 == 202)
+        #expect(call("DELETE", "/connectors/dg").0 == 204)
+        #expect(call("GET", "/connectors").1 == [])
+    }
+
+    @Test("connector-plugins lists sinks then sources; connectorsOnly=false adds converters")
+    func plugins() {
+        let (_, b) = call("GET", "/connector-plugins")
+        let classes = b?.arrayValue?.compactMap { $0["class"]?.stringValue } ?? []
+        #expect(classes == [
+            "org.apache.kafka.connect.file.FileStreamSinkConnector", "io.confluent.kafka.connect.datagen.DatagenConnector",
+            "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        ])
+        #expect(b?.arrayValue?.first == ["class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "type": "sink", "version": "3.9.0"])
+        let (_, all) = call("GET", "/connector-plugins", query: [("connectorsOnly", "false")])
+        #expect(all?.arrayValue?.contains { $0["type"] == "converter" && $0["class"] == "org.apache.kafka.connect.json.JsonConverter" } == true)
+        #expect(all?.arrayValue?.contains { $0["type"] == "header_converter" } == true)
+    }
+}

@@ -1,0 +1,97 @@
+import ConnectAPI
+import ConnectRuntime
+import Synchronization
+
+/// An in-memory herder for REST tests: connectors are configs with a settable status.
+final class FakeHerder: Herder {
+    struct State {
+        var configs: [String: [String: String]] = [:]
+        var order: [String] = []
+        var statuses: [String: ConnectorStateInfo] = [:]
+        var paused: Set<String> = []
+        var restarts: [String] = []
+    }
+
+    let state = Mutex(State())
+    var plugins: PluginRegistry { .builtIn }
+    let validator = ConnectorConfigValidator(plugins: .builtIn)
+
+    func serverInfo() -> ServerInfo { ServerInfo(version: "3.9.0", commit: "abc123", kafkaClusterId: "cluster-1") }
+    func isReady() -> Bool { true }
+    func connectors() -> [String] { state.withLock { $0.order } }
+
+    func setStatus(_ name: String, connector: ConnectorState, tasks: [(ConnectorState, String?)]) {
+        state.withLock { s in
+            s.statuses[name] = ConnectorStateInfo(
+                name: name, connector: StatusRecord(state: connector, workerId: "w:8083"),
+                tasks: tasks.enumerated().map { TaskStateInfo(id: $0.offset, status: StatusRecord(state: $0.element.0, trace: $0.element.1, workerId: "w:8083")) },
+                type: "source")
+        }
+    }
+
+    private func config(_ name: String) throws(ConnectError) -> [String: String] {
+        guard let c = state.withLock({ $0.configs[name] }) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+        return c
+    }
+
+    func connectorInfo(_ name: String) throws(ConnectError) -> ConnectorInfo {
+        ConnectorInfo(name: name, config: try config(name), tasks: [ConnectorTaskId(name, 0)], type: "source")
+    }
+    func connectorConfig(_ name: String) throws(ConnectError) -> [String: String] { try config(name) }
+    func connectorStatus(_ name: String) throws(ConnectError) -> ConnectorStateInfo {
+        _ = try config(name)
+        guard let s = state.withLock({ $0.statuses[name] }) else { throw ConnectError(.notFound, "No status found for connector \(name)") }
+        return s
+    }
+    func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
+        guard let t = try connectorStatus(id.connector).tasks.first(where: { $0.id == id.task }) else {
+            throw ConnectError(.notFound, "No status found for task \(id)")
+        }
+        return t
+    }
+    func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] { [TaskInfo(id: ConnectorTaskId(name, 0), config: try config(name))] }
+
+    func putConnectorConfig(_ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
+        let infos = try validator.validate(config)
+        if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
+        let created = try state.withLock { s throws(ConnectError) -> Bool in
+            let exists = s.configs[name] != nil
+            if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
+            if !exists { s.order.append(name) }
+            s.configs[name] = config
+            return !exists
+        }
+        return (created, try connectorInfo(name))
+    }
+
+    func deleteConnector(_ name: String) throws(ConnectError) {
+        _ = try config(name)
+        state.withLock { s in
+            s.configs[name] = nil
+            s.order.removeAll { $0 == name }
+        }
+    }
+
+    func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos { try validator.validate(config) }
+    func pauseConnector(_ name: String) throws(ConnectError) {
+        guard state.withLock({ $0.configs[name] }) != nil else { throw ConnectError(.notFound, "Unknown connector \(name)") }
+        state.withLock { _ = $0.paused.insert(name) }
+    }
+    func resumeConnector(_ name: String) throws(ConnectError) {
+        guard state.withLock({ $0.configs[name] }) != nil else { throw ConnectError(.notFound, "Unknown connector \(name)") }
+        state.withLock { _ = $0.paused.remove(name) }
+    }
+    func stopConnector(_ name: String) throws(ConnectError) { _ = try config(name) }
+    func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo? {
+        _ = try config(name)
+        state.withLock { $0.restarts.append(name) }
+        if request.isLegacy { return nil }
+        var s = try connectorStatus(name)
+        s.connector.state = .restarting
+        return s
+    }
+    func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
+        _ = try taskStatus(id)
+        state.withLock { $0.restarts.append(id.description) }
+    }
+}
