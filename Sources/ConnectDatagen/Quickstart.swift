@@ -56,14 +56,14 @@ struct Quickstart: Sendable {
             let v: Value
             switch f.generator {
             case .range(let lo, let hi):
-                let n = Int64.random(in: lo..<hi, using: &rng)
+                let n = rng.draw(lo, hi)
                 v = f.type == .int32 ? .int32(Int32(truncatingIfNeeded: n)) : .int64(n)
-            case .doubleRange(let lo, let hi): v = .float64(Double.random(in: lo..<hi, using: &rng))
+            case .doubleRange(let lo, let hi): v = .float64(rng.draw(lo, hi))
             case .iteration(let start, let step):
                 let n = start + step * iteration
                 v = f.type == .int32 ? .int32(Int32(truncatingIfNeeded: n)) : .int64(n)
             case .pattern(let p): v = .string(p.generate(using: &rng))
-            case .options(let o): v = .string(o.randomElement(using: &rng) ?? "")
+            case .options(let o): v = .string(o[rng.index(o.count)])
             case .record(_, let nested):
                 v = .struct(generate(schema: schema.fields[i].schema, fields: nested, iteration: iteration, using: &rng))
             }

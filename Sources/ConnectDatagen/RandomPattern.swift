@@ -69,11 +69,11 @@ struct RandomPattern: Sendable {
     func generate<G: RandomNumberGenerator>(using rng: inout G) -> String {
         var out = ""
         for p in pieces {
-            let n = p.min == p.max ? p.min : Int.random(in: p.min...p.max, using: &rng)
+            let n = p.min == p.max ? p.min : p.min + rng.index(p.max - p.min + 1)
             for _ in 0..<n {
                 switch p.atom {
                 case .literal(let c): out.append(c)
-                case .charClass(let set): if let c = set.randomElement(using: &rng) { out.append(c) }
+                case .charClass(let set): if !set.isEmpty { out.append(set[rng.index(set.count)]) }
                 }
             }
         }

@@ -21,3 +21,20 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Uniform draws defined here rather than by the standard library, so a seed gives the same data on every toolchain.
+extension RandomNumberGenerator {
+    /// An integer in `lo..<hi` (`hi > lo`).
+    mutating func draw(_ lo: Int64, _ hi: Int64) -> Int64 {
+        let span = UInt64(bitPattern: hi &- lo)
+        return lo &+ Int64(bitPattern: next() % span)
+    }
+
+    /// A double in `lo..<hi`.
+    mutating func draw(_ lo: Double, _ hi: Double) -> Double {
+        lo + (hi - lo) * (Double(next() >> 11) * 0x1.0p-53)
+    }
+
+    /// An index in `0..<count` (`count > 0`).
+    mutating func index(_ count: Int) -> Int { Int(next() % UInt64(count)) }
+}
