@@ -45,3 +45,30 @@ wait_for_http() {
         sleep 0.2
     done
 }
+
+# Assertions for script tests: each prints a line; `report` prints the closing "N passed, M failed" line.
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$1"; }
+fail() { FAILED=$((FAILED + 1)); printf '  FAIL  %s\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; return 0; }
+# expect_eq NAME ACTUAL EXPECTED
+expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected [$3], got [$2]"; fi; }
+# expect_contains NAME HAYSTACK NEEDLE
+expect_contains() { case "$2" in *"$3"*) pass "$1" ;; *) fail "$1" "[$3] not in [${2:0:400}]" ;; esac; }
+report() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; }
+
+# The debug connect-worker binary (built by `swift build`).
+worker_bin() { echo "$(cd "$ROOT" && swift build --show-bin-path)/connect-worker"; }
+
+# A TCP port that is free on 127.0.0.1, preferring $1.
+port_or_free() { if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then free_port; else echo "$1"; fi; }
+
+# Polls until a shell condition holds or $1 seconds pass.
+wait_until() {
+    local seconds="$1"; shift
+    local deadline=$((SECONDS + seconds))
+    until eval "$@"; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.3
+    done
+}
