@@ -21,7 +21,8 @@ let package = Package(
 
         .target(name: "JSON", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
-            name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+            name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
@@ -57,7 +58,9 @@ let package = Package(
         .target(name: "ConnectTestKit", dependencies: ["Kafka"], path: "Tests/ConnectTestKit", swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
-        .testTarget(name: "ConnectConvertersTests", dependencies: ["ConnectConverters", "ConnectAPI", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "ConnectConvertersTests", dependencies: ["ConnectConverters", "ConnectAPI", "JSON"],
+            swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
         .testTarget(

@@ -61,7 +61,10 @@ public struct ConfigValidator: Sendable {
         ConfigValidator(describe: "[" + allowed.joined(separator: ", ") + "]") { _, v in
             guard case .string(let s)? = v else { return nil }
             let ok = caseInsensitive ? allowed.contains { $0.lowercased() == s.lowercased() } : allowed.contains(s)
-            return ok ? nil : "String must be one of\(caseInsensitive ? " (case insensitive)" : ""): " + allowed.joined(separator: ", ")
+            return ok
+                ? nil
+                : "String must be one of\(caseInsensitive ? " (case insensitive)" : ""): "
+                    + allowed.joined(separator: ", ")
         }
     }
 
@@ -77,7 +80,8 @@ public struct ConfigValidator: Sendable {
         if s.isEmpty { return "String may not be empty" }
         if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return "String may not contain control sequences but had the following ASCII chars: "
-                + s.unicodeScalars.filter { $0.properties.generalCategory == .control }.map { String($0.value) }.joined(separator: ", ")
+                + s.unicodeScalars.filter { $0.properties.generalCategory == .control }.map { String($0.value) }.joined(
+                    separator: ", ")
         }
         return nil
     }
@@ -125,7 +129,8 @@ public struct ConfigDef: Sendable {
         def.keys.removeAll { $0.name == name }
         def.keys.append(
             ConfigKey(
-                name: name, type: type, defaultValue: text, hasDefault: has, validator: validator, importance: importance,
+                name: name, type: type, defaultValue: text, hasDefault: has, validator: validator,
+                importance: importance,
                 documentation: documentation, group: group, orderInGroup: orderInGroup, width: width,
                 displayName: displayName ?? name, dependents: dependents))
         return def
@@ -170,7 +175,9 @@ public struct ConfigDef: Sendable {
                 do throws(ConnectError) {
                     parsed = try ConfigDef.parseType(key.name, text, key.type)
                     if let reason = key.validator?.check(key.name, parsed) {
-                        errors.append(ConnectError.invalidConfig(key.name, key.type == .password ? "[hidden]" : text, reason).message)
+                        errors.append(
+                            ConnectError.invalidConfig(key.name, key.type == .password ? "[hidden]" : text, reason)
+                                .message)
                     }
                 } catch {
                     errors.append(error.message)
@@ -181,7 +188,8 @@ public struct ConfigDef: Sendable {
     }
 
     /// Converts text to a typed value with Connect's rules and error wording.
-    public static func parseType(_ name: String, _ text: String, _ type: ConfigType) throws(ConnectError) -> ConfigValue {
+    public static func parseType(_ name: String, _ text: String, _ type: ConfigType) throws(ConnectError) -> ConfigValue
+    {
         let trimmed = text.trimmingSpaces
         switch type {
         case .boolean:
@@ -202,20 +210,27 @@ public struct ConfigDef: Sendable {
                 case .short: Int64(Int16.min)...Int64(Int16.max)
                 default: Int64.min...Int64.max
                 }
-            guard range.contains(i) else { throw ConnectError.invalidConfig(name, text, "Not a number of type \(type.rawValue)") }
+            guard range.contains(i) else {
+                throw ConnectError.invalidConfig(name, text, "Not a number of type \(type.rawValue)")
+            }
             return .int(i)
         case .double:
-            guard let d = Double(trimmed) else { throw ConnectError.invalidConfig(name, text, "Not a number of type DOUBLE") }
+            guard let d = Double(trimmed) else {
+                throw ConnectError.invalidConfig(name, text, "Not a number of type DOUBLE")
+            }
             return .double(d)
         case .list:
             if trimmed.isEmpty { return .list([]) }
-            return .list(trimmed.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces })
+            return .list(
+                trimmed.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces })
         }
     }
 }
 
 /// A default for `ConfigDef.define`: none (null), required, or a value.
-public enum ConfigDefault: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+public enum ConfigDefault: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral
+{
     case required
     case none
     case value(String)

@@ -13,7 +13,8 @@ public struct ConnectError: Error, Sendable, CustomStringConvertible {
 
         public static let connect = Kind(className: "org.apache.kafka.connect.errors.ConnectException")
         public static let data = Kind(className: "org.apache.kafka.connect.errors.DataException")
-        public static let retriable = Kind(className: "org.apache.kafka.connect.errors.RetriableException", isRetriable: true)
+        public static let retriable = Kind(
+            className: "org.apache.kafka.connect.errors.RetriableException", isRetriable: true)
         public static let notFound = Kind(className: "org.apache.kafka.connect.errors.NotFoundException")
         public static let alreadyExists = Kind(className: "org.apache.kafka.connect.errors.AlreadyExistsException")
         public static let config = Kind(className: "org.apache.kafka.common.config.ConfigException")
@@ -45,7 +46,8 @@ public struct ConnectError: Error, Sendable, CustomStringConvertible {
     public static func config(_ message: String) -> ConnectError { ConnectError(.config, message) }
     /// `ConfigException(name, value, message)`: "Invalid value <v> for configuration <name>: <message>".
     public static func invalidConfig(_ name: String, _ value: String?, _ reason: String?) -> ConnectError {
-        ConnectError(.config, "Invalid value \(value ?? "null") for configuration \(name)" + (reason.map { ": " + $0 } ?? ""))
+        ConnectError(
+            .config, "Invalid value \(value ?? "null") for configuration \(name)" + (reason.map { ": " + $0 } ?? ""))
     }
 
     public var isRetriable: Bool { kind.isRetriable }

@@ -74,7 +74,8 @@ public final class Schema: Sendable, Equatable, CustomStringConvertible {
         let paramsEqual: Bool
         switch (lhs.parameters, rhs.parameters) {
         case (nil, nil): paramsEqual = true
-        case (let a?, let b?): paramsEqual = a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case (let a?, let b?):
+            paramsEqual = a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         default: paramsEqual = false
         }
         return lhs.type == rhs.type && lhs.isOptional == rhs.isOptional && lhs.defaultValue == rhs.defaultValue

@@ -51,7 +51,9 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     public var description: String {
         // As Java's Struct.toString: unset fields are skipped, defaults are not substituted.
-        "Struct{" + schema.fields.compactMap { f in values[f.index].map { "\(f.name)=\(ValueFormatter.string($0))" } }.joined(separator: ",")
+        "Struct{"
+            + schema.fields.compactMap { f in values[f.index].map { "\(f.name)=\(ValueFormatter.string($0))" } }.joined(
+                separator: ",")
             + "}"
     }
 }
@@ -62,7 +64,8 @@ public enum ConnectSchema {
         guard let value else {
             if schema.isOptional || schema.defaultValue != nil { return }
             if let field {
-                throw ConnectError.data("Invalid value: null used for required field: \"\(field)\", schema type: \(schema.type.rawValue)")
+                throw ConnectError.data(
+                    "Invalid value: null used for required field: \"\(field)\", schema type: \(schema.type.rawValue)")
             }
             throw ConnectError.data("Invalid value: null used for required field, schema type: \(schema.type.rawValue)")
         }
@@ -112,7 +115,8 @@ public enum LogicalTypes {
     public static let scaleParameter = "scale"
 
     public static func decimal(scale: Int32, optional: Bool = false) -> Schema {
-        SchemaBuilder(.bytes).name(decimalName).version(1).parameter(scaleParameter, String(scale)).optional(optional).build()
+        SchemaBuilder(.bytes).name(decimalName).version(1).parameter(scaleParameter, String(scale)).optional(optional)
+            .build()
     }
     public static func date(optional: Bool = false) -> Schema {
         SchemaBuilder(.int32).name(dateName).version(1).optional(optional).build()
@@ -137,12 +141,14 @@ public enum LogicalTypes {
             return .bytes(d.unscaled)
         case (dateName?, .timestamp(let ms)):
             guard ms % millisPerDay == 0 else {
-                throw ConnectError.data("Kafka Connect Date type should not have any time fields set to non-zero values.")
+                throw ConnectError.data(
+                    "Kafka Connect Date type should not have any time fields set to non-zero values.")
             }
             return .int32(Int32(ms / millisPerDay))
         case (timeName?, .timestamp(let ms)):
             guard ms >= 0 && ms < millisPerDay else {
-                throw ConnectError.data("Kafka Connect Time type should not have any date fields set to non-zero values.")
+                throw ConnectError.data(
+                    "Kafka Connect Time type should not have any date fields set to non-zero values.")
             }
             return .int32(Int32(ms))
         case (timestampName?, .timestamp(let ms)):

@@ -14,7 +14,8 @@ public enum ValueFormatter {
         case .string(let s): return s
         case .bytes(let b): return "[B@" + String(b.count, radix: 16)
         case .array(let items): return "[" + items.map { string($0) }.joined(separator: ", ") + "]"
-        case .map(let entries): return "{" + entries.map { string($0.key) + "=" + string($0.value) }.joined(separator: ", ") + "}"
+        case .map(let entries):
+            return "{" + entries.map { string($0.key) + "=" + string($0.value) }.joined(separator: ", ") + "}"
         case .struct(let s): return s.description
         case .decimal(let d): return d.description
         case .timestamp(let ms): return String(ms)

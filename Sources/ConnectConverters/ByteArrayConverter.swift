@@ -17,7 +17,8 @@ public final class ByteArrayConverter: Converter, HeaderConverter {
         }
         guard let value else { return nil }
         guard case .bytes(let b) = value else {
-            throw ConnectError.data("ByteArrayConverter is not compatible with objects of type class \(value.javaClassName)")
+            throw ConnectError.data(
+                "ByteArrayConverter is not compatible with objects of type class \(value.javaClassName)")
         }
         return b
     }

@@ -23,19 +23,25 @@ public final class JsonConverter: Converter, HeaderConverter {
         .define(
             "schemas.enable", .boolean, default: true, importance: .high,
             documentation: "Include schemas within each of the serialized values and keys.", group: "Schemas",
-            orderInGroup: 0, width: .medium, displayName: "Enable Schemas")
+            orderInGroup: 0, width: .medium, displayName: "Enable Schemas"
+        )
         .define(
             "schemas.cache.size", .int, default: 1000, importance: .high,
             documentation: "The maximum number of schemas that can be cached in this converter instance.",
-            group: "Schemas", orderInGroup: 1, width: .medium, displayName: "Schema Cache Size")
+            group: "Schemas", orderInGroup: 1, width: .medium, displayName: "Schema Cache Size"
+        )
         .define(
-            "decimal.format", .string, default: "BASE64", validator: .oneOf(["BASE64", "NUMERIC"], caseInsensitive: true),
+            "decimal.format", .string, default: "BASE64",
+            validator: .oneOf(["BASE64", "NUMERIC"], caseInsensitive: true),
             importance: .low,
-            documentation: "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
-            group: "Serialization", orderInGroup: 0, width: .medium, displayName: "Decimal Format")
+            documentation:
+                "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+            group: "Serialization", orderInGroup: 0, width: .medium, displayName: "Decimal Format"
+        )
         .define(
             "replace.null.with.default", .boolean, default: true, importance: .low,
-            documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
+            documentation:
+                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
             group: "Serialization", orderInGroup: 1, width: .medium, displayName: "Replace null with default")
 
     public func configure(_ configs: [String: String], isKey: Bool) throws {
@@ -135,7 +141,8 @@ public final class JsonConverter: Converter, HeaderConverter {
         case .string(let s): return .string(s)
         case .bytes(let b): return .string(Data(b).base64EncodedString())
         case .decimal(let d):
-            return decimalFormat == .numeric ? .decimalText(d.description) : .string(Data(d.unscaled).base64EncodedString())
+            return decimalFormat == .numeric
+                ? .decimalText(d.description) : .string(Data(d.unscaled).base64EncodedString())
         case .timestamp(let ms): return .int(ms)
         case .array(let items):
             var out: [JSONValue] = []
@@ -144,7 +151,9 @@ public final class JsonConverter: Converter, HeaderConverter {
             return .array(out)
         case .map(let entries):
             let objectMode: Bool
-            if let schema { objectMode = schema.keySchema?.type == .string } else {
+            if let schema {
+                objectMode = schema.keySchema?.type == .string
+            } else {
                 objectMode = entries.allSatisfy { if case .string? = $0.key { return true } else { return false } }
             }
             if objectMode {
@@ -154,7 +163,10 @@ public final class JsonConverter: Converter, HeaderConverter {
             }
             var pairs: [JSONValue] = []
             for e in entries {
-                pairs.append(.array([try convertToJSON(schema?.keySchema, e.key), try convertToJSON(schema?.valueSchema, e.value)]))
+                pairs.append(
+                    .array([
+                        try convertToJSON(schema?.keySchema, e.key), try convertToJSON(schema?.valueSchema, e.value),
+                    ]))
             }
             return .array(pairs)
         case .struct(let s):
@@ -195,7 +207,8 @@ public final class JsonConverter: Converter, HeaderConverter {
         } catch {
             throw ConnectError.data(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: ",
-                cause: ConnectError(.serialization, "com.fasterxml.jackson.core.JsonParseException: \(error.description)"))
+                cause: ConnectError(
+                    .serialization, "com.fasterxml.jackson.core.JsonParseException: \(error.description)"))
         }
         return try toConnectData(json: json)
     }
@@ -207,7 +220,8 @@ public final class JsonConverter: Converter, HeaderConverter {
     /// Connect data for a parsed JSON document.
     public func toConnectData(json: JSONValue) throws(ConnectError) -> SchemaAndValue {
         if schemasEnabled {
-            guard case .object(let o) = json, o.count == 2, let schemaJSON = o["schema"], let payload = o["payload"] else {
+            guard case .object(let o) = json, o.count == 2, let schemaJSON = o["schema"], let payload = o["payload"]
+            else {
                 throw ConnectError.data(Self.envelopeMessage)
             }
             let schema = try asConnectSchema(schemaJSON)
@@ -219,7 +233,9 @@ public final class JsonConverter: Converter, HeaderConverter {
     /// A Connect schema from its JSON form.
     public func asConnectSchema(_ json: JSONValue) throws(ConnectError) -> Schema? {
         if json.isNull { return nil }
-        guard case .object(let o) = json else { throw ConnectError.data("Schema must be a JSON object, found \(json.typeName)") }
+        guard case .object(let o) = json else {
+            throw ConnectError.data("Schema must be a JSON object, found \(json.typeName)")
+        }
         guard let typeName = o["type"]?.stringValue else { throw ConnectError.data("Schema must contain 'type' field") }
         var builder: SchemaBuilder
         switch typeName {
@@ -267,7 +283,9 @@ public final class JsonConverter: Converter, HeaderConverter {
         if let version = o["version"]?.intValue { builder = builder.version(Int32(truncatingIfNeeded: version)) }
         if let doc = o["doc"]?.stringValue { builder = builder.doc(doc) }
         if let params = o["parameters"], !params.isNull {
-            guard case .object(let p) = params else { throw ConnectError.data("Schema parameters must be a JSON object") }
+            guard case .object(let p) = params else {
+                throw ConnectError.data("Schema parameters must be a JSON object")
+            }
             builder = builder.parameters(p.map { ($0.key, $0.value.scalarText ?? "") })
         }
         if let def = o["default"], !def.isNull {
@@ -297,7 +315,9 @@ public final class JsonConverter: Converter, HeaderConverter {
                 if case .double(let d) = json, let dec = BigDecimal(JavaNumberFormat.double(d)) {
                     return .decimal(rescaled(dec, to: scale))
                 }
-                throw ConnectError.data("Invalid type for Decimal, underlying representation should be numeric or bytes but was \(json.typeName)")
+                throw ConnectError.data(
+                    "Invalid type for Decimal, underlying representation should be numeric or bytes but was \(json.typeName)"
+                )
             case LogicalTypes.dateName, LogicalTypes.timeName, LogicalTypes.timestampName:
                 guard let i = json.intValue else {
                     throw ConnectError.data("Invalid type for \(name), expected an integer but was \(json.typeName)")
@@ -307,7 +327,9 @@ public final class JsonConverter: Converter, HeaderConverter {
             }
         }
         func mismatch() -> ConnectError {
-            ConnectError.data("Expected \(schema.type.rawValue) value but found JSON \(json.typeName): \(JSONWriter.string(json).prefix(100))")
+            ConnectError.data(
+                "Expected \(schema.type.rawValue) value but found JSON \(json.typeName): \(JSONWriter.string(json).prefix(100))"
+            )
         }
         switch schema.type {
         case .boolean:
@@ -346,11 +368,14 @@ public final class JsonConverter: Converter, HeaderConverter {
             if schema.keySchema?.type == .string {
                 guard case .object(let o) = json else { throw mismatch() }
                 var entries: [Value.MapEntry] = []
-                for (k, v) in o { entries.append(Value.MapEntry(.string(k), try convertToConnect(schema.valueSchema, v))) }
+                for (k, v) in o {
+                    entries.append(Value.MapEntry(.string(k), try convertToConnect(schema.valueSchema, v)))
+                }
                 return .map(entries)
             }
             guard case .array(let pairs) = json else {
-                throw ConnectError.data("Maps with non-string fields should be encoded as JSON array of tuples, but found \(json.typeName)")
+                throw ConnectError.data(
+                    "Maps with non-string fields should be encoded as JSON array of tuples, but found \(json.typeName)")
             }
             var entries: [Value.MapEntry] = []
             for pair in pairs {
@@ -358,12 +383,14 @@ public final class JsonConverter: Converter, HeaderConverter {
                     throw ConnectError.data("Found invalid map entry instead of array tuple: \(pair.typeName)")
                 }
                 entries.append(
-                    Value.MapEntry(try convertToConnect(schema.keySchema, kv[0]), try convertToConnect(schema.valueSchema, kv[1])))
+                    Value.MapEntry(
+                        try convertToConnect(schema.keySchema, kv[0]), try convertToConnect(schema.valueSchema, kv[1])))
             }
             return .map(entries)
         case .struct:
             guard case .object(let o) = json else {
-                throw ConnectError.data("Structs should be encoded as JSON objects, but found \(json.typeName.uppercased())")
+                throw ConnectError.data(
+                    "Structs should be encoded as JSON objects, but found \(json.typeName.uppercased())")
             }
             var s = Struct(schema: schema)
             for field in schema.fields {

@@ -37,7 +37,8 @@ public final class SimpleHeaderConverter: HeaderConverter {
             if let v = Int32(exactly: i) { return SchemaAndValue(schema: Schema.int32, value: .int32(v)) }
             return SchemaAndValue(schema: Schema.int64, value: .int64(i))
         }
-        if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), text.first.map({ $0.isNumber || $0 == "-" }) ?? false,
+        if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
+            text.first.map({ $0.isNumber || $0 == "-" }) ?? false,
             let d = Double(text)
         {
             if let f = Float(text), Double(f) == d { return SchemaAndValue(schema: Schema.float32, value: .float32(f)) }

@@ -14,7 +14,9 @@ public final class StringConverter: Converter, HeaderConverter {
     public init() {}
 
     public func configure(_ configs: [String: String], isKey: Bool) throws {
-        let encoding = (configs["converter.encoding"] ?? configs[isKey ? "key.converter.encoding" : "value.converter.encoding"] ?? "UTF8")
+        let encoding =
+            (configs["converter.encoding"] ?? configs[isKey ? "key.converter.encoding" : "value.converter.encoding"]
+            ?? "UTF8")
             .uppercased().replacingOccurrences("-", "")
         guard encoding == "UTF8" else {
             throw ConnectError.invalidConfig("converter.encoding", encoding, "Only UTF8 is supported")

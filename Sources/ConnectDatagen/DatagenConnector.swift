@@ -7,15 +7,35 @@ public final class DatagenConnector: SourceConnector {
 
     public static let configDef = ConfigDef()
         .define("kafka.topic", .string, default: .required, importance: .high, documentation: "Topic to write to")
-        .define("max.interval", .long, default: 500, importance: .high, documentation: "Max interval between messages (ms)")
-        .define("iterations", .int, default: -1, importance: .high, documentation: "Number of messages to send from each task, or less than 1 for unlimited")
-        .define("schema.string", .string, default: "", importance: .high, documentation: "The literal JSON-encoded Avro schema to use. Cannot be set with schema.filename or quickstart")
-        .define("schema.filename", .string, default: "", importance: .high, documentation: "Filename of schema to use. Cannot be set with schema.string or quickstart")
-        .define("schema.keyfield", .string, default: "", importance: .high, documentation: "Name of field to use as the message key")
+        .define(
+            "max.interval", .long, default: 500, importance: .high, documentation: "Max interval between messages (ms)"
+        )
+        .define(
+            "iterations", .int, default: -1, importance: .high,
+            documentation: "Number of messages to send from each task, or less than 1 for unlimited"
+        )
+        .define(
+            "schema.string", .string, default: "", importance: .high,
+            documentation:
+                "The literal JSON-encoded Avro schema to use. Cannot be set with schema.filename or quickstart"
+        )
+        .define(
+            "schema.filename", .string, default: "", importance: .high,
+            documentation: "Filename of schema to use. Cannot be set with schema.string or quickstart"
+        )
+        .define(
+            "schema.keyfield", .string, default: "", importance: .high,
+            documentation: "Name of field to use as the message key"
+        )
         .define(
             "quickstart", .string, default: "", importance: .high,
-            documentation: "Name of quickstart to use: " + Quickstart.all.keys.sorted().joined(separator: ", "))
-        .define("random.seed", .long, default: .none, importance: .low, documentation: "Numeric seed for generating random data. Two connectors started with the same seed will deterministically produce the same data. Each task will generate different data than the other tasks in the same connector.")
+            documentation: "Name of quickstart to use: " + Quickstart.all.keys.sorted().joined(separator: ", ")
+        )
+        .define(
+            "random.seed", .long, default: .none, importance: .low,
+            documentation:
+                "Numeric seed for generating random data. Two connectors started with the same seed will deterministically produce the same data. Each task will generate different data than the other tasks in the same connector."
+        )
 
     private var props: [String: String] = [:]
 
@@ -77,20 +97,27 @@ struct DatagenConfig {
         let schemaFile = props["schema.filename"] ?? ""
         let quick = (props["quickstart"] ?? "").trimmingSpaces.lowercased()
         guard [schemaString, schemaFile, quick].filter({ !$0.isEmpty }).count == 1 else {
-            throw ConnectError.config("Must set exactly one of schema.string, schema.filename, quickstart").forKey("quickstart")
+            throw ConnectError.config("Must set exactly one of schema.string, schema.filename, quickstart").forKey(
+                "quickstart")
         }
         guard !quick.isEmpty else {
             let key = schemaString.isEmpty ? "schema.filename" : "schema.string"
-            throw ConnectError.invalidConfig(key, "(schema)", "Avro schemas are not supported by this datagen; use quickstart").forKey(key)
+            throw ConnectError.invalidConfig(
+                key, "(schema)", "Avro schemas are not supported by this datagen; use quickstart"
+            ).forKey(key)
         }
         guard let q = Quickstart.all[quick] else {
-            throw ConnectError.invalidConfig("quickstart", quick, "Unknown quickstart; one of " + Quickstart.all.keys.sorted().joined(separator: ", "))
-                .forKey("quickstart")
+            throw ConnectError.invalidConfig(
+                "quickstart", quick,
+                "Unknown quickstart; one of " + Quickstart.all.keys.sorted().joined(separator: ", ")
+            )
+            .forKey("quickstart")
         }
         let key = (props["schema.keyfield"] ?? "").trimmingSpaces
         let keyField = key.isEmpty ? q.keyField : key
         guard q.schema.field(keyField) != nil else {
-            throw ConnectError.invalidConfig("schema.keyfield", keyField, "No such field in the \(q.name) schema").forKey("schema.keyfield")
+            throw ConnectError.invalidConfig("schema.keyfield", keyField, "No such field in the \(q.name) schema")
+                .forKey("schema.keyfield")
         }
         return (q, keyField)
     }

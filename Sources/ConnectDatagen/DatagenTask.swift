@@ -48,7 +48,8 @@ public final class DatagenTask: SourceTask {
         for _ in 0..<batch {
             if config.iterations > 0 && count >= config.iterations {
                 if records.isEmpty {
-                    throw ConnectError.connect("Stopping connector: generated the configured \(config.iterations) number of messages")
+                    throw ConnectError.connect(
+                        "Stopping connector: generated the configured \(config.iterations) number of messages")
                 }
                 break
             }

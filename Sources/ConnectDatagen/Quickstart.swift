@@ -38,7 +38,8 @@ struct Quickstart: Sendable {
         var b = SchemaBuilder.struct().name(name)
         for f in fields {
             switch f.generator {
-            case .record(let recordName, let nested): b = b.field(f.name, schema(name: "ksql.\(recordName)", fields: nested))
+            case .record(let recordName, let nested):
+                b = b.field(f.name, schema(name: "ksql.\(recordName)", fields: nested))
             default: b = b.field(f.name, Schema.primitive(f.type, optional: false))
             }
         }
@@ -50,7 +51,9 @@ struct Quickstart: Sendable {
         Self.generate(schema: schema, fields: fields, iteration: iteration, using: &rng)
     }
 
-    private static func generate<G: RandomNumberGenerator>(schema: Schema, fields: [QuickstartField], iteration: Int64, using rng: inout G) -> Struct {
+    private static func generate<G: RandomNumberGenerator>(
+        schema: Schema, fields: [QuickstartField], iteration: Int64, using rng: inout G
+    ) -> Struct {
         var s = Struct(schema: schema)
         for (i, f) in fields.enumerated() {
             let v: Value
@@ -65,7 +68,8 @@ struct Quickstart: Sendable {
             case .pattern(let p): v = .string(p.generate(using: &rng))
             case .options(let o): v = .string(o[rng.index(o.count)])
             case .record(_, let nested):
-                v = .struct(generate(schema: schema.fields[i].schema, fields: nested, iteration: iteration, using: &rng))
+                v = .struct(
+                    generate(schema: schema.fields[i].schema, fields: nested, iteration: iteration, using: &rng))
             }
             // Generated values always match their own schema.
             try? s.put(f.name, v)
@@ -73,7 +77,8 @@ struct Quickstart: Sendable {
         return s
     }
 
-    static let all: [String: Quickstart] = Dictionary(uniqueKeysWithValues: [orders, ratings, users, pageviews].map { ($0.name, $0) })
+    static let all: [String: Quickstart] = Dictionary(
+        uniqueKeysWithValues: [orders, ratings, users, pageviews].map { ($0.name, $0) })
 
     static let orders = Quickstart(
         name: "orders", keyField: "orderid",
@@ -87,8 +92,10 @@ struct Quickstart: Sendable {
                 generator: .record(
                     name: "address",
                     fields: [
-                        QuickstartField(name: "city", type: .string, generator: .pattern(RandomPattern("City_[1-9]{0,2}"))),
-                        QuickstartField(name: "state", type: .string, generator: .pattern(RandomPattern("State_[1-9]{0,2}"))),
+                        QuickstartField(
+                            name: "city", type: .string, generator: .pattern(RandomPattern("City_[1-9]{0,2}"))),
+                        QuickstartField(
+                            name: "state", type: .string, generator: .pattern(RandomPattern("State_[1-9]{0,2}"))),
                         QuickstartField(name: "zipcode", type: .int64, generator: .range(10000, 99999)),
                     ])),
         ])
@@ -101,7 +108,8 @@ struct Quickstart: Sendable {
             QuickstartField(name: "stars", type: .int32, generator: .range(1, 5)),
             QuickstartField(name: "route_id", type: .int32, generator: .range(1, 9999)),
             QuickstartField(name: "rating_time", type: .int64, generator: .iteration(start: 1, step: 12)),
-            QuickstartField(name: "channel", type: .string, generator: .options(["web", "iOS", "ios", "iOS-test", "android"])),
+            QuickstartField(
+                name: "channel", type: .string, generator: .options(["web", "iOS", "ios", "iOS-test", "android"])),
             QuickstartField(
                 name: "message", type: .string,
                 generator: .options([
@@ -117,7 +125,8 @@ struct Quickstart: Sendable {
     static let users = Quickstart(
         name: "users", keyField: "userid",
         fields: [
-            QuickstartField(name: "registertime", type: .int64, generator: .range(1_487_715_775_521, 1_519_273_364_600)),
+            QuickstartField(
+                name: "registertime", type: .int64, generator: .range(1_487_715_775_521, 1_519_273_364_600)),
             QuickstartField(name: "userid", type: .string, generator: .pattern(RandomPattern("User_[1-9]"))),
             QuickstartField(name: "regionid", type: .string, generator: .pattern(RandomPattern("Region_[1-9]"))),
             QuickstartField(name: "gender", type: .string, generator: .options(["MALE", "FEMALE", "OTHER"])),

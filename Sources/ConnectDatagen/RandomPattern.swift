@@ -25,7 +25,8 @@ struct RandomPattern: Sendable {
                 i += 1
                 while i < chars.count && chars[i] != "]" {
                     if i + 2 < chars.count && chars[i + 1] == "-" && chars[i + 2] != "]",
-                        let lo = chars[i].unicodeScalars.first?.value, let hi = chars[i + 2].unicodeScalars.first?.value, lo <= hi
+                        let lo = chars[i].unicodeScalars.first?.value,
+                        let hi = chars[i + 2].unicodeScalars.first?.value, lo <= hi
                     {
                         for v in lo...hi { if let s = Unicode.Scalar(v) { set.append(Character(s)) } }
                         i += 3

@@ -1,8 +1,8 @@
+import ConnectAPI
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-import ConnectAPI
 
 /// `org.apache.kafka.connect.file.FileStreamSinkConnector`: appends each record's value (`toString()`) and a newline
 /// to a file, or to stdout.
@@ -11,7 +11,9 @@ public final class FileStreamSinkConnector: SinkConnector {
     public static var version: String? { ConnectVersion.kafka }
 
     public static let configDef = ConfigDef()
-        .define("file", .string, default: .none, importance: .high, documentation: "Destination filename. If not specified, the standard output will be used")
+        .define(
+            "file", .string, default: .none, importance: .high,
+            documentation: "Destination filename. If not specified, the standard output will be used")
 
     private var props: [String: String] = [:]
 
@@ -69,7 +71,8 @@ public final class FileStreamSinkTask: SinkTask {
             let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ConnectError(.io, "Failed to write to \(filename ?? "stdout"): \(String(cString: strerror(errno)))")
+                throw ConnectError(
+                    .io, "Failed to write to \(filename ?? "stdout"): \(String(cString: strerror(errno)))")
             }
             written += n
         }

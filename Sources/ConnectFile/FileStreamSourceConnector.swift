@@ -1,8 +1,8 @@
+import ConnectAPI
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-import ConnectAPI
 
 /// `org.apache.kafka.connect.file.FileStreamSourceConnector`: streams the lines of a file (or stdin) to a topic.
 public final class FileStreamSourceConnector: SourceConnector {
@@ -10,9 +10,18 @@ public final class FileStreamSourceConnector: SourceConnector {
     public static var version: String? { ConnectVersion.kafka }
 
     public static let configDef = ConfigDef()
-        .define("file", .string, default: .none, importance: .high, documentation: "Source filename. If not specified, the standard input will be used")
-        .define("topic", .string, default: .required, validator: .nonEmptyString, importance: .high, documentation: "The topic to publish data to")
-        .define("batch.size", .int, default: 2000, validator: .atLeast(1), importance: .low, documentation: "The maximum number of records the source task can read from the file each time it is polled")
+        .define(
+            "file", .string, default: .none, importance: .high,
+            documentation: "Source filename. If not specified, the standard input will be used"
+        )
+        .define(
+            "topic", .string, default: .required, validator: .nonEmptyString, importance: .high,
+            documentation: "The topic to publish data to"
+        )
+        .define(
+            "batch.size", .int, default: 2000, validator: .atLeast(1), importance: .low,
+            documentation: "The maximum number of records the source task can read from the file each time it is polled"
+        )
 
     private var props: [String: String] = [:]
 
@@ -53,7 +62,8 @@ public final class FileStreamSourceTask: SourceTask {
         filename = config.string("file").flatMap { $0.isEmpty ? nil : $0 }
         topic = config.string("topic") ?? ""
         batchSize = Int(config.int("batch.size") ?? 2000)
-        if let filename, let offset = context?.offsetStorageReader.offset(for: [Self.filenameField: .string(filename)]) {
+        if let filename, let offset = context?.offsetStorageReader.offset(for: [Self.filenameField: .string(filename)])
+        {
             guard let p = offset[Self.positionField]?.int64Value else {
                 throw ConnectError.connect("Offset position is the incorrect type")
             }

@@ -8,11 +8,18 @@ extension ConnectRestServer {
         // RootResource
         r.add("GET", "/") { _, _ in
             let info = herder.serverInfo()
-            return json(200, ["version": .string(info.version), "commit": .string(info.commit), "kafka_cluster_id": info.kafkaClusterId.map { .string($0) } ?? .null])
+            return json(
+                200,
+                [
+                    "version": .string(info.version), "commit": .string(info.commit),
+                    "kafka_cluster_id": info.kafkaClusterId.map { .string($0) } ?? .null,
+                ])
         }
         r.add("GET", "/health") { _, _ in
             if herder.isReady() {
-                return json(200, ["status": "healthy", "message": "Worker has completed startup and is ready to handle requests."])
+                return json(
+                    200,
+                    ["status": "healthy", "message": "Worker has completed startup and is ready to handle requests."])
             }
             return json(503, ["status": "starting", "message": "Worker is still starting up."])
         }
@@ -44,15 +51,21 @@ extension ConnectRestServer {
             call { () throws(ConnectError) in
                 let body = try parseBody(req)
                 guard let object = body.objectValue else {
-                    throw ConnectError(.badRequest, "The request body must be a JSON object with \"name\" and \"config\", but was a JSON \(body.typeName)")
+                    throw ConnectError(
+                        .badRequest,
+                        "The request body must be a JSON object with \"name\" and \"config\", but was a JSON \(body.typeName)"
+                    )
                 }
                 let name = (object["name"]?.stringValue ?? "").trimmingSpaces
                 guard let configJSON = object["config"], !configJSON.isNull else {
-                    throw ConnectError(.badRequest, "Connector config is required: the request body must contain a \"config\" object")
+                    throw ConnectError(
+                        .badRequest, "Connector config is required: the request body must contain a \"config\" object")
                 }
                 var config = try configMap(configJSON)
                 if let inConfig = config["name"], inConfig != name {
-                    throw ConnectError(.badRequest, "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
+                    throw ConnectError(
+                        .badRequest,
+                        "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
                 }
                 config["name"] = name
                 var initial: TargetState?
@@ -61,17 +74,22 @@ extension ConnectRestServer {
                     case "RUNNING": initial = .started
                     case "PAUSED": initial = .paused
                     case "STOPPED": initial = .stopped
-                    default: throw ConnectError(.badRequest, "Invalid initial state \(s): must be one of RUNNING, PAUSED, STOPPED")
+                    default:
+                        throw ConnectError(
+                            .badRequest, "Invalid initial state \(s): must be one of RUNNING, PAUSED, STOPPED")
                     }
                 }
-                let (_, info) = try herder.putConnectorConfig(name, config: config, allowReplace: false, initialState: initial)
+                let (_, info) = try herder.putConnectorConfig(
+                    name, config: config, allowReplace: false, initialState: initial)
                 var response = json(201, RestEntities.connectorInfo(info))
                 response.headers.append(("Location", "/connectors/\(name)"))
                 return response
             }
         }
         r.add("GET", "/connectors/{name}") { _, p in
-            call { () throws(ConnectError) in json(200, RestEntities.connectorInfo(try herder.connectorInfo(p["name"]!))) }
+            call { () throws(ConnectError) in
+                json(200, RestEntities.connectorInfo(try herder.connectorInfo(p["name"]!)))
+            }
         }
         r.add("DELETE", "/connectors/{name}") { _, p in
             call { () throws(ConnectError) in
@@ -87,20 +105,27 @@ extension ConnectRestServer {
                 let name = p["name"]!
                 var config = try configMap(try parseBody(req))
                 if let inConfig = config["name"], inConfig != name {
-                    throw ConnectError(.badRequest, "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
+                    throw ConnectError(
+                        .badRequest,
+                        "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
                 }
                 config["name"] = name
-                let (created, info) = try herder.putConnectorConfig(name, config: config, allowReplace: true, initialState: nil)
+                let (created, info) = try herder.putConnectorConfig(
+                    name, config: config, allowReplace: true, initialState: nil)
                 var response = json(created ? 201 : 200, RestEntities.connectorInfo(info))
                 if created { response.headers.append(("Location", "/connectors/\(name)")) }
                 return response
             }
         }
         r.add("GET", "/connectors/{name}/status") { _, p in
-            call { () throws(ConnectError) in json(200, RestEntities.connectorState(try herder.connectorStatus(p["name"]!))) }
+            call { () throws(ConnectError) in
+                json(200, RestEntities.connectorState(try herder.connectorStatus(p["name"]!)))
+            }
         }
         r.add("GET", "/connectors/{name}/tasks") { _, p in
-            call { () throws(ConnectError) in json(200, .array(try herder.taskConfigs(p["name"]!).map(RestEntities.taskInfo))) }
+            call { () throws(ConnectError) in
+                json(200, .array(try herder.taskConfigs(p["name"]!).map(RestEntities.taskInfo)))
+            }
         }
         r.add("GET", "/connectors/{name}/tasks/{task}/status") { _, p in
             call { () throws(ConnectError) in
@@ -145,7 +170,9 @@ extension ConnectRestServer {
         // ConnectorPluginsResource
         r.add("GET", "/connector-plugins") { req, _ in
             let connectorsOnly = req.queryValue("connectorsOnly")?.lowercased() != "false"
-            let order: [PluginType] = connectorsOnly ? [.sink, .source] : [.sink, .source, .transformation, .predicate, .converter, .headerConverter]
+            let order: [PluginType] =
+                connectorsOnly
+                ? [.sink, .source] : [.sink, .source, .transformation, .predicate, .converter, .headerConverter]
             var list: [JSONValue] = []
             for type in order {
                 for p in herder.plugins.plugins(of: [type]).sorted(by: { $0.className < $1.className }) {

@@ -12,7 +12,8 @@ public final class ConnectRestServer: Sendable {
     let router: Router
     let logger: Logger
 
-    public init(herder: any Herder, logger: Logger = Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer")) {
+    public init(herder: any Herder, logger: Logger = Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer"))
+    {
         self.herder = herder
         self.logger = logger
         var router = Router(errorResponder: Self.errorResponse)
@@ -61,9 +62,14 @@ public final class ConnectRestServer: Sendable {
     /// Parses a JSON body, insisting on a JSON content type when one is given (Jersey answers 415 otherwise).
     static func parseBody(_ request: HTTPRequest) throws(ConnectError) -> JSONValue {
         if let ct = request.header("content-type"), !ct.lowercased().contains("json") {
-            throw ConnectError(.unsupportedMediaType, "HTTP 415 Unsupported Media Type: the request body must be JSON (Content-Type: application/json), but was \(ct)")
+            throw ConnectError(
+                .unsupportedMediaType,
+                "HTTP 415 Unsupported Media Type: the request body must be JSON (Content-Type: application/json), but was \(ct)"
+            )
         }
-        guard !request.body.isEmpty else { throw ConnectError(.badRequest, "Request body is empty: a JSON object is expected") }
+        guard !request.body.isEmpty else {
+            throw ConnectError(.badRequest, "Request body is empty: a JSON object is expected")
+        }
         do {
             return try JSONParser.parse(request.body)
         } catch {
@@ -72,15 +78,21 @@ public final class ConnectRestServer: Sendable {
     }
 
     /// A config map from JSON: values may be strings, numbers or booleans (taken as strings, as Jackson coerces them).
-    static func configMap(_ json: JSONValue, what: String = "connector configuration") throws(ConnectError) -> [String: String] {
+    static func configMap(
+        _ json: JSONValue, what: String = "connector configuration"
+    ) throws(ConnectError) -> [String: String] {
         guard let object = json.objectValue else {
             throw ConnectError(.badRequest, "The \(what) must be a JSON object, but was a JSON \(json.typeName)")
         }
         var out: [String: String] = [:]
         for (k, v) in object {
-            if v.isNull { throw ConnectError(.badRequest, "Null value can not be supplied as the configuration value. (key \(k))") }
+            if v.isNull {
+                throw ConnectError(.badRequest, "Null value can not be supplied as the configuration value. (key \(k))")
+            }
             guard let text = v.scalarText else {
-                throw ConnectError(.badRequest, "The value of configuration \(k) must be a string, number or boolean, but was a JSON \(v.typeName)")
+                throw ConnectError(
+                    .badRequest,
+                    "The value of configuration \(k) must be a string, number or boolean, but was a JSON \(v.typeName)")
             }
             out[k] = text
         }

@@ -28,7 +28,9 @@ public final class StandaloneRuntime: Sendable {
         environment: [String: String], logger: Logger
     ) throws -> StandaloneRuntime {
         var props: [String: String] = [:]
-        if let workerProperties { props = try PropertiesParser.parse(try readText(workerProperties), source: workerProperties) }
+        if let workerProperties {
+            props = try PropertiesParser.parse(try readText(workerProperties), source: workerProperties)
+        }
         for (k, v) in WorkerConfig.environmentOverrides(environment) { props[k] = v }
         for (k, v) in extraProperties { props[k] = v }
         let config = try WorkerConfig(props)
@@ -36,9 +38,11 @@ public final class StandaloneRuntime: Sendable {
             LogLevels.shared.set(level, for: "root")
         }
         guard let offsetFile = config.offsetFile else {
-            throw ConnectError.config("Missing required configuration \"offset.storage.file.filename\" which has no default value.")
+            throw ConnectError.config(
+                "Missing required configuration \"offset.storage.file.filename\" which has no default value.")
         }
-        let connectorConfigs = try connectorFiles.map { path throws(ConnectError) in try ConnectorConfigFile.load(path) }
+        let connectorConfigs = try connectorFiles.map { path throws(ConnectError) in try ConnectorConfigFile.load(path)
+        }
 
         // Every REST request waits for the herder, which does not exist yet: answer 503 until it does.
         let holder = HerderHolder()
@@ -54,11 +58,15 @@ public final class StandaloneRuntime: Sendable {
         let listeners = try config.listeners.map { text throws(HTTPServerError) in try HTTPListener.parse(text) }
         let bound = try restServer.start(listeners: listeners)
         let first = bound[0]
-        let advertisedHost = config.parsed.string("rest.advertised.host.name") ?? (first.host.isEmpty ? hostName() : first.host)
+        let advertisedHost =
+            config.parsed.string("rest.advertised.host.name") ?? (first.host.isEmpty ? hostName() : first.host)
         let advertisedPort = config.parsed.int("rest.advertised.port").map(Int.init) ?? first.port
         let workerId = "\(advertisedHost):\(advertisedPort)"
-        let restURL = "http://\(first.host.isEmpty || first.host == "0.0.0.0" ? "localhost" : first.host):\(first.port)/"
-        logger.info("REST server listening at \(bound.map(\.description).joined(separator: ", ")), advertising URL http://\(workerId)/")
+        let restURL =
+            "http://\(first.host.isEmpty || first.host == "0.0.0.0" ? "localhost" : first.host):\(first.port)/"
+        logger.info(
+            "REST server listening at \(bound.map(\.description).joined(separator: ", ")), advertising URL http://\(workerId)/"
+        )
 
         let admin = try KafkaAdmin(config: KafkaClientConfig(config.clientProperties(prefix: "admin.")))
         let clusterID = ClusterIDCache(admin: admin)
@@ -66,7 +74,8 @@ public final class StandaloneRuntime: Sendable {
         guard clusterID.get(timeoutMs: Int32(config.parsed.int("startup.broker.timeout.ms") ?? 30000)) != nil else {
             restServer.stop()
             throw ConnectError.connect(
-                "Failed to connect to and describe Kafka cluster. Check worker's broker connection and security properties. (bootstrap.servers=\(config.bootstrapServers))")
+                "Failed to connect to and describe Kafka cluster. Check worker's broker connection and security properties. (bootstrap.servers=\(config.bootstrapServers))"
+            )
         }
         let store = try FileOffsetBackingStore(path: offsetFile)
         let worker = Worker(

@@ -29,7 +29,9 @@ public struct ConnectLogHandler: LogHandler {
         var all = metadata
         if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
         let context = all.removeValue(forKey: Self.contextKey).map { "\($0)" } ?? ""
-        let extra = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let extra =
+            all.isEmpty
+            ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let text = "[\(Self.timestamp())] \(Self.name(level)) \(context)\(message)\(extra) (\(label))\n"
         FileHandle.standardError.write(Data(text.utf8))
     }

@@ -3,34 +3,145 @@ import ConnectAPI
 /// The framework's connector-level keys (`ConnectorConfig`, `SinkConnectorConfig`, `SourceConnectorConfig`).
 public enum ConnectorConfig {
     public static let common = ConfigDef()
-        .define("name", .string, default: .required, validator: .nonEmptyStringWithoutControlChars, importance: .high, documentation: "Globally unique name to use for this connector.", group: "Common", orderInGroup: 1, width: .medium, displayName: "Connector name")
-        .define("connector.class", .string, default: .required, importance: .high, documentation: "Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name, or use \"FileStreamSink\" or \"FileStreamSinkConnector\" to make the configuration a bit shorter", group: "Common", orderInGroup: 2, width: .long, displayName: "Connector class")
-        .define("tasks.max", .int, default: 1, validator: .atLeast(1), importance: .high, documentation: "Maximum number of tasks to use for this connector.", group: "Common", orderInGroup: 3, width: .short, displayName: "Tasks max")
-        .define("tasks.max.enforce", .boolean, default: true, importance: .low, documentation: "(Deprecated) Whether to enforce that the tasks.max property is respected by the connector.", group: "Common", orderInGroup: 4, width: .short, displayName: "Enforce tasks max")
-        .define("key.converter", .class, default: .none, importance: .low, documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the keys in messages written to or read from Kafka.", group: "Common", orderInGroup: 5, width: .short, displayName: "Key converter class")
-        .define("value.converter", .class, default: .none, importance: .low, documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the values in messages written to or read from Kafka.", group: "Common", orderInGroup: 6, width: .short, displayName: "Value converter class")
-        .define("header.converter", .class, default: .none, importance: .low, documentation: "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.", group: "Common", orderInGroup: 7, width: .short, displayName: "Header converter class")
-        .define("config.action.reload", .string, default: "restart", validator: .oneOf(["none", "restart"], caseInsensitive: true), importance: .low, documentation: "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties.", group: "Common", orderInGroup: 8, width: .medium, displayName: "Reload Action")
-        .define("transforms", .list, default: "", importance: .low, documentation: "Aliases for the transformations to be applied to records.", group: "Transforms", orderInGroup: 1, width: .long, displayName: "Transforms")
-        .define("predicates", .list, default: "", importance: .low, documentation: "Aliases for the predicates used by transformations.", group: "Predicates", orderInGroup: 1, width: .long, displayName: "Predicates")
-        .define("errors.retry.timeout", .long, default: 0, importance: .medium, documentation: "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.", group: "Error Handling", orderInGroup: 1, width: .medium, displayName: "Retry Timeout for Errors")
-        .define("errors.retry.delay.max.ms", .long, default: 60000, importance: .medium, documentation: "The maximum duration in milliseconds between consecutive retry attempts.", group: "Error Handling", orderInGroup: 2, width: .medium, displayName: "Maximum Delay Between Retries for Errors")
-        .define("errors.tolerance", .string, default: "none", validator: .oneOf(["none", "all"]), importance: .medium, documentation: "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.", group: "Error Handling", orderInGroup: 3, width: .short, displayName: "Error Tolerance")
-        .define("errors.log.enable", .boolean, default: false, importance: .medium, documentation: "If true, write each error and the details of the failed operation and problematic record to the Connect application log.", group: "Error Handling", orderInGroup: 4, width: .short, displayName: "Log Errors")
-        .define("errors.log.include.messages", .boolean, default: false, importance: .medium, documentation: "Whether to include in the log the Connect record that resulted in a failure.", group: "Error Handling", orderInGroup: 5, width: .short, displayName: "Log Error Details")
+        .define(
+            "name", .string, default: .required, validator: .nonEmptyStringWithoutControlChars, importance: .high,
+            documentation: "Globally unique name to use for this connector.", group: "Common", orderInGroup: 1,
+            width: .medium, displayName: "Connector name"
+        )
+        .define(
+            "connector.class", .string, default: .required, importance: .high,
+            documentation:
+                "Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name, or use \"FileStreamSink\" or \"FileStreamSinkConnector\" to make the configuration a bit shorter",
+            group: "Common", orderInGroup: 2, width: .long, displayName: "Connector class"
+        )
+        .define(
+            "tasks.max", .int, default: 1, validator: .atLeast(1), importance: .high,
+            documentation: "Maximum number of tasks to use for this connector.", group: "Common", orderInGroup: 3,
+            width: .short, displayName: "Tasks max"
+        )
+        .define(
+            "tasks.max.enforce", .boolean, default: true, importance: .low,
+            documentation: "(Deprecated) Whether to enforce that the tasks.max property is respected by the connector.",
+            group: "Common", orderInGroup: 4, width: .short, displayName: "Enforce tasks max"
+        )
+        .define(
+            "key.converter", .class, default: .none, importance: .low,
+            documentation:
+                "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the keys in messages written to or read from Kafka.",
+            group: "Common", orderInGroup: 5, width: .short, displayName: "Key converter class"
+        )
+        .define(
+            "value.converter", .class, default: .none, importance: .low,
+            documentation:
+                "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the values in messages written to or read from Kafka.",
+            group: "Common", orderInGroup: 6, width: .short, displayName: "Value converter class"
+        )
+        .define(
+            "header.converter", .class, default: .none, importance: .low,
+            documentation:
+                "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.",
+            group: "Common", orderInGroup: 7, width: .short, displayName: "Header converter class"
+        )
+        .define(
+            "config.action.reload", .string, default: "restart",
+            validator: .oneOf(["none", "restart"], caseInsensitive: true), importance: .low,
+            documentation:
+                "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties.",
+            group: "Common", orderInGroup: 8, width: .medium, displayName: "Reload Action"
+        )
+        .define(
+            "transforms", .list, default: "", importance: .low,
+            documentation: "Aliases for the transformations to be applied to records.", group: "Transforms",
+            orderInGroup: 1, width: .long, displayName: "Transforms"
+        )
+        .define(
+            "predicates", .list, default: "", importance: .low,
+            documentation: "Aliases for the predicates used by transformations.", group: "Predicates", orderInGroup: 1,
+            width: .long, displayName: "Predicates"
+        )
+        .define(
+            "errors.retry.timeout", .long, default: 0, importance: .medium,
+            documentation:
+                "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.",
+            group: "Error Handling", orderInGroup: 1, width: .medium, displayName: "Retry Timeout for Errors"
+        )
+        .define(
+            "errors.retry.delay.max.ms", .long, default: 60000, importance: .medium,
+            documentation: "The maximum duration in milliseconds between consecutive retry attempts.",
+            group: "Error Handling", orderInGroup: 2, width: .medium,
+            displayName: "Maximum Delay Between Retries for Errors"
+        )
+        .define(
+            "errors.tolerance", .string, default: "none", validator: .oneOf(["none", "all"]), importance: .medium,
+            documentation:
+                "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
+            group: "Error Handling", orderInGroup: 3, width: .short, displayName: "Error Tolerance"
+        )
+        .define(
+            "errors.log.enable", .boolean, default: false, importance: .medium,
+            documentation:
+                "If true, write each error and the details of the failed operation and problematic record to the Connect application log.",
+            group: "Error Handling", orderInGroup: 4, width: .short, displayName: "Log Errors"
+        )
+        .define(
+            "errors.log.include.messages", .boolean, default: false, importance: .medium,
+            documentation: "Whether to include in the log the Connect record that resulted in a failure.",
+            group: "Error Handling", orderInGroup: 5, width: .short, displayName: "Log Error Details")
 
-    public static let sink = common
-        .define("topics", .list, default: "", importance: .high, documentation: "List of topics to consume, separated by commas", group: "Common", orderInGroup: 4, width: .long, displayName: "Topics")
-        .define("topics.regex", .string, default: "", importance: .high, documentation: "Regular expression giving topics to consume.", group: "Common", orderInGroup: 4, width: .long, displayName: "Topics regex")
-        .define("errors.deadletterqueue.topic.name", .string, default: "", importance: .medium, documentation: "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters.", group: "Error Handling", orderInGroup: 6, width: .medium, displayName: "Dead Letter Queue Topic Name")
-        .define("errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .medium, documentation: "Replication factor used to create the dead letter queue topic when it doesn't already exist.", group: "Error Handling", orderInGroup: 7, width: .medium, displayName: "Dead Letter Queue Topic Replication Factor")
-        .define("errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .medium, documentation: "If true, add headers containing error context to the messages written to the dead letter queue.", group: "Error Handling", orderInGroup: 8, width: .medium, displayName: "Enable Error Context Headers")
+    public static let sink =
+        common
+        .define(
+            "topics", .list, default: "", importance: .high,
+            documentation: "List of topics to consume, separated by commas", group: "Common", orderInGroup: 4,
+            width: .long, displayName: "Topics"
+        )
+        .define(
+            "topics.regex", .string, default: "", importance: .high,
+            documentation: "Regular expression giving topics to consume.", group: "Common", orderInGroup: 4,
+            width: .long, displayName: "Topics regex"
+        )
+        .define(
+            "errors.deadletterqueue.topic.name", .string, default: "", importance: .medium,
+            documentation:
+                "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters.",
+            group: "Error Handling", orderInGroup: 6, width: .medium, displayName: "Dead Letter Queue Topic Name"
+        )
+        .define(
+            "errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .medium,
+            documentation:
+                "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
+            group: "Error Handling", orderInGroup: 7, width: .medium,
+            displayName: "Dead Letter Queue Topic Replication Factor"
+        )
+        .define(
+            "errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .medium,
+            documentation:
+                "If true, add headers containing error context to the messages written to the dead letter queue.",
+            group: "Error Handling", orderInGroup: 8, width: .medium, displayName: "Enable Error Context Headers")
 
-    public static let source = common
-        .define("topic.creation.groups", .list, default: "", importance: .low, documentation: "Groups of configurations for topics created by source connectors", group: "Topic Creation", orderInGroup: 1, width: .long, displayName: "Topic Creation Groups")
-        .define("exactly.once.support", .string, default: "requested", validator: .oneOf(["requested", "required"], caseInsensitive: true), importance: .medium, documentation: "Permitted values are requested, required.", group: "Exactly Once Support", orderInGroup: 1, width: .short, displayName: "Exactly once support")
-        .define("transaction.boundary", .string, default: "poll", validator: .oneOf(["poll", "interval", "connector"], caseInsensitive: true), importance: .medium, documentation: "Permitted values are: poll, interval, connector.", group: "Exactly Once Support", orderInGroup: 2, width: .short, displayName: "Transaction Boundary")
-        .define("offsets.storage.topic", .string, default: .none, importance: .low, documentation: "The name of a separate offsets topic to use for this connector.", group: "Offsets", orderInGroup: 1, width: .long, displayName: "Offsets topic")
+    public static let source =
+        common
+        .define(
+            "topic.creation.groups", .list, default: "", importance: .low,
+            documentation: "Groups of configurations for topics created by source connectors", group: "Topic Creation",
+            orderInGroup: 1, width: .long, displayName: "Topic Creation Groups"
+        )
+        .define(
+            "exactly.once.support", .string, default: "requested",
+            validator: .oneOf(["requested", "required"], caseInsensitive: true), importance: .medium,
+            documentation: "Permitted values are requested, required.", group: "Exactly Once Support", orderInGroup: 1,
+            width: .short, displayName: "Exactly once support"
+        )
+        .define(
+            "transaction.boundary", .string, default: "poll",
+            validator: .oneOf(["poll", "interval", "connector"], caseInsensitive: true), importance: .medium,
+            documentation: "Permitted values are: poll, interval, connector.", group: "Exactly Once Support",
+            orderInGroup: 2, width: .short, displayName: "Transaction Boundary"
+        )
+        .define(
+            "offsets.storage.topic", .string, default: .none, importance: .low,
+            documentation: "The name of a separate offsets topic to use for this connector.", group: "Offsets",
+            orderInGroup: 1, width: .long, displayName: "Offsets topic")
 
     public static func configDef(for type: PluginType) -> ConfigDef {
         type == .sink ? sink : source
@@ -75,7 +186,10 @@ public struct ConnectorConfigValidator: Sendable {
         func add(_ def: ConfigDef) {
             for r in def.validate(props) where byName[r.name] == nil {
                 byName[r.name] = infos.count
-                infos.append(ConfigInfo(definition: def.key(r.name), name: r.name, value: r.value.map { def.key(r.name)?.type == .password ? "[hidden]" : $0 }, errors: r.errors))
+                infos.append(
+                    ConfigInfo(
+                        definition: def.key(r.name), name: r.name,
+                        value: r.value.map { def.key(r.name)?.type == .password ? "[hidden]" : $0 }, errors: r.errors))
             }
         }
         add(framework)
@@ -88,7 +202,10 @@ public struct ConnectorConfigValidator: Sendable {
                 infos.append(ConfigInfo(definition: nil, name: key, value: props[key], errors: [message]))
             }
         }
-        for (key, types) in [("key.converter", PluginType.converter), ("value.converter", .converter), ("header.converter", .headerConverter)] {
+        for (key, types) in [
+            ("key.converter", PluginType.converter), ("value.converter", .converter),
+            ("header.converter", .headerConverter),
+        ] {
             if let cls = props[key], !cls.isEmpty, plugins.find(cls, types: [types]) == nil {
                 addError(key, "Invalid value \(cls) for configuration \(key): Class \(cls) could not be found.")
             }
@@ -108,7 +225,10 @@ public struct ConnectorConfigValidator: Sendable {
             let dlq = (props["errors.deadletterqueue.topic.name"] ?? "").trimmingSpaces
             let topicList = topics.split(separator: ",").map { String($0).trimmingSpaces }
             if !dlq.isEmpty && topicList.contains(dlq) {
-                addError("errors.deadletterqueue.topic.name", "The DLQ topic '\(dlq)' may not be included in the list of topics ('topics=\(topicList)') consumed by the connector")
+                addError(
+                    "errors.deadletterqueue.topic.name",
+                    "The DLQ topic '\(dlq)' may not be included in the list of topics ('topics=\(topicList)') consumed by the connector"
+                )
             }
         }
         for (key, messages) in connector.validate(props).sorted(by: { $0.key < $1.key }) {
@@ -123,13 +243,16 @@ public struct ConnectorConfigValidator: Sendable {
     public static func invalidMessage(_ infos: ConfigInfos) -> String {
         var m = "Connector configuration is invalid and contains the following \(infos.errorCount) error(s):"
         for e in infos.errorMessages { m += "\n" + e }
-        m += "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+        m +=
+            "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
         return m
     }
 
     /// Java's `Map.toString()`: `{k1=v1, k2=v2}`.
     static func javaMapString(_ map: [String: String]) -> String {
-        "{" + map.sorted { $0.key < $1.key }.map { "\($0.key)=\(Redaction.displayValue(key: $0.key, value: $0.value))" }.joined(separator: ", ") + "}"
+        "{"
+            + map.sorted { $0.key < $1.key }.map { "\($0.key)=\(Redaction.displayValue(key: $0.key, value: $0.value))" }
+            .joined(separator: ", ") + "}"
     }
 }
 
@@ -137,7 +260,8 @@ public struct ConnectorConfigValidator: Sendable {
 public enum Redaction {
     public static func isSecret(_ key: String) -> Bool {
         let k = key.lowercased()
-        return k.hasSuffix("password") || k.hasSuffix(".secret") || k.hasSuffix("secret") || k.hasSuffix("sasl.jaas.config")
+        return k.hasSuffix("password") || k.hasSuffix(".secret") || k.hasSuffix("secret")
+            || k.hasSuffix("sasl.jaas.config")
             || k.hasSuffix(".key") && !k.hasSuffix("schema.key") || k.hasSuffix("api.key")
     }
 
@@ -148,5 +272,6 @@ public enum Redaction {
 
 extension ConnectError.Kind {
     /// `BadRequestException`: a REST 400.
-    public static let badRequest = ConnectError.Kind(className: "org.apache.kafka.connect.runtime.rest.errors.BadRequestException")
+    public static let badRequest = ConnectError.Kind(
+        className: "org.apache.kafka.connect.runtime.rest.errors.BadRequestException")
 }

@@ -13,7 +13,9 @@ public struct ConnectorTaskId: Hashable, Sendable, Comparable, CustomStringConve
 
     public var description: String { "\(connector)-\(task)" }
 
-    public static func < (a: ConnectorTaskId, b: ConnectorTaskId) -> Bool { (a.connector, a.task) < (b.connector, b.task) }
+    public static func < (a: ConnectorTaskId, b: ConnectorTaskId) -> Bool {
+        (a.connector, a.task) < (b.connector, b.task)
+    }
 }
 
 /// Connector and task states, as Connect's `AbstractStatus.State`.

@@ -89,7 +89,9 @@ public final class FileOffsetBackingStore: OffsetBackingStore {
         let bytes = Array((JSONWriter.string(.array(pairs)) + "\n").utf8)
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ConnectError.connect("Cannot write offsets to \(tmp): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw ConnectError.connect("Cannot write offsets to \(tmp): \(String(cString: strerror(errno)))")
+        }
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }

@@ -36,7 +36,8 @@ public struct PluginRegistry: Sendable {
     public static let builtIn: PluginRegistry = {
         var r = PluginRegistry()
         r.register(connector: FileStreamSinkConnector.self, className: FileStreamSinkConnector.className, type: .sink)
-        r.register(connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
+        r.register(
+            connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
         r.register(connector: DatagenConnector.self, className: DatagenConnector.className, type: .source)
         r.register(converter: JsonConverter.self, className: JsonConverter.className)
         r.register(converter: StringConverter.self, className: StringConverter.className)
@@ -48,16 +49,24 @@ public struct PluginRegistry: Sendable {
         return r
     }()
 
-    public mutating func register<C: Connector & SendableMetatype>(connector: C.Type, className: String, type: PluginType) {
-        plugins.append(PluginDesc(className: className, type: type, version: C.version, configDef: C.configDef, make: { C() }))
+    public mutating func register<C: Connector & SendableMetatype>(
+        connector: C.Type, className: String, type: PluginType
+    ) {
+        plugins.append(
+            PluginDesc(className: className, type: type, version: C.version, configDef: C.configDef, make: { C() }))
     }
 
     public mutating func register<C: Converter & SendableMetatype>(converter: C.Type, className: String) {
-        plugins.append(PluginDesc(className: className, type: .converter, version: C.version, configDef: C.configDef, make: { C() }))
+        plugins.append(
+            PluginDesc(
+                className: className, type: .converter, version: C.version, configDef: C.configDef, make: { C() }))
     }
 
     public mutating func register<C: HeaderConverter & SendableMetatype>(headerConverter: C.Type, className: String) {
-        plugins.append(PluginDesc(className: className, type: .headerConverter, version: C.version, configDef: C.configDef, make: { C() }))
+        plugins.append(
+            PluginDesc(
+                className: className, type: .headerConverter, version: C.version, configDef: C.configDef, make: { C() })
+        )
     }
 
     public func plugins(of types: Set<PluginType>) -> [PluginDesc] {
@@ -81,14 +90,16 @@ public struct PluginRegistry: Sendable {
             case .transformation: "Transformation"
             case .predicate: "Predicate"
             }
-        return p.simpleName.hasSuffix(suffix) && p.simpleName != suffix ? String(p.simpleName.dropLast(suffix.count)) : nil
+        return p.simpleName.hasSuffix(suffix) && p.simpleName != suffix
+            ? String(p.simpleName.dropLast(suffix.count)) : nil
     }
 
     /// Connect's error for a connector class it cannot find.
     public func connectorNotFound(_ name: String) -> ConnectError {
         let available = plugins(of: [.source, .sink]).map(\.className).sorted().joined(separator: ", ")
         return ConnectError.connect(
-            "Failed to find any class that implements Connector and which name matches \(name), available connectors are: \(available)")
+            "Failed to find any class that implements Connector and which name matches \(name), available connectors are: \(available)"
+        )
     }
 
     public func newConnector(_ name: String) throws(ConnectError) -> (PluginDesc, any Connector) {

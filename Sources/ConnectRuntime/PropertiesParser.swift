@@ -8,7 +8,8 @@ public enum PropertiesParser {
         var logical = ""
         var lineNumber = 0
         var startLine = 0
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        let lines = text.split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
         for raw in lines {
             lineNumber += 1
             var line = Substring(raw)
@@ -37,7 +38,8 @@ public enum PropertiesParser {
         return result
     }
 
-    private static func split(_ line: String, source: String, line number: Int) throws(ConnectError) -> (String, String) {
+    private static func split(_ line: String, source: String, line number: Int) throws(ConnectError) -> (String, String)
+    {
         let chars = Array(line)
         var i = 0
         var keyChars: [Character] = []
@@ -62,7 +64,9 @@ public enum PropertiesParser {
         return (key, value)
     }
 
-    private static func unescape(_ chars: ArraySlice<Character>, source: String, line: Int) throws(ConnectError) -> String {
+    private static func unescape(
+        _ chars: ArraySlice<Character>, source: String, line: Int
+    ) throws(ConnectError) -> String {
         var out = ""
         var i = chars.startIndex
         while i < chars.endIndex {
@@ -80,7 +84,9 @@ public enum PropertiesParser {
             case "r": out.append("\r")
             case "f": out.append("\u{0C}")
             case "u":
-                guard i + 4 <= chars.endIndex, let v = UInt32(String(chars[i..<(i + 4)]), radix: 16), let s = Unicode.Scalar(v) else {
+                guard i + 4 <= chars.endIndex, let v = UInt32(String(chars[i..<(i + 4)]), radix: 16),
+                    let s = Unicode.Scalar(v)
+                else {
                     throw ConnectError.config("Malformed \\uxxxx encoding in \(source) at line \(line)")
                 }
                 out.unicodeScalars.append(s)

@@ -27,7 +27,9 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     private var ready = false
     private var stopped = false
 
-    public init(worker: Worker, commit: String = "unknown", clusterID: @escaping @Sendable () -> String?, logger: Logger) {
+    public init(
+        worker: Worker, commit: String = "unknown", clusterID: @escaping @Sendable () -> String?, logger: Logger
+    ) {
         self.worker = worker
         self.validator = ConnectorConfigValidator(plugins: worker.plugins)
         self.commit = commit
@@ -56,7 +58,9 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     }
 
     private func type(of config: [String: String]) -> String {
-        guard let cls = config["connector.class"], let p = plugins.find(cls, types: [.source, .sink]) else { return "unknown" }
+        guard let cls = config["connector.class"], let p = plugins.find(cls, types: [.source, .sink]) else {
+            return "unknown"
+        }
         return p.type.rawValue
     }
 
@@ -64,7 +68,8 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         try locked { () throws(ConnectError) in
             let e = try entry(name)
             return ConnectorInfo(
-                name: name, config: e.config, tasks: e.taskConfigs.indices.map { ConnectorTaskId(name, $0) }, type: type(of: e.config))
+                name: name, config: e.config, tasks: e.taskConfigs.indices.map { ConnectorTaskId(name, $0) },
+                type: type(of: e.config))
         }
     }
 
@@ -78,7 +83,9 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
             guard let status = worker.statusStore.connector(name) else {
                 throw ConnectError(.notFound, "No status found for connector \(name)")
             }
-            let tasks = e.target == .stopped ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
+            let tasks =
+                e.target == .stopped
+                ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
             return ConnectorStateInfo(name: name, connector: status, tasks: tasks, type: type(of: e.config))
         }
     }
@@ -86,14 +93,18 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     public func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
         try locked { () throws(ConnectError) in
             _ = try entry(id.connector)
-            guard let s = worker.statusStore.task(id) else { throw ConnectError(.notFound, "No status found for task \(id)") }
+            guard let s = worker.statusStore.task(id) else {
+                throw ConnectError(.notFound, "No status found for task \(id)")
+            }
             return TaskStateInfo(id: id.task, status: s)
         }
     }
 
     public func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] {
         try locked { () throws(ConnectError) in
-            try entry(name).taskConfigs.enumerated().map { TaskInfo(id: ConnectorTaskId(name, $0.offset), config: $0.element) }
+            try entry(name).taskConfigs.enumerated().map {
+                TaskInfo(id: ConnectorTaskId(name, $0.offset), config: $0.element)
+            }
         }
     }
 
@@ -108,7 +119,9 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
         return try locked { () throws(ConnectError) in
             let existing = state[name]
-            if existing != nil && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
+            if existing != nil && !allowReplace {
+                throw ConnectError(.alreadyExists, "Connector \(name) already exists")
+            }
             let target = existing?.target ?? initialState ?? .started
             if existing != nil {
                 stopConnectorAndTasks(name)
@@ -124,7 +137,9 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
 
     private func connectorInfoUnlocked(_ name: String) throws(ConnectError) -> ConnectorInfo {
         let e = try entry(name)
-        return ConnectorInfo(name: name, config: e.config, tasks: e.taskConfigs.indices.map { ConnectorTaskId(name, $0) }, type: type(of: e.config))
+        return ConnectorInfo(
+            name: name, config: e.config, tasks: e.taskConfigs.indices.map { ConnectorTaskId(name, $0) },
+            type: type(of: e.config))
     }
 
     /// Starts a connector and, unless it is STOPPED or failed, its tasks. Failures show in the status, not here.
@@ -137,7 +152,8 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
             e.taskConfigs = try worker.connectorTaskConfigs(name, maxTasks: maxTasks)
             state[name] = e
             for (i, taskConfig) in e.taskConfigs.enumerated() {
-                worker.startTask(ConnectorTaskId(name, i), connectorConfig: e.config, taskConfig: taskConfig, target: e.target)
+                worker.startTask(
+                    ConnectorTaskId(name, i), connectorConfig: e.config, taskConfig: taskConfig, target: e.target)
             }
         } catch {
             logger.error("[\(name)|worker] Connector \(name) failed: \(error.description)")
@@ -168,7 +184,8 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     private func setTarget(_ name: String, _ target: TargetState) throws(ConnectError) {
         try locked { () throws(ConnectError) in
             guard var e = state[name] else {
-                throw ConnectError(.notFound, target == .stopped ? "Connector \(name) not found" : "Unknown connector \(name)")
+                throw ConnectError(
+                    .notFound, target == .stopped ? "Connector \(name) not found" : "Unknown connector \(name)")
             }
             let previous = e.target
             guard previous != target else { return }
@@ -185,7 +202,8 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         }
     }
 
-    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo? {
+    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
+    {
         try locked { () throws(ConnectError) in
             guard state[name] != nil else { throw ConnectError(.notFound, "Connector \(name) not found") }
             if request.isLegacy {
@@ -194,10 +212,13 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
             }
             var plan = try connectorStatus(name)
             let restartConnector = !request.onlyFailed || plan.connector.state == .failed
-            let tasksToRestart = request.includeTasks
+            let tasksToRestart =
+                request.includeTasks
                 ? plan.tasks.filter { !request.onlyFailed || $0.status.state == .failed }.map(\.id) : []
             if restartConnector { plan.connector.state = .restarting }
-            for i in plan.tasks.indices where tasksToRestart.contains(plan.tasks[i].id) { plan.tasks[i].status.state = .restarting }
+            for i in plan.tasks.indices where tasksToRestart.contains(plan.tasks[i].id) {
+                plan.tasks[i].status.state = .restarting
+            }
             if restartConnector && request.includeTasks && !request.onlyFailed {
                 stopConnectorAndTasks(name)
                 startConnectorAndTasks(name)
@@ -221,7 +242,9 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
 
     public func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
         try locked { () throws(ConnectError) in
-            guard let e = state[id.connector] else { throw ConnectError(.notFound, "Connector \(id.connector) not found") }
+            guard let e = state[id.connector] else {
+                throw ConnectError(.notFound, "Connector \(id.connector) not found")
+            }
             guard e.taskConfigs.indices.contains(id.task) else { throw ConnectError(.notFound, "Task \(id) not found") }
             restartTaskUnlocked(id)
         }

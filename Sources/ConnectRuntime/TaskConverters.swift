@@ -31,16 +31,20 @@ struct TaskConverters {
             headers.append(KafkaHeader(key: h.key, value: bytes))
         }
         let k = try stage("KEY_CONVERTER", key) {
-            try key.fromConnectData(topic: record.topic, headers: record.headers, schema: record.keySchema, value: record.key)
+            try key.fromConnectData(
+                topic: record.topic, headers: record.headers, schema: record.keySchema, value: record.key)
         }
         let v = try stage("VALUE_CONVERTER", value) {
-            try value.fromConnectData(topic: record.topic, headers: record.headers, schema: record.valueSchema, value: record.value)
+            try value.fromConnectData(
+                topic: record.topic, headers: record.headers, schema: record.valueSchema, value: record.value)
         }
         return KafkaOutgoingRecord(key: k, value: v, headers: headers)
     }
 
     func deserialize(_ message: KafkaMessage) throws(StagedError) -> SinkRecord {
-        let k = try stage("KEY_CONVERTER", key) { try key.toConnectData(topic: message.topic, headers: Headers(), value: message.key) }
+        let k = try stage("KEY_CONVERTER", key) {
+            try key.toConnectData(topic: message.topic, headers: Headers(), value: message.key)
+        }
         let v = try stage("VALUE_CONVERTER", value) {
             try value.toConnectData(topic: message.topic, headers: Headers(), value: message.value)
         }
@@ -58,8 +62,10 @@ struct TaskConverters {
             case .none: .noTimestampType
             }
         return SinkRecord(
-            topic: message.topic, kafkaPartition: message.partition, keySchema: k.schema, key: k.value, valueSchema: v.schema,
-            value: v.value, kafkaOffset: message.offset, timestamp: message.timestamp, timestampType: type, headers: headers)
+            topic: message.topic, kafkaPartition: message.partition, keySchema: k.schema, key: k.value,
+            valueSchema: v.schema,
+            value: v.value, kafkaOffset: message.offset, timestamp: message.timestamp, timestampType: type,
+            headers: headers)
     }
 
     private func stage<T>(_ name: String, _ plugin: AnyObject, _ body: () throws -> T) throws(StagedError) -> T {

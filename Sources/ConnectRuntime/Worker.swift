@@ -28,7 +28,10 @@ public final class Worker {
         "max.poll.records", "interceptor.classes", "metric.reporters",
     ]
 
-    public init(config: WorkerConfig, plugins: PluginRegistry, offsetStore: any OffsetBackingStore, statusStore: StatusStore, logger: Logger) {
+    public init(
+        config: WorkerConfig, plugins: PluginRegistry, offsetStore: any OffsetBackingStore, statusStore: StatusStore,
+        logger: Logger
+    ) {
         self.config = config
         self.plugins = plugins
         self.offsetStore = offsetStore
@@ -47,7 +50,8 @@ public final class Worker {
     // MARK: Connectors
 
     /// Starts a connector; its status becomes RUNNING, PAUSED or STOPPED, or FAILED with a trace (then it throws).
-    public func startConnector(_ name: String, config props: [String: String], target: TargetState) throws(ConnectError) {
+    public func startConnector(_ name: String, config props: [String: String], target: TargetState) throws(ConnectError)
+    {
         let (desc, instance) = try plugins.newConnector(props["connector.class"] ?? "")
         connectors[name] = RunningConnector(desc: desc, instance: instance)
         if target == .stopped {
@@ -79,7 +83,8 @@ public final class Worker {
         }
         if configs.count > maxTasks {
             let e = ConnectError.connect(
-                "The connector \(name) has generated \(configs.count) tasks, which is greater than \(maxTasks), the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect.")
+                "The connector \(name) has generated \(configs.count) tasks, which is greater than \(maxTasks), the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect."
+            )
             statusStore.putConnector(name, .failed, trace: e.trace)
             throw e
         }
@@ -105,13 +110,16 @@ public final class Worker {
     // MARK: Tasks
 
     /// Builds and starts one task. A failure to build it (bad converter config, client config) marks the task FAILED.
-    public func startTask(_ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState) {
+    public func startTask(
+        _ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState
+    ) {
         do {
             let task = try buildTask(id, connectorConfig: connectorConfig, taskConfig: taskConfig, target: target)
             tasks[id] = task
             task.start()
         } catch {
-            let e = ConnectError.wrap(error).adding(context: "org.apache.kafka.connect.runtime.Worker.startTask [\(id)]")
+            let e = ConnectError.wrap(error).adding(
+                context: "org.apache.kafka.connect.runtime.Worker.startTask [\(id)]")
             logger.error("[\(id.connector)|task-\(id.task)] Failed to start task \(id): \(e.description)")
             statusStore.onFailure(id, e)
         }
@@ -130,27 +138,45 @@ public final class Worker {
         }
     }
 
-    private func buildTask(_ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState) throws -> WorkerTask {
-        guard let running = connectors[id.connector] else { throw ConnectError(.notFound, "Connector \(id.connector) not found") }
+    private func buildTask(
+        _ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState
+    ) throws -> WorkerTask {
+        guard let running = connectors[id.connector] else {
+            throw ConnectError(.notFound, "Connector \(id.connector) not found")
+        }
         let converters = try buildConverters(connectorConfig)
         let chain = TransformationChain()
-        guard let taskObject = running.instance.taskType.init() as AnyObject? else { throw ConnectError.connect("Cannot create task") }
-        let taskLogger = Logger(label: "org.apache.kafka.connect.runtime.\(running.desc.type == .sink ? "WorkerSinkTask" : "WorkerSourceTask")")
+        guard let taskObject = running.instance.taskType.init() as AnyObject? else {
+            throw ConnectError.connect("Cannot create task")
+        }
+        let taskLogger = Logger(
+            label:
+                "org.apache.kafka.connect.runtime.\(running.desc.type == .sink ? "WorkerSinkTask" : "WorkerSourceTask")"
+        )
         switch running.desc.type {
         case .source:
-            guard let task = taskObject as? any SourceTask else { throw ConnectError.connect("\(running.desc.className) task is not a SourceTask") }
-            let producer = try KafkaProducer(config: producerConfig(id, connectorConfig), logger: Logger(label: "org.apache.kafka.clients.producer"))
+            guard let task = taskObject as? any SourceTask else {
+                throw ConnectError.connect("\(running.desc.className) task is not a SourceTask")
+            }
+            let producer = try KafkaProducer(
+                config: producerConfig(id, connectorConfig), logger: Logger(label: "org.apache.kafka.clients.producer"))
             return WorkerSourceTask(
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
-                offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs, flushTimeoutMs: config.offsetFlushTimeoutMs,
+                offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs,
+                flushTimeoutMs: config.offsetFlushTimeoutMs,
                 initialState: target, listener: statusStore, logger: taskLogger)
         default:
-            guard let task = taskObject as? any SinkTask else { throw ConnectError.connect("\(running.desc.className) task is not a SinkTask") }
+            guard let task = taskObject as? any SinkTask else {
+                throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")
+            }
             let (consumerConfig, maxPollRecords) = try consumerConfig(id, connectorConfig)
-            let consumer = try KafkaConsumer(config: consumerConfig, logger: Logger(label: "org.apache.kafka.clients.consumer"))
+            let consumer = try KafkaConsumer(
+                config: consumerConfig, logger: Logger(label: "org.apache.kafka.clients.consumer"))
             return WorkerSinkTask(
-                id: id, task: task, taskConfig: taskConfig, consumer: consumer, topics: Self.sinkTopics(connectorConfig),
-                converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs, maxPollRecords: maxPollRecords,
+                id: id, task: task, taskConfig: taskConfig, consumer: consumer,
+                topics: Self.sinkTopics(connectorConfig),
+                converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
+                maxPollRecords: maxPollRecords,
                 initialState: target, listener: statusStore, logger: taskLogger)
         }
     }
@@ -162,7 +188,9 @@ public final class Worker {
         return (props["topics"] ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
     }
 
-    func producerConfig(_ id: ConnectorTaskId, _ connectorConfig: [String: String]) throws(ConnectError) -> KafkaClientConfig {
+    func producerConfig(
+        _ id: ConnectorTaskId, _ connectorConfig: [String: String]
+    ) throws(ConnectError) -> KafkaClientConfig {
         var props = KafkaProducer.connectDefaults
         props["client.id"] = "connector-producer-\(id)"
         props.merge(config.clientProperties(prefix: "producer.")) { _, new in new }
@@ -170,7 +198,9 @@ public final class Worker {
         return try checkedClientConfig(props, role: "producer", id: id)
     }
 
-    func consumerConfig(_ id: ConnectorTaskId, _ connectorConfig: [String: String]) throws(ConnectError) -> (KafkaClientConfig, Int) {
+    func consumerConfig(
+        _ id: ConnectorTaskId, _ connectorConfig: [String: String]
+    ) throws(ConnectError) -> (KafkaClientConfig, Int) {
         var props: [String: String] = [
             "group.id": "connect-\(id.connector)", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
             "client.id": "connector-consumer-\(id)",
@@ -181,11 +211,15 @@ public final class Worker {
         return (try checkedClientConfig(props, role: "consumer", id: id), max(1, maxPoll))
     }
 
-    private func checkedClientConfig(_ props: [String: String], role: String, id: ConnectorTaskId) throws(ConnectError) -> KafkaClientConfig {
+    private func checkedClientConfig(
+        _ props: [String: String], role: String, id: ConnectorTaskId
+    ) throws(ConnectError) -> KafkaClientConfig {
         var props = props
         for key in Self.javaOnlyClientKeys where props[key] != nil {
             if key != "max.poll.records" {
-                logger.info("[\(id.connector)|task-\(id.task)] Ignoring Java client property \(key) for the \(role): it has no librdkafka equivalent")
+                logger.info(
+                    "[\(id.connector)|task-\(id.task)] Ignoring Java client property \(key) for the \(role): it has no librdkafka equivalent"
+                )
             }
             props[key] = nil
         }
@@ -213,11 +247,16 @@ public final class Worker {
         let headerKey = "header.converter"
         let (headerClass, headerSource) =
             connectorConfig[headerKey].map { ($0, connectorConfig) }
-            ?? (config.parsed.string(headerKey) ?? "org.apache.kafka.connect.storage.SimpleHeaderConverter", config.originals)
+            ?? (
+                config.parsed.string(headerKey) ?? "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+                config.originals
+            )
         let header = try plugins.newHeaderConverter(headerClass)
         var headerProps = headerSource.strippingPrefix(headerKey + ".")
         headerProps["converter.type"] = "header"
         try header.configure(headerProps)
-        return TaskConverters(key: try make("key.converter", isKey: true), value: try make("value.converter", isKey: false), header: header)
+        return TaskConverters(
+            key: try make("key.converter", isKey: true), value: try make("value.converter", isKey: false),
+            header: header)
     }
 }

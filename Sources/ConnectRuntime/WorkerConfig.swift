@@ -1,8 +1,8 @@
+import ConnectAPI
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-import ConnectAPI
 
 /// The worker's configuration: keys from a properties file, overridden by `CONNECT_*` environment variables
 /// (`CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`, as the cp-kafka-connect image does).
@@ -11,24 +11,86 @@ public struct WorkerConfig: Sendable {
     public let parsed: ParsedConfig
 
     public static let configDef = ConfigDef()
-        .define("bootstrap.servers", .list, default: "localhost:9092", importance: .high, documentation: "A list of host/port pairs to use for establishing the initial connection to the Kafka cluster.")
-        .define("client.dns.lookup", .string, default: "use_all_dns_ips", importance: .medium, documentation: "Controls how the client uses DNS lookups.")
-        .define("key.converter", .class, default: .required, importance: .high, documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.")
-        .define("value.converter", .class, default: .required, importance: .high, documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.")
-        .define("header.converter", .class, default: "org.apache.kafka.connect.storage.SimpleHeaderConverter", importance: .low, documentation: "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka.")
-        .define("task.shutdown.graceful.timeout.ms", .long, default: 5000, importance: .low, documentation: "Amount of time to wait for tasks to shutdown gracefully. This is the total amount of time, not per task.")
-        .define("offset.flush.interval.ms", .long, default: 60000, importance: .low, documentation: "Interval at which to try committing offsets for tasks.")
-        .define("offset.flush.timeout.ms", .long, default: 5000, importance: .low, documentation: "Maximum number of milliseconds to wait for records to flush and partition offset data to be committed to offset storage before cancelling the process and restoring the offset data to be committed in a future attempt.")
-        .define("plugin.path", .list, default: .none, importance: .low, documentation: "List of paths separated by commas (,) that contain plugins. Plug-ins of this worker are built in; the key is accepted for compatibility.")
-        .define("listeners", .list, default: "http://:8083", importance: .low, documentation: "List of comma-separated URIs the REST API will listen on.")
-        .define("rest.advertised.host.name", .string, default: .none, importance: .low, documentation: "If this is set, this is the hostname that will be given out to other workers to connect to.")
-        .define("rest.advertised.port", .int, default: .none, importance: .low, documentation: "If this is set, this is the port that will be given out to other workers to connect to.")
-        .define("rest.advertised.listener", .string, default: .none, importance: .low, documentation: "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use.")
-        .define("rest.max.request.body.bytes", .int, default: 16_777_216, validator: .atLeast(1), importance: .low, documentation: "Largest REST request body accepted; larger bodies get 413.")
-        .define("offset.storage.file.filename", .string, default: "", importance: .high, documentation: "File to store source connector offsets (standalone mode).")
-        .define("topic.creation.enable", .boolean, default: true, importance: .low, documentation: "Whether to allow automatic creation of topics used by source connectors.")
-        .define("startup.broker.timeout.ms", .long, default: 30000, validator: .atLeast(1), importance: .low, documentation: "How long the worker waits at start-up for the Kafka cluster to answer before it gives up.")
-        .define("log.level", .string, default: "INFO", validator: .oneOf(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"], caseInsensitive: true), importance: .low, documentation: "Level of the worker's log.")
+        .define(
+            "bootstrap.servers", .list, default: "localhost:9092", importance: .high,
+            documentation:
+                "A list of host/port pairs to use for establishing the initial connection to the Kafka cluster."
+        )
+        .define(
+            "client.dns.lookup", .string, default: "use_all_dns_ips", importance: .medium,
+            documentation: "Controls how the client uses DNS lookups."
+        )
+        .define(
+            "key.converter", .class, default: .required, importance: .high,
+            documentation:
+                "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka."
+        )
+        .define(
+            "value.converter", .class, default: .required, importance: .high,
+            documentation:
+                "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka."
+        )
+        .define(
+            "header.converter", .class, default: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+            importance: .low,
+            documentation:
+                "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka."
+        )
+        .define(
+            "task.shutdown.graceful.timeout.ms", .long, default: 5000, importance: .low,
+            documentation:
+                "Amount of time to wait for tasks to shutdown gracefully. This is the total amount of time, not per task."
+        )
+        .define(
+            "offset.flush.interval.ms", .long, default: 60000, importance: .low,
+            documentation: "Interval at which to try committing offsets for tasks."
+        )
+        .define(
+            "offset.flush.timeout.ms", .long, default: 5000, importance: .low,
+            documentation:
+                "Maximum number of milliseconds to wait for records to flush and partition offset data to be committed to offset storage before cancelling the process and restoring the offset data to be committed in a future attempt."
+        )
+        .define(
+            "plugin.path", .list, default: .none, importance: .low,
+            documentation:
+                "List of paths separated by commas (,) that contain plugins. Plug-ins of this worker are built in; the key is accepted for compatibility."
+        )
+        .define(
+            "listeners", .list, default: "http://:8083", importance: .low,
+            documentation: "List of comma-separated URIs the REST API will listen on."
+        )
+        .define(
+            "rest.advertised.host.name", .string, default: .none, importance: .low,
+            documentation: "If this is set, this is the hostname that will be given out to other workers to connect to."
+        )
+        .define(
+            "rest.advertised.port", .int, default: .none, importance: .low,
+            documentation: "If this is set, this is the port that will be given out to other workers to connect to."
+        )
+        .define(
+            "rest.advertised.listener", .string, default: .none, importance: .low,
+            documentation: "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use."
+        )
+        .define(
+            "rest.max.request.body.bytes", .int, default: 16_777_216, validator: .atLeast(1), importance: .low,
+            documentation: "Largest REST request body accepted; larger bodies get 413."
+        )
+        .define(
+            "offset.storage.file.filename", .string, default: "", importance: .high,
+            documentation: "File to store source connector offsets (standalone mode)."
+        )
+        .define(
+            "topic.creation.enable", .boolean, default: true, importance: .low,
+            documentation: "Whether to allow automatic creation of topics used by source connectors."
+        )
+        .define(
+            "startup.broker.timeout.ms", .long, default: 30000, validator: .atLeast(1), importance: .low,
+            documentation: "How long the worker waits at start-up for the Kafka cluster to answer before it gives up."
+        )
+        .define(
+            "log.level", .string, default: "INFO",
+            validator: .oneOf(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"], caseInsensitive: true),
+            importance: .low, documentation: "Level of the worker's log.")
 
     public init(_ props: [String: String]) throws(ConnectError) {
         originals = props
@@ -50,7 +112,8 @@ public struct WorkerConfig: Sendable {
         var out: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("CONNECT_") && name.count > "CONNECT_".count {
             var key = String(name.dropFirst("CONNECT_".count)).lowercased()
-            key = key.replacing("___", with: "-").replacing("__", with: "\u{1}").replacing("_", with: ".").replacing("\u{1}", with: "_")
+            key = key.replacing("___", with: "-").replacing("__", with: "\u{1}").replacing("_", with: ".").replacing(
+                "\u{1}", with: "_")
             out[key] = value
         }
         return out

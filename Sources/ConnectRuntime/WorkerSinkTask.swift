@@ -49,7 +49,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private var started = false
 
     init(
-        id: ConnectorTaskId, task: any SinkTask, taskConfig: [String: String], consumer: KafkaConsumer, topics: [String],
+        id: ConnectorTaskId, task: any SinkTask, taskConfig: [String: String], consumer: KafkaConsumer,
+        topics: [String],
         converters: TaskConverters, chain: TransformationChain, commitIntervalMs: Int64, maxPollRecords: Int,
         initialState: TargetState, listener: any StatusListener, logger: Logger
     ) {
@@ -151,10 +152,16 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             return transformed
         } catch let staged as StagedError {
             throw ConnectError.connect("Tolerance exceeded in error handler", cause: staged.error)
-                .adding(context: "stage \(staged.stage) with class \(staged.className), consumed record is {topic='\(message.topic)', partition=\(message.partition), offset=\(message.offset)} [\(id)]")
+                .adding(
+                    context:
+                        "stage \(staged.stage) with class \(staged.className), consumed record is {topic='\(message.topic)', partition=\(message.partition), offset=\(message.offset)} [\(id)]"
+                )
         } catch {
             throw ConnectError.connect("Tolerance exceeded in error handler", cause: error)
-                .adding(context: "stage TRANSFORMATION, consumed record is {topic='\(message.topic)', partition=\(message.partition), offset=\(message.offset)} [\(id)]")
+                .adding(
+                    context:
+                        "stage TRANSFORMATION, consumed record is {topic='\(message.topic)', partition=\(message.partition), offset=\(message.offset)} [\(id)]"
+                )
         }
     }
 
@@ -235,9 +242,15 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
 
     override func close() {
         if started {
-            do { try commitOffsets() } catch { logger.error("\(self) Final offset commit failed: \(ConnectError.describe(error))") }
-            do { try task.close(Array(assigned)) } catch { logger.warning("\(self) Error closing partitions: \(ConnectError.describe(error))") }
-            do { try task.stop() } catch { logger.warning("\(self) Error stopping task: \(ConnectError.describe(error))") }
+            do { try commitOffsets() } catch {
+                logger.error("\(self) Final offset commit failed: \(ConnectError.describe(error))")
+            }
+            do { try task.close(Array(assigned)) } catch {
+                logger.warning("\(self) Error closing partitions: \(ConnectError.describe(error))")
+            }
+            do { try task.stop() } catch {
+                logger.warning("\(self) Error stopping task: \(ConnectError.describe(error))")
+            }
         }
         consumer.close()
         chain.close()

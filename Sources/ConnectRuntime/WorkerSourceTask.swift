@@ -45,7 +45,10 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     }
 
     override func execute() throws {
-        task.initialize(Context(offsetStorageReader: ConnectorOffsetReader(connector: id.connector, store: offsetStore), configs: taskConfig))
+        task.initialize(
+            Context(
+                offsetStorageReader: ConnectorOffsetReader(connector: id.connector, store: offsetStore),
+                configs: taskConfig))
         try task.start(taskConfig)
         started = true
         logger.info("\(self) Source task finished initialization and start")
@@ -65,11 +68,15 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
 
     override func close() {
         if started {
-            do { try task.stop() } catch { logger.warning("\(self) Error stopping task: \(ConnectError.describe(error))") }
+            do { try task.stop() } catch {
+                logger.warning("\(self) Error stopping task: \(ConnectError.describe(error))")
+            }
         }
         // Offsets of records the broker acknowledged before the stop are kept, even after a failure.
         try? handleDeliveries(producer.flush(timeoutMs: Int(flushTimeoutMs)))
-        do { try commitOffsets() } catch { logger.error("\(self) Failed to commit offsets on stop: \(ConnectError.describe(error))") }
+        do { try commitOffsets() } catch {
+            logger.error("\(self) Failed to commit offsets on stop: \(ConnectError.describe(error))")
+        }
         chain.close()
     }
 
@@ -110,10 +117,11 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         while true {
             do {
                 try producer.send(
-                    id: id, topic: record.topic, partition: record.kafkaPartition, key: message.key, value: message.value,
+                    id: id, topic: record.topic, partition: record.kafkaPartition, key: message.key,
+                    value: message.value,
                     headers: message.headers, timestamp: record.timestamp)
                 return
-            } catch where error.kind == .queueFull {
+            } catch  where error.kind == .queueFull {
                 try handleDeliveries(producer.poll(timeoutMs: 100))
             } catch {
                 throw ConnectError.connect("Unrecoverable exception trying to send", cause: error)
@@ -133,7 +141,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             case .success(let (partition, offset)):
                 submitted.ack(report.id)
                 if let record {
-                    try task.commitRecord(record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
+                    try task.commitRecord(
+                        record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
                 }
             case .failure(let error):
                 throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
@@ -156,6 +165,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     }
 
     private func toleranceExceeded(_ error: any Error, stage: String) -> ConnectError {
-        ConnectError.connect("Tolerance exceeded in error handler", cause: error).adding(context: "stage \(stage) [\(id)]")
+        ConnectError.connect("Tolerance exceeded in error handler", cause: error).adding(
+            context: "stage \(stage) [\(id)]")
     }
 }

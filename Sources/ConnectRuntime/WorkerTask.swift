@@ -48,8 +48,11 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
             try execute()
         } catch {
             failed = true
-            let e = ConnectError.wrap(error).adding(context: "org.apache.kafka.connect.runtime.\(String(describing: type(of: self))).execute [\(id)]")
-            logger.error("\(self) Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted. Error: \(e.description)")
+            let e = ConnectError.wrap(error).adding(
+                context: "org.apache.kafka.connect.runtime.\(String(describing: type(of: self))).execute [\(id)]")
+            logger.error(
+                "\(self) Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted. Error: \(e.description)"
+            )
             listener.onFailure(id, e)
         }
         close()

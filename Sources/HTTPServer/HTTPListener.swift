@@ -25,7 +25,9 @@ public struct HTTPListener: Sendable, Equatable, CustomStringConvertible {
         var host: Substring
         var portText: Substring
         if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw HTTPServerError("Unclosed IPv6 address in listener \(text)") }
+            guard let close = rest.firstIndex(of: "]") else {
+                throw HTTPServerError("Unclosed IPv6 address in listener \(text)")
+            }
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
             guard after.hasPrefix(":") else { throw HTTPServerError("Listener \(text) has no port") }

@@ -29,7 +29,8 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     public init(
-        maxRequestBodyBytes: Int = 16 * 1024 * 1024, errorResponder: @escaping HTTPErrorResponder = { status, message in
+        maxRequestBodyBytes: Int = 16 * 1024 * 1024,
+        errorResponder: @escaping HTTPErrorResponder = { status, message in
             HTTPResponse.text(status, message)
         }, handler: @escaping HTTPHandler
     ) {
@@ -94,7 +95,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func startDaemon(fd: Int32) -> OpaquePointer? {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_ITC.rawValue
+        let flags =
+            MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_ITC.rawValue
         let completed = unsafeBitCast(HTTPServer.requestCompleted, to: OpaquePointer.self)
         let args: [CVarArg] = [
             MHD_OPTION.LISTEN_SOCKET.rawValue, fd,
@@ -113,7 +115,8 @@ public final class HTTPServer: @unchecked Sendable {
         var tooLarge = false
     }
 
-    static let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, conCls in
+    static let accessHandler: MHD_AccessHandlerCallback = {
+        cls, connection, url, method, _, uploadData, uploadSize, conCls in
         guard let cls, let connection, let conCls else { return .NO }
         let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
         guard let slot = conCls.pointee else {
@@ -135,13 +138,15 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let response: HTTPResponse
         if ctx.tooLarge {
-            response = server.errorResponder(413, "Request body is larger than the limit of \(server.maxRequestBodyBytes) bytes")
+            response = server.errorResponder(
+                413, "Request body is larger than the limit of \(server.maxRequestBodyBytes) bytes")
         } else {
             let request = HTTPRequest(
                 method: method.map { String(cString: $0) } ?? "GET",
                 path: url.map { String(cString: $0) } ?? "/",
                 query: collect(connection, .GET_ARGUMENT_KIND),
-                headers: Dictionary(collect(connection, .HEADER_KIND).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                headers: Dictionary(
+                    collect(connection, .HEADER_KIND).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                 body: ctx.body)
             response = server.handler(request)
         }

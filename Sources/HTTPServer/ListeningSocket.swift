@@ -16,14 +16,17 @@ enum ListeningSocket {
         var result: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(listener.host, String(listener.port), &hints, &result)
         guard rc == 0, let first = result else {
-            throw HTTPServerError("Cannot resolve listener host '\(listener.host)': \(String(cString: gai_strerror(rc)))")
+            throw HTTPServerError(
+                "Cannot resolve listener host '\(listener.host)': \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(result) }
         var lastError = "no address"
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let ai = entry {
             do {
-                return try bind(address: ai.pointee.ai_addr, length: ai.pointee.ai_addrlen, family: ai.pointee.ai_family, dualStack: false)
+                return try bind(
+                    address: ai.pointee.ai_addr, length: ai.pointee.ai_addrlen, family: ai.pointee.ai_family,
+                    dualStack: false)
             } catch {
                 lastError = error.description
             }
@@ -32,7 +35,9 @@ enum ListeningSocket {
         throw HTTPServerError("Cannot listen on \(listener): \(lastError)")
     }
 
-    private static func bind(host: String, port: Int, family: Int32, dualStack: Bool) throws(HTTPServerError) -> (fd: Int32, port: Int) {
+    private static func bind(
+        host: String, port: Int, family: Int32, dualStack: Bool
+    ) throws(HTTPServerError) -> (fd: Int32, port: Int) {
         if family == AF_INET6 {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
@@ -40,7 +45,9 @@ enum ListeningSocket {
             addr.sin6_addr = in6addr_any
             return try withUnsafePointer(to: &addr) { p throws(HTTPServerError) in
                 try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(HTTPServerError) in
-                    try bind(address: sa, length: socklen_t(MemoryLayout<sockaddr_in6>.size), family: family, dualStack: dualStack)
+                    try bind(
+                        address: sa, length: socklen_t(MemoryLayout<sockaddr_in6>.size), family: family,
+                        dualStack: dualStack)
                 }
             }
         }
@@ -50,12 +57,16 @@ enum ListeningSocket {
         addr.sin_addr.s_addr = inet_addr(host)
         return try withUnsafePointer(to: &addr) { p throws(HTTPServerError) in
             try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(HTTPServerError) in
-                try bind(address: sa, length: socklen_t(MemoryLayout<sockaddr_in>.size), family: family, dualStack: dualStack)
+                try bind(
+                    address: sa, length: socklen_t(MemoryLayout<sockaddr_in>.size), family: family, dualStack: dualStack
+                )
             }
         }
     }
 
-    private static func bind(address: UnsafePointer<sockaddr>, length: socklen_t, family: Int32, dualStack: Bool) throws(HTTPServerError) -> (fd: Int32, port: Int) {
+    private static func bind(
+        address: UnsafePointer<sockaddr>, length: socklen_t, family: Int32, dualStack: Bool
+    ) throws(HTTPServerError) -> (fd: Int32, port: Int) {
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HTTPServerError("socket() failed: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -83,9 +94,13 @@ enum ListeningSocket {
         let port: Int =
             withUnsafePointer(to: &storage) { p in
                 if boundFamily == AF_INET6 {
-                    return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                    return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                    }
                 }
-                return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+                return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin_port))
+                }
             }
         return (fd, port)
     }

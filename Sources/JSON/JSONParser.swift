@@ -20,7 +20,9 @@ public struct JSONParser {
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
-        if parser.index >= bytes.count { throw JSONParseError(message: "No content to map due to end-of-input", offset: 0) }
+        if parser.index >= bytes.count {
+            throw JSONParseError(message: "No content to map due to end-of-input", offset: 0)
+        }
         let value = try parser.parseValue()
         parser.skipWhitespace()
         if parser.index < bytes.count { throw parser.unexpected("trailing content after the JSON value") }
@@ -30,7 +32,9 @@ public struct JSONParser {
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+        while index < bytes.count,
+            bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+        {
             index += 1
         }
     }
@@ -41,7 +45,8 @@ public struct JSONParser {
         }
         let b = bytes[index]
         let shown = b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16)
-        return JSONParseError(message: "Unexpected character ('\(shown)' (code \(b))): expected \(expecting)", offset: index)
+        return JSONParseError(
+            message: "Unexpected character ('\(shown)' (code \(b))): expected \(expecting)", offset: index)
     }
 
     private mutating func parseValue() throws(JSONParseError) -> JSONValue {
@@ -91,7 +96,9 @@ public struct JSONParser {
             }
             let key = try parseString()
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw unexpected("':' after field name") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw unexpected("':' after field name")
+            }
             index += 1
             skipWhitespace()
             object[key] = try parseValue()
@@ -227,13 +234,17 @@ public struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             integral = false
             index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw unexpected("a digit after the decimal point") }
+            guard index < bytes.count, isDigit(bytes[index]) else {
+                throw unexpected("a digit after the decimal point")
+            }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             integral = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard index < bytes.count, isDigit(bytes[index]) else { throw unexpected("a digit in the exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }

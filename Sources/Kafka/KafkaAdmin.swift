@@ -7,7 +7,9 @@ import Logging
 public final class KafkaAdmin: @unchecked Sendable {
     private let client: RDKafkaClient
 
-    public init(config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.admin")) throws(KafkaError) {
+    public init(
+        config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.admin")
+    ) throws(KafkaError) {
         client = try RDKafkaClient(role: .producer, config: config, events: 0, logger: logger)
     }
 
@@ -19,7 +21,9 @@ public final class KafkaAdmin: @unchecked Sendable {
         public var replicationFactor: Int32
         public var configs: [String: String]
 
-        public init(name: String, partitions: Int32 = -1, replicationFactor: Int32 = -1, configs: [String: String] = [:]) {
+        public init(
+            name: String, partitions: Int32 = -1, replicationFactor: Int32 = -1, configs: [String: String] = [:]
+        ) {
             self.name = name
             self.partitions = partitions
             self.replicationFactor = replicationFactor
@@ -35,13 +39,16 @@ public final class KafkaAdmin: @unchecked Sendable {
         var newTopics: [OpaquePointer?] = []
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
         for t in topics {
-            guard let nt = rd_kafka_NewTopic_new(t.name, t.partitions, t.replicationFactor, &errstr, errstr.count) else {
+            guard let nt = rd_kafka_NewTopic_new(t.name, t.partitions, t.replicationFactor, &errstr, errstr.count)
+            else {
                 throw KafkaError(kind: .config, message: "Invalid topic \(t.name): \(text(ofErrorBuffer: errstr))")
             }
             newTopics.append(nt)
             for (k, v) in t.configs.sorted(by: { $0.key < $1.key }) {
                 let err = rd_kafka_NewTopic_set_config(nt, k, v)
-                if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Invalid topic config \(k)=\(v) for \(t.name)") }
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    throw KafkaError(err, "Invalid topic config \(k)=\(v) for \(t.name)")
+                }
             }
         }
         let queue = rd_kafka_queue_new(client.handle)!
@@ -52,12 +59,15 @@ public final class KafkaAdmin: @unchecked Sendable {
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count)
         rd_kafka_CreateTopics(client.handle, &newTopics, newTopics.count, options, queue)
         guard let event = rd_kafka_queue_poll(queue, timeoutMs + 5000) else {
-            throw KafkaError(kind: .timedOut, message: "Timed out creating topics \(topics.map(\.name))", isRetriable: true)
+            throw KafkaError(
+                kind: .timedOut, message: "Timed out creating topics \(topics.map(\.name))", isRetriable: true)
         }
         defer { rd_kafka_event_destroy(event) }
         let err = rd_kafka_event_error(event)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(kind: .broker, code: String(cString: rd_kafka_err2name(err)), message: String(cString: rd_kafka_event_error_string(event)))
+            throw KafkaError(
+                kind: .broker, code: String(cString: rd_kafka_err2name(err)),
+                message: String(cString: rd_kafka_event_error_string(event)))
         }
         let result = rd_kafka_event_CreateTopics_result(event)
         var count = 0
@@ -71,13 +81,17 @@ public final class KafkaAdmin: @unchecked Sendable {
                 created.append(name)
             } else if e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
                 let msg = rd_kafka_topic_result_error_string(r).map { String(cString: $0) } ?? ""
-                throw KafkaError(kind: .broker, code: String(cString: rd_kafka_err2name(e)), message: "Creating topic \(name) failed: \(msg)")
+                throw KafkaError(
+                    kind: .broker, code: String(cString: rd_kafka_err2name(e)),
+                    message: "Creating topic \(name) failed: \(msg)")
             }
         }
         return created
     }
 
-    public func describeTopics(_ names: [String]? = nil, timeoutMs: Int32 = 5000) throws(KafkaError) -> [KafkaTopicDescription] {
+    public func describeTopics(
+        _ names: [String]? = nil, timeoutMs: Int32 = 5000
+    ) throws(KafkaError) -> [KafkaTopicDescription] {
         try client.describeTopics(names, timeoutMs: timeoutMs)
     }
 

@@ -32,8 +32,10 @@ public struct KafkaClientConfig: Sendable {
             if res != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 let detail = text(ofErrorBuffer: errstr)
-                let shown = key.contains("password") || key.contains("secret") || key.contains("jaas") ? "[hidden]" : value
-                throw KafkaError(kind: .config, message: "Invalid value \(shown) for Kafka client configuration '\(key)': \(detail)")
+                let shown =
+                    key.contains("password") || key.contains("secret") || key.contains("jaas") ? "[hidden]" : value
+                throw KafkaError(
+                    kind: .config, message: "Invalid value \(shown) for Kafka client configuration '\(key)': \(detail)")
             }
         }
         return conf

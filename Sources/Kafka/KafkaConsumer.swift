@@ -20,11 +20,14 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var pendingRevocation: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
     private var cooperative = false
 
-    public init(config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.consumer")) throws(KafkaError) {
+    public init(
+        config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.consumer")
+    ) throws(KafkaError) {
         var config = config
         config["enable.auto.commit"] = config["enable.auto.commit"] ?? "false"
         config["enable.auto.offset.store"] = "false"
-        client = try RDKafkaClient(role: .consumer, config: config, events: RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_FETCH, logger: logger)
+        client = try RDKafkaClient(
+            role: .consumer, config: config, events: RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_FETCH, logger: logger)
     }
 
     deinit {
@@ -71,7 +74,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         switch rd_kafka_event_error(event) {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             if cooperative {
-                if let e = rd_kafka_incremental_assign(client.handle, partitions) { return .error(KafkaError(owning: e)) }
+                if let e = rd_kafka_incremental_assign(client.handle, partitions) {
+                    return .error(KafkaError(owning: e))
+                }
             } else {
                 let err = rd_kafka_assign(client.handle, partitions)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .error(KafkaError(err, "Assign failed")) }
@@ -109,8 +114,11 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// The group's committed next-offsets for the given partitions (absent when none).
-    public func committed(_ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10000) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
-        let list = Self.list(Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
+    public func committed(
+        _ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10000
+    ) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        let list = Self.list(
+            Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_committed(client.handle, list, timeoutMs)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Fetching committed offsets failed") }
@@ -154,15 +162,21 @@ public final class KafkaConsumer: @unchecked Sendable {
         _ = rd_kafka_consumer_close(client.handle)
     }
 
-    public func describeTopics(_ names: [String]? = nil, timeoutMs: Int32 = 5000) throws(KafkaError) -> [KafkaTopicDescription] {
+    public func describeTopics(
+        _ names: [String]? = nil, timeoutMs: Int32 = 5000
+    ) throws(KafkaError) -> [KafkaTopicDescription] {
         try client.describeTopics(names, timeoutMs: timeoutMs)
     }
 
     public var lastStatistics: String? { client.lastStatistics }
 
-    private func apply(_ partitions: [KafkaTopicPartition], _ op: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t) {
+    private func apply(
+        _ partitions: [KafkaTopicPartition],
+        _ op: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
+    ) {
         guard !partitions.isEmpty else { return }
-        let list = Self.list(Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
+        let list = Self.list(
+            Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = op(list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -199,7 +213,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             var size = 0
             while rd_kafka_header_get_all(hdrs, idx, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
                 headers.append(
-                    KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                    KafkaHeader(
+                        key: name.map { String(cString: $0) } ?? "",
+                        value: val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
                 idx += 1
             }
         }

@@ -53,7 +53,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         let code = rd_kafka_error_code(error)
         var e = KafkaError(code, nil)
         if let s = rd_kafka_error_string(error) {
-            e = KafkaError(kind: e.kind, code: e.code, message: String(cString: s), isRetriable: rd_kafka_error_is_retriable(error) != 0 || e.isRetriable)
+            e = KafkaError(
+                kind: e.kind, code: e.code, message: String(cString: s),
+                isRetriable: rd_kafka_error_is_retriable(error) != 0 || e.isRetriable)
         }
         if rd_kafka_error_is_fatal(error) != 0 {
             e = KafkaError(kind: .fatal, code: e.code, message: e.message)

@@ -16,7 +16,9 @@ public final class KafkaProducer: @unchecked Sendable {
         "linger.ms": "5",
     ]
 
-    public init(config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.producer")) throws(KafkaError) {
+    public init(
+        config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.producer")
+    ) throws(KafkaError) {
         client = try RDKafkaClient(role: .producer, config: config, events: RD_KAFKA_EVENT_DR, logger: logger)
     }
 
@@ -32,13 +34,19 @@ public final class KafkaProducer: @unchecked Sendable {
                         var vus: [rd_kafka_vu_t] = []
                         vus.reserveCapacity(6 + headerVUs.count)
                         vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_TOPIC, u: .init(cstr: topicPtr)))
-                        vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_PARTITION, u: .init(i32: partition ?? RD_KAFKA_PARTITION_UA)))
+                        vus.append(
+                            rd_kafka_vu_t(
+                                vtype: RD_KAFKA_VTYPE_PARTITION, u: .init(i32: partition ?? RD_KAFKA_PARTITION_UA)))
                         vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_MSGFLAGS, u: .init(i: RD_KAFKA_MSG_F_COPY)))
                         vus.append(
-                            rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_VALUE, u: .init(mem: .init(ptr: valuePtr, size: valueLen))))
-                        vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_KEY, u: .init(mem: .init(ptr: keyPtr, size: keyLen))))
+                            rd_kafka_vu_t(
+                                vtype: RD_KAFKA_VTYPE_VALUE, u: .init(mem: .init(ptr: valuePtr, size: valueLen))))
                         vus.append(
-                            rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_OPAQUE, u: .init(ptr: UnsafeMutableRawPointer(bitPattern: UInt(id)))))
+                            rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_KEY, u: .init(mem: .init(ptr: keyPtr, size: keyLen))))
+                        vus.append(
+                            rd_kafka_vu_t(
+                                vtype: RD_KAFKA_VTYPE_OPAQUE,
+                                u: .init(ptr: UnsafeMutableRawPointer(bitPattern: UInt(id)))))
                         if let timestamp {
                             vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_TIMESTAMP, u: .init(i64: timestamp)))
                         }
@@ -63,7 +71,8 @@ public final class KafkaProducer: @unchecked Sendable {
             while let msg = rd_kafka_event_message_next(event) {
                 let id = UInt64(UInt(bitPattern: msg.pointee._private))
                 if msg.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    reports.append(DeliveryReport(id: id, result: .success((msg.pointee.partition, msg.pointee.offset))))
+                    reports.append(
+                        DeliveryReport(id: id, result: .success((msg.pointee.partition, msg.pointee.offset))))
                 } else {
                     reports.append(DeliveryReport(id: id, result: .failure(KafkaError(msg.pointee.err))))
                 }
@@ -88,7 +97,9 @@ public final class KafkaProducer: @unchecked Sendable {
 
     public func clusterID(timeoutMs: Int32 = 5000) -> String? { client.clusterID(timeoutMs: timeoutMs) }
 
-    public func describeTopics(_ names: [String]? = nil, timeoutMs: Int32 = 5000) throws(KafkaError) -> [KafkaTopicDescription] {
+    public func describeTopics(
+        _ names: [String]? = nil, timeoutMs: Int32 = 5000
+    ) throws(KafkaError) -> [KafkaTopicDescription] {
         try client.describeTopics(names, timeoutMs: timeoutMs)
     }
 

@@ -36,7 +36,8 @@ import Testing
         #expect {
             try s.validate()
         } throws: { error in
-            (error as? ConnectError)?.message == "Invalid value: null used for required field: \"id\", schema type: INT32"
+            (error as? ConnectError)?.message
+                == "Invalid value: null used for required field: \"id\", schema type: INT32"
         }
     }
 
@@ -51,10 +52,13 @@ import Testing
         #expect(try LogicalTypes.fromLogical(LogicalTypes.date(), .timestamp(86_400_000 * 3)) == .int32(3))
         #expect(LogicalTypes.toLogical(LogicalTypes.date(), .int32(3)) == .timestamp(86_400_000 * 3))
         #expect(try LogicalTypes.fromLogical(LogicalTypes.time(), .timestamp(1000)) == .int32(1000))
-        #expect(try LogicalTypes.fromLogical(LogicalTypes.timestamp(), .timestamp(1_700_000_000_000)) == .int64(1_700_000_000_000))
+        #expect(
+            try LogicalTypes.fromLogical(LogicalTypes.timestamp(), .timestamp(1_700_000_000_000))
+                == .int64(1_700_000_000_000))
         let dec = BigDecimal(unscaledValue: 102_345, scale: 4)
         #expect(dec.description == "10.2345")
-        #expect(try LogicalTypes.fromLogical(LogicalTypes.decimal(scale: 4), .decimal(dec)) == .bytes([0x01, 0x8F, 0xC9]))
+        #expect(
+            try LogicalTypes.fromLogical(LogicalTypes.decimal(scale: 4), .decimal(dec)) == .bytes([0x01, 0x8F, 0xC9]))
         #expect(throws: ConnectError.self) { try LogicalTypes.fromLogical(LogicalTypes.date(), .timestamp(5)) }
     }
 
@@ -69,9 +73,15 @@ import Testing
 
 @Suite struct ConfigDefTests {
     let def = ConfigDef()
-        .define("name", .string, default: .required, validator: .nonEmptyStringWithoutControlChars, importance: .high, documentation: "")
+        .define(
+            "name", .string, default: .required, validator: .nonEmptyStringWithoutControlChars, importance: .high,
+            documentation: ""
+        )
         .define("tasks.max", .int, default: 1, validator: .atLeast(1), importance: .high, documentation: "")
-        .define("errors.tolerance", .string, default: "none", validator: .oneOf(["none", "all"]), importance: .medium, documentation: "")
+        .define(
+            "errors.tolerance", .string, default: "none", validator: .oneOf(["none", "all"]), importance: .medium,
+            documentation: ""
+        )
         .define("topics", .list, default: "", importance: .high, documentation: "")
         .define("flag", .boolean, default: false, importance: .low, documentation: "")
 
@@ -85,14 +95,21 @@ import Testing
         #expect(c.string("errors.tolerance") == "none")
     }
 
-    @Test("errors name the key and the reason in Connect's words", arguments: [
-        (["name": "c", "tasks.max": "x"], "Invalid value x for configuration tasks.max: Not a number of type INT"),
-        (["name": "c", "tasks.max": "0"], "Invalid value 0 for configuration tasks.max: Value must be at least 1"),
-        (["name": "c", "errors.tolerance": "some"],
-         "Invalid value some for configuration errors.tolerance: String must be one of: none, all"),
-        ([:], "Missing required configuration \"name\" which has no default value."),
-        (["name": "c", "flag": "yes"], "Invalid value yes for configuration flag: Expected value to be either true or false"),
-    ])
+    @Test(
+        "errors name the key and the reason in Connect's words",
+        arguments: [
+            (["name": "c", "tasks.max": "x"], "Invalid value x for configuration tasks.max: Not a number of type INT"),
+            (["name": "c", "tasks.max": "0"], "Invalid value 0 for configuration tasks.max: Value must be at least 1"),
+            (
+                ["name": "c", "errors.tolerance": "some"],
+                "Invalid value some for configuration errors.tolerance: String must be one of: none, all"
+            ),
+            ([:], "Missing required configuration \"name\" which has no default value."),
+            (
+                ["name": "c", "flag": "yes"],
+                "Invalid value yes for configuration flag: Expected value to be either true or false"
+            ),
+        ])
     func errors(props: [String: String], message: String) {
         #expect {
             _ = try def.parse(props)
@@ -104,7 +121,10 @@ import Testing
     @Test("validate reports every key's errors without throwing")
     func validate() {
         let results = def.validate(["tasks.max": "-1"])
-        #expect(results.first { $0.name == "name" }?.errors == ["Missing required configuration \"name\" which has no default value."])
+        #expect(
+            results.first { $0.name == "name" }?.errors == [
+                "Missing required configuration \"name\" which has no default value."
+            ])
         #expect(results.first { $0.name == "tasks.max" }?.errors.count == 1)
         #expect(results.first { $0.name == "topics" }?.errors == [])
     }
@@ -112,11 +132,13 @@ import Testing
     @Test("a ConnectError trace reads like Connect's")
     func trace() {
         let cause = ConnectError.data("bad bytes")
-        let e = ConnectError(.connect, "Tolerance exceeded in error handler", cause: cause, context: ["WorkerSinkTask.convert"])
-        #expect(e.trace == """
-            org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler
-            \tat WorkerSinkTask.convert
-            Caused by: org.apache.kafka.connect.errors.DataException: bad bytes
-            """)
+        let e = ConnectError(
+            .connect, "Tolerance exceeded in error handler", cause: cause, context: ["WorkerSinkTask.convert"])
+        #expect(
+            e.trace == """
+                org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler
+                \tat WorkerSinkTask.convert
+                Caused by: org.apache.kafka.connect.errors.DataException: bad bytes
+                """)
     }
 }

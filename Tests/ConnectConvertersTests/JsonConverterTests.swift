@@ -33,29 +33,43 @@ import Testing
         let schema = SchemaBuilder(.string).optional().name("n").version(2).doc("d").parameter("p", "v")
             .defaultValue(.string("def")).build()
         let json = try converter().asJSONSchema(schema)
-        #expect(JSONWriter.string(json) == #"{"type":"string","optional":true,"name":"n","version":2,"doc":"d","parameters":{"p":"v"},"default":"def"}"#)
+        #expect(
+            JSONWriter.string(json)
+                == #"{"type":"string","optional":true,"name":"n","version":2,"doc":"d","parameters":{"p":"v"},"default":"def"}"#
+        )
         let map = SchemaBuilder.map(Schema.int32, Schema.float32).build()
-        #expect(JSONWriter.string(try converter().asJSONSchema(map)) == #"{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"float","optional":false},"optional":false}"#)
+        #expect(
+            JSONWriter.string(try converter().asJSONSchema(map))
+                == #"{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"float","optional":false},"optional":false}"#
+        )
     }
 
     @Test("decimals are base64 of the unscaled value by default and numbers with decimal.format=NUMERIC")
     func decimals() throws {
         let schema = LogicalTypes.decimal(scale: 4)
         let value = Value.decimal(BigDecimal(unscaledValue: 102_345, scale: 4))
-        let b64 = try converter(["schemas.enable": "false"]).fromConnectData(topic: "t", headers: Headers(), schema: schema, value: value)
+        let b64 = try converter(["schemas.enable": "false"]).fromConnectData(
+            topic: "t", headers: Headers(), schema: schema, value: value)
         #expect(text(b64) == #""AY/J""#)
         let numeric = try converter(["schemas.enable": "false", "decimal.format": "numeric"])
             .fromConnectData(topic: "t", headers: Headers(), schema: schema, value: value)
         #expect(text(numeric) == "10.2345")
-        let back = try converter().toConnectData(topic: "t", headers: Headers(), value: Array(#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"4"}},"payload":"AY/J"}"#.utf8))
+        let back = try converter().toConnectData(
+            topic: "t", headers: Headers(),
+            value: Array(
+                #"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"4"}},"payload":"AY/J"}"#
+                    .utf8))
         #expect(back.value == value)
     }
 
     @Test("what it writes it reads back to the same schema and value")
     func roundTrip() throws {
-        let address = SchemaBuilder.struct().name("address").field("city", Schema.string).field("zip", Schema.int64).build()
+        let address = SchemaBuilder.struct().name("address").field("city", Schema.string).field("zip", Schema.int64)
+            .build()
         let schema = SchemaBuilder.struct().name("order")
-            .field("units", Schema.float64).field("f", Schema.float32).field("tags", SchemaBuilder.array(Schema.string).build())
+            .field("units", Schema.float64).field("f", Schema.float32).field(
+                "tags", SchemaBuilder.array(Schema.string).build()
+            )
             .field("attrs", SchemaBuilder.map(Schema.string, Schema.int32).optional().build())
             .field("pairs", SchemaBuilder.map(Schema.int32, Schema.string).build())
             .field("raw", Schema.bytes).field("day", LogicalTypes.date()).field("address", address)
@@ -85,7 +99,12 @@ import Testing
         let v = try converter(["schemas.enable": "false"]).toConnectData(
             topic: "t", headers: Headers(), value: Array(#"{"a":1,"b":1.5,"c":[true],"d":null}"#.utf8))
         #expect(v.schema == nil)
-        #expect(v.value == .map([.init(.string("a"), .int64(1)), .init(.string("b"), .float64(1.5)), .init(.string("c"), .array([.boolean(true)])), .init(.string("d"), nil)]))
+        #expect(
+            v.value
+                == .map([
+                    .init(.string("a"), .int64(1)), .init(.string("b"), .float64(1.5)),
+                    .init(.string("c"), .array([.boolean(true)])), .init(.string("d"), nil),
+                ]))
     }
 
     @Test("a tombstone stays null both ways")
@@ -99,7 +118,8 @@ import Testing
         #expect {
             _ = try converter().toConnectData(topic: "t", headers: Headers(), value: Array(#"{"a":1}"#.utf8))
         } throws: { error in
-            (error as? ConnectError)?.message == JsonConverter.envelopeMessage && (error as? ConnectError)?.kind == .data
+            (error as? ConnectError)?.message == JsonConverter.envelopeMessage
+                && (error as? ConnectError)?.kind == .data
         }
     }
 
@@ -108,7 +128,8 @@ import Testing
         #expect {
             _ = try converter().toConnectData(topic: "t", headers: Headers(), value: [0x00, 0x01, 0x02])
         } throws: { error in
-            (error as? ConnectError)?.message == "Converting byte[] to Kafka Connect data failed due to serialization error: "
+            (error as? ConnectError)?.message
+                == "Converting byte[] to Kafka Connect data failed due to serialization error: "
         }
     }
 
@@ -125,28 +146,37 @@ import Testing
     func stringConverter() throws {
         let c = StringConverter()
         try c.configure([:], isKey: true)
-        #expect(try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: .int32(42)) == Array("42".utf8))
+        #expect(
+            try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: .int32(42)) == Array("42".utf8))
         #expect(try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: nil) == nil)
-        #expect(try c.toConnectData(topic: "t", headers: Headers(), value: Array("é".utf8)) == SchemaAndValue(schema: Schema.optionalString, value: .string("é")))
+        #expect(
+            try c.toConnectData(topic: "t", headers: Headers(), value: Array("é".utf8))
+                == SchemaAndValue(schema: Schema.optionalString, value: .string("é")))
     }
 
     @Test("ByteArrayConverter passes bytes and rejects other types")
     func byteArrayConverter() throws {
         let c = ByteArrayConverter()
         #expect(try c.fromConnectData(topic: "t", headers: Headers(), schema: nil, value: .bytes([1, 2])) == [1, 2])
-        #expect(throws: ConnectError.self) { _ = try c.fromConnectData(topic: "t", headers: Headers(), schema: Schema.string, value: .string("x")) }
+        #expect(throws: ConnectError.self) {
+            _ = try c.fromConnectData(topic: "t", headers: Headers(), schema: Schema.string, value: .string("x"))
+        }
     }
 
-    @Test("SimpleHeaderConverter infers the narrowest type", arguments: [
-        ("1", SchemaAndValue(schema: Schema.int8, value: .int8(1))),
-        ("300", SchemaAndValue(schema: Schema.int16, value: .int16(300))),
-        ("70000", SchemaAndValue(schema: Schema.int32, value: .int32(70000))),
-        ("5000000000", SchemaAndValue(schema: Schema.int64, value: .int64(5_000_000_000))),
-        ("true", SchemaAndValue(schema: Schema.boolean, value: .boolean(true))),
-        ("1.5", SchemaAndValue(schema: Schema.float32, value: .float32(1.5))),
-        ("hello", SchemaAndValue(schema: Schema.string, value: .string("hello"))),
-    ])
+    @Test(
+        "SimpleHeaderConverter infers the narrowest type",
+        arguments: [
+            ("1", SchemaAndValue(schema: Schema.int8, value: .int8(1))),
+            ("300", SchemaAndValue(schema: Schema.int16, value: .int16(300))),
+            ("70000", SchemaAndValue(schema: Schema.int32, value: .int32(70000))),
+            ("5000000000", SchemaAndValue(schema: Schema.int64, value: .int64(5_000_000_000))),
+            ("true", SchemaAndValue(schema: Schema.boolean, value: .boolean(true))),
+            ("1.5", SchemaAndValue(schema: Schema.float32, value: .float32(1.5))),
+            ("hello", SchemaAndValue(schema: Schema.string, value: .string("hello"))),
+        ])
     func headerInference(text: String, expected: SchemaAndValue) throws {
-        #expect(try SimpleHeaderConverter().toConnectHeader(topic: "t", headerKey: "h", value: Array(text.utf8)) == expected)
+        #expect(
+            try SimpleHeaderConverter().toConnectHeader(topic: "t", headerKey: "h", value: Array(text.utf8)) == expected
+        )
     }
 }

@@ -10,14 +10,21 @@ struct ConnectRestServerTests {
     let herder = FakeHerder()
     var server: ConnectRestServer { ConnectRestServer(herder: herder) }
 
-    func call(_ method: String, _ path: String, query: [(String, String)] = [], body: String? = nil, contentType: String? = "application/json") -> (Int, JSONValue?) {
+    func call(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: String? = nil,
+        contentType: String? = "application/json"
+    ) -> (Int, JSONValue?) {
         var headers: [String: String] = [:]
         if body != nil, let contentType { headers["Content-Type"] = contentType }
-        let r = server.handle(HTTPRequest(method: method, path: path, query: query.map { ($0.0, $0.1) }, headers: headers, body: Array((body ?? "").utf8)))
+        let r = server.handle(
+            HTTPRequest(
+                method: method, path: path, query: query.map { ($0.0, $0.1) }, headers: headers,
+                body: Array((body ?? "").utf8)))
         return (r.status, r.body.isEmpty ? nil : try? JSONParser.parse(r.body))
     }
 
-    let datagen = #"{"name":"dg","config":{"connector.class":"io.confluent.kafka.connect.datagen.DatagenConnector","kafka.topic":"ratings","max.interval":750,"quickstart":"ratings","tasks.max":1}}"#
+    let datagen =
+        #"{"name":"dg","config":{"connector.class":"io.confluent.kafka.connect.datagen.DatagenConnector","kafka.topic":"ratings","max.interval":750,"quickstart":"ratings","tasks.max":1}}"#
 
     @Test("GET / reports version, commit and cluster id")
     func root() {
@@ -50,26 +57,36 @@ struct ConnectRestServerTests {
 
     @Test("an invalid config is a 400 with Connect's error count message")
     func invalidConfig() {
-        let (status, body) = call("POST", "/connectors", body: #"{"name":"dg","config":{"connector.class":"DatagenConnector","quickstart":"orders"}}"#)
+        let (status, body) = call(
+            "POST", "/connectors",
+            body: #"{"name":"dg","config":{"connector.class":"DatagenConnector","quickstart":"orders"}}"#)
         #expect(status == 400)
         #expect(body?["error_code"] == 400)
-        #expect(body?["message"]?.stringValue?.hasPrefix("Connector configuration is invalid and contains the following 1 error(s):\nMissing required configuration \"kafka.topic\"") == true)
+        #expect(
+            body?["message"]?.stringValue?.hasPrefix(
+                "Connector configuration is invalid and contains the following 1 error(s):\nMissing required configuration \"kafka.topic\""
+            ) == true)
     }
 
     @Test("an unknown connector class is a 500 with Connect's message")
     func unknownClass() {
         let (status, body) = call("PUT", "/connectors/x/config", body: #"{"connector.class":"com.example.Missing"}"#)
         #expect(status == 500)
-        #expect(body?["message"]?.stringValue?.hasPrefix("Failed to find any class that implements Connector and which name matches com.example.Missing") == true)
+        #expect(
+            body?["message"]?.stringValue?.hasPrefix(
+                "Failed to find any class that implements Connector and which name matches com.example.Missing") == true
+        )
     }
 
-    @Test("malformed bodies get a 4xx error JSON that says what is wrong", arguments: [
-        ("{not json", "application/json", 400, "Request body is not valid JSON"),
-        ("[1,2]", "application/json", 400, "must be a JSON object"),
-        ("", "application/json", 400, "Request body is empty"),
-        ("name=x", "application/x-www-form-urlencoded", 415, "HTTP 415 Unsupported Media Type"),
-        (#"{"name":"x"}"#, "application/json", 400, "Connector config is required"),
-    ])
+    @Test(
+        "malformed bodies get a 4xx error JSON that says what is wrong",
+        arguments: [
+            ("{not json", "application/json", 400, "Request body is not valid JSON"),
+            ("[1,2]", "application/json", 400, "must be a JSON object"),
+            ("", "application/json", 400, "Request body is empty"),
+            ("name=x", "application/x-www-form-urlencoded", 415, "HTTP 415 Unsupported Media Type"),
+            (#"{"name":"x"}"#, "application/json", 400, "Connector config is required"),
+        ])
     func malformed(body: String, contentType: String, status: Int, message: String) {
         let (s, b) = call("POST", "/connectors", body: body, contentType: contentType)
         #expect(s == status)
@@ -79,7 +96,8 @@ struct ConnectRestServerTests {
 
     @Test("a name in the config that differs from the URL is a 400 with Connect's message")
     func nameMismatch() {
-        let (s, b) = call("PUT", "/connectors/a/config", body: #"{"name":"b","connector.class":"FileStreamSink","topics":"t"}"#)
+        let (s, b) = call(
+            "PUT", "/connectors/a/config", body: #"{"name":"b","connector.class":"FileStreamSink","topics":"t"}"#)
         #expect(s == 400)
         #expect(b?["message"] == "Connector name configuration (b) doesn't match connector name in the URL (a)")
     }
@@ -111,7 +129,9 @@ struct ConnectRestServerTests {
     @Test("status has Connect's shape; trace appears only on failures")
     func status() {
         _ = call("POST", "/connectors", body: datagen)
-        herder.setStatus("dg", connector: .running, tasks: [(.running, nil), (.failed, "org.apache.kafka.connect.errors.ConnectException: boom")])
+        herder.setStatus(
+            "dg", connector: .running,
+            tasks: [(.running, nil), (.failed, "org.apache.kafka.connect.errors.ConnectException: boom")])
         let (s, b) = call("GET", "/connectors/dg/status")
         #expect(s == 200)
         #expect(b?["connector"] == ["state": "RUNNING", "worker_id": "w:8083"])
@@ -129,7 +149,9 @@ struct ConnectRestServerTests {
         #expect(plain == ["dg"])
         let (_, expanded) = call("GET", "/connectors", query: [("expand", "info"), ("expand", "status")])
         #expect(expanded?["dg"]?["info"]?["type"] == "source")
-        #expect(expanded?["dg"]?["info"]?["config"]?["connector.class"] == "io.confluent.kafka.connect.datagen.DatagenConnector")
+        #expect(
+            expanded?["dg"]?["info"]?["config"]?["connector.class"]
+                == "io.confluent.kafka.connect.datagen.DatagenConnector")
         #expect(expanded?["dg"]?["status"]?["connector"]?["state"] == "RUNNING")
         let (_, onlyStatus) = call("GET", "/connectors", query: [("expand", "status")])
         #expect(onlyStatus?["dg"]?["info"] == nil)
@@ -161,13 +183,21 @@ struct ConnectRestServerTests {
     func plugins() {
         let (_, b) = call("GET", "/connector-plugins")
         let classes = b?.arrayValue?.compactMap { $0["class"]?.stringValue } ?? []
-        #expect(classes == [
-            "org.apache.kafka.connect.file.FileStreamSinkConnector", "io.confluent.kafka.connect.datagen.DatagenConnector",
-            "org.apache.kafka.connect.file.FileStreamSourceConnector",
-        ])
-        #expect(b?.arrayValue?.first == ["class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "type": "sink", "version": "3.9.0"])
+        #expect(
+            classes == [
+                "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "io.confluent.kafka.connect.datagen.DatagenConnector",
+                "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            ])
+        #expect(
+            b?.arrayValue?.first == [
+                "class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "type": "sink", "version": "3.9.0",
+            ])
         let (_, all) = call("GET", "/connector-plugins", query: [("connectorsOnly", "false")])
-        #expect(all?.arrayValue?.contains { $0["type"] == "converter" && $0["class"] == "org.apache.kafka.connect.json.JsonConverter" } == true)
+        #expect(
+            all?.arrayValue?.contains {
+                $0["type"] == "converter" && $0["class"] == "org.apache.kafka.connect.json.JsonConverter"
+            } == true)
         #expect(all?.arrayValue?.contains { $0["type"] == "header_converter" } == true)
     }
 }

@@ -24,13 +24,19 @@ final class FakeHerder: Herder {
         state.withLock { s in
             s.statuses[name] = ConnectorStateInfo(
                 name: name, connector: StatusRecord(state: connector, workerId: "w:8083"),
-                tasks: tasks.enumerated().map { TaskStateInfo(id: $0.offset, status: StatusRecord(state: $0.element.0, trace: $0.element.1, workerId: "w:8083")) },
+                tasks: tasks.enumerated().map {
+                    TaskStateInfo(
+                        id: $0.offset,
+                        status: StatusRecord(state: $0.element.0, trace: $0.element.1, workerId: "w:8083"))
+                },
                 type: "source")
         }
     }
 
     private func config(_ name: String) throws(ConnectError) -> [String: String] {
-        guard let c = state.withLock({ $0.configs[name] }) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+        guard let c = state.withLock({ $0.configs[name] }) else {
+            throw ConnectError(.notFound, "Connector \(name) not found")
+        }
         return c
     }
 
@@ -40,7 +46,9 @@ final class FakeHerder: Herder {
     func connectorConfig(_ name: String) throws(ConnectError) -> [String: String] { try config(name) }
     func connectorStatus(_ name: String) throws(ConnectError) -> ConnectorStateInfo {
         _ = try config(name)
-        guard let s = state.withLock({ $0.statuses[name] }) else { throw ConnectError(.notFound, "No status found for connector \(name)") }
+        guard let s = state.withLock({ $0.statuses[name] }) else {
+            throw ConnectError(.notFound, "No status found for connector \(name)")
+        }
         return s
     }
     func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
@@ -49,9 +57,13 @@ final class FakeHerder: Herder {
         }
         return t
     }
-    func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] { [TaskInfo(id: ConnectorTaskId(name, 0), config: try config(name))] }
+    func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] {
+        [TaskInfo(id: ConnectorTaskId(name, 0), config: try config(name))]
+    }
 
-    func putConnectorConfig(_ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
+    func putConnectorConfig(
+        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
         let infos = try validator.validate(config)
         if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
         let created = try state.withLock { s throws(ConnectError) -> Bool in
@@ -72,13 +84,19 @@ final class FakeHerder: Herder {
         }
     }
 
-    func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos { try validator.validate(config) }
+    func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos {
+        try validator.validate(config)
+    }
     func pauseConnector(_ name: String) throws(ConnectError) {
-        guard state.withLock({ $0.configs[name] }) != nil else { throw ConnectError(.notFound, "Unknown connector \(name)") }
+        guard state.withLock({ $0.configs[name] }) != nil else {
+            throw ConnectError(.notFound, "Unknown connector \(name)")
+        }
         state.withLock { _ = $0.paused.insert(name) }
     }
     func resumeConnector(_ name: String) throws(ConnectError) {
-        guard state.withLock({ $0.configs[name] }) != nil else { throw ConnectError(.notFound, "Unknown connector \(name)") }
+        guard state.withLock({ $0.configs[name] }) != nil else {
+            throw ConnectError(.notFound, "Unknown connector \(name)")
+        }
         state.withLock { _ = $0.paused.remove(name) }
     }
     func stopConnector(_ name: String) throws(ConnectError) { _ = try config(name) }

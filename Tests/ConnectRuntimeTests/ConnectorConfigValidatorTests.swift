@@ -5,16 +5,22 @@ import Testing
 @Suite struct PluginRegistryTests {
     let registry = PluginRegistry.builtIn
 
-    @Test("connectors are found by full class name, simple name and alias", arguments: [
-        "org.apache.kafka.connect.file.FileStreamSinkConnector", "FileStreamSinkConnector", "FileStreamSink",
-    ])
+    @Test(
+        "connectors are found by full class name, simple name and alias",
+        arguments: [
+            "org.apache.kafka.connect.file.FileStreamSinkConnector", "FileStreamSinkConnector", "FileStreamSink",
+        ])
     func aliases(name: String) {
-        #expect(registry.find(name, types: [.sink, .source])?.className == "org.apache.kafka.connect.file.FileStreamSinkConnector")
+        #expect(
+            registry.find(name, types: [.sink, .source])?.className
+                == "org.apache.kafka.connect.file.FileStreamSinkConnector")
     }
 
     @Test("datagen answers to its Confluent class name and to DatagenConnector")
     func datagen() {
-        #expect(registry.find("DatagenConnector", types: [.source])?.className == "io.confluent.kafka.connect.datagen.DatagenConnector")
+        #expect(
+            registry.find("DatagenConnector", types: [.source])?.className
+                == "io.confluent.kafka.connect.datagen.DatagenConnector")
         #expect(registry.find("io.confluent.kafka.connect.datagen.DatagenConnector", types: [.source]) != nil)
     }
 
@@ -24,7 +30,9 @@ import Testing
             _ = try registry.newConnector("com.example.Nope")
         } throws: { error in
             let m = (error as? ConnectError)?.message ?? ""
-            return m.hasPrefix("Failed to find any class that implements Connector and which name matches com.example.Nope, available connectors are: ")
+            return m.hasPrefix(
+                "Failed to find any class that implements Connector and which name matches com.example.Nope, available connectors are: "
+            )
                 && m.contains("io.confluent.kafka.connect.datagen.DatagenConnector")
         }
     }
@@ -36,7 +44,8 @@ import Testing
     @Test("a valid datagen config has no errors")
     func valid() throws {
         let infos = try validator.validate([
-            "name": "d", "connector.class": "DatagenConnector", "kafka.topic": "t", "quickstart": "orders", "max.interval": "750",
+            "name": "d", "connector.class": "DatagenConnector", "kafka.topic": "t", "quickstart": "orders",
+            "max.interval": "750",
         ])
         #expect(infos.errorCount == 0)
         #expect(infos.name == "io.confluent.kafka.connect.datagen.DatagenConnector")
@@ -47,18 +56,24 @@ import Testing
     func missingKey() throws {
         let infos = try validator.validate(["name": "d", "connector.class": "DatagenConnector", "quickstart": "orders"])
         #expect(infos.errorMessages == ["Missing required configuration \"kafka.topic\" which has no default value."])
-        #expect(ConnectorConfigValidator.invalidMessage(infos) == """
-            Connector configuration is invalid and contains the following 1 error(s):
-            Missing required configuration "kafka.topic" which has no default value.
-            You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`
-            """)
+        #expect(
+            ConnectorConfigValidator.invalidMessage(infos) == """
+                Connector configuration is invalid and contains the following 1 error(s):
+                Missing required configuration "kafka.topic" which has no default value.
+                You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`
+                """)
     }
 
     @Test("sink topics rules: exactly one of topics and topics.regex")
     func sinkTopics() throws {
         let none = try validator.validate(["name": "s", "connector.class": "FileStreamSink"])
-        #expect(none.errorMessages == ["Must configure one of topics or topics.regex", "Must configure one of topics or topics.regex"])
-        let both = try validator.validate(["name": "s", "connector.class": "FileStreamSink", "topics": "a", "topics.regex": "a.*"])
+        #expect(
+            none.errorMessages == [
+                "Must configure one of topics or topics.regex", "Must configure one of topics or topics.regex",
+            ])
+        let both = try validator.validate([
+            "name": "s", "connector.class": "FileStreamSink", "topics": "a", "topics.regex": "a.*",
+        ])
         #expect(both.errorCount == 2)
         #expect(both.errorMessages[0] == "topics and topics.regex are mutually exclusive options, but both are set.")
     }
@@ -66,12 +81,19 @@ import Testing
     @Test("bad values name the key: tasks.max, converters, unknown quickstart")
     func badValues() throws {
         let infos = try validator.validate([
-            "name": "d", "connector.class": "DatagenConnector", "kafka.topic": "t", "quickstart": "nope", "tasks.max": "0",
+            "name": "d", "connector.class": "DatagenConnector", "kafka.topic": "t", "quickstart": "nope",
+            "tasks.max": "0",
             "value.converter": "com.example.Missing",
         ])
         #expect(infos.errorMessages.contains("Invalid value 0 for configuration tasks.max: Value must be at least 1"))
-        #expect(infos.errorMessages.contains("Invalid value com.example.Missing for configuration value.converter: Class com.example.Missing could not be found."))
-        #expect(infos.errorMessages.contains { $0.hasPrefix("Invalid value nope for configuration quickstart: Unknown quickstart") })
+        #expect(
+            infos.errorMessages.contains(
+                "Invalid value com.example.Missing for configuration value.converter: Class com.example.Missing could not be found."
+            ))
+        #expect(
+            infos.errorMessages.contains {
+                $0.hasPrefix("Invalid value nope for configuration quickstart: Unknown quickstart")
+            })
     }
 
     @Test("a config without connector.class is a bad request")
@@ -79,7 +101,8 @@ import Testing
         #expect {
             _ = try validator.validate(["name": "x"])
         } throws: { error in
-            (error as? ConnectError)?.kind == .badRequest && (error as? ConnectError)?.message == "Connector config {name=x} contains no connector type"
+            (error as? ConnectError)?.kind == .badRequest
+                && (error as? ConnectError)?.message == "Connector config {name=x} contains no connector type"
         }
     }
 }

@@ -23,7 +23,9 @@ struct FakeSourceContext: SourceTaskContext {
         return t
     }
 
-    let base = ["kafka.topic": "orders", "quickstart": "orders", "max.interval": "0", "random.seed": "42", "task.id": "0"]
+    let base = [
+        "kafka.topic": "orders", "quickstart": "orders", "max.interval": "0", "random.seed": "42", "task.id": "0",
+    ]
 
     @Test("orders records carry the quickstart's fields, the orderid as key and Connect headers")
     func ordersShape() throws {
@@ -37,8 +39,16 @@ struct FakeSourceContext: SourceTaskContext {
         #expect(r.key == .int32(3))
         #expect(r.keySchema == Schema.int32)
         #expect(value.get("address")?.structValue?.schema.fields.map(\.name) == ["city", "state", "zipcode"])
-        if case .string(let item)? = value.get("itemid") { #expect(item.hasPrefix("Item_")) } else { Issue.record("itemid") }
-        if case .float64(let units)? = value.get("orderunits") { #expect(units >= 0.1 && units < 10) } else { Issue.record("orderunits") }
+        if case .string(let item)? = value.get("itemid") {
+            #expect(item.hasPrefix("Item_"))
+        } else {
+            Issue.record("itemid")
+        }
+        if case .float64(let units)? = value.get("orderunits") {
+            #expect(units >= 0.1 && units < 10)
+        } else {
+            Issue.record("orderunits")
+        }
         #expect(r.headers.map(\.key) == ["task.generation", "task.id", "current.iteration"])
         #expect(r.sourcePartition == ["task.id": .int32(0)])
         #expect(r.sourceOffset?["current.iteration"] == .int64(4))
@@ -67,7 +77,9 @@ struct FakeSourceContext: SourceTaskContext {
         }
     }
 
-    @Test("each quickstart generates values that satisfy its schema", arguments: ["orders", "ratings", "users", "pageviews"])
+    @Test(
+        "each quickstart generates values that satisfy its schema",
+        arguments: ["orders", "ratings", "users", "pageviews"])
     func quickstarts(name: String) throws {
         var props = base
         props["quickstart"] = name
@@ -79,7 +91,10 @@ struct FakeSourceContext: SourceTaskContext {
 
     @Test("exactly one of schema.string, schema.filename, quickstart")
     func exactlyOne() {
-        #expect(DatagenConnector().validate(["kafka.topic": "t"])["quickstart"] == ["Must set exactly one of schema.string, schema.filename, quickstart"])
+        #expect(
+            DatagenConnector().validate(["kafka.topic": "t"])["quickstart"] == [
+                "Must set exactly one of schema.string, schema.filename, quickstart"
+            ])
     }
 
     @Test("taskConfigs numbers the tasks")
@@ -110,7 +125,9 @@ struct FakeSourceContext: SourceTaskContext {
         try t.stop()
 
         let resumed = FileStreamSourceTask()
-        resumed.initialize(FakeSourceContext(offsetStorageReader: FakeOffsets(offsets: [["filename": .string(path)]: ["position": .int64(9)]])))
+        resumed.initialize(
+            FakeSourceContext(
+                offsetStorageReader: FakeOffsets(offsets: [["filename": .string(path)]: ["position": .int64(9)]])))
         try resumed.start(["file": path, "topic": "lines"])
         #expect(try resumed.poll()?.map(\.value) == [.string("three"), .string("four")])
         try resumed.stop()
@@ -126,9 +143,15 @@ struct FakeSourceContext: SourceTaskContext {
         var s = Struct(schema: schema)
         try s.put("a", .int32(1))
         try t.put([
-            SinkRecord(topic: "t", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: Schema.string, value: .string("x"), kafkaOffset: 0),
-            SinkRecord(topic: "t", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: schema, value: .struct(s), kafkaOffset: 1),
-            SinkRecord(topic: "t", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: nil, value: .float64(1.0E7), kafkaOffset: 2),
+            SinkRecord(
+                topic: "t", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: Schema.string,
+                value: .string("x"), kafkaOffset: 0),
+            SinkRecord(
+                topic: "t", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: schema, value: .struct(s),
+                kafkaOffset: 1),
+            SinkRecord(
+                topic: "t", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: nil, value: .float64(1.0E7),
+                kafkaOffset: 2),
         ])
         try t.flush([:])
         try t.stop()

@@ -4,7 +4,9 @@ import Foundation
 public enum ProjectPaths {
     public static let root: URL = {
         var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+        while dir.path != "/"
+            && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path)
+        {
             dir = dir.deletingLastPathComponent()
         }
         return dir
@@ -36,7 +38,8 @@ public enum ProjectPaths {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw TestKitError("\(executable) \(arguments) exited \(p.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
+            throw TestKitError(
+                "\(executable) \(arguments) exited \(p.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -63,7 +63,8 @@ public final class TansuBroker: Sendable {
     }
 
     static func locateBinary() throws -> String {
-        if let env = ProcessInfo.processInfo.environment["TANSU_BIN"], FileManager.default.isExecutableFile(atPath: env) {
+        if let env = ProcessInfo.processInfo.environment["TANSU_BIN"], FileManager.default.isExecutableFile(atPath: env)
+        {
             return env
         }
         var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -7,12 +7,14 @@ import Testing
 #endif
 
 @Suite struct HTTPListenerTests {
-    @Test("listeners parse as Connect writes them", arguments: [
-        ("http://:8083", HTTPListener(host: "", port: 8083)),
-        ("http://localhost:8083", HTTPListener(host: "localhost", port: 8083)),
-        ("http://[::1]:0/", HTTPListener(host: "::1", port: 0)),
-        ("HTTPS://0.0.0.0:443", HTTPListener(scheme: "https", host: "0.0.0.0", port: 443)),
-    ])
+    @Test(
+        "listeners parse as Connect writes them",
+        arguments: [
+            ("http://:8083", HTTPListener(host: "", port: 8083)),
+            ("http://localhost:8083", HTTPListener(host: "localhost", port: 8083)),
+            ("http://[::1]:0/", HTTPListener(host: "::1", port: 0)),
+            ("HTTPS://0.0.0.0:443", HTTPListener(scheme: "https", host: "0.0.0.0", port: 443)),
+        ])
     func parses(text: String, expected: HTTPListener) throws {
         #expect(try HTTPListener.parse(text) == expected)
     }
@@ -70,9 +72,12 @@ struct HTTPServerLiveTests {
 
     func start(limit: Int = 1024) throws -> (HTTPServer, Int) {
         let barrier = Barrier()
-        let server = HTTPServer(maxRequestBodyBytes: limit, errorResponder: { s, m in HTTPResponse.text(s, "error: \(m)") }) { req in
+        let server = HTTPServer(
+            maxRequestBodyBytes: limit, errorResponder: { s, m in HTTPResponse.text(s, "error: \(m)") }
+        ) { req in
             if req.path == "/barrier" && !barrier.arriveAndWait() { return HTTPResponse.text(504, "alone") }
-            let summary = "\(req.method) \(req.path) q=\(req.queryValues("expand")) ct=\(req.header("content-type") ?? "-") body=\(req.body.count)"
+            let summary =
+                "\(req.method) \(req.path) q=\(req.queryValues("expand")) ct=\(req.header("content-type") ?? "-") body=\(req.body.count)"
             return HTTPResponse.text(200, summary)
         }
         let bound = try server.start(listeners: [HTTPListener(host: "127.0.0.1", port: 0)])
@@ -92,7 +97,8 @@ struct HTTPServerLiveTests {
     func basic() async throws {
         let (server, port) = try start()
         defer { server.stop() }
-        let (status, text) = try await request(port, "/connectors?expand=status&expand=info", method: "POST", body: Data("{}".utf8))
+        let (status, text) = try await request(
+            port, "/connectors?expand=status&expand=info", method: "POST", body: Data("{}".utf8))
         #expect(status == 200)
         #expect(text == #"POST /connectors q=["status", "info"] ct=application/json body=2"#)
     }

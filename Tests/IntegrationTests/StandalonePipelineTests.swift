@@ -36,7 +36,9 @@ struct StandalonePipelineTests {
         }
     }
 
-    @Test("datagen orders → topic → FileStreamSink: every record arrives, and the topic holds Connect's JSON envelope byte for byte")
+    @Test(
+        "datagen orders → topic → FileStreamSink: every record arrives, and the topic holds Connect's JSON envelope byte for byte"
+    )
     func datagenToFile() throws {
         let dir = try ProjectPaths.temporaryDirectory("pipeline")
         let topic = "orders-\(UInt32.random(in: 0...UInt32.max))"
@@ -61,49 +63,68 @@ struct StandalonePipelineTests {
         // The datagen task stops itself after `iterations` with datagen's own failure message.
         let status = try runtime.herder.connectorStatus("datagen-\(topic)")
         #expect(status.connector.state == .running)
-        #expect(ProjectPaths.waitUntil(10) { (try? runtime.herder.connectorStatus("datagen-\(topic)").tasks.first?.status.state) == .failed })
-        #expect(try runtime.herder.connectorStatus("datagen-\(topic)").tasks.first?.status.trace?.contains(
-            "ConnectException: Stopping connector: generated the configured 300 number of messages") == true)
+        #expect(
+            ProjectPaths.waitUntil(10) {
+                (try? runtime.herder.connectorStatus("datagen-\(topic)").tasks.first?.status.state) == .failed
+            })
+        #expect(
+            try runtime.herder.connectorStatus("datagen-\(topic)").tasks.first?.status.trace?.contains(
+                "ConnectException: Stopping connector: generated the configured 300 number of messages") == true)
 
         let output = try ProjectPaths.run(
-            ProjectPaths.python, [ProjectPaths.script("scripts/python/verify_connect_envelope.py"), broker.bootstrapServers, topic, "300"])
+            ProjectPaths.python,
+            [ProjectPaths.script("scripts/python/verify_connect_envelope.py"), broker.bootstrapServers, topic, "300"])
         let summary = try JSONParser.parse(output)
         #expect(summary["count"] == 300)
         #expect(summary["mismatches"] == [])
         #expect(summary["keys_ok"] == true)
         #expect(summary["orderids"]?.arrayValue?.compactMap(\.intValue) == (0..<300).map(Int64.init))
         // Fixed seed, fixed bytes: the first order of seed 42 is always this document.
-        #expect(summary["first"]?.stringValue?.hasSuffix(#""payload":{"ordertime":1503456915244,"orderid":0,"itemid":"Item_109","orderunits":1.8766248454893228,"address":{"city":"City_16","state":"State_82","zipcode":64147}}}"#) == true,
+        #expect(
+            summary["first"]?.stringValue?.hasSuffix(
+                #""payload":{"ordertime":1503456915244,"orderid":0,"itemid":"Item_109","orderunits":1.8766248454893228,"address":{"city":"City_16","state":"State_82","zipcode":64147}}}"#
+            ) == true,
             "first record was \(summary["first"]?.stringValue ?? "none")")
     }
 
     @Test("an unreachable broker stops start-up with an error that names bootstrap.servers")
     func unreachableBroker() throws {
         let dir = try ProjectPaths.temporaryDirectory("unreachable")
-        var props = workerProperties(dir, extra: ["bootstrap.servers": "127.0.0.1:1", "startup.broker.timeout.ms": "1500"])
+        var props = workerProperties(
+            dir, extra: ["bootstrap.servers": "127.0.0.1:1", "startup.broker.timeout.ms": "1500"])
         props["consumer.session.timeout.ms"] = nil
         #expect {
-            _ = try StandaloneRuntime.start(workerProperties: nil, connectorFiles: [], extraProperties: props, logLevel: "ERROR", environment: [:], logger: Logger(label: "test"))
+            _ = try StandaloneRuntime.start(
+                workerProperties: nil, connectorFiles: [], extraProperties: props, logLevel: "ERROR", environment: [:],
+                logger: Logger(label: "test"))
         } throws: { error in
             let m = (error as? ConnectError)?.message ?? ""
-            return m.contains("Failed to connect to and describe Kafka cluster") && m.contains("bootstrap.servers=127.0.0.1:1")
+            return m.contains("Failed to connect to and describe Kafka cluster")
+                && m.contains("bootstrap.servers=127.0.0.1:1")
         }
     }
 
-    @Test("bad connector files and worker files are rejected with the problem named", arguments: [
-        ("unknown.json", #"{"name": "x", "config": {"connector.class": "com.example.Nope"}}"#,
-         "Failed to find any class that implements Connector and which name matches com.example.Nope"),
-        ("missing.properties", "name=x\nconnector.class=DatagenConnector\nquickstart=orders\n",
-         "Missing required configuration \"kafka.topic\" which has no default value."),
-        ("broken.json", "{\"name\": ", "is not valid JSON"),
-    ])
+    @Test(
+        "bad connector files and worker files are rejected with the problem named",
+        arguments: [
+            (
+                "unknown.json", #"{"name": "x", "config": {"connector.class": "com.example.Nope"}}"#,
+                "Failed to find any class that implements Connector and which name matches com.example.Nope"
+            ),
+            (
+                "missing.properties", "name=x\nconnector.class=DatagenConnector\nquickstart=orders\n",
+                "Missing required configuration \"kafka.topic\" which has no default value."
+            ),
+            ("broken.json", "{\"name\": ", "is not valid JSON"),
+        ])
     func badConnectorFiles(file: String, content: String, message: String) throws {
         let dir = try ProjectPaths.temporaryDirectory("bad")
         let url = dir.appendingPathComponent(file)
         try write(content, to: url)
         #expect {
             _ = try StandaloneRuntime.start(
-                workerProperties: nil, connectorFiles: [url.path], extraProperties: workerProperties(dir), logLevel: "ERROR",
+                workerProperties: nil, connectorFiles: [url.path], extraProperties: workerProperties(dir),
+                logLevel: "ERROR",
                 environment: [:], logger: Logger(label: "test"))
         } throws: { error in
             ConnectError.describe(error).contains(message) || "\(error)".contains(message)
@@ -113,7 +134,9 @@ struct StandalonePipelineTests {
     @Test("a worker properties file that is missing or malformed is named in the error")
     func badWorkerFile() throws {
         #expect {
-            _ = try StandaloneRuntime.start(workerProperties: "/nonexistent/worker.properties", connectorFiles: [], logLevel: nil, environment: [:], logger: Logger(label: "test"))
+            _ = try StandaloneRuntime.start(
+                workerProperties: "/nonexistent/worker.properties", connectorFiles: [], logLevel: nil, environment: [:],
+                logger: Logger(label: "test"))
         } throws: { error in
             (error as? ConnectError)?.message.contains("/nonexistent/worker.properties") == true
         }
@@ -121,7 +144,9 @@ struct StandalonePipelineTests {
         let url = dir.appendingPathComponent("worker.properties")
         try write("bootstrap.servers=x\nkey.converter=a\nvalue.converter=b\nbroken=\\u12", to: url)
         #expect {
-            _ = try StandaloneRuntime.start(workerProperties: url.path, connectorFiles: [], logLevel: nil, environment: [:], logger: Logger(label: "test"))
+            _ = try StandaloneRuntime.start(
+                workerProperties: url.path, connectorFiles: [], logLevel: nil, environment: [:],
+                logger: Logger(label: "test"))
         } throws: { error in
             (error as? ConnectError)?.message.contains("Malformed \\uxxxx encoding in \(url.path) at line 4") == true
         }

@@ -8,18 +8,22 @@ import Testing
         #expect(JSONWriter.string(v) == #"{"b":1,"a":[true,null,"x"],"c":{"z":1.5}}"#)
     }
 
-    @Test("strings are escaped as Jackson escapes them", arguments: [
-        ("a\"b", #""a\"b""#), ("back\\slash", #""back\\slash""#), ("tab\there", #""tab\there""#),
-        ("nl\n", #""nl\n""#), ("\u{01}", #""\u0001""#), ("\u{1F}", #""\u001F""#), ("é/ü", "\"é/ü\""),
-    ])
+    @Test(
+        "strings are escaped as Jackson escapes them",
+        arguments: [
+            ("a\"b", #""a\"b""#), ("back\\slash", #""back\\slash""#), ("tab\there", #""tab\there""#),
+            ("nl\n", #""nl\n""#), ("\u{01}", #""\u0001""#), ("\u{1F}", #""\u001F""#), ("é/ü", "\"é/ü\""),
+        ])
     func escaping(input: String, expected: String) {
         #expect(JSONWriter.string(.string(input)) == expected)
     }
 
-    @Test("doubles are written as Java's Double.toString", arguments: [
-        (1.0, "1.0"), (0.1, "0.1"), (-2.5, "-2.5"), (1e7, "1.0E7"), (12345678.9, "1.23456789E7"), (0.001, "0.001"),
-        (0.0001, "1.0E-4"), (9999999.0, "9999999.0"), (1.5e300, "1.5E300"), (0.0, "0.0"), (123.456, "123.456"),
-    ])
+    @Test(
+        "doubles are written as Java's Double.toString",
+        arguments: [
+            (1.0, "1.0"), (0.1, "0.1"), (-2.5, "-2.5"), (1e7, "1.0E7"), (12345678.9, "1.23456789E7"), (0.001, "0.001"),
+            (0.0001, "1.0E-4"), (9999999.0, "9999999.0"), (1.5e300, "1.5E300"), (0.0, "0.0"), (123.456, "123.456"),
+        ])
     func javaDoubles(value: Double, expected: String) {
         #expect(JSONWriter.string(.double(value)) == expected)
     }
@@ -53,10 +57,12 @@ import Testing
         #expect(try JSONParser.parse(#""\ud83d\ude00""#) == "😀")
     }
 
-    @Test("malformed input is an error with a position, never a crash", arguments: [
-        "", "{", "[1,]", "{\"a\" 1}", "tru", "01", "\"abc", "{\"a\":1} x", "[1 2]", "-", "1.", "\"\\x\"",
-        String(repeating: "[", count: 10000),
-    ])
+    @Test(
+        "malformed input is an error with a position, never a crash",
+        arguments: [
+            "", "{", "[1,]", "{\"a\" 1}", "tru", "01", "\"abc", "{\"a\":1} x", "[1 2]", "-", "1.", "\"\\x\"",
+            String(repeating: "[", count: 10000),
+        ])
     func malformed(text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
     }

@@ -12,7 +12,8 @@ struct KafkaClientTests {
     @Test("an unknown client key is a config error that names the key")
     func unknownKeyNamed() {
         #expect {
-            _ = try KafkaProducer(config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers, "no.such.key": "1"]))
+            _ = try KafkaProducer(
+                config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers, "no.such.key": "1"]))
         } throws: { error in
             (error as? KafkaError)?.kind == .config && "\(error)".contains("no.such.key")
         }
@@ -59,7 +60,8 @@ struct KafkaClientTests {
         #expect(messages[0].key == Array("k0".utf8))
         #expect(messages[0].value == Array("v0".utf8))
         #expect(messages[9].value == nil)
-        #expect(messages[3].headers == [KafkaHeader(key: "h", value: Array("3".utf8)), KafkaHeader(key: "n", value: nil)])
+        #expect(
+            messages[3].headers == [KafkaHeader(key: "h", value: Array("3".utf8)), KafkaHeader(key: "n", value: nil)])
 
         try consumer.commit([KafkaTopicPartition(topic, 0): 10])
         #expect(try consumer.committed([KafkaTopicPartition(topic, 0)]) == [KafkaTopicPartition(topic, 0): 10])
