@@ -44,7 +44,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private var currentOffsets: [TopicPartition: Int64] = [:]
     private var lastCommitted: [TopicPartition: Int64] = [:]
     private var nextCommit = ContinuousClock.now
-    private var redelivery: [SinkRecord]?
+    /// Records consumed but not yet put successfully (a retriable `put` failure keeps them here for redelivery;
+    /// records that arrive while paused wait here too, so nothing consumed is ever skipped).
+    private var backlog: [SinkRecord] = []
     private var pausedForRetry = false
     private var started = false
 
@@ -77,7 +79,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         while !isStopping {
             if targetState == .paused {
                 consumer.pause(assigned.map(Self.kafka))
-                _ = awaitUnpaused(whilePaused: { _ = try? pollBatch(timeoutMs: 100) })
+                _ = awaitUnpaused(whilePaused: { if let r = try? pollBatch(timeoutMs: 100) { backlog += r } })
                 if !pausedForRetry { consumer.resume(assigned.map(Self.kafka)) }
                 continue
             }
@@ -87,14 +89,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
 
     private func iteration() throws {
         applyContextRequests()
-        let batch: [SinkRecord]
-        if let pending = redelivery {
-            _ = try pollBatch(timeoutMs: 100)
-            batch = pending
-        } else {
-            batch = try pollBatch(timeoutMs: 200)
-        }
-        if !batch.isEmpty || redelivery != nil { try deliver(batch) }
+        backlog += try pollBatch(timeoutMs: backlog.isEmpty ? 200 : 100)
+        if !backlog.isEmpty { try deliver() }
         let commitRequested = context.requests.withLock { r in
             defer { r.commit = false }
             return r.commit
@@ -124,7 +120,14 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             case .revoked(let partitions):
                 let tps = partitions.map(Self.connect)
                 logger.info("\(self) Partitions revoked: \(tps.map(\.description).sorted())")
-                try commitOffsets(only: Set(tps))
+                // Records of revoked partitions not yet put are left to the partitions' next owner.
+                let revoked = Set(tps)
+                let owned: (SinkRecord) -> Bool = {
+                    !revoked.contains(TopicPartition($0.originalTopic, $0.originalKafkaPartition ?? 0))
+                }
+                records = records.filter(owned)
+                backlog = backlog.filter(owned)
+                try commitOffsets(only: revoked)
                 try task.close(tps)
                 assigned.subtract(tps)
                 for tp in tps {
@@ -165,12 +168,13 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
     }
 
-    private func deliver(_ batch: [SinkRecord]) throws {
+    /// Puts the backlog; on success the records' offsets become committable.
+    private func deliver() throws {
+        let batch = backlog
         do {
             try task.put(batch)
         } catch let e as ConnectError where e.isRetriable {
             logger.warning("\(self) RetriableException from SinkTask: \(e.description); the batch will be redelivered")
-            redelivery = batch
             if !pausedForRetry {
                 consumer.pause(assigned.map(Self.kafka))
                 pausedForRetry = true
@@ -181,7 +185,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             logger.error("\(self) Exiting WorkerSinkTask due to unrecoverable exception.")
             throw ConnectError.wrap(error).adding(context: "\(type(of: task)).put [TASK_PUT]")
         }
-        redelivery = nil
+        backlog.removeAll(keepingCapacity: true)
         if pausedForRetry {
             pausedForRetry = false
             consumer.resume(assigned.map(Self.kafka))

@@ -55,7 +55,13 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         listener.onStartup(id)
         scheduleFlush()
         while !isStopping {
-            if awaitUnpaused(whilePaused: { try? handleDeliveries(producer.poll(timeoutMs: 100)) }) { continue }
+            let paused = awaitUnpaused(
+                beforePause: {
+                    try? handleDeliveries(producer.flush(timeoutMs: Int(flushTimeoutMs)))
+                    try? commitOffsets()
+                },
+                whilePaused: { try? handleDeliveries(producer.poll(timeoutMs: 100)) })
+            if paused { continue }
             let records = try pollTask()
             for record in records ?? [] { try send(record) }
             try handleDeliveries(producer.poll(timeoutMs: 0))

@@ -96,9 +96,11 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         return target
     }
 
-    /// If the task is paused, reports PAUSED and blocks until resumed or stopped; returns whether it paused.
-    func awaitUnpaused(whilePaused idle: () -> Void = {}) -> Bool {
+    /// If the task is paused: runs `beforePause` (so that PAUSED means nothing more is in flight), reports PAUSED and
+    /// blocks until resumed or stopped, running `whilePaused` meanwhile. Returns whether it paused.
+    func awaitUnpaused(beforePause: () -> Void = {}, whilePaused idle: () -> Void = {}) -> Bool {
         guard targetState == .paused else { return false }
+        beforePause()
         listener.onPause(id)
         logger.info("\(self) Paused")
         while targetState == .paused && !isStopping {

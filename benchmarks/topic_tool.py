@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Small helpers for the benchmark, on the confluent-kafka client.
+
+  topic_tool.py count BOOTSTRAP TOPIC             -> total records (sum of high watermarks)
+  topic_tool.py dump BOOTSTRAP TOPIC FILE N       -> writes N records as "key<TAB>value" lines, prints total value+key bytes
+"""
+import sys
+
+from confluent_kafka import Consumer, TopicPartition
+
+
+def consumer(bootstrap):
+    return Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-tool", "enable.auto.commit": False})
+
+
+def count(bootstrap, topic):
+    c = consumer(bootstrap)
+    md = c.list_topics(topic, timeout=10)
+    if topic not in md.topics or md.topics[topic].error is not None:
+        print(0)
+        return
+    total = 0
+    for p in md.topics[topic].partitions:
+        low, high = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+        total += high - low
+    c.close()
+    print(total)
+
+
+def dump(bootstrap, topic, path, n):
+    c = consumer(bootstrap)
+    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    written, size, idle = 0, 0, 0
+    with open(path, "wb") as f:
+        while written < n and idle < 20:
+            msgs = c.consume(1000, 0.5)
+            if not msgs:
+                idle += 1
+                continue
+            idle = 0
+            for m in msgs:
+                if m.error() or written >= n:
+                    continue
+                key, value = m.key() or b"", m.value() or b""
+                f.write(key + b"\t" + value + b"\n")
+                size += len(key) + len(value)
+                written += 1
+    c.close()
+    print(size)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "count":
+        count(sys.argv[2], sys.argv[3])
+    else:
+        dump(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
