@@ -13,7 +13,7 @@ N="${1:-200000}"
 swift build -c release --product connect-worker >/dev/null
 BIN="$(swift build -c release --show-bin-path)/connect-worker"
 PY="$VENV/bin/python"
-TOOL="$ROOT/benchmarks/topic_tool.py"
+TOOL="$ROOT/benchmarks/topic_tool.py"  # dumps records for kcat to replay
 
 WORK=$(mktemp -d)
 KPORT=$(free_port)
@@ -32,8 +32,10 @@ now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc -l; }
 rate() { printf '%.0f' "$(echo "$1 / $2" | bc -l)"; }
 mbps() { printf '%.2f' "$(echo "$1 / $2 / 1048576" | bc -l)"; }
-count() { "$PY" "$TOOL" count "$BOOTSTRAP" "$1"; }
-await_count() { until [ "$(count "$1")" -ge "$2" ]; do sleep 0.2; done; }
+# Records on a topic, counted by reading it (Tansu's high watermarks can lag behind what it holds).
+count() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l; }
+# Waits for a shell condition, at most 600 s.
+await() { local deadline=$((SECONDS + 600)); until eval "$1"; do [ $SECONDS -lt $deadline ] || { echo "timed out: $1" >&2; exit 1; }; sleep 0.05; done; }
 
 cat > "$WORK/worker.properties" <<PROPS
 bootstrap.servers=$BOOTSTRAP
@@ -49,7 +51,7 @@ PROPS
 t0=$(now)
 "$BIN" standalone "$WORK/worker.properties" >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
-until [ "$(curl -s -o /dev/null -w %{http_code} http://127.0.0.1:$PORT/health)" = 200 ]; do sleep 0.01; done
+await "[ \"\$(curl -s -o /dev/null -w %{http_code} http://127.0.0.1:$PORT/health)\" = 200 ]"
 STARTUP=$(elapsed "$t0" "$(now)")
 sleep 2
 IDLE_RSS_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
@@ -59,14 +61,18 @@ t0=$(now)
 curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors/bench-datagen/config" -d "{
   \"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"bench-orders\", \"quickstart\": \"orders\",
   \"max.interval\": 0, \"iterations\": $N, \"random.seed\": 1}" >/dev/null
-await_count bench-orders "$N"
+# Done when the source offset of the last record is committed: offsets are written only after the broker
+# acknowledged every record before them (the task stops itself after `iterations` and flushes).
+await "grep -q '\"current.iteration\":$N[,}]' '$WORK/connect.offsets' 2>/dev/null"
 SRC_SECS=$(elapsed "$t0" "$(now)")
+ON_TOPIC=$(count bench-orders)
+[ "$ON_TOPIC" -ge "$N" ] || { echo "only $ON_TOPIC of $N records on the topic" >&2; exit 1; }
 BYTES=$("$PY" "$TOOL" dump "$BOOTSTRAP" bench-orders "$WORK/records.tsv" "$N")
 
 # kcat producing the same keys and values with the same producer guarantees.
 t0=$(now)
+# kcat -P exits once every record is acknowledged.
 kcat -b "$BOOTSTRAP" -P -t bench-kcat -K $'\t' -X enable.idempotence=true -X acks=all -X linger.ms=5 -l "$WORK/records.tsv"
-await_count bench-kcat "$N"
 KCAT_P_SECS=$(elapsed "$t0" "$(now)")
 
 # (b) sink: broker -> JsonConverter -> FileStreamSink.
@@ -74,9 +80,9 @@ SINK="$WORK/sink.txt"
 t0=$(now)
 curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors/bench-sink/config" -d "{
   \"connector.class\": \"FileStreamSink\", \"topics\": \"bench-orders\", \"file\": \"$SINK\"}" >/dev/null
-until [ -s "$SINK" ]; do sleep 0.01; done
+await "[ -s '$SINK' ]"
 t_first=$(now)
-until [ "$(wc -l < "$SINK")" -ge "$N" ]; do sleep 0.1; done
+await "[ \$(wc -l < '$SINK') -ge $N ]"
 t_end=$(now)
 SINK_SECS=$(elapsed "$t0" "$t_end")
 SINK_STEADY=$(elapsed "$t_first" "$t_end")

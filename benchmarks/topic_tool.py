@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
-"""Small helpers for the benchmark, on the confluent-kafka client.
+"""Dumps a topic for the benchmark's kcat replay, on the confluent-kafka client.
 
-  topic_tool.py count BOOTSTRAP TOPIC             -> total records (sum of high watermarks)
-  topic_tool.py dump BOOTSTRAP TOPIC FILE N       -> writes N records as "key<TAB>value" lines, prints total value+key bytes
+  topic_tool.py dump BOOTSTRAP TOPIC FILE N   -> writes N records as "key<TAB>value" lines, prints total key+value bytes
 """
 import sys
 
@@ -11,20 +10,6 @@ from confluent_kafka import Consumer, TopicPartition
 
 def consumer(bootstrap):
     return Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-tool", "enable.auto.commit": False})
-
-
-def count(bootstrap, topic):
-    c = consumer(bootstrap)
-    md = c.list_topics(topic, timeout=10)
-    if topic not in md.topics or md.topics[topic].error is not None:
-        print(0)
-        return
-    total = 0
-    for p in md.topics[topic].partitions:
-        low, high = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-        total += high - low
-    c.close()
-    print(total)
 
 
 def dump(bootstrap, topic, path, n):
@@ -51,7 +36,4 @@ def dump(bootstrap, topic, path, n):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "count":
-        count(sys.argv[2], sys.argv[3])
-    else:
-        dump(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    dump(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))

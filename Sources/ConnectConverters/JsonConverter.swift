@@ -14,6 +14,10 @@ public final class JsonConverter: Converter, HeaderConverter {
     public private(set) var schemasEnabled = true
     public private(set) var decimalFormat = DecimalFormat.base64
     public private(set) var replaceNullWithDefault = true
+    private var schemaCacheSize = 1000
+    /// Rendered JSON schemas by schema instance (schemas are immutable and usually shared by all records of a task);
+    /// the schema is kept so its identifier stays valid.
+    private var schemaCache: [ObjectIdentifier: (schema: Schema, text: String)] = [:]
 
     public init() {}
 
@@ -49,6 +53,8 @@ public final class JsonConverter: Converter, HeaderConverter {
         schemasEnabled = parsed.bool("schemas.enable") ?? true
         decimalFormat = DecimalFormat(rawValue: (parsed.string("decimal.format") ?? "BASE64").uppercased()) ?? .base64
         replaceNullWithDefault = parsed.bool("replace.null.with.default") ?? true
+        schemaCacheSize = Int(parsed.int("schemas.cache.size") ?? 1000)
+        schemaCache = [:]
     }
 
     public func configure(_ configs: [String: String]) throws {
@@ -59,8 +65,24 @@ public final class JsonConverter: Converter, HeaderConverter {
 
     public func fromConnectData(topic: String, headers: Headers, schema: Schema?, value: Value?) throws -> [UInt8]? {
         if schema == nil && value == nil { return nil }
-        let json = try toJSON(schema: schema, value: value)
-        return JSONWriter.bytes(json)
+        let payload = try convertToJSON(schema, value)
+        guard schemasEnabled else { return JSONWriter.bytes(payload) }
+        // The envelope with the schema pre-rendered: identical bytes to writing the whole document.
+        var out = "{\"schema\":"
+        out += schema.map { renderedSchema($0) } ?? "null"
+        out += ",\"payload\":"
+        JSONWriter.write(payload, into: &out)
+        out += "}"
+        return Array(out.utf8)
+    }
+
+    private func renderedSchema(_ schema: Schema) -> String {
+        let id = ObjectIdentifier(schema)
+        if let hit = schemaCache[id] { return hit.text }
+        let text = JSONWriter.string(asJSONSchema(schema))
+        if schemaCache.count >= schemaCacheSize { schemaCache.removeAll(keepingCapacity: true) }
+        schemaCache[id] = (schema, text)
+        return text
     }
 
     public func fromConnectHeader(topic: String, headerKey: String, schema: Schema?, value: Value?) throws -> [UInt8]? {
