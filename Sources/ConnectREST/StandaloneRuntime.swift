@@ -34,6 +34,7 @@ public final class StandaloneRuntime: Sendable {
         for (k, v) in WorkerConfig.environmentOverrides(environment) { props[k] = v }
         for (k, v) in extraProperties { props[k] = v }
         let config = try WorkerConfig(props)
+        try Worker.validateClientConfigs(config)
         if let level = ConnectLogHandler.level(named: logLevel ?? config.parsed.string("log.level") ?? "INFO") {
             LogLevels.shared.set(level, for: "root")
         }

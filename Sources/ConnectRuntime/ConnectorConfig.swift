@@ -1,4 +1,5 @@
 import ConnectAPI
+import Kafka
 
 /// The framework's connector-level keys (`ConnectorConfig`, `SinkConnectorConfig`, `SourceConnectorConfig`).
 public enum ConnectorConfig {
@@ -231,12 +232,87 @@ public struct ConnectorConfigValidator: Sendable {
                 )
             }
         }
+        for (key, message) in Self.chainErrors(props, plugins: plugins) { addError(key, message) }
+        for (key, message) in Self.clientOverrideErrors(props) { addError(key, message) }
         for (key, messages) in connector.validate(props).sorted(by: { $0.key < $1.key }) {
             for m in messages { addError(key, m) }
         }
         var groups: [String] = []
         for i in infos { if let g = i.definition?.group, !groups.contains(g) { groups.append(g) } }
         return ConfigInfos(name: desc.className, groups: groups, configs: infos)
+    }
+
+    /// Every alias in `transforms` / `predicates` needs a known `type`; a transform's predicate must be declared,
+    /// and `negate` needs a predicate (as Connect's `ConnectorConfig.enrich`).
+    static func chainErrors(_ props: [String: String], plugins: PluginRegistry) -> [(String, String)] {
+        var errors: [(String, String)] = []
+        let predicates = list(props["predicates"])
+        for (listKey, prefix, type) in [
+            ("transforms", "transforms", PluginType.transformation), ("predicates", "predicates", .predicate),
+        ] {
+            let aliases = list(props[listKey])
+            if Set(aliases).count != aliases.count {
+                errors.append(
+                    (
+                        listKey,
+                        "Invalid value \(props[listKey] ?? "") for configuration \(listKey): Duplicate alias provided."
+                    ))
+            }
+            for alias in aliases {
+                let typeKey = "\(prefix).\(alias).type"
+                guard let cls = props[typeKey]?.trimmingSpaces, !cls.isEmpty else {
+                    errors.append(
+                        (typeKey, "Missing required configuration \"\(typeKey)\" which has no default value."))
+                    continue
+                }
+                if plugins.find(cls, types: [type]) == nil {
+                    errors.append(
+                        (typeKey, "Invalid value \(cls) for configuration \(typeKey): Class \(cls) could not be found.")
+                    )
+                }
+                guard type == .transformation else { continue }
+                let predicateKey = "transforms.\(alias).predicate"
+                if let p = props[predicateKey]?.trimmingSpaces, !p.isEmpty, !predicates.contains(p) {
+                    errors.append(
+                        (
+                            predicateKey,
+                            "Invalid value \(p) for configuration \(predicateKey): Predicate '\(p)' not found in predicates"
+                        ))
+                }
+                if props["transforms.\(alias).negate"] != nil && (props[predicateKey] ?? "").isEmpty {
+                    errors.append(
+                        (
+                            "transforms.\(alias).negate",
+                            "Invalid value \(props["transforms.\(alias).negate"]!) for configuration transforms.\(alias).negate: 'negate' requires 'predicate' to be set"
+                        ))
+                }
+            }
+        }
+        return errors
+    }
+
+    /// Each `producer.override.*`, `consumer.override.*` and `admin.override.*` key must be one librdkafka knows.
+    static func clientOverrideErrors(_ props: [String: String]) -> [(String, String)] {
+        var errors: [(String, String)] = []
+        for prefix in ["producer.override.", "consumer.override.", "admin.override."] {
+            for (key, value) in props.strippingPrefix(prefix).sorted(by: { $0.key < $1.key })
+            where !Worker.javaOnlyClientKeys.contains(key) {
+                do {
+                    try KafkaClientConfig([key: value]).validate()
+                } catch {
+                    errors.append(
+                        (
+                            prefix + key,
+                            "Invalid value \(Redaction.displayValue(key: key, value: value)) for configuration \(prefix + key): \(error.message)"
+                        ))
+                }
+            }
+        }
+        return errors
+    }
+
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
     }
 
     /// Connect's message for an invalid configuration on create or update.

@@ -41,6 +41,22 @@ public final class Worker {
 
     public var connectorNames: [String] { Array(connectors.keys) }
 
+    /// Checks the worker's `producer.*`, `consumer.*` and `admin.*` keys against librdkafka, so a wrong key stops
+    /// start-up with its name instead of failing every task later.
+    public static func validateClientConfigs(_ config: WorkerConfig) throws(ConnectError) {
+        for prefix in ["producer.", "consumer.", "admin."] {
+            for (key, value) in config.clientProperties(prefix: prefix).sorted(by: { $0.key < $1.key })
+            where !javaOnlyClientKeys.contains(key) {
+                do {
+                    try KafkaClientConfig([key: value]).validate()
+                } catch {
+                    let shown = key == "bootstrap.servers" ? key : prefix + key
+                    throw ConnectError(.config, "Invalid worker configuration \(shown): \(error.message)", cause: error)
+                }
+            }
+        }
+    }
+
     public func taskIds(_ connector: String) -> [ConnectorTaskId] {
         tasks.keys.filter { $0.connector == connector }.sorted()
     }

@@ -105,4 +105,32 @@ import Testing
                 && (error as? ConnectError)?.message == "Connector config {name=x} contains no connector type"
         }
     }
+
+    @Test("transforms are never silently ignored: each alias needs a known type")
+    func transformChain() throws {
+        let infos = try validator.validate([
+            "name": "d", "connector.class": "FileStreamSink", "topics": "t", "transforms": "a,b",
+            "transforms.a.type": "com.example.Nope", "transforms.b.predicate": "p", "predicates": "",
+        ])
+        #expect(
+            infos.errorMessages.contains(
+                "Invalid value com.example.Nope for configuration transforms.a.type: Class com.example.Nope could not be found."
+            ))
+        #expect(
+            infos.errorMessages.contains(
+                "Missing required configuration \"transforms.b.type\" which has no default value."))
+    }
+
+    @Test("client overrides are checked against librdkafka and the key is named")
+    func clientOverrides() throws {
+        let infos = try validator.validate([
+            "name": "s", "connector.class": "FileStreamSink", "topics": "t", "consumer.override.no.such.setting": "1",
+            "consumer.override.max.poll.records": "10", "producer.override.linger.ms": "5",
+        ])
+        #expect(infos.errorCount == 1)
+        #expect(
+            infos.errorMessages[0].hasPrefix(
+                "Invalid value 1 for configuration consumer.override.no.such.setting: Unknown Kafka client configuration property 'no.such.setting'"
+            ))
+    }
 }
