@@ -318,7 +318,7 @@ public final class JsonConverter: Converter, HeaderConverter {
     }
 
     private func convertToConnect(_ schema: Schema?, _ json: JSONValue) throws(ConnectError) -> Value? {
-        guard let schema else { return inferValue(json) }
+        guard let schema else { return Self.inferValue(json) }
         if json.isNull {
             if let def = schema.defaultValue, replaceNullWithDefault { return def }
             if schema.isOptional { return nil }
@@ -429,7 +429,7 @@ public final class JsonConverter: Converter, HeaderConverter {
     }
 
     /// Schemaless reading: integral numbers become INT64, others FLOAT64, objects maps.
-    private func inferValue(_ json: JSONValue) -> Value? {
+    public static func inferValue(_ json: JSONValue) -> Value? {
         switch json {
         case .null: return nil
         case .bool(let b): return .boolean(b)

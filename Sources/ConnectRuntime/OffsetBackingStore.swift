@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectConverters
 import JSON
 import Synchronization
 
@@ -134,50 +135,23 @@ public enum OffsetCodec {
         return offsetMap(o)
     }
 
+    /// An offset map as schemaless JSON, keys sorted (Connect writes offsets with a schemaless JsonConverter).
     public static func json(_ map: OffsetMap) -> JSONValue {
-        .object(JSONObject(map.sorted { $0.key < $1.key }.map { ($0.key, json($0.value)) }))
-    }
-
-    static func json(_ v: Value) -> JSONValue {
-        switch v {
-        case .int8(let i): return .int(Int64(i))
-        case .int16(let i): return .int(Int64(i))
-        case .int32(let i): return .int(Int64(i))
-        case .int64(let i): return .int(i)
-        case .float32(let f): return .double(Double(f))
-        case .float64(let d): return .double(d)
-        case .boolean(let b): return .bool(b)
-        case .string(let s): return .string(s)
-        case .timestamp(let t): return .int(t)
-        case .decimal(let d): return .decimalText(d.description)
-        case .bytes(let b): return .array(b.map { .int(Int64($0)) })
-        case .array(let items): return .array(items.map { $0.map(json) ?? .null })
-        case .map(let entries):
-            return .object(JSONObject(entries.map { (ValueFormatter.string($0.key), $0.value.map(json) ?? .null) }))
-        case .struct(let s):
-            return .object(JSONObject(s.schema.fields.map { ($0.name, s.get($0).map(json) ?? .null) }))
-        }
+        let entries = map.sorted { $0.key < $1.key }.map { Value.MapEntry(.string($0.key), $0.value) }
+        return (try? schemaless.toJSON(schema: nil, value: .map(entries))) ?? .null
     }
 
     static func offsetMap(_ o: JSONObject) -> OffsetMap {
         var out: OffsetMap = [:]
-        for (k, v) in o { if let value = value(v) { out[k] = value } }
+        for (k, v) in o { if let value = JsonConverter.inferValue(v) { out[k] = value } }
         return out
     }
 
-    /// Schemaless reading, as Connect reads offsets: integers are longs.
-    static func value(_ j: JSONValue) -> Value? {
-        switch j {
-        case .null: return nil
-        case .bool(let b): return .boolean(b)
-        case .int(let i): return .int64(i)
-        case .double(let d): return .float64(d)
-        case .float(let f): return .float64(Double(f))
-        case .decimalText(let t): return .float64(Double(t) ?? 0)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(value))
-        case .object(let o): return .map(o.map { Value.MapEntry(.string($0.key), value($0.value)) })
-        }
+    /// A schemaless converter (made per use: offsets are written once per flush, not per record).
+    private static var schemaless: JsonConverter {
+        let c = JsonConverter()
+        try? c.configure(["schemas.enable": "false"], isKey: false)
+        return c
     }
 }
 
