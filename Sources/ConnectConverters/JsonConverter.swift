@@ -18,6 +18,9 @@ public final class JsonConverter: Converter, HeaderConverter {
     /// Rendered JSON schemas by schema instance (schemas are immutable and usually shared by all records of a task);
     /// the schema is kept so its identifier stays valid.
     private var schemaCache: [ObjectIdentifier: (schema: Schema, text: String)] = [:]
+    /// Recently read JSON schemas and the Connect schemas built from them, most recent first: the records of a topic
+    /// usually share one schema, so reading it is a comparison instead of a rebuild.
+    private var readSchemaCache: [(json: JSONValue, schema: Schema?)] = []
 
     public init() {}
 
@@ -55,6 +58,7 @@ public final class JsonConverter: Converter, HeaderConverter {
         replaceNullWithDefault = parsed.bool("replace.null.with.default") ?? true
         schemaCacheSize = Int(parsed.int("schemas.cache.size") ?? 1000)
         schemaCache = [:]
+        readSchemaCache = []
     }
 
     public func configure(_ configs: [String: String]) throws {
@@ -246,10 +250,25 @@ public final class JsonConverter: Converter, HeaderConverter {
             else {
                 throw ConnectError.data(Self.envelopeMessage)
             }
-            let schema = try asConnectSchema(schemaJSON)
+            let schema = try cachedConnectSchema(schemaJSON)
             return SchemaAndValue(schema: schema, value: try convertToConnect(schema, payload))
         }
         return SchemaAndValue(schema: nil, value: try convertToConnect(nil, json))
+    }
+
+    private func cachedConnectSchema(_ json: JSONValue) throws(ConnectError) -> Schema? {
+        if let i = readSchemaCache.firstIndex(where: { $0.json == json }) {
+            let hit = readSchemaCache[i]
+            if i > 0 {
+                readSchemaCache.remove(at: i)
+                readSchemaCache.insert(hit, at: 0)
+            }
+            return hit.schema
+        }
+        let schema = try asConnectSchema(json)
+        readSchemaCache.insert((json, schema), at: 0)
+        if readSchemaCache.count > min(schemaCacheSize, 16) { readSchemaCache.removeLast() }
+        return schema
     }
 
     /// A Connect schema from its JSON form.
