@@ -21,7 +21,7 @@ extension ConnectRestServer {
                     200,
                     ["status": "healthy", "message": "Worker has completed startup and is ready to handle requests."])
             }
-            return json(503, ["status": "starting", "message": "Worker is still starting up."])
+            return startingResponse(HTTPRequest(method: "GET", path: "/health"))
         }
 
         // ConnectorsResource

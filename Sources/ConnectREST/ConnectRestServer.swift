@@ -28,6 +28,14 @@ public final class ConnectRestServer: Sendable {
         return response
     }
 
+    /// The answer while the herder is not up yet: `/health` says `starting` (KIP-1017), everything else is a 503.
+    public static func startingResponse(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path == "/health" {
+            return json(503, ["status": "starting", "message": "Worker is still starting up."])
+        }
+        return errorResponse(503, "Worker is still starting up.")
+    }
+
     /// Connect's error body: `{"error_code": N, "message": "..."}`.
     @Sendable public static func errorResponse(_ status: Int, _ message: String) -> HTTPResponse {
         json(status, RestEntities.error(status, message))

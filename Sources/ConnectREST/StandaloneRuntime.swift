@@ -51,9 +51,7 @@ public final class StandaloneRuntime: Sendable {
             maxRequestBodyBytes: Int(config.parsed.int("rest.max.request.body.bytes") ?? 16_777_216),
             errorResponder: ConnectRestServer.errorResponse
         ) { request in
-            guard let rest = holder.rest else {
-                return ConnectRestServer.errorResponse(503, "Worker is still starting up.")
-            }
+            guard let rest = holder.rest else { return ConnectRestServer.startingResponse(request) }
             return rest.handle(request)
         }
         let listeners = try config.listeners.map { text throws(HTTPServerError) in try HTTPListener.parse(text) }

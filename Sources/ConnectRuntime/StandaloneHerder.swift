@@ -144,19 +144,24 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
 
     /// Starts a connector and, unless it is STOPPED or failed, its tasks. Failures show in the status, not here.
     private func startConnectorAndTasks(_ name: String) {
-        guard var e = state[name] else { return }
+        guard let e = state[name] else { return }
         do {
             try worker.startConnector(name, config: e.config, target: e.target)
-            guard e.target != .stopped else { return }
-            let maxTasks = Int(e.config["tasks.max"]?.trimmingSpaces ?? "1") ?? 1
-            e.taskConfigs = try worker.connectorTaskConfigs(name, maxTasks: maxTasks)
-            state[name] = e
-            for (i, taskConfig) in e.taskConfigs.enumerated() {
-                worker.startTask(
-                    ConnectorTaskId(name, i), connectorConfig: e.config, taskConfig: taskConfig, target: e.target)
-            }
+            try startTasks(name)
         } catch {
             logger.error("[\(name)|worker] Connector \(name) failed: \(error.description)")
+        }
+    }
+
+    /// Asks the running connector for task configurations and starts those tasks.
+    private func startTasks(_ name: String) throws(ConnectError) {
+        guard var e = state[name], e.target != .stopped else { return }
+        let maxTasks = Int(e.config["tasks.max"]?.trimmingSpaces ?? "1") ?? 1
+        e.taskConfigs = try worker.connectorTaskConfigs(name, maxTasks: maxTasks)
+        state[name] = e
+        for (i, taskConfig) in e.taskConfigs.enumerated() {
+            worker.startTask(
+                ConnectorTaskId(name, i), connectorConfig: e.config, taskConfig: taskConfig, target: e.target)
         }
     }
 
@@ -230,11 +235,14 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         }
     }
 
+    /// Restarts the connector alone; tasks keep running, unless it has none yet (it had failed before making any),
+    /// in which case they are created now.
     private func restartConnectorOnly(_ name: String) {
         guard let e = state[name] else { return }
         worker.stopConnector(name)
         do {
             try worker.startConnector(name, config: e.config, target: e.target)
+            if e.taskConfigs.isEmpty { try startTasks(name) }
         } catch {
             logger.error("[\(name)|worker] Restart of connector \(name) failed: \(error.description)")
         }

@@ -201,3 +201,14 @@ struct ConnectRestServerTests {
         #expect(all?.arrayValue?.contains { $0["type"] == "header_converter" } == true)
     }
 }
+
+@Suite struct StartingResponseTests {
+    @Test("before the herder is up, /health says starting and other paths answer 503 error JSON")
+    func starting() throws {
+        let health = ConnectRestServer.startingResponse(HTTPRequest(method: "GET", path: "/health"))
+        #expect(health.status == 503)
+        #expect(try JSONParser.parse(health.body) == ["status": "starting", "message": "Worker is still starting up."])
+        let other = ConnectRestServer.startingResponse(HTTPRequest(method: "GET", path: "/connectors"))
+        #expect(try JSONParser.parse(other.body) == ["error_code": 503, "message": "Worker is still starting up."])
+    }
+}

@@ -1,0 +1,133 @@
+import ConnectAPI
+import Logging
+import Synchronization
+import Testing
+
+@testable import ConnectRuntime
+
+/// A source connector whose behaviour the test sets: failing starts, and how many task configs it returns.
+final class ScriptedConnector: SourceConnector {
+    static let failuresLeft = Mutex(0)
+    static let taskCount = Mutex(0)
+    static let configDef = ConfigDef()
+
+    init() {}
+    var taskType: any Task.Type { IdleTask.self }
+
+    func start(_ props: [String: String]) throws {
+        let fail = Self.failuresLeft.withLock { n -> Bool in
+            defer { n = max(0, n - 1) }
+            return n > 0
+        }
+        if fail { throw ConnectError.connect("Could not reach the database at db:5432") }
+    }
+
+    func taskConfigs(maxTasks: Int) throws -> [[String: String]] {
+        Array(repeating: [:], count: Self.taskCount.withLock { $0 })
+    }
+
+    func stop() throws {}
+}
+
+final class IdleTask: SourceTask {
+    init() {}
+    func initialize(_ context: any SourceTaskContext) {}
+    func start(_ props: [String: String]) throws {}
+    func poll() throws -> [SourceRecord]? { nil }
+    func stop() throws {}
+}
+
+@Suite(.serialized) struct StandaloneHerderTests {
+    let herder: StandaloneHerder
+
+    init() throws {
+        var plugins = PluginRegistry.builtIn
+        plugins.register(connector: ScriptedConnector.self, className: "com.example.ScriptedConnector", type: .source)
+        let worker = Worker(
+            config: try WorkerConfig(["key.converter": "StringConverter", "value.converter": "StringConverter"]),
+            plugins: plugins, offsetStore: MemoryOffsetBackingStore(), statusStore: StatusStore(workerId: "host:8083"),
+            logger: Logger(label: "test"))
+        herder = StandaloneHerder(worker: worker, clusterID: { "c" }, logger: Logger(label: "test"))
+        ScriptedConnector.failuresLeft.withLock { $0 = 0 }
+        ScriptedConnector.taskCount.withLock { $0 = 0 }
+    }
+
+    let config = ["name": "c", "connector.class": "com.example.ScriptedConnector"]
+
+    @Test("a connector that fails to start is FAILED with a readable trace, and a restart brings it back")
+    func failedStartThenRestart() throws {
+        ScriptedConnector.failuresLeft.withLock { $0 = 1 }
+        let (created, _) = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: nil)
+        #expect(created)
+        let failed = try herder.connectorStatus("c")
+        #expect(failed.connector.state == .failed)
+        #expect(failed.connector.workerId == "host:8083")
+        #expect(
+            failed.connector.trace?.hasPrefix(
+                "org.apache.kafka.connect.errors.ConnectException: Could not reach the database at db:5432") == true)
+        #expect(failed.connector.trace?.contains("\tat com.example.ScriptedConnector.start [connector c]") == true)
+        #expect(try herder.restartConnector("c", RestartRequest()) == nil)
+        #expect(try herder.connectorStatus("c").connector.state == .running)
+        #expect(try herder.connectorStatus("c").connector.trace == nil)
+    }
+
+    @Test("pause, resume and stop set the connector's state; STOPPED has no tasks")
+    func targetStates() throws {
+        _ = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: .paused)
+        #expect(try herder.connectorStatus("c").connector.state == .paused)
+        try herder.resumeConnector("c")
+        #expect(try herder.connectorStatus("c").connector.state == .running)
+        try herder.stopConnector("c")
+        let stopped = try herder.connectorStatus("c")
+        #expect(stopped.connector.state == .stopped)
+        #expect(stopped.tasks.isEmpty)
+        #expect(try herder.connectorInfo("c").tasks.isEmpty)
+        try herder.resumeConnector("c")
+        #expect(try herder.connectorStatus("c").connector.state == .running)
+    }
+
+    @Test("a connector that makes more tasks than tasks.max fails with Connect's message")
+    func tasksMaxEnforced() throws {
+        ScriptedConnector.taskCount.withLock { $0 = 3 }
+        var c = config
+        c["tasks.max"] = "2"
+        _ = try herder.putConnectorConfig("c", config: c, allowReplace: false, initialState: nil)
+        let status = try herder.connectorStatus("c")
+        #expect(status.connector.state == .failed)
+        #expect(status.connector.trace?.contains("has generated 3 tasks, which is greater than 2") == true)
+    }
+
+    @Test("create, duplicate, replace and delete follow Connect's codes and messages")
+    func crud() throws {
+        _ = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: nil)
+        #expect {
+            _ = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: nil)
+        } throws: {
+            ($0 as? ConnectError)?.kind == .alreadyExists
+                && ($0 as? ConnectError)?.message == "Connector c already exists"
+        }
+        let (created, _) = try herder.putConnectorConfig("c", config: config, allowReplace: true, initialState: nil)
+        #expect(!created)
+        #expect(herder.connectors() == ["c"])
+        try herder.deleteConnector("c")
+        #expect(herder.connectors().isEmpty)
+        #expect {
+            _ = try herder.connectorStatus("c")
+        } throws: {
+            ($0 as? ConnectError)?.kind == .notFound && ($0 as? ConnectError)?.message == "Connector c not found"
+        }
+        #expect {
+            try herder.pauseConnector("c")
+        } throws: { ($0 as? ConnectError)?.message == "Unknown connector c" }
+    }
+
+    @Test("an invalid config is rejected before anything starts")
+    func invalid() {
+        #expect {
+            _ = try herder.putConnectorConfig(
+                "d", config: ["name": "d", "connector.class": "DatagenConnector"], allowReplace: false,
+                initialState: nil)
+        } throws: { ($0 as? ConnectError)?.kind == .badRequest }
+        #expect(herder.connectors().isEmpty)
+    }
+}
