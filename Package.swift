@@ -26,12 +26,14 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
+        .target(name: "ConnectTransforms", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(name: "ConnectFile", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(name: "ConnectDatagen", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectAPI", "ConnectConverters", "ConnectFile", "ConnectDatagen", "Kafka", "JSON",
+                "ConnectAPI", "ConnectConverters", "ConnectTransforms", "ConnectFile", "ConnectDatagen", "Kafka",
+                "JSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -60,6 +62,10 @@ let package = Package(
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .testTarget(
             name: "ConnectConvertersTests", dependencies: ["ConnectConverters", "ConnectAPI", "JSON"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ConnectTransformsTests",
+            dependencies: ["ConnectTransforms", "ConnectAPI", "ConnectConverters", "JSON"],
             swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),

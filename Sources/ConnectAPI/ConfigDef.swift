@@ -138,6 +138,20 @@ public struct ConfigDef: Sendable {
 
     public func key(_ name: String) -> ConfigKey? { keys.first { $0.name == name } }
 
+    /// The same keys under `prefix` (`transforms.cast.spec`), in `group`, as Connect's `ConfigDef.embed`.
+    public func embedded(prefix: String, group: String) -> ConfigDef {
+        var def = ConfigDef()
+        def.keys = keys.enumerated().map { i, k in
+            var k = k
+            k.name = prefix + k.name
+            k.group = group
+            k.orderInGroup = i + 1
+            k.displayName = prefix + k.displayName
+            return k
+        }
+        return def
+    }
+
     /// Keys of `other` that this definition lacks are appended (plug-in keys first, then framework keys).
     public func merging(_ other: ConfigDef) -> ConfigDef {
         var def = self

@@ -232,7 +232,9 @@ public struct ConnectorConfigValidator: Sendable {
                 )
             }
         }
-        for (key, message) in Self.chainErrors(props, plugins: plugins) { addError(key, message) }
+        let chain = Self.chainDefinitions(props, plugins: plugins)
+        for def in chain.definitions { add(def) }
+        for (key, message) in chain.errors { addError(key, message) }
         for (key, message) in Self.clientOverrideErrors(props) { addError(key, message) }
         for (key, messages) in connector.validate(props).sorted(by: { $0.key < $1.key }) {
             for m in messages { addError(key, m) }
@@ -242,14 +244,16 @@ public struct ConnectorConfigValidator: Sendable {
         return ConfigInfos(name: desc.className, groups: groups, configs: infos)
     }
 
-    /// Every alias in `transforms` / `predicates` needs a known `type`; a transform's predicate must be declared,
-    /// and `negate` needs a predicate (as Connect's `ConnectorConfig.enrich`).
-    static func chainErrors(_ props: [String: String], plugins: PluginRegistry) -> [(String, String)] {
+    /// The keys each transform and predicate alias brings (`transforms.<a>.type`, its plug-in's own keys under the
+    /// alias prefix, `predicate`, `negate`), and the chain errors: unknown types, undeclared predicates, `negate`
+    /// without a predicate, duplicate aliases (as Connect's `ConnectorConfig.enrich`).
+    static func chainDefinitions(
+        _ props: [String: String], plugins: PluginRegistry
+    ) -> (definitions: [ConfigDef], errors: [(String, String)]) {
+        var definitions: [ConfigDef] = []
         var errors: [(String, String)] = []
         let predicates = list(props["predicates"])
-        for (listKey, prefix, type) in [
-            ("transforms", "transforms", PluginType.transformation), ("predicates", "predicates", .predicate),
-        ] {
+        for (listKey, type) in [("transforms", PluginType.transformation), ("predicates", .predicate)] {
             let aliases = list(props[listKey])
             if Set(aliases).count != aliases.count {
                 errors.append(
@@ -259,36 +263,53 @@ public struct ConnectorConfigValidator: Sendable {
                     ))
             }
             for alias in aliases {
-                let typeKey = "\(prefix).\(alias).type"
-                guard let cls = props[typeKey]?.trimmingSpaces, !cls.isEmpty else {
-                    errors.append(
-                        (typeKey, "Missing required configuration \"\(typeKey)\" which has no default value."))
-                    continue
+                let prefix = "\(listKey).\(alias)."
+                let group = type == .transformation ? "Transforms: \(alias)" : "Predicates: \(alias)"
+                var base = ConfigDef().define(
+                    "type", .class, default: .required, importance: .high,
+                    documentation:
+                        "Class for the '\(alias)' \(type == .transformation ? "transformation" : "predicate").")
+                if type == .transformation {
+                    base =
+                        base
+                        .define(
+                            "predicate", .string, default: "", importance: .medium,
+                            documentation:
+                                "The alias of a predicate used to determine whether to apply this transformation."
+                        )
+                        .define(
+                            "negate", .boolean, default: false, importance: .medium,
+                            documentation: "Whether the configured predicate should be negated.")
                 }
-                if plugins.find(cls, types: [type]) == nil {
+                definitions.append(base.embedded(prefix: prefix, group: group))
+                let typeKey = prefix + "type"
+                guard let cls = props[typeKey]?.trimmingSpaces, !cls.isEmpty else { continue }
+                guard let desc = plugins.find(cls, types: [type]) else {
                     errors.append(
                         (typeKey, "Invalid value \(cls) for configuration \(typeKey): Class \(cls) could not be found.")
                     )
+                    continue
                 }
+                definitions.append(desc.configDef.embedded(prefix: prefix, group: group))
                 guard type == .transformation else { continue }
-                let predicateKey = "transforms.\(alias).predicate"
-                if let p = props[predicateKey]?.trimmingSpaces, !p.isEmpty, !predicates.contains(p) {
+                let predicate = (props[prefix + "predicate"] ?? "").trimmingSpaces
+                if !predicate.isEmpty && !predicates.contains(predicate) {
                     errors.append(
                         (
-                            predicateKey,
-                            "Invalid value \(p) for configuration \(predicateKey): Predicate '\(p)' not found in predicates"
+                            prefix + "predicate",
+                            "Invalid value \(predicate) for configuration \(prefix)predicate: Predicate '\(predicate)' not found in predicates"
                         ))
                 }
-                if props["transforms.\(alias).negate"] != nil && (props[predicateKey] ?? "").isEmpty {
+                if let negate = props[prefix + "negate"], predicate.isEmpty {
                     errors.append(
                         (
-                            "transforms.\(alias).negate",
-                            "Invalid value \(props["transforms.\(alias).negate"]!) for configuration transforms.\(alias).negate: 'negate' requires 'predicate' to be set"
+                            prefix + "negate",
+                            "Invalid value \(negate) for configuration \(prefix)negate: 'negate' requires 'predicate' to be set"
                         ))
                 }
             }
         }
-        return errors
+        return (definitions, errors)
     }
 
     /// Each `producer.override.*`, `consumer.override.*` and `admin.override.*` key must be one librdkafka knows.

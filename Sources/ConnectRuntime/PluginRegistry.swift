@@ -2,6 +2,7 @@ import ConnectAPI
 import ConnectConverters
 import ConnectDatagen
 import ConnectFile
+import ConnectTransforms
 
 /// Plug-in types, named as `/connector-plugins` names them.
 public enum PluginType: String, Sendable, CaseIterable {
@@ -46,6 +47,8 @@ public struct PluginRegistry: Sendable {
         r.register(headerConverter: JsonConverter.self, className: JsonConverter.className)
         r.register(headerConverter: StringConverter.self, className: StringConverter.className)
         r.register(headerConverter: ByteArrayConverter.self, className: ByteArrayConverter.className)
+        for t in BuiltInTransforms.transformations { r.register(t, type: .transformation) }
+        for p in BuiltInTransforms.predicates { r.register(p, type: .predicate) }
         return r
     }()
 
@@ -67,6 +70,13 @@ public struct PluginRegistry: Sendable {
             PluginDesc(
                 className: className, type: .headerConverter, version: C.version, configDef: C.configDef, make: { C() })
         )
+    }
+
+    public mutating func register(_ plugin: TransformPlugin, type: PluginType) {
+        plugins.append(
+            PluginDesc(
+                className: plugin.className, type: type, version: plugin.version, configDef: plugin.configDef,
+                make: plugin.make))
     }
 
     public func plugins(of types: Set<PluginType>) -> [PluginDesc] {
@@ -114,6 +124,20 @@ public struct PluginRegistry: Sendable {
             throw ConnectError.config("Class \(name) cannot be found or is not a Converter")
         }
         return c
+    }
+
+    public func newTransformation(_ name: String) throws(ConnectError) -> any Transformation {
+        guard let desc = find(name, types: [.transformation]), let t = desc.make() as? any Transformation else {
+            throw ConnectError.config("Class \(name) cannot be found or is not a Transformation")
+        }
+        return t
+    }
+
+    public func newPredicate(_ name: String) throws(ConnectError) -> any ConnectAPI.Predicate {
+        guard let desc = find(name, types: [.predicate]), let p = desc.make() as? any ConnectAPI.Predicate else {
+            throw ConnectError.config("Class \(name) cannot be found or is not a Predicate")
+        }
+        return p
     }
 
     public func newHeaderConverter(_ name: String) throws(ConnectError) -> any HeaderConverter {

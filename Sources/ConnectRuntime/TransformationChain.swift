@@ -6,7 +6,7 @@ struct TransformationChain {
     struct Stage {
         let alias: String
         let transform: any Transformation
-        let predicate: (any Predicate)?
+        let predicate: (any ConnectAPI.Predicate)?
         let negate: Bool
     }
 

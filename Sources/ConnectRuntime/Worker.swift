@@ -161,7 +161,7 @@ public final class Worker {
             throw ConnectError(.notFound, "Connector \(id.connector) not found")
         }
         let converters = try buildConverters(connectorConfig)
-        let chain = TransformationChain()
+        let chain = try buildChain(connectorConfig)
         guard let taskObject = running.instance.taskType.init() as AnyObject? else {
             throw ConnectError.connect("Cannot create task")
         }
@@ -195,6 +195,38 @@ public final class Worker {
                 maxPollRecords: maxPollRecords,
                 initialState: target, listener: statusStore, logger: taskLogger)
         }
+    }
+
+    /// The connector's transforms in order, each configured from its `transforms.<alias>.` keys and tied to its
+    /// predicate, configured from `predicates.<name>.` keys.
+    func buildChain(_ props: [String: String]) throws -> TransformationChain {
+        var chain = TransformationChain()
+        var predicates: [String: any ConnectAPI.Predicate] = [:]
+        for name in ConnectorConfigValidator.list(props["predicates"]) {
+            let prefix = "predicates.\(name)."
+            let p = try plugins.newPredicate(props[prefix + "type"] ?? "")
+            var configs = props.strippingPrefix(prefix)
+            configs["type"] = nil
+            try p.configure(configs)
+            predicates[name] = p
+        }
+        for alias in ConnectorConfigValidator.list(props["transforms"]) {
+            let prefix = "transforms.\(alias)."
+            let t = try plugins.newTransformation(props[prefix + "type"] ?? "")
+            var configs = props.strippingPrefix(prefix)
+            for k in ["type", "predicate", "negate"] { configs[k] = nil }
+            do {
+                try t.configure(configs)
+            } catch {
+                throw ConnectError.wrap(error).adding(context: "configuring transform \(alias)")
+            }
+            let predicateName = (props[prefix + "predicate"] ?? "").trimmingSpaces
+            chain.stages.append(
+                TransformationChain.Stage(
+                    alias: alias, transform: t, predicate: predicateName.isEmpty ? nil : predicates[predicateName],
+                    negate: props[prefix + "negate"]?.lowercased() == "true"))
+        }
+        return chain
     }
 
     /// `topics` as a list, or `topics.regex` as a librdkafka pattern subscription (`^...`).

@@ -1,0 +1,30 @@
+import ConnectAPI
+
+/// A transform or predicate plug-in: class name, definition and a factory.
+public struct TransformPlugin: Sendable {
+    public let className: String
+    public let version: String?
+    public let configDef: ConfigDef
+    public let make: @Sendable () -> AnyObject
+}
+
+/// The single message transforms and predicates shipped with the worker, under Connect's class names.
+public enum BuiltInTransforms {
+    static let prefix = "org.apache.kafka.connect.transforms."
+
+    static func plugin<T: Transformation>(_ name: String, _ make: @escaping @Sendable () -> T) -> TransformPlugin {
+        TransformPlugin(className: prefix + name, version: T.version, configDef: T.configDef, make: make)
+    }
+
+    static func predicate<P: Predicate>(_ name: String, _ make: @escaping @Sendable () -> P) -> TransformPlugin {
+        TransformPlugin(
+            className: prefix + "predicates." + name, version: P.version, configDef: P.configDef, make: make)
+    }
+
+    public static let transformations: [TransformPlugin] = [
+        plugin("Cast$Key") { CastKey() },
+        plugin("Cast$Value") { CastValue() },
+    ]
+
+    public static let predicates: [TransformPlugin] = []
+}

@@ -1,0 +1,115 @@
+import ConnectAPI
+import ConnectTransforms
+import Testing
+
+@Suite struct CastTests {
+    @Test("scenario 3: orderid:string,orderunits:int32 on a struct value")
+    func scenario3() throws {
+        let (schema, value) = try orderValue()
+        let t = try configured(CastValue(), ["spec": "orderid:string,orderunits:int32"])
+        let out = try #require(try t.apply(sourceRecord(valueSchema: schema, value: value)))
+        #expect(
+            connectJSON(out.valueSchema, out.value)
+                == #"{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ordertime"},{"type":"string","optional":false,"field":"orderid"},{"type":"string","optional":false,"field":"itemid"},{"type":"int32","optional":false,"field":"orderunits"}],"optional":false,"name":"ksql.orders"},"payload":{"ordertime":1500000000000,"orderid":"7","itemid":"Item_1","orderunits":4}}"#
+        )
+        #expect(out.sourceOffset == ["o": .int64(1)])
+        #expect(out.topic == "orders")
+    }
+
+    @Test(
+        "casting between every output type",
+        arguments: [
+            (Value.int32(42), SchemaType.string, Value.string("42")), (.float64(1.9), .int32, .int32(1)),
+            (.float64(-1.9), .int64, .int64(-1)), (.string("12"), .int16, .int16(12)),
+            (.string("2.5"), .float32, .float32(2.5)),
+            (.boolean(true), .int8, .int8(1)), (.int64(0), .boolean, .boolean(false)),
+            (.string("TRUE"), .boolean, .boolean(true)),
+            (.string("yes"), .boolean, .boolean(false)), (.int32(300), .int8, .int8(44)),
+            (.float32(1.5), .float64, .float64(1.5)),
+            (.float64(1.0E7), .string, .string("1.0E7")), (.bytes([1, 2, 3]), .string, .string("AQID")),
+        ])
+    func wholeValue(input: Value, target: SchemaType, expected: Value) throws {
+        let t = try configured(CastValue(), ["spec": target.rawValue.lowercased()])
+        let out = try #require(try t.apply(sourceRecord(value: input)))
+        #expect(out.value == expected)
+        #expect(out.valueSchema == nil)
+    }
+
+    @Test("a whole-value cast with a schema sets the new primitive schema, keeping optionality")
+    func wholeValueSchema() throws {
+        let t = try configured(CastKey(), ["spec": "int64"])
+        let out = try #require(try t.apply(sourceRecord(keySchema: Schema.optionalInt32, key: .int32(5), value: nil)))
+        #expect(out.key == .int64(5))
+        #expect(out.keySchema == Schema.optionalInt64)
+        #expect(out.value == nil)
+    }
+
+    @Test("schemaless maps cast the named fields only")
+    func schemalessMap() throws {
+        let t = try configured(CastValue(), ["spec": "a:string,b:int32"])
+        let out = try #require(try t.apply(sinkRecord(value: schemaless(#"{"a":1,"b":"7","c":2.5}"#))))
+        #expect(connectJSON(nil, out.value) == #"{"schema":null,"payload":{"a":"1","b":7,"c":2.5}}"#)
+    }
+
+    @Test("a null value or tombstone passes unchanged")
+    func tombstone() throws {
+        let t = try configured(CastValue(), ["spec": "a:string"])
+        let r = sourceRecord(key: .string("k"), value: nil)
+        #expect(try t.apply(r) == r)
+    }
+
+    @Test("optional fields stay optional and nulls stay null; defaults are cast")
+    func optionalAndDefault() throws {
+        let (schema, value) = try makeStruct(fields: [
+            ("a", Schema.optionalInt32, nil), ("b", SchemaBuilder(.int32).defaultValue(.int32(3)).build(), nil),
+        ])
+        let t = try configured(CastValue(), ["spec": "a:string,b:string"])
+        let out = try #require(try t.apply(sourceRecord(valueSchema: schema, value: value)))
+        #expect(
+            connectJSON(out.valueSchema, out.value)
+                == #"{"schema":{"type":"struct","fields":[{"type":"string","optional":true,"field":"a"},{"type":"string","optional":false,"default":"3","field":"b"}],"optional":false},"payload":{"a":null,"b":"3"}}"#
+        )
+    }
+
+    @Test(
+        "bad specs are config errors with Connect's wording",
+        arguments: [
+            ("", "Must specify at least one field to cast."),
+            ("a:bytes", "Cast transformation does not support casting to/from BYTES"),
+            (
+                "a:int32,int64",
+                "Cast transformations that specify a type to cast the entire value to may ony specify a single cast in their spec"
+            ),
+            ("a:nope", "No enum constant org.apache.kafka.connect.data.Schema.Type.NOPE"),
+            ("a:b:c", "Invalid cast mapping: a:b:c"),
+        ])
+    func badSpec(spec: String, message: String) {
+        #expect {
+            try CastValue().configure(["spec": spec])
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test("a value that is not a struct with a schema is a DataException")
+    func notStruct() throws {
+        let t = try configured(CastValue(), ["spec": "a:string"])
+        #expect {
+            _ = try t.apply(sourceRecord(valueSchema: Schema.string, value: .string("x")))
+        } throws: { error in
+            (error as? ConnectError)?.kind == .data
+        }
+        #expect {
+            _ = try t.apply(sourceRecord(value: .string("x")))
+        } throws: { error in
+            (error as? ConnectError)?.message
+                == "Only Map objects supported in absence of schema for [cast types], found: java.lang.String"
+        }
+    }
+
+    @Test("an unparsable string is a DataException")
+    func unparsable() throws {
+        let t = try configured(CastValue(), ["spec": "int32"])
+        #expect(throws: ConnectError.self) { _ = try t.apply(sourceRecord(value: .string("abc"))) }
+    }
+}
