@@ -1,0 +1,68 @@
+import ConnectAPI
+import ConnectREST
+import ConnectRuntime
+import ConnectTestKit
+import Foundation
+import JSON
+import Logging
+import Testing
+
+@Suite("Single message transforms through a real Tansu broker", .serialized)
+struct TransformPipelineTests {
+    let broker = TansuBroker.shared
+
+    /// Starts a worker with one connector from a JSON body; returns the runtime.
+    func startWorker(_ connectorJSON: String) throws -> StandaloneRuntime {
+        let dir = try ProjectPaths.temporaryDirectory("smt")
+        let file = dir.appendingPathComponent("connector.json")
+        try connectorJSON.write(to: file, atomically: true, encoding: .utf8)
+        return try StandaloneRuntime.start(
+            workerProperties: nil, connectorFiles: [file.path],
+            extraProperties: [
+                "bootstrap.servers": broker.bootstrapServers,
+                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "offset.storage.file.filename": dir.appendingPathComponent("offsets").path,
+                "listeners": "http://127.0.0.1:0",
+            ], logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
+    }
+
+    /// Records read back by the independent Python client.
+    func readTopic(_ topic: String, _ n: Int) throws -> [JSONValue] {
+        var records: [JSONValue] = []
+        _ = ProjectPaths.waitUntil(30) {
+            let out =
+                (try? ProjectPaths.run(
+                    ProjectPaths.python,
+                    [ProjectPaths.script("scripts/python/read_topic.py"), broker.bootstrapServers, topic, String(n)]))
+                ?? "[]"
+            records = (try? JSONParser.parse(out))?.arrayValue ?? []
+            return records.count >= n
+        }
+        return records
+    }
+
+    func payload(_ record: JSONValue) -> JSONValue? {
+        record["value"]?.stringValue.flatMap { try? JSONParser.parse($0) }?["payload"]
+    }
+
+    @Test("scenario 3 as written: Cast$Value makes orderid a JSON string and orderunits an integer")
+    func scenario3() throws {
+        let topic = "orders-cast-\(UInt32.random(in: 0...UInt32.max))"
+        let runtime = try startWorker(
+            #"{"name": "datagen-cast-\#(topic)", "config": {"connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "orders", "max.interval": 0, "iterations": 50, "tasks.max": 1, "transforms": "castValues", "transforms.castValues.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.castValues.spec": "orderid:string,orderunits:int32"}}"#
+        )
+        defer { runtime.stop() }
+        let records = try readTopic(topic, 50)
+        #expect(records.count == 50)
+        for r in records {
+            let p = payload(r)
+            #expect(p?["orderid"]?.stringValue != nil, "orderid is a string in \(r)")
+            if case .int? = p?["orderunits"] {} else { Issue.record("orderunits is not an integer in \(r)") }
+            #expect(r["value"]?.stringValue?.contains(#"{"type":"string","optional":false,"field":"orderid"}"#) == true)
+            #expect(
+                r["value"]?.stringValue?.contains(#"{"type":"int32","optional":false,"field":"orderunits"}"#) == true)
+        }
+        #expect(Set(records.compactMap { payload($0)?["orderid"]?.stringValue }) == Set((0..<50).map(String.init)))
+    }
+}
