@@ -24,7 +24,26 @@ public enum BuiltInTransforms {
     public static let transformations: [TransformPlugin] = [
         plugin("Cast$Key") { CastKey() },
         plugin("Cast$Value") { CastValue() },
+        plugin("DropHeaders") { DropHeaders() },
+        plugin("ExtractField$Key") { ExtractFieldKey() },
+        plugin("ExtractField$Value") { ExtractFieldValue() },
+        plugin("Filter") { Filter() },
+        plugin("HoistField$Key") { HoistFieldKey() },
+        plugin("HoistField$Value") { HoistFieldValue() },
+        plugin("InsertField$Key") { InsertFieldKey() },
+        plugin("InsertField$Value") { InsertFieldValue() },
+        plugin("InsertHeader") { InsertHeader() },
+        plugin("RegexRouter") { RegexRouter() },
+        plugin("ReplaceField$Key") { ReplaceFieldKey() },
+        plugin("ReplaceField$Value") { ReplaceFieldValue() },
+        plugin("SetSchemaMetadata$Key") { SetSchemaMetadataKey() },
+        plugin("SetSchemaMetadata$Value") { SetSchemaMetadataValue() },
+        plugin("ValueToKey") { ValueToKey() },
     ]
 
-    public static let predicates: [TransformPlugin] = []
+    public static let predicates: [TransformPlugin] = [
+        predicate("HasHeaderKey") { HasHeaderKey() },
+        predicate("RecordIsTombstone") { RecordIsTombstone() },
+        predicate("TopicNameMatches") { TopicNameMatches() },
+    ]
 }

@@ -78,7 +78,8 @@ public class Cast: Transformation {
         guard let schema = record.schema(of: part) else { return try applySchemaless(record, value) }
         if let target = wholeValueCast {
             let cast = try Self.castValue(value, from: schema, to: target)
-            return record.replacing(part, schema: Schema.primitive(target, optional: schema.isOptional), value: cast)
+            let updated = copySchemaBasics(schema, SchemaBuilder(target)).optional(schema.isOptional).build()
+            return record.replacing(part, schema: updated, value: cast)
         }
         let input = try Requirements.requireStruct(value, "cast types")
         let updatedSchema = try castSchema(schema)

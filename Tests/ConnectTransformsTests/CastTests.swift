@@ -47,7 +47,7 @@ import Testing
     @Test("schemaless maps cast the named fields only")
     func schemalessMap() throws {
         let t = try configured(CastValue(), ["spec": "a:string,b:int32"])
-        let out = try #require(try t.apply(sinkRecord(value: schemaless(#"{"a":1,"b":"7","c":2.5}"#))))
+        let out = try #require(try t.apply(sinkRecord(value: plain(#"{"a":1,"b":"7","c":2.5}"#))))
         #expect(connectJSON(nil, out.value) == #"{"schema":null,"payload":{"a":"1","b":7,"c":2.5}}"#)
     }
 

@@ -19,7 +19,7 @@ func fromJSON(_ text: String) -> (Schema?, Value?) {
 }
 
 /// Reads a schemaless value from plain JSON.
-func schemaless(_ text: String) -> Value? {
+func plain(_ text: String) -> Value? {
     guard let json = try? JSONParser.parse(text) else { return nil }
     return JsonConverter.inferValue(json)
 }
@@ -66,4 +66,9 @@ func orderValue() throws -> (Schema, Value) {
             ("ordertime", Schema.int64, .int64(1_500_000_000_000)), ("orderid", Schema.int32, .int32(7)),
             ("itemid", Schema.string, .string("Item_1")), ("orderunits", Schema.float64, .float64(4.75)),
         ])
+}
+
+func configured<P: ConnectAPI.Predicate>(_ p: P, _ configs: [String: String]) throws -> P {
+    try p.configure(configs)
+    return p
 }
