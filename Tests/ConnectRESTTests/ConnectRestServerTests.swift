@@ -199,6 +199,19 @@ struct ConnectRestServerTests {
                 $0["type"] == "converter" && $0["class"] == "org.apache.kafka.connect.json.JsonConverter"
             } == true)
         #expect(all?.arrayValue?.contains { $0["type"] == "header_converter" } == true)
+        #expect(
+            all?.arrayValue?.contains {
+                $0["class"] == "org.apache.kafka.connect.transforms.Cast$Value" && $0["type"] == "transformation"
+            } == true)
+        #expect(
+            all?.arrayValue?.contains {
+                $0["class"] == "org.apache.kafka.connect.transforms.predicates.HasHeaderKey"
+                    && $0["type"] == "predicate"
+            } == true)
+        // Connect's order: connectors, then transformations, predicates, converters, header converters.
+        let types = all?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
+        #expect(types.firstIndex(of: "transformation")! < types.firstIndex(of: "predicate")!)
+        #expect(types.firstIndex(of: "predicate")! < types.firstIndex(of: "converter")!)
     }
 }
 

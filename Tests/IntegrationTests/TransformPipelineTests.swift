@@ -28,9 +28,9 @@ struct TransformPipelineTests {
     }
 
     /// Records read back by the independent Python client.
-    func readTopic(_ topic: String, _ n: Int) throws -> [JSONValue] {
+    func readTopic(_ topic: String, _ n: Int, waitSeconds: Double = 30) throws -> [JSONValue] {
         var records: [JSONValue] = []
-        _ = ProjectPaths.waitUntil(30) {
+        _ = ProjectPaths.waitUntil(waitSeconds) {
             let out =
                 (try? ProjectPaths.run(
                     ProjectPaths.python,
@@ -64,5 +64,26 @@ struct TransformPipelineTests {
                 r["value"]?.stringValue?.contains(#"{"type":"int32","optional":false,"field":"orderunits"}"#) == true)
         }
         #expect(Set(records.compactMap { payload($0)?["orderid"]?.stringValue }) == Set((0..<50).map(String.init)))
+    }
+
+    @Test("a chain with RegexRouter, Cast, ReplaceField and predicated InsertHeaders (one negated) on a real broker")
+    func chainWithPredicates() throws {
+        let topic = "orders-chain-\(UInt32.random(in: 0...UInt32.max))"
+        let runtime = try startWorker(
+            #"{"name": "datagen-chain-\#(topic)", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "orders", "max.interval": 0, "iterations": 20, "transforms": "route,cast,drop,tagAll,tagNone", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter", "transforms.route.regex": "(.*)", "transforms.route.replacement": "renamed-$1", "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.cast.spec": "orderunits:int32", "transforms.drop.type": "org.apache.kafka.connect.transforms.ReplaceField$Value", "transforms.drop.exclude": "ordertime", "transforms.tagAll.type": "org.apache.kafka.connect.transforms.InsertHeader", "transforms.tagAll.header": "tagged", "transforms.tagAll.value.literal": "yes", "transforms.tagAll.predicate": "hasTask", "transforms.tagNone.type": "org.apache.kafka.connect.transforms.InsertHeader", "transforms.tagNone.header": "never", "transforms.tagNone.value.literal": "x", "transforms.tagNone.predicate": "hasTask", "transforms.tagNone.negate": "true", "predicates": "hasTask", "predicates.hasTask.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey", "predicates.hasTask.name": "task.id"}}"#
+        )
+        defer { runtime.stop() }
+        let records = try readTopic("renamed-\(topic)", 20)
+        #expect(records.count == 20)
+        for r in records {
+            let p = payload(r)
+            #expect(p?["ordertime"] == nil)
+            if case .int? = p?["orderunits"] {} else { Issue.record("orderunits is not an integer in \(r)") }
+            let headers = r["headers"]?.arrayValue ?? []
+            #expect(headers.contains(["tagged", "yes"]))
+            #expect(!headers.contains { $0.arrayValue?.first == "never" })
+        }
+        // Every record was routed away: the original topic stays empty.
+        #expect(try readTopic(topic, 1, waitSeconds: 0).isEmpty)
     }
 }
