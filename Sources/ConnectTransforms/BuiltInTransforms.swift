@@ -48,6 +48,9 @@ public enum BuiltInTransforms {
         plugin("TimestampConverter$Value") { TimestampConverterValue() },
         plugin("TimestampRouter") { TimestampRouter() },
         plugin("ValueToKey") { ValueToKey() },
+        TransformPlugin(
+            className: ExtractNewRecordState.className, version: ExtractNewRecordState.version,
+            configDef: ExtractNewRecordState.configDef, make: { ExtractNewRecordState() }),
     ]
 
     public static let predicates: [TransformPlugin] = [
