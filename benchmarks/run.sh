@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput benchmark of the worker next to the raw librdkafka ceiling (kcat), in one run on a local Tansu broker:
 #   (a) datagen (max.interval=0) -> JsonConverter -> broker, vs kcat producing the same keys and values;
+#   (a') the same with a Cast + ReplaceField + InsertField chain;
 #   (b) broker -> JsonConverter -> FileStreamSink, vs kcat consuming the same records;
 #   (c) the worker's idle RSS and the time from process start to /health = 200.
 # Usage: benchmarks/run.sh [RECORDS]   (default 200000). Prints a Markdown table; benchmarks/RESULTS.md keeps results.
@@ -69,6 +70,22 @@ ON_TOPIC=$(count bench-orders)
 [ "$ON_TOPIC" -ge "$N" ] || { echo "only $ON_TOPIC of $N records on the topic" >&2; exit 1; }
 BYTES=$("$PY" "$TOOL" dump "$BOOTSTRAP" bench-orders "$WORK/records.tsv" "$N")
 
+# (a') the same source with a realistic transform chain: Cast + ReplaceField + InsertField.
+t0=$(now)
+curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors/bench-datagen-smt/config" -d "{
+  \"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"bench-orders-smt\", \"quickstart\": \"orders\",
+  \"max.interval\": 0, \"iterations\": $N, \"random.seed\": 1,
+  \"transforms\": \"cast,drop,insert\",
+  \"transforms.cast.type\": \"org.apache.kafka.connect.transforms.Cast\$Value\",
+  \"transforms.cast.spec\": \"orderid:string,orderunits:int32\",
+  \"transforms.drop.type\": \"org.apache.kafka.connect.transforms.ReplaceField\$Value\",
+  \"transforms.drop.exclude\": \"ordertime\", \"transforms.drop.renames\": \"itemid:item\",
+  \"transforms.insert.type\": \"org.apache.kafka.connect.transforms.InsertField\$Value\",
+  \"transforms.insert.topic.field\": \"source_topic\", \"transforms.insert.timestamp.field\": \"ts\"}" >/dev/null
+await "grep -q '\"bench-datagen-smt\",{\"task.id\":0}\],{\"current.iteration\":$N[,}]' '$WORK/connect.offsets' 2>/dev/null"
+SMT_SECS=$(elapsed "$t0" "$(now)")
+SMT_BYTES=$("$PY" "$TOOL" dump "$BOOTSTRAP" bench-orders-smt "$WORK/records-smt.tsv" "$N")
+
 # kcat producing the same keys and values with the same producer guarantees.
 t0=$(now)
 # kcat -P exits once every record is acknowledged.
@@ -100,6 +117,7 @@ $N datagen orders records, $((BYTES / N)) bytes each on average (key + JSON enve
 | Path | Records/s | MB/s | Time (s) |
 |---|---:|---:|---:|
 | (a) datagen → JsonConverter → broker (worker) | $(rate "$N" "$SRC_SECS") | $(mbps "$BYTES" "$SRC_SECS") | $(printf '%.2f' "$SRC_SECS") |
+| (a') same with Cast + ReplaceField + InsertField ($((SMT_BYTES / N)) bytes/record) | $(rate "$N" "$SMT_SECS") | $(mbps "$SMT_BYTES" "$SMT_SECS") | $(printf '%.2f' "$SMT_SECS") |
 | (a) kcat producing the same bytes (idempotent, acks=all) | $(rate "$N" "$KCAT_P_SECS") | $(mbps "$BYTES" "$KCAT_P_SECS") | $(printf '%.2f' "$KCAT_P_SECS") |
 | (b) broker → JsonConverter → FileStreamSink (worker, incl. group join) | $(rate "$N" "$SINK_SECS") | $(mbps "$BYTES" "$SINK_SECS") | $(printf '%.2f' "$SINK_SECS") |
 | (b) same, from the first record written (steady state) | $(rate "$N" "$SINK_STEADY") | $(mbps "$BYTES" "$SINK_STEADY") | $(printf '%.2f' "$SINK_STEADY") |
