@@ -181,6 +181,35 @@ extension ConnectRestServer {
             }
             return json(200, .array(list))
         }
+        r.add("GET", "/connector-plugins/{plugin}/config") { _, p in
+            let name = p["plugin"]!
+            guard let desc = herder.plugins.find(name, types: Set(PluginType.allCases)) else {
+                return errorResponse(404, "Unknown plugin \(name).")
+            }
+            var def = desc.configDef
+            // Connectors list their own keys first, then the framework's they do not override.
+            if desc.type == .source || desc.type == .sink {
+                def = def.merging(ConnectorConfig.configDef(for: desc.type))
+            }
+            return json(200, .array(def.keys.map(RestEntities.configKey)))
+        }
+        r.add("PUT", "/connector-plugins/{plugin}/config/validate") { req, p in
+            call { () throws(ConnectError) in
+                let plugin = p["plugin"]!
+                let config = try configMap(try parseBody(req))
+                if let included = config["connector.class"], !normalized(included).hasSuffix(normalized(plugin)) {
+                    throw ConnectError(
+                        .badRequest, "Included connector type \(included) does not match request type \(plugin)")
+                }
+                return json(200, RestEntities.configInfos(try herder.validateConnectorConfig(config)))
+            }
+        }
+    }
+
+    /// Connect's comparison of plug-in names: the simple name without a trailing `Connector`.
+    static func normalized(_ name: String) -> String {
+        let simple = name.split(separator: ".").last.map(String.init) ?? name
+        return simple.hasSuffix("Connector") ? String(simple.dropLast("Connector".count)) : simple
     }
 
     static func taskId(_ p: [String: String]) throws(ConnectError) -> ConnectorTaskId {

@@ -56,4 +56,40 @@ enum RestEntities {
         if let v = p.version { o["version"] = .string(v) }
         return .object(o)
     }
+
+    /// `ConfigKeyInfo`.
+    static func configKey(_ k: ConfigKey) -> JSONValue {
+        var o = JSONObject()
+        o["name"] = .string(k.name)
+        o["type"] = .string(k.type.rawValue)
+        o["required"] = .bool(k.isRequired)
+        o["default_value"] = k.defaultValue.map { .string(k.type == .password ? "[hidden]" : $0) } ?? .null
+        o["importance"] = .string(k.importance.rawValue)
+        o["documentation"] = .string(k.documentation)
+        o["group"] = k.group.map { .string($0) } ?? .null
+        o["order"] = .int(Int64(k.orderInGroup))
+        o["width"] = .string(k.width.rawValue)
+        o["display_name"] = .string(k.displayName)
+        o["dependents"] = .array(k.dependents.map { .string($0) })
+        return .object(o)
+    }
+
+    /// `ConfigInfos`, as `/config/validate` returns it.
+    static func configInfos(_ infos: ConfigInfos) -> JSONValue {
+        [
+            "name": .string(infos.name), "error_count": .int(Int64(infos.errorCount)),
+            "groups": .array(infos.groups.map { .string($0) }),
+            "configs": .array(
+                infos.configs.map { c in
+                    [
+                        "definition": c.definition.map(configKey) ?? .null,
+                        "value": [
+                            "name": .string(c.name), "value": c.value.map { .string($0) } ?? .null,
+                            "recommended_values": [], "errors": .array(c.errors.map { .string($0) }),
+                            "visible": .bool(c.visible),
+                        ],
+                    ]
+                }),
+        ]
+    }
 }

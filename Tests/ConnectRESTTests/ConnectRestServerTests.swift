@@ -215,6 +215,80 @@ struct ConnectRestServerTests {
     }
 }
 
+@Suite("Plug-in configuration and validation endpoints")
+struct PluginConfigTests {
+    let server = ConnectRestServer(herder: FakeHerder())
+
+    func call(_ method: String, _ path: String, body: String? = nil) -> (Int, JSONValue?) {
+        let r = server.handle(
+            HTTPRequest(
+                method: method, path: path, headers: body == nil ? [:] : ["Content-Type": "application/json"],
+                body: Array((body ?? "").utf8)))
+        return (r.status, try? JSONParser.parse(r.body))
+    }
+
+    @Test("a connector's config lists its own keys first, then the framework's, as ConfigKeyInfo")
+    func connectorConfig() {
+        let (status, body) = call("GET", "/connector-plugins/FileStreamSink/config")
+        #expect(status == 200)
+        let names = body?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(names.first == "file")
+        #expect(names.contains("topics") && names.contains("errors.tolerance") && names.contains("name"))
+        let tasksMax = body?.arrayValue?.first { $0["name"] == "tasks.max" }
+        #expect(
+            tasksMax == [
+                "name": "tasks.max", "type": "INT", "required": false, "default_value": "1", "importance": "HIGH",
+                "documentation": "Maximum number of tasks to use for this connector.", "group": "Common", "order": 3,
+                "width": "SHORT", "display_name": "Tasks max", "dependents": [],
+            ])
+    }
+
+    @Test("a transform's config lists its keys; required keys have no default")
+    func transformConfig() {
+        let (status, body) = call("GET", "/connector-plugins/org.apache.kafka.connect.transforms.Cast$Value/config")
+        #expect(status == 200)
+        #expect(body?.arrayValue?.first?["name"] == "spec")
+        #expect(body?.arrayValue?.first?["required"] == true)
+        #expect(body?.arrayValue?.first?["default_value"] == .null)
+        #expect(
+            call("GET", "/connector-plugins/nope/config").1 == ["error_code": 404, "message": "Unknown plugin nope."])
+    }
+
+    @Test("validate answers 200 with ConfigInfos, errors attached to their keys, including transform keys")
+    func validate() {
+        let (status, body) = call(
+            "PUT", "/connector-plugins/DatagenConnector/config/validate",
+            body:
+                #"{"connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector", "name": "d", "quickstart": "orders", "transforms": "c", "transforms.c.type": "org.apache.kafka.connect.transforms.Cast$Value"}"#
+        )
+        #expect(status == 200)
+        #expect(body?["name"] == "io.confluent.kafka.connect.datagen.DatagenConnector")
+        #expect(body?["error_count"] == 2)
+        let configs = body?["configs"]?.arrayValue ?? []
+        let topic = configs.first { $0["value"]?["name"] == "kafka.topic" }
+        #expect(
+            topic?["value"]?["errors"] == ["Missing required configuration \"kafka.topic\" which has no default value."]
+        )
+        let spec = configs.first { $0["value"]?["name"] == "transforms.c.spec" }
+        #expect(
+            spec?["value"]?["errors"] == [
+                "Missing required configuration \"transforms.c.spec\" which has no default value."
+            ])
+        #expect(spec?["definition"]?["group"] == "Transforms: c")
+        #expect(body?["groups"]?.arrayValue?.contains("Transforms: c") == true)
+    }
+
+    @Test("validate refuses a body whose connector.class does not match the path")
+    func mismatch() {
+        let (status, body) = call(
+            "PUT", "/connector-plugins/FileStreamSink/config/validate",
+            body: #"{"connector.class": "DatagenConnector"}"#)
+        #expect(status == 400)
+        #expect(
+            body?["message"] == "Included connector type DatagenConnector does not match request type FileStreamSink")
+    }
+}
+
 @Suite struct StartingResponseTests {
     @Test("before the herder is up, /health says starting and other paths answer 503 error JSON")
     func starting() throws {
