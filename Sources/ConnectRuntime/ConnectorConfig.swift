@@ -282,6 +282,23 @@ public struct ConnectorConfigValidator: Sendable {
                             documentation: "Whether the configured predicate should be negated.")
                 }
                 definitions.append(base.embedded(prefix: prefix, group: group))
+                if type == .transformation {
+                    let predicate = (props[prefix + "predicate"] ?? "").trimmingSpaces
+                    if !predicate.isEmpty && !predicates.contains(predicate) {
+                        errors.append(
+                            (
+                                prefix + "predicate",
+                                "Invalid value \(predicate) for configuration \(prefix)predicate: Predicate '\(predicate)' not found in predicates"
+                            ))
+                    }
+                    if let negate = props[prefix + "negate"], predicate.isEmpty {
+                        errors.append(
+                            (
+                                prefix + "negate",
+                                "Invalid value \(negate) for configuration \(prefix)negate: 'negate' requires 'predicate' to be set"
+                            ))
+                    }
+                }
                 let typeKey = prefix + "type"
                 guard let cls = props[typeKey]?.trimmingSpaces, !cls.isEmpty else { continue }
                 guard let desc = plugins.find(cls, types: [type]) else {
@@ -291,22 +308,6 @@ public struct ConnectorConfigValidator: Sendable {
                     continue
                 }
                 definitions.append(desc.configDef.embedded(prefix: prefix, group: group))
-                guard type == .transformation else { continue }
-                let predicate = (props[prefix + "predicate"] ?? "").trimmingSpaces
-                if !predicate.isEmpty && !predicates.contains(predicate) {
-                    errors.append(
-                        (
-                            prefix + "predicate",
-                            "Invalid value \(predicate) for configuration \(prefix)predicate: Predicate '\(predicate)' not found in predicates"
-                        ))
-                }
-                if let negate = props[prefix + "negate"], predicate.isEmpty {
-                    errors.append(
-                        (
-                            prefix + "negate",
-                            "Invalid value \(negate) for configuration \(prefix)negate: 'negate' requires 'predicate' to be set"
-                        ))
-                }
             }
         }
         return (definitions, errors)

@@ -119,6 +119,33 @@ import Testing
         #expect(
             infos.errorMessages.contains(
                 "Missing required configuration \"transforms.b.type\" which has no default value."))
+        #expect(
+            infos.errorMessages.contains(
+                "Invalid value p for configuration transforms.b.predicate: Predicate 'p' not found in predicates"))
+    }
+
+    @Test("a known transform's own keys are validated under its alias")
+    func transformKeys() throws {
+        let infos = try validator.validate([
+            "name": "d", "connector.class": "FileStreamSink", "topics": "t", "transforms": "castValues",
+            "transforms.castValues.type": "org.apache.kafka.connect.transforms.Cast$Value",
+            "transforms.castValues.negate": "true",
+        ])
+        #expect(
+            infos.errorMessages.contains(
+                "Missing required configuration \"transforms.castValues.spec\" which has no default value."))
+        #expect(
+            infos.errorMessages.contains(
+                "Invalid value true for configuration transforms.castValues.negate: 'negate' requires 'predicate' to be set"
+            ))
+        let bad = try validator.validate([
+            "name": "d", "connector.class": "FileStreamSink", "topics": "t", "transforms": "r",
+            "transforms.r.type": "org.apache.kafka.connect.transforms.RegexRouter", "transforms.r.regex": "(",
+            "transforms.r.replacement": "x",
+        ])
+        #expect(
+            bad.errorMessages.first?.hasPrefix("Invalid value ( for configuration transforms.r.regex: Invalid regex")
+                == true)
     }
 
     @Test("client overrides are checked against librdkafka and the key is named")
