@@ -11,13 +11,17 @@ import Testing
 struct TransformPipelineTests {
     let broker = TansuBroker.shared
 
-    /// Starts a worker with one connector from a JSON body; returns the runtime.
-    func startWorker(_ connectorJSON: String) throws -> StandaloneRuntime {
+    /// Starts a worker with connectors from JSON bodies; returns the runtime.
+    func startWorker(_ connectorJSON: String...) throws -> StandaloneRuntime {
         let dir = try ProjectPaths.temporaryDirectory("smt")
-        let file = dir.appendingPathComponent("connector.json")
-        try connectorJSON.write(to: file, atomically: true, encoding: .utf8)
+        var files: [String] = []
+        for (i, body) in connectorJSON.enumerated() {
+            let file = dir.appendingPathComponent("connector\(i).json")
+            try body.write(to: file, atomically: true, encoding: .utf8)
+            files.append(file.path)
+        }
         return try StandaloneRuntime.start(
-            workerProperties: nil, connectorFiles: [file.path],
+            workerProperties: nil, connectorFiles: files,
             extraProperties: [
                 "bootstrap.servers": broker.bootstrapServers,
                 "key.converter": "org.apache.kafka.connect.storage.StringConverter",
@@ -85,5 +89,21 @@ struct TransformPipelineTests {
         }
         // Every record was routed away: the original topic stays empty.
         #expect(try readTopic(topic, 1, waitSeconds: 0).isEmpty)
+    }
+
+    @Test("sink transforms run before put: ExtractField$Value and a Filter on tombstones reach the file sink")
+    func sinkChain() throws {
+        let topic = "orders-sinksmt-\(UInt32.random(in: 0...UInt32.max))"
+        let out = try ProjectPaths.temporaryDirectory("sinksmt").appendingPathComponent("ids.txt").path
+        let runtime = try startWorker(
+            #"{"name": "datagen-\#(topic)", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "orders", "max.interval": 0, "iterations": 30}}"#,
+            #"{"name": "sink-\#(topic)", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(out)", "transforms": "dropTombstones,extract", "transforms.dropTombstones.type": "org.apache.kafka.connect.transforms.Filter", "transforms.dropTombstones.predicate": "tombstone", "transforms.extract.type": "org.apache.kafka.connect.transforms.ExtractField$Value", "transforms.extract.field": "orderid", "predicates": "tombstone", "predicates.tombstone.type": "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"}}"#
+        )
+        defer { runtime.stop() }
+        func ids() -> [Int] {
+            ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
+        }
+        #expect(ProjectPaths.waitUntil(30) { ids().count >= 30 })
+        #expect(ids().sorted() == Array(0..<30))
     }
 }
