@@ -25,6 +25,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
+        .target(name: "ConnectMetrics", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
         .target(name: "ConnectTransforms", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(name: "ConnectFile", dependencies: ["ConnectAPI"], swiftSettings: strict),
@@ -67,6 +68,7 @@ let package = Package(
             name: "ConnectTransformsTests",
             dependencies: ["ConnectTransforms", "ConnectAPI", "ConnectConverters", "JSON"],
             swiftSettings: strict),
+        .testTarget(name: "ConnectMetricsTests", dependencies: ["ConnectMetrics"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
         .testTarget(

@@ -1,0 +1,270 @@
+/// How a metric is exposed to Prometheus.
+public enum MetricType: String, Sendable {
+    /// Monotonic; Connect's `*-total` attributes (exported as `<stem>_total` and, stripped, as a gauge).
+    case counter
+    case gauge
+    /// A string attribute (`status`, `connector-class`), exported as info-style series with the value as a label.
+    case text
+}
+
+/// One attribute of one Connect metric group.
+public struct MetricDefinition: Sendable {
+    public let group: String
+    public let attribute: String
+    public let type: MetricType
+    public let help: String
+    /// Tag names, in Connect's order.
+    public let tags: [String]
+}
+
+/// Every metric the worker exposes, declared once, as Kafka's `ConnectMetricsRegistry` declares Connect's: groups,
+/// attributes, descriptions, tags and kinds. Exporters are views over the registry that read this catalogue.
+public enum ConnectMetricsCatalog {
+    public static let workerGroup = "connect-worker-metrics"
+    public static let rebalanceGroup = "connect-worker-rebalance-metrics"
+    public static let connectorGroup = "connector-metrics"
+    public static let taskGroup = "connector-task-metrics"
+    public static let sourceTaskGroup = "source-task-metrics"
+    public static let sinkTaskGroup = "sink-task-metrics"
+    public static let taskErrorGroup = "task-error-metrics"
+
+    static let task = ["connector", "task"]
+
+    private static func d(
+        _ group: String, _ attribute: String, _ type: MetricType, _ tags: [String], _ help: String
+    ) -> MetricDefinition {
+        MetricDefinition(group: group, attribute: attribute, type: type, help: help, tags: tags)
+    }
+
+    public static let all: [MetricDefinition] =
+        worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
+
+    static let worker: [MetricDefinition] = [
+        d(workerGroup, "connector-count", .gauge, [], "The number of connectors run in this worker."),
+        d(workerGroup, "task-count", .gauge, [], "The number of tasks run in this worker."),
+        d(
+            workerGroup, "connector-startup-attempts-total", .counter, [],
+            "The total number of connector startups that this worker has attempted."),
+        d(
+            workerGroup, "connector-startup-success-total", .counter, [],
+            "The total number of connector starts that succeeded."),
+        d(
+            workerGroup, "connector-startup-success-percentage", .gauge, [],
+            "The average percentage of this worker's connectors starts that succeeded."),
+        d(
+            workerGroup, "connector-startup-failure-total", .counter, [],
+            "The total number of connector starts that failed."),
+        d(
+            workerGroup, "connector-startup-failure-percentage", .gauge, [],
+            "The average percentage of this worker's connectors starts that failed."),
+        d(
+            workerGroup, "task-startup-attempts-total", .counter, [],
+            "The total number of task startups that this worker has attempted."),
+        d(workerGroup, "task-startup-success-total", .counter, [], "The total number of task starts that succeeded."),
+        d(
+            workerGroup, "task-startup-success-percentage", .gauge, [],
+            "The average percentage of this worker's tasks starts that succeeded."),
+        d(workerGroup, "task-startup-failure-total", .counter, [], "The total number of task starts that failed."),
+        d(
+            workerGroup, "task-startup-failure-percentage", .gauge, [],
+            "The average percentage of this worker's tasks starts that failed."),
+    ]
+
+    static let workerConnector: [MetricDefinition] = [
+        d(
+            workerGroup, "connector-total-task-count", .gauge, ["connector"],
+            "The number of tasks of the connector on the worker."),
+        d(
+            workerGroup, "connector-running-task-count", .gauge, ["connector"],
+            "The number of running tasks of the connector on the worker."),
+        d(
+            workerGroup, "connector-paused-task-count", .gauge, ["connector"],
+            "The number of paused tasks of the connector on the worker."),
+        d(
+            workerGroup, "connector-failed-task-count", .gauge, ["connector"],
+            "The number of failed tasks of the connector on the worker."),
+        d(
+            workerGroup, "connector-unassigned-task-count", .gauge, ["connector"],
+            "The number of unassigned tasks of the connector on the worker."),
+        d(
+            workerGroup, "connector-destroyed-task-count", .gauge, ["connector"],
+            "The number of destroyed tasks of the connector on the worker."),
+        d(
+            workerGroup, "connector-restarting-task-count", .gauge, ["connector"],
+            "The number of restarting tasks of the connector on the worker."),
+    ]
+
+    static let rebalance: [MetricDefinition] = [
+        d(rebalanceGroup, "connect-protocol", .text, [], "The Connect protocol used by this cluster"),
+        d(rebalanceGroup, "leader-name", .text, [], "The name of the group leader."),
+        d(rebalanceGroup, "epoch", .gauge, [], "The epoch or generation number of this worker."),
+        d(
+            rebalanceGroup, "completed-rebalances-total", .counter, [],
+            "The total number of rebalances completed by this worker."),
+        d(rebalanceGroup, "rebalancing", .gauge, [], "Whether this worker is currently rebalancing."),
+        d(
+            rebalanceGroup, "rebalance-max-time-ms", .gauge, [],
+            "The maximum time in milliseconds spent by this worker to rebalance."),
+        d(
+            rebalanceGroup, "rebalance-avg-time-ms", .gauge, [],
+            "The average time in milliseconds spent by this worker to rebalance."),
+        d(
+            rebalanceGroup, "time-since-last-rebalance-ms", .gauge, [],
+            "The time in milliseconds since this worker completed the most recent rebalance."),
+    ]
+
+    static let connector: [MetricDefinition] = [
+        d(
+            connectorGroup, "connector-type", .text, ["connector"],
+            "The type of the connector. One of 'source' or 'sink'."),
+        d(connectorGroup, "connector-class", .text, ["connector"], "The name of the connector class."),
+        d(
+            connectorGroup, "connector-version", .text, ["connector"],
+            "The version of the connector class, as reported by the connector."),
+        d(
+            connectorGroup, "status", .text, ["connector"],
+            "The status of the connector. One of 'unassigned', 'running', 'paused', 'stopped', 'failed', or 'restarting'."
+        ),
+    ]
+
+    static let connectorTask: [MetricDefinition] = [
+        d(
+            taskGroup, "status", .text, task,
+            "The status of the connector task. One of 'unassigned', 'running', 'paused', 'failed', or 'restarting'."),
+        d(taskGroup, "running-ratio", .gauge, task, "The fraction of time this task has spent in the running state."),
+        d(taskGroup, "pause-ratio", .gauge, task, "The fraction of time this task has spent in the pause state."),
+        d(
+            taskGroup, "offset-commit-max-time-ms", .gauge, task,
+            "The maximum time in milliseconds taken by this task to commit offsets."),
+        d(
+            taskGroup, "offset-commit-avg-time-ms", .gauge, task,
+            "The average time in milliseconds taken by this task to commit offsets."),
+        d(
+            taskGroup, "batch-size-max", .gauge, task,
+            "The number of records in the largest batch the task has processed so far."),
+        d(
+            taskGroup, "batch-size-avg", .gauge, task,
+            "The average number of records in the batches the task has processed so far."),
+        d(
+            taskGroup, "offset-commit-failure-percentage", .gauge, task,
+            "The average percentage of this task's offset commit attempts that failed."),
+        d(
+            taskGroup, "offset-commit-success-percentage", .gauge, task,
+            "The average percentage of this task's offset commit attempts that succeeded."),
+    ]
+
+    static let sourceTask: [MetricDefinition] = [
+        d(
+            sourceTaskGroup, "source-record-poll-rate", .gauge, task,
+            "The average per-second number of records produced/polled (before transformation) by this task belonging to the named source connector in this worker."
+        ),
+        d(
+            sourceTaskGroup, "source-record-poll-total", .counter, task,
+            "The total number of records produced/polled (before transformation) by this task belonging to the named source connector in this worker."
+        ),
+        d(
+            sourceTaskGroup, "source-record-write-rate", .gauge, task,
+            "The average per-second number of records written to Kafka for this task belonging to the named source connector in this worker, since the task was last restarted. This is after transformations are applied, and excludes any records filtered out by the transformations."
+        ),
+        d(
+            sourceTaskGroup, "source-record-write-total", .counter, task,
+            "The number of records output written to Kafka for this task belonging to the named source connector in this worker, since the task was last restarted. This is after transformations are applied, and excludes any records filtered out by the transformations."
+        ),
+        d(
+            sourceTaskGroup, "poll-batch-max-time-ms", .gauge, task,
+            "The maximum time in milliseconds taken by this task to poll for a batch of source records."),
+        d(
+            sourceTaskGroup, "poll-batch-avg-time-ms", .gauge, task,
+            "The average time in milliseconds taken by this task to poll for a batch of source records."),
+        d(
+            sourceTaskGroup, "source-record-active-count", .gauge, task,
+            "The number of records that have been produced by this task but not yet completely written to Kafka."),
+        d(
+            sourceTaskGroup, "source-record-active-count-max", .gauge, task,
+            "The maximum number of records that have been produced by this task but not yet completely written to Kafka."
+        ),
+        d(
+            sourceTaskGroup, "source-record-active-count-avg", .gauge, task,
+            "The average number of records that have been produced by this task but not yet completely written to Kafka."
+        ),
+    ]
+
+    static let sinkTask: [MetricDefinition] = [
+        d(
+            sinkTaskGroup, "sink-record-read-rate", .gauge, task,
+            "The average per-second number of records read from Kafka for this task belonging to the named sink connector in this worker. This is before transformations are applied."
+        ),
+        d(
+            sinkTaskGroup, "sink-record-read-total", .counter, task,
+            "The total number of records read from Kafka by this task belonging to the named sink connector in this worker, since the task was last restarted."
+        ),
+        d(
+            sinkTaskGroup, "sink-record-send-rate", .gauge, task,
+            "The average per-second number of records output from the transformations and sent/put to this task belonging to the named sink connector in this worker. This is after transformations are applied and excludes any records filtered out by the transformations."
+        ),
+        d(
+            sinkTaskGroup, "sink-record-send-total", .counter, task,
+            "The total number of records output from the transformations and sent/put to this task belonging to the named sink connector in this worker, since the task was last restarted."
+        ),
+        d(
+            sinkTaskGroup, "partition-count", .gauge, task,
+            "The number of topic partitions assigned to this task belonging to the named sink connector in this worker."
+        ),
+        d(sinkTaskGroup, "offset-commit-seq-no", .gauge, task, "The current sequence number for offset commits."),
+        d(
+            sinkTaskGroup, "offset-commit-completion-rate", .gauge, task,
+            "The average per-second number of offset commit completions that were completed successfully."),
+        d(
+            sinkTaskGroup, "offset-commit-completion-total", .counter, task,
+            "The total number of offset commit completions that were completed successfully."),
+        d(
+            sinkTaskGroup, "offset-commit-skip-rate", .gauge, task,
+            "The average per-second number of offset commit completions that were received too late and skipped/ignored."
+        ),
+        d(
+            sinkTaskGroup, "offset-commit-skip-total", .counter, task,
+            "The total number of offset commit completions that were received too late and skipped/ignored."),
+        d(
+            sinkTaskGroup, "put-batch-max-time-ms", .gauge, task,
+            "The maximum time taken by this task to put a batch of sinks records."),
+        d(
+            sinkTaskGroup, "put-batch-avg-time-ms", .gauge, task,
+            "The average time taken by this task to put a batch of sinks records."),
+        d(
+            sinkTaskGroup, "sink-record-active-count", .gauge, task,
+            "The number of records that have been read from Kafka but not yet completely committed/flushed/acknowledged by the sink task."
+        ),
+        d(
+            sinkTaskGroup, "sink-record-active-count-max", .gauge, task,
+            "The maximum number of records that have been read from Kafka but not yet completely committed/flushed/acknowledged by the sink task."
+        ),
+        d(
+            sinkTaskGroup, "sink-record-active-count-avg", .gauge, task,
+            "The average number of records that have been read from Kafka but not yet completely committed/flushed/acknowledged by the sink task."
+        ),
+    ]
+
+    static let taskError: [MetricDefinition] = [
+        d(
+            taskErrorGroup, "total-record-failures", .gauge, task,
+            "The number of record processing failures in this task."),
+        d(taskErrorGroup, "total-record-errors", .gauge, task, "The number of record processing errors in this task."),
+        d(taskErrorGroup, "total-records-skipped", .gauge, task, "The number of records skipped due to errors."),
+        d(taskErrorGroup, "total-retries", .gauge, task, "The number of operations retried."),
+        d(taskErrorGroup, "total-errors-logged", .gauge, task, "The number of errors that were logged."),
+        d(
+            taskErrorGroup, "deadletterqueue-produce-requests", .gauge, task,
+            "The number of attempted writes to the dead letter queue."),
+        d(
+            taskErrorGroup, "deadletterqueue-produce-failures", .gauge, task,
+            "The number of failed writes to the dead letter queue."),
+        d(
+            taskErrorGroup, "last-error-timestamp", .gauge, task,
+            "The epoch timestamp when this task last encountered an error."),
+    ]
+
+    /// The definition of an attribute of a group; worker attributes with a `connector` tag are the per-connector set.
+    public static func definition(group: String, attribute: String) -> MetricDefinition? {
+        all.first { $0.group == group && $0.attribute == attribute }
+    }
+}

@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Renders the registry as Prometheus text (`text/plain; version=0.0.4`) under the names dashboards for Connect
+/// already query: `kafka_connect_<group>_<attribute>` with `connector` / `task` labels, `connector="aggregate"` on
+/// worker-level series, `-total` attributes both as `<stem>_total` counters and as stripped gauges, string attributes
+/// both as `kafka_connect_<group>{…,<attr>="<value>"} 1` and as `…_<attr>_info` series, then process metrics.
+public enum PrometheusExposition {
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    public static func render(_ registry: MetricsRegistry, process: ProcessMetrics? = ProcessMetrics()) -> String {
+        var out = ""
+        out.reserveCapacity(64 * 1024)
+        let groups = registry.allGroups
+        var byName: [String: [MetricGroup]] = [:]
+        for g in groups { byName[g.name, default: []].append(g) }
+
+        // Numeric attributes, in catalogue order.
+        for def in ConnectMetricsCatalog.all where def.type != .text {
+            let instances = (byName[def.group] ?? []).filter { $0.tags.map(\.key) == def.tags }
+            var samples: [(labels: String, value: Double)] = []
+            for g in instances {
+                guard let source = g.all.first(where: { $0.attribute == def.attribute })?.source else { continue }
+                samples.append((labels(for: g), value(source)))
+            }
+            guard !samples.isEmpty else { continue }
+            let stem = "kafka_connect_" + sanitize(def.group) + "_" + sanitize(def.attribute)
+            if def.type == .counter {
+                family(&out, name: stem, type: "counter", help: def.help, samples: samples)
+                family(
+                    &out, name: String(stem.dropLast("_total".count)), type: "gauge", help: def.help, samples: samples)
+            } else {
+                family(&out, name: stem, type: "gauge", help: def.help, samples: samples)
+            }
+        }
+
+        // String attributes: one family per group with the attribute as a label, and one `_info` family per attribute.
+        let textGroups = Array(Set(ConnectMetricsCatalog.all.filter { $0.type == .text }.map(\.group))).sorted()
+        for groupName in textGroups {
+            let defs = ConnectMetricsCatalog.all.filter { $0.group == groupName && $0.type == .text }
+            let instances = byName[groupName] ?? []
+            var combined: [(labels: String, value: Double)] = []
+            var perAttribute: [String: [(labels: String, value: Double)]] = [:]
+            for g in instances {
+                for def in defs {
+                    guard case .text(let read)? = g.all.first(where: { $0.attribute == def.attribute })?.source else {
+                        continue
+                    }
+                    let label = sanitize(def.attribute) + "=\"" + escapeLabel(read()) + "\""
+                    combined.append((labels(for: g, extra: label), 1))
+                    perAttribute[def.attribute, default: []].append((labels(for: g, extra: label), 1))
+                }
+            }
+            guard !combined.isEmpty else { continue }
+            let stem = "kafka_connect_" + sanitize(groupName)
+            family(
+                &out, name: stem, type: "gauge",
+                help: "String attributes of \(groupName), one series per attribute with the value as a label.",
+                samples: combined)
+            for def in defs {
+                guard let samples = perAttribute[def.attribute] else { continue }
+                family(
+                    &out, name: stem + "_" + sanitize(def.attribute) + "_info", type: "gauge", help: def.help,
+                    samples: samples)
+            }
+        }
+
+        if let process { process.render(into: &out) }
+        return out
+    }
+
+    static func value(_ source: MetricSource) -> Double {
+        switch source {
+        case .sensor(let s, let kind): return s.measure(kind)
+        case .gauge(let read): return read()
+        case .text: return .nan
+        }
+    }
+
+    static func labels(for g: MetricGroup, extra: String? = nil) -> String {
+        var parts: [String] = []
+        if g.name == ConnectMetricsCatalog.workerGroup && g.tags.isEmpty { parts.append("connector=\"aggregate\"") }
+        for t in g.tags { parts.append(sanitize(t.key) + "=\"" + escapeLabel(t.value) + "\"") }
+        if let extra { parts.append(extra) }
+        return parts.isEmpty ? "" : "{" + parts.joined(separator: ",") + "}"
+    }
+
+    static func family(
+        _ out: inout String, name: String, type: String, help: String, samples: [(labels: String, value: Double)]
+    ) {
+        out += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type)\n"
+        for s in samples { out += name + s.labels + " " + format(s.value) + "\n" }
+    }
+
+    /// `-` and other characters outside `[a-zA-Z0-9_:]` become `_`.
+    public static func sanitize(_ s: String) -> String {
+        String(s.map { c in (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == ":" ? c : "_" })
+    }
+
+    public static func escapeLabel(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func escapeHelp(_ s: String) -> String {
+        s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
+    }
+
+    public static func format(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+}
+
+/// Standard process metrics from /proc: CPU seconds, resident memory, start time, open and maximum descriptors.
+public struct ProcessMetrics: Sendable {
+    public init() {}
+
+    func render(into out: inout String) {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        if let stat = read("/proc/self/stat"), let close = stat.lastIndex(of: ")") {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the command name: state is field 3, utime 14, stime 15, starttime 22, rss 24 (1-based, whole line).
+            if fields.count > 21, let utime = Double(fields[11]), let stime = Double(fields[12]),
+                let start = Double(fields[19]),
+                let rss = Double(fields[21])
+            {
+                PrometheusExposition.family(
+                    &out, name: "process_cpu_seconds_total", type: "counter",
+                    help: "Total user and system CPU time spent in seconds.", samples: [("", (utime + stime) / ticks)])
+                let page = Double(sysconf(Int32(_SC_PAGESIZE)))
+                PrometheusExposition.family(
+                    &out, name: "process_resident_memory_bytes", type: "gauge", help: "Resident memory size in bytes.",
+                    samples: [("", rss * page)])
+                if let boot = bootTime() {
+                    PrometheusExposition.family(
+                        &out, name: "process_start_time_seconds", type: "gauge",
+                        help: "Start time of the process since unix epoch in seconds.",
+                        samples: [("", boot + start / ticks)])
+                }
+            }
+        }
+        if let dir = opendir("/proc/self/fd") {
+            var n = 0
+            while readdir(dir) != nil { n += 1 }
+            closedir(dir)
+            PrometheusExposition.family(
+                &out, name: "process_open_fds", type: "gauge", help: "Number of open file descriptors.",
+                samples: [("", Double(max(0, n - 2)))])
+        }
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            PrometheusExposition.family(
+                &out, name: "process_max_fds", type: "gauge", help: "Maximum number of open file descriptors.",
+                samples: [("", Double(limit.rlim_cur))])
+        }
+    }
+
+    private func bootTime() -> Double? {
+        guard let stat = read("/proc/stat") else { return nil }
+        for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
+            return Double(line.dropFirst(6))
+        }
+        return nil
+    }
+
+    private func read(_ path: String) -> String? {
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

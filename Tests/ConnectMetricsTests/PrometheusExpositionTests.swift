@@ -1,0 +1,121 @@
+import ConnectMetrics
+import Foundation
+import Testing
+
+@Suite struct PrometheusExpositionTests {
+    func registry() -> (MetricsRegistry, ManualClock) {
+        let clock = ManualClock()
+        let r = MetricsRegistry(config: MetricConfig(), clock: clock)
+        let worker = r.group(ConnectMetricsCatalog.workerGroup)
+        worker.add("connector-count", .gauge { 2 })
+        let startups = r.sensor(worker, [("connector-startup-attempts-total", .count)])
+        startups.record()
+        startups.record()
+        let conn = r.group(ConnectMetricsCatalog.connectorGroup, tags: [("connector", "my \"sink\"")])
+        conn.add("status", .text { "running" })
+        conn.add("connector-type", .text { "sink" })
+        let task = r.group(ConnectMetricsCatalog.taskGroup, tags: [("connector", "my \"sink\""), ("task", "0")])
+        task.add("status", .text { "running" })
+        _ = r.sensor(task, [("batch-size-avg", .avg)])
+        return (r, clock)
+    }
+
+    @Test("Connect names, aggregate label, counters with and without _total, NaN for empty windows")
+    func numericFamilies() {
+        let text = PrometheusExposition.render(registry().0, process: nil)
+        #expect(
+            text.contains(
+                "# TYPE kafka_connect_connect_worker_metrics_connector_count gauge\nkafka_connect_connect_worker_metrics_connector_count{connector=\"aggregate\"} 2\n"
+            ))
+        #expect(
+            text.contains(
+                "# TYPE kafka_connect_connect_worker_metrics_connector_startup_attempts_total counter\nkafka_connect_connect_worker_metrics_connector_startup_attempts_total{connector=\"aggregate\"} 2\n"
+            ))
+        #expect(
+            text.contains(
+                "# TYPE kafka_connect_connect_worker_metrics_connector_startup_attempts gauge\nkafka_connect_connect_worker_metrics_connector_startup_attempts{connector=\"aggregate\"} 2\n"
+            ))
+        #expect(
+            text.contains(
+                "kafka_connect_connector_task_metrics_batch_size_avg{connector=\"my \\\"sink\\\"\",task=\"0\"} NaN\n"))
+    }
+
+    @Test("string attributes in both the per-group and the _info forms, with escaped labels")
+    func textFamilies() {
+        let text = PrometheusExposition.render(registry().0, process: nil)
+        #expect(text.contains("kafka_connect_connector_metrics{connector=\"my \\\"sink\\\"\",status=\"running\"} 1\n"))
+        #expect(
+            text.contains("kafka_connect_connector_metrics{connector=\"my \\\"sink\\\"\",connector_type=\"sink\"} 1\n"))
+        #expect(
+            text.contains(
+                "# TYPE kafka_connect_connector_metrics_status_info gauge\nkafka_connect_connector_metrics_status_info{connector=\"my \\\"sink\\\"\",status=\"running\"} 1\n"
+            ))
+        #expect(
+            text.contains(
+                "kafka_connect_connector_task_metrics_status_info{connector=\"my \\\"sink\\\"\",task=\"0\",status=\"running\"} 1\n"
+            ))
+    }
+
+    @Test("every family has one HELP and one TYPE before its samples, and the output ends with a newline")
+    func wellFormed() {
+        let text = PrometheusExposition.render(registry().0)
+        #expect(text.hasSuffix("\n"))
+        var typed = Set<String>()
+        var lastFamily = ""
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                let name = String(line.split(separator: " ")[2])
+                #expect(!typed.contains(name), "\(name) typed twice")
+                typed.insert(name)
+                lastFamily = name
+            } else if !line.hasPrefix("#") {
+                let name = String(line.prefix { $0 != "{" && $0 != " " })
+                #expect(name == lastFamily, "\(name) sample outside its family")
+            }
+        }
+        #expect(typed.contains("process_cpu_seconds_total"))
+        #expect(typed.contains("process_resident_memory_bytes"))
+        #expect(typed.contains("process_open_fds"))
+    }
+
+    @Test("promtool check metrics finds nothing but the _count suffix of Connect's own attribute names")
+    func promtool() throws {
+        let promtool = "/usr/bin/promtool"
+        try #require(FileManager.default.isExecutableFile(atPath: promtool), "promtool is installed by scripts/install")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: promtool)
+        p.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(PrometheusExposition.render(registry().0).utf8))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        // Connect names gauges `connector-count`, `task-count`, `*-active-count`, ...; dashboards query exactly those
+        // names, so they are kept although promtool's lint prefers `_count` for histograms and summaries only.
+        let connectCountNames = Set(
+            ConnectMetricsCatalog.all.filter { $0.attribute.hasSuffix("-count") }.map {
+                "kafka_connect_" + PrometheusExposition.sanitize($0.group) + "_"
+                    + PrometheusExposition.sanitize($0.attribute)
+            })
+        let problems = report.split(separator: "\n").filter { line in
+            guard line.hasSuffix("non-histogram and non-summary metrics should not have \"_count\" suffix") else {
+                return true
+            }
+            return !connectCountNames.contains(String(line.prefix { $0 != " " }))
+        }
+        #expect(problems.isEmpty, "promtool said: \(problems)")
+    }
+
+    @Test("groups disappear when removed")
+    func removal() {
+        let (r, _) = registry()
+        let g = r.group(ConnectMetricsCatalog.connectorGroup, tags: [("connector", "my \"sink\"")])
+        r.remove(g)
+        #expect(!PrometheusExposition.render(r, process: nil).contains("kafka_connect_connector_metrics_status_info"))
+    }
+}
