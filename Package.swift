@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "ConnectREST",
             dependencies: [
-                "ConnectRuntime", "ConnectAPI", "HTTPServer", "JSON", "Kafka",
+                "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectMetrics
 import ConnectRuntime
 import Foundation
 import HTTPServer
@@ -12,13 +13,25 @@ public final class ConnectRestServer: Sendable {
     let router: Router
     let logger: Logger
 
-    public init(herder: any Herder, logger: Logger = Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer"))
-    {
+    public init(
+        herder: any Herder, metrics: MetricsRegistry? = nil,
+        logger: Logger = Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer")
+    ) {
         self.herder = herder
         self.logger = logger
         var router = Router(errorResponder: Self.errorResponse)
         ConnectRestServer.addRoutes(&router, herder: herder)
+        if let metrics { Self.addMetricsRoute(&router, metrics) }
         self.router = router
+    }
+
+    /// `GET /metrics`: Prometheus text for the registry.
+    public static func addMetricsRoute(_ router: inout Router, _ metrics: MetricsRegistry) {
+        router.add("GET", "/metrics") { _, _ in
+            HTTPResponse(
+                status: 200, headers: [("Content-Type", PrometheusExposition.contentType)],
+                body: Array(PrometheusExposition.render(metrics).utf8))
+        }
     }
 
     /// Handles one request (also called directly by tests, without a socket).

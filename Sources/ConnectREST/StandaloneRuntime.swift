@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectMetrics
 import ConnectRuntime
 import Dispatch
 import Foundation
@@ -13,12 +14,16 @@ import Synchronization
 public final class StandaloneRuntime: Sendable {
     public let herder: StandaloneHerder
     public let restServer: HTTPServer
+    /// Serves only `/metrics` on `metrics.listeners`, when set.
+    public let metricsServer: HTTPServer?
     public let restURL: String
     let logger: Logger
 
-    init(herder: StandaloneHerder, restServer: HTTPServer, restURL: String, logger: Logger) {
+    init(herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, restURL: String, logger: Logger)
+    {
         self.herder = herder
         self.restServer = restServer
+        self.metricsServer = metricsServer
         self.restURL = restURL
         self.logger = logger
     }
@@ -77,13 +82,18 @@ public final class StandaloneRuntime: Sendable {
             )
         }
         let store = try FileOffsetBackingStore(path: offsetFile)
+        let metrics = MetricsRegistry(
+            config: MetricConfig(
+                windowMs: config.parsed.int("metrics.sample.window.ms") ?? 30000,
+                samples: Int(config.parsed.int("metrics.num.samples") ?? 2)))
         let worker = Worker(
             config: config, plugins: .builtIn, offsetStore: store, statusStore: StatusStore(workerId: workerId),
-            logger: Logger(label: "org.apache.kafka.connect.runtime.Worker"))
+            metrics: metrics, logger: Logger(label: "org.apache.kafka.connect.runtime.Worker"))
         let herder = StandaloneHerder(
             worker: worker, commit: BuildInfo.commit, clusterID: { clusterID.get(timeoutMs: 2000) },
             logger: Logger(label: "org.apache.kafka.connect.runtime.standalone.StandaloneHerder"))
-        holder.set(ConnectRestServer(herder: herder))
+        holder.set(ConnectRestServer(herder: herder, metrics: metrics))
+        let metricsServer = try startMetricsListeners(config, metrics, logger: logger)
         for c in connectorConfigs {
             let name = c["name"] ?? ""
             do {
@@ -96,7 +106,8 @@ public final class StandaloneRuntime: Sendable {
         }
         herder.markReady()
         logger.info("Kafka Connect started")
-        return StandaloneRuntime(herder: herder, restServer: restServer, restURL: restURL, logger: logger)
+        return StandaloneRuntime(
+            herder: herder, restServer: restServer, metricsServer: metricsServer, restURL: restURL, logger: logger)
     }
 
     /// Stops connectors and tasks (committing offsets), then the REST server.
@@ -104,6 +115,7 @@ public final class StandaloneRuntime: Sendable {
         logger.info("Kafka Connect stopping")
         herder.stop()
         restServer.stop()
+        metricsServer?.stop()
         logger.info("Kafka Connect stopped")
     }
 
@@ -122,6 +134,20 @@ public final class StandaloneRuntime: Sendable {
         done.wait()
         stop()
         withExtendedLifetime(sources) {}
+    }
+
+    static func startMetricsListeners(
+        _ config: WorkerConfig, _ metrics: MetricsRegistry, logger: Logger
+    ) throws -> HTTPServer? {
+        let texts = config.parsed.list("metrics.listeners")
+        guard !texts.isEmpty else { return nil }
+        var router = Router(errorResponder: ConnectRestServer.errorResponse)
+        ConnectRestServer.addMetricsRoute(&router, metrics)
+        let server = HTTPServer(errorResponder: ConnectRestServer.errorResponse) { [router] in router.handle($0) }
+        let bound = try server.start(
+            listeners: try texts.map { text throws(HTTPServerError) in try HTTPListener.parse(text) })
+        logger.info("Metrics listening at \(bound.map(\.description).joined(separator: ", "))")
+        return server
     }
 
     static func hostName() -> String {

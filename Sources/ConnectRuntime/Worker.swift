@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectMetrics
 import Foundation
 import Kafka
 import Logging
@@ -12,7 +13,9 @@ public final class Worker {
     public let plugins: PluginRegistry
     public let offsetStore: any OffsetBackingStore
     public let statusStore: StatusStore
+    public let metrics: MetricsRegistry
     let logger: Logger
+    private let workerMetrics: WorkerMetrics
 
     struct RunningConnector {
         let desc: PluginDesc
@@ -30,13 +33,15 @@ public final class Worker {
 
     public init(
         config: WorkerConfig, plugins: PluginRegistry, offsetStore: any OffsetBackingStore, statusStore: StatusStore,
-        logger: Logger
+        metrics: MetricsRegistry = MetricsRegistry(), logger: Logger
     ) {
         self.config = config
         self.plugins = plugins
         self.offsetStore = offsetStore
         self.statusStore = statusStore
+        self.metrics = metrics
         self.logger = logger
+        self.workerMetrics = WorkerMetrics(registry: metrics)
     }
 
     public var connectorNames: [String] { Array(connectors.keys) }
@@ -70,6 +75,8 @@ public final class Worker {
     {
         let (desc, instance) = try plugins.newConnector(props["connector.class"] ?? "")
         connectors[name] = RunningConnector(desc: desc, instance: instance)
+        workerMetrics.connectorAdded(name, desc: desc, status: statusStore)
+        workerMetrics.connectorCount.set(connectors.count)
         if target == .stopped {
             statusStore.putConnector(name, .stopped)
             return
@@ -80,8 +87,10 @@ public final class Worker {
             let e = ConnectError.wrap(error).adding(context: "\(desc.className).start [connector \(name)]")
             logger.error("[\(name)|worker] Failed to start connector \(name): \(e.description)")
             statusStore.putConnector(name, .failed, trace: e.trace)
+            workerMetrics.connectorStartup(success: false)
             throw e
         }
+        workerMetrics.connectorStartup(success: true)
         logger.info("[\(name)|worker] Finished creating connector \(name)")
         statusStore.putConnector(name, target == .paused ? .paused : .running)
     }
@@ -109,6 +118,8 @@ public final class Worker {
 
     public func stopConnector(_ name: String) {
         guard let c = connectors.removeValue(forKey: name) else { return }
+        workerMetrics.connectorRemoved(name)
+        workerMetrics.connectorCount.set(connectors.count)
         do {
             try c.instance.stop()
         } catch {
@@ -132,8 +143,11 @@ public final class Worker {
         do {
             let task = try buildTask(id, connectorConfig: connectorConfig, taskConfig: taskConfig, target: target)
             tasks[id] = task
+            workerMetrics.taskCount.set(tasks.count)
             task.start()
+            workerMetrics.taskStartup(success: true)
         } catch {
+            workerMetrics.taskStartup(success: false)
             let e = ConnectError.wrap(error).adding(
                 context: "org.apache.kafka.connect.runtime.Worker.startTask [\(id)]")
             logger.error("[\(id.connector)|task-\(id.task)] Failed to start task \(id): \(e.description)")
@@ -144,6 +158,7 @@ public final class Worker {
     /// Stops tasks and waits for them, within `task.shutdown.graceful.timeout.ms` in total.
     public func stopAndAwaitTasks(_ ids: [ConnectorTaskId]) {
         let running = ids.compactMap { id in tasks.removeValue(forKey: id) }
+        workerMetrics.taskCount.set(tasks.count)
         for t in running { t.stop() }
         let deadline = Date().addingTimeInterval(Double(config.shutdownTimeoutMs) / 1000)
         for t in running {
@@ -180,7 +195,10 @@ public final class Worker {
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
                 offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs,
                 flushTimeoutMs: config.offsetFlushTimeoutMs,
-                initialState: target, listener: statusStore, logger: taskLogger)
+                initialState: target, listener: statusStore,
+                metrics: TaskMetrics(
+                    registry: metrics, id: id, isSource: running.desc.type == .source, status: statusStore),
+                logger: taskLogger)
         default:
             guard let task = taskObject as? any SinkTask else {
                 throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")
@@ -193,7 +211,10 @@ public final class Worker {
                 topics: Self.sinkTopics(connectorConfig),
                 converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
                 maxPollRecords: maxPollRecords,
-                initialState: target, listener: statusStore, logger: taskLogger)
+                initialState: target, listener: statusStore,
+                metrics: TaskMetrics(
+                    registry: metrics, id: id, isSource: running.desc.type == .source, status: statusStore),
+                logger: taskLogger)
         }
     }
 

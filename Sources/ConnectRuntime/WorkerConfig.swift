@@ -84,6 +84,19 @@ public struct WorkerConfig: Sendable {
             documentation: "Whether to allow automatic creation of topics used by source connectors."
         )
         .define(
+            "metrics.sample.window.ms", .long, default: 30000, validator: .atLeast(1), importance: .low,
+            documentation: "The window of time a metrics sample is computed over."
+        )
+        .define(
+            "metrics.num.samples", .int, default: 2, validator: .atLeast(1), importance: .low,
+            documentation: "The number of samples maintained to compute metrics."
+        )
+        .define(
+            "metrics.listeners", .list, default: .none, importance: .low,
+            documentation:
+                "Extra listeners (http://host:port) that serve only GET /metrics, besides the REST listeners."
+        )
+        .define(
             "startup.broker.timeout.ms", .long, default: 30000, validator: .atLeast(1), importance: .low,
             documentation: "How long the worker waits at start-up for the Kafka cluster to answer before it gives up."
         )

@@ -54,7 +54,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         id: ConnectorTaskId, task: any SinkTask, taskConfig: [String: String], consumer: KafkaConsumer,
         topics: [String],
         converters: TaskConverters, chain: TransformationChain, commitIntervalMs: Int64, maxPollRecords: Int,
-        initialState: TargetState, listener: any StatusListener, logger: Logger
+        initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics, logger: Logger
     ) {
         self.task = task
         self.taskConfig = taskConfig
@@ -65,7 +65,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         self.commitIntervalMs = commitIntervalMs
         self.maxPollRecords = maxPollRecords
         self.context = Context(configs: taskConfig)
-        super.init(id: id, initialState: initialState, listener: listener, logger: logger)
+        super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
     }
 
     override func execute() throws {
@@ -95,6 +95,10 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             defer { r.commit = false }
             return r.commit
         }
+        // Records read but not yet committed: waiting to be put, or put since the last commit.
+        var active = backlog.count
+        for (tp, next) in currentOffsets { active += Int(max(0, next - (lastCommitted[tp] ?? next))) }
+        metrics.sinkActive.record(Double(active))
         if commitRequested || ContinuousClock.now >= nextCommit {
             try commitOffsets()
             scheduleCommit()
@@ -104,16 +108,20 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// Polls up to `max.poll.records` records, handling rebalances as they come.
     private func pollBatch(timeoutMs: Int32) throws -> [SinkRecord] {
         var records: [SinkRecord] = []
+        var read = 0
+        defer { if read > 0 { metrics.read.record(Double(read)) } }
         var wait = timeoutMs
         while records.count < maxPollRecords, let event = consumer.poll(timeoutMs: wait) {
             wait = 0
             switch event {
             case .message(let message):
+                read += 1
                 guard let record = try convert(message) else { continue }
                 records.append(record)
             case .assigned(let partitions):
                 let tps = partitions.map(Self.connect)
                 assigned.formUnion(tps)
+                metrics.partitionCount.set(assigned.count)
                 context.requests.withLock { $0.assignment = assigned }
                 logger.info("\(self) Partitions assigned: \(tps.map(\.description).sorted())")
                 try task.open(tps)
@@ -130,6 +138,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 try commitOffsets(only: revoked)
                 try task.close(tps)
                 assigned.subtract(tps)
+                metrics.partitionCount.set(assigned.count)
                 for tp in tps {
                     currentOffsets[tp] = nil
                     lastCommitted[tp] = nil
@@ -171,6 +180,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// Puts the backlog; on success the records' offsets become committable.
     private func deliver() throws {
         let batch = backlog
+        let started = ContinuousClock.now
         do {
             try task.put(batch)
         } catch let e as ConnectError where e.isRetriable {
@@ -185,6 +195,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             logger.error("\(self) Exiting WorkerSinkTask due to unrecoverable exception.")
             throw ConnectError.wrap(error).adding(context: "\(type(of: task)).put [TASK_PUT]")
         }
+        metrics.putTime.record(milliseconds(since: started))
+        metrics.send.record(Double(batch.count))
+        metrics.batchSize.record(Double(batch.count))
         backlog.removeAll(keepingCapacity: true)
         if pausedForRetry {
             pausedForRetry = false
@@ -235,11 +248,16 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             toCommit[Self.kafka(tp)] = offset
         }
         guard !toCommit.isEmpty else { return }
+        let started = ContinuousClock.now
+        metrics.commitSeqNo.increment()
         do {
             try consumer.commit(toCommit)
+            metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
+            metrics.commitCompletion.record()
             for (tp, offset) in toCommit { lastCommitted[Self.connect(tp)] = offset }
             logger.debug("\(self) Committed offsets \(toCommit.map { "\($0.key)=\($0.value)" }.sorted())")
         } catch {
+            metrics.recordCommit(durationMs: nil, success: false)
             logger.error("\(self) Offset commit failed: \(error.description)")
         }
     }

@@ -31,7 +31,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         id: ConnectorTaskId, task: any SourceTask, taskConfig: [String: String], producer: KafkaProducer,
         converters: TaskConverters, chain: TransformationChain, offsetStore: any OffsetBackingStore,
         flushIntervalMs: Int64, flushTimeoutMs: Int64, initialState: TargetState, listener: any StatusListener,
-        logger: Logger
+        metrics: TaskMetrics, logger: Logger
     ) {
         self.task = task
         self.taskConfig = taskConfig
@@ -41,7 +41,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         self.offsetStore = offsetStore
         self.flushIntervalMs = flushIntervalMs
         self.flushTimeoutMs = flushTimeoutMs
-        super.init(id: id, initialState: initialState, listener: listener, logger: logger)
+        super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
     }
 
     override func execute() throws {
@@ -62,8 +62,15 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 },
                 whilePaused: { try? handleDeliveries(producer.poll(timeoutMs: 100)) })
             if paused { continue }
+            let started = ContinuousClock.now
             let records = try pollTask()
-            for record in records ?? [] { try send(record) }
+            if let records, !records.isEmpty {
+                metrics.pollTime.record(milliseconds(since: started))
+                metrics.poll.record(Double(records.count))
+                metrics.batchSize.record(Double(records.count))
+                for record in records { try send(record) }
+                metrics.sourceActive.record(Double(submitted.pendingCount))
+            }
             try handleDeliveries(producer.poll(timeoutMs: 0))
             if ContinuousClock.now >= nextFlush {
                 try commitOffsets()
@@ -141,11 +148,14 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     }
 
     private func handleDeliveries(_ reports: [DeliveryReport]) throws {
+        var written = 0
+        defer { if written > 0 { metrics.write.record(Double(written)) } }
         for report in reports {
             let record = inFlight.removeValue(forKey: report.id)
             switch report.result {
             case .success(let (partition, offset)):
                 submitted.ack(report.id)
+                written += 1
                 if let record {
                     try task.commitRecord(
                         record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
@@ -161,11 +171,18 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     func commitOffsets() throws {
         let offsets = submitted.committableOffsets()
         guard !offsets.isEmpty else { return }
+        let started = ContinuousClock.now
         var values: [[UInt8]: [UInt8]?] = [:]
         for (partition, offset) in offsets {
             values[OffsetCodec.key(connector: id.connector, partition: partition)] = OffsetCodec.value(offset)
         }
-        try offsetStore.set(values)
+        do {
+            try offsetStore.set(values)
+        } catch {
+            metrics.recordCommit(durationMs: nil, success: false)
+            throw error
+        }
+        metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
         logger.debug("\(self) Committed offsets for \(offsets.count) source partition(s)")
         try task.commit()
     }
@@ -174,4 +191,10 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         ConnectError.connect("Tolerance exceeded in error handler", cause: error).adding(
             context: "stage \(stage) [\(id)]")
     }
+}
+
+/// Milliseconds elapsed since `start`, for duration metrics.
+func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
 }

@@ -11,15 +11,20 @@ import Synchronization
 class WorkerTask: @unchecked Sendable, CustomStringConvertible {
     let id: ConnectorTaskId
     let listener: any StatusListener
+    let metrics: TaskMetrics
     var logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let condition = NSCondition()
     private var target: TargetState
     private var finished = false
 
-    init(id: ConnectorTaskId, initialState: TargetState, listener: any StatusListener, logger: Logger) {
+    init(
+        id: ConnectorTaskId, initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics,
+        logger: Logger
+    ) {
         self.id = id
-        self.listener = listener
+        self.listener = TrackingStatusListener(inner: listener, tracker: metrics.tracker)
+        self.metrics = metrics
         self.target = initialState
         var logger = logger
         logger[metadataKey: ConnectLogHandler.contextKey] = "[\(id.connector)|task-\(id.task)] "
@@ -57,6 +62,7 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         }
         close()
         if !failed { listener.onShutdown(id) }
+        metrics.close()
         condition.lock()
         finished = true
         condition.broadcast()
@@ -116,5 +122,32 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
             logger.info("\(self) Resumed")
         }
         return true
+    }
+}
+
+/// Passes status changes on, and notes them for `running-ratio` / `pause-ratio`.
+struct TrackingStatusListener: StatusListener {
+    let inner: any StatusListener
+    let tracker: StateTracker
+
+    func onStartup(_ id: ConnectorTaskId) {
+        tracker.changed(to: .running)
+        inner.onStartup(id)
+    }
+    func onPause(_ id: ConnectorTaskId) {
+        tracker.changed(to: .paused)
+        inner.onPause(id)
+    }
+    func onResume(_ id: ConnectorTaskId) {
+        tracker.changed(to: .running)
+        inner.onResume(id)
+    }
+    func onFailure(_ id: ConnectorTaskId, _ error: ConnectError) {
+        tracker.changed(to: .failed)
+        inner.onFailure(id, error)
+    }
+    func onShutdown(_ id: ConnectorTaskId) {
+        tracker.changed(to: .unassigned)
+        inner.onShutdown(id)
     }
 }

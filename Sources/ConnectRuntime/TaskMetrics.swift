@@ -1,0 +1,147 @@
+import ConnectMetrics
+import Synchronization
+
+/// Time spent in each state, for `running-ratio` and `pause-ratio` (Connect's `StateTracker`).
+final class StateTracker: Sendable {
+    struct State {
+        var current: ConnectorState = .unassigned
+        var since: Int64
+        var spent: [ConnectorState: Int64] = [:]
+        let start: Int64
+    }
+
+    private let state: Mutex<State>
+    private let clock: any MetricsClock
+
+    init(clock: any MetricsClock) {
+        self.clock = clock
+        let now = clock.nowMs()
+        state = Mutex(State(since: now, start: now))
+    }
+
+    func changed(to new: ConnectorState) {
+        let now = clock.nowMs()
+        state.withLock { s in
+            s.spent[s.current, default: 0] += now - s.since
+            s.current = new
+            s.since = now
+        }
+    }
+
+    func ratio(_ of: ConnectorState) -> Double {
+        let now = clock.nowMs()
+        return state.withLock { s in
+            let total = now - s.start
+            guard total > 0 else { return s.current == of ? 1 : 0 }
+            let spent = (s.spent[of] ?? 0) + (s.current == of ? now - s.since : 0)
+            return Double(spent) / Double(total)
+        }
+    }
+}
+
+/// A task's metric groups (`connector-task-metrics`, `task-error-metrics`, and `source-task-metrics` or
+/// `sink-task-metrics`) and the sensors its loop records into. Removed from the registry when the task stops.
+final class TaskMetrics: Sendable {
+    let registry: MetricsRegistry
+    let groups: [MetricGroup]
+    let tracker: StateTracker
+    let batchSize: Sensor
+    let commitTime: Sensor
+    let commitOutcome: Sensor
+    // Source tasks.
+    let poll: Sensor
+    let pollTime: Sensor
+    let write: Sensor
+    let sourceActive: Sensor
+    // Sink tasks.
+    let read: Sensor
+    let send: Sensor
+    let putTime: Sensor
+    let commitCompletion: Sensor
+    let commitSkip: Sensor
+    let sinkActive: Sensor
+    let partitionCount = AtomicCounter()
+    let commitSeqNo = AtomicCounter()
+
+    init(registry: MetricsRegistry, id: ConnectorTaskId, isSource: Bool, status: StatusStore) {
+        self.registry = registry
+        let tags: [(key: String, value: String)] = [("connector", id.connector), ("task", String(id.task))]
+        let task = registry.group(ConnectMetricsCatalog.taskGroup, tags: tags)
+        let errors = registry.group(ConnectMetricsCatalog.taskErrorGroup, tags: tags)
+        let kind = registry.group(
+            isSource ? ConnectMetricsCatalog.sourceTaskGroup : ConnectMetricsCatalog.sinkTaskGroup, tags: tags)
+        groups = [task, errors, kind]
+        tracker = StateTracker(clock: registry.clock)
+        let tracker = tracker
+        task.add("status", .text { status.task(id)?.state.rawValue.lowercased() ?? "unassigned" })
+        task.add("running-ratio", .gauge { tracker.ratio(.running) })
+        task.add("pause-ratio", .gauge { tracker.ratio(.paused) })
+        commitTime = registry.sensor(task, [("offset-commit-max-time-ms", .max), ("offset-commit-avg-time-ms", .avg)])
+        batchSize = registry.sensor(task, [("batch-size-max", .max), ("batch-size-avg", .avg)])
+        commitOutcome = registry.sensor(
+            task, [("offset-commit-success-percentage", .trueRatio), ("offset-commit-failure-percentage", .falseRatio)])
+        // Error handling records into these with the error-tolerance work; until then they read 0.
+        for attribute in [
+            "total-record-failures", "total-record-errors", "total-records-skipped", "total-retries",
+            "total-errors-logged",
+            "deadletterqueue-produce-requests", "deadletterqueue-produce-failures", "last-error-timestamp",
+        ] {
+            errors.add(attribute, .gauge { 0 })
+        }
+        let sourceGroup = isSource ? kind : MetricGroup.detached
+        let sinkGroup = isSource ? MetricGroup.detached : kind
+        poll = registry.sensor(sourceGroup, [("source-record-poll-rate", .rate), ("source-record-poll-total", .total)])
+        pollTime = registry.sensor(sourceGroup, [("poll-batch-max-time-ms", .max), ("poll-batch-avg-time-ms", .avg)])
+        write = registry.sensor(
+            sourceGroup, [("source-record-write-rate", .rate), ("source-record-write-total", .total)])
+        sourceActive = registry.sensor(
+            sourceGroup,
+            [
+                ("source-record-active-count", .value), ("source-record-active-count-max", .max),
+                ("source-record-active-count-avg", .avg),
+            ])
+        read = registry.sensor(sinkGroup, [("sink-record-read-rate", .rate), ("sink-record-read-total", .total)])
+        send = registry.sensor(sinkGroup, [("sink-record-send-rate", .rate), ("sink-record-send-total", .total)])
+        putTime = registry.sensor(sinkGroup, [("put-batch-max-time-ms", .max), ("put-batch-avg-time-ms", .avg)])
+        commitCompletion = registry.sensor(
+            sinkGroup, [("offset-commit-completion-rate", .rate), ("offset-commit-completion-total", .total)])
+        commitSkip = registry.sensor(
+            sinkGroup, [("offset-commit-skip-rate", .rate), ("offset-commit-skip-total", .total)])
+        sinkActive = registry.sensor(
+            sinkGroup,
+            [
+                ("sink-record-active-count", .value), ("sink-record-active-count-max", .max),
+                ("sink-record-active-count-avg", .avg),
+            ])
+        if !isSource {
+            let partitions = partitionCount
+            let seq = commitSeqNo
+            kind.add("partition-count", .gauge { Double(partitions.value) })
+            kind.add("offset-commit-seq-no", .gauge { Double(seq.value) })
+        }
+    }
+
+    /// Records an offset commit: its duration on success, and the outcome either way.
+    func recordCommit(durationMs: Double?, success: Bool) {
+        if success, let durationMs { commitTime.record(durationMs) }
+        commitOutcome.record(success ? 1 : 0)
+    }
+
+    func close() {
+        for g in groups { registry.remove(g) }
+    }
+}
+
+extension MetricGroup {
+    /// A group that is never registered, for the sensors a task of the other kind does not expose.
+    static var detached: MetricGroup { MetricsRegistry().group("detached") }
+}
+
+/// An integer shared between a task thread and metric readers.
+final class AtomicCounter: Sendable {
+    private let atomic = Atomic<Int>(0)
+
+    var value: Int { atomic.load(ordering: .relaxed) }
+    func set(_ v: Int) { atomic.store(v, ordering: .relaxed) }
+    func increment() { atomic.add(1, ordering: .relaxed) }
+}
