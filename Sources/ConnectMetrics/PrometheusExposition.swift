@@ -25,7 +25,7 @@ public enum PrometheusExposition {
                 samples.append((labels(for: g), value(source)))
             }
             guard !samples.isEmpty else { continue }
-            let stem = "kafka_connect_" + sanitize(def.group) + "_" + sanitize(def.attribute)
+            let stem = name(of: def)
             if def.type == .counter {
                 family(&out, name: stem, type: "counter", help: def.help, samples: samples)
                 family(
@@ -53,7 +53,7 @@ public enum PrometheusExposition {
                 }
             }
             guard !combined.isEmpty else { continue }
-            let stem = "kafka_connect_" + sanitize(groupName)
+            let stem = groupFamilyName(groupName)
             family(
                 &out, name: stem, type: "gauge",
                 help: "String attributes of \(groupName), one series per attribute with the value as a label.",
@@ -66,8 +66,85 @@ public enum PrometheusExposition {
             }
         }
 
+        renderStrimziAliases(groups: byName, into: &out)
         if let process { process.render(into: &out) }
         return out
+    }
+
+    /// `kafka_connect_<group>_<attribute>`.
+    public static func name(of def: MetricDefinition) -> String {
+        "kafka_connect_" + sanitize(def.group) + "_" + sanitize(def.attribute)
+    }
+
+    /// `kafka_connect_<group>`, the family of a group's string attributes.
+    public static func groupFamilyName(_ group: String) -> String { "kafka_connect_" + sanitize(group) }
+
+    /// The names Strimzi's JMX exporter rules produce, which its dashboard and alerts query: aliases of the same
+    /// values under `kafka_connect_worker_*`, `kafka_connect_connector_*` and `kafka_connect_task_error_*`.
+    public static let strimziAliases: [(alias: String, group: String, attribute: String, labels: [String])] = [
+        ("kafka_connect_worker_connector_count", ConnectMetricsCatalog.workerGroup, "connector-count", []),
+        ("kafka_connect_worker_task_count", ConnectMetricsCatalog.workerGroup, "task-count", []),
+        (
+            "kafka_connect_worker_connector_running_task_count", ConnectMetricsCatalog.workerGroup,
+            "connector-running-task-count", ["connector"]
+        ),
+        (
+            "kafka_connect_worker_connector_paused_task_count", ConnectMetricsCatalog.workerGroup,
+            "connector-paused-task-count", ["connector"]
+        ),
+        (
+            "kafka_connect_worker_connector_failed_task_count", ConnectMetricsCatalog.workerGroup,
+            "connector-failed-task-count", ["connector"]
+        ),
+        (
+            "kafka_connect_worker_connector_unassigned_task_count", ConnectMetricsCatalog.workerGroup,
+            "connector-unassigned-task-count", ["connector"]
+        ),
+        (
+            "kafka_connect_worker_connector_destroyed_task_count", ConnectMetricsCatalog.workerGroup,
+            "connector-destroyed-task-count", ["connector"]
+        ),
+        ("kafka_connect_connector_status", ConnectMetricsCatalog.connectorGroup, "status", ["connector"]),
+        (
+            "kafka_connect_connector_connector_class", ConnectMetricsCatalog.connectorGroup, "connector-class",
+            ["connector"]
+        ),
+        (
+            "kafka_connect_connector_connector_version", ConnectMetricsCatalog.connectorGroup, "connector-version",
+            ["connector"]
+        ),
+        (
+            "kafka_connect_connector_connector_type", ConnectMetricsCatalog.connectorGroup, "connector-type",
+            ["connector"]
+        ),
+        ("kafka_connect_connector_task_status", ConnectMetricsCatalog.taskGroup, "status", ["connector", "task"]),
+        (
+            "kafka_connect_task_error_total_record_failures", ConnectMetricsCatalog.taskErrorGroup,
+            "total-record-failures", ["connector", "task"]
+        ),
+    ]
+
+    static func renderStrimziAliases(groups: [String: [MetricGroup]], into out: inout String) {
+        for alias in strimziAliases {
+            guard let def = ConnectMetricsCatalog.definition(group: alias.group, attribute: alias.attribute) else {
+                continue
+            }
+            var samples: [(labels: String, value: Double)] = []
+            for g in groups[alias.group] ?? [] where g.tags.map(\.key) == alias.labels {
+                guard let source = g.all.first(where: { $0.attribute == alias.attribute })?.source else { continue }
+                let tagLabels = g.tags.map { sanitize($0.key) + "=\"" + escapeLabel($0.value) + "\"" }
+                if case .text(let read) = source {
+                    let label = sanitize(alias.attribute) + "=\"" + escapeLabel(read()) + "\""
+                    samples.append(("{" + (tagLabels + [label]).joined(separator: ",") + "}", 1))
+                } else {
+                    samples.append(
+                        (tagLabels.isEmpty ? "" : "{" + tagLabels.joined(separator: ",") + "}", value(source)))
+                }
+            }
+            if !samples.isEmpty {
+                family(&out, name: alias.alias, type: "gauge", help: def.help + " (Strimzi name)", samples: samples)
+            }
+        }
     }
 
     static func value(_ source: MetricSource) -> Double {

@@ -25,12 +25,25 @@ public final class ConnectRestServer: Sendable {
         self.router = router
     }
 
-    /// `GET /metrics`: Prometheus text for the registry.
+    /// `GET /metrics`: Prometheus text for the registry; `GET /metrics/catalog`: every family it can emit, as JSON.
     public static func addMetricsRoute(_ router: inout Router, _ metrics: MetricsRegistry) {
         router.add("GET", "/metrics") { _, _ in
             HTTPResponse(
                 status: 200, headers: [("Content-Type", PrometheusExposition.contentType)],
                 body: Array(PrometheusExposition.render(metrics).utf8))
+        }
+        router.add("GET", "/metrics/catalog") { _, _ in
+            json(
+                200,
+                .array(
+                    PrometheusExposition.catalog().map { f in
+                        [
+                            "name": .string(f.name), "type": .string(f.type), "help": .string(f.help),
+                            "labels": .array(f.labels.map { .string($0) }),
+                            "mbean": f.mbean.map { .string($0) } ?? .null,
+                            "attribute": f.attribute.map { .string($0) } ?? .null, "origin": .string(f.origin),
+                        ]
+                    }))
         }
     }
 

@@ -98,10 +98,8 @@ import Testing
         // Connect names gauges `connector-count`, `task-count`, `*-active-count`, ...; dashboards query exactly those
         // names, so they are kept although promtool's lint prefers `_count` for histograms and summaries only.
         let connectCountNames = Set(
-            ConnectMetricsCatalog.all.filter { $0.attribute.hasSuffix("-count") }.map {
-                "kafka_connect_" + PrometheusExposition.sanitize($0.group) + "_"
-                    + PrometheusExposition.sanitize($0.attribute)
-            })
+            ConnectMetricsCatalog.all.filter { $0.attribute.hasSuffix("-count") }.map(PrometheusExposition.name(of:))
+                + PrometheusExposition.strimziAliases.map(\.alias).filter { $0.hasSuffix("_count") })
         let problems = report.split(separator: "\n").filter { line in
             guard line.hasSuffix("non-histogram and non-summary metrics should not have \"_count\" suffix") else {
                 return true
@@ -109,6 +107,36 @@ import Testing
             return !connectCountNames.contains(String(line.prefix { $0 != " " }))
         }
         #expect(problems.isEmpty, "promtool said: \(problems)")
+    }
+
+    @Test("Strimzi's names are emitted as aliases of the same values")
+    func strimzi() {
+        let text = PrometheusExposition.render(registry().0, process: nil)
+        #expect(text.contains("kafka_connect_worker_connector_count 2\n"))
+        #expect(text.contains("kafka_connect_connector_status{connector=\"my \\\"sink\\\"\",status=\"running\"} 1\n"))
+        #expect(
+            text.contains(
+                "kafka_connect_connector_task_status{connector=\"my \\\"sink\\\"\",task=\"0\",status=\"running\"} 1\n"))
+    }
+
+    @Test("the catalogue names every family the exposition emits, with no duplicates")
+    func catalogCoversOutput() {
+        // A registry with every catalogued attribute of every group registered.
+        let r = MetricsRegistry()
+        for def in ConnectMetricsCatalog.all {
+            let tags: [(key: String, value: String)] = def.tags.map { ($0, $0 == "task" ? "0" : "c") }
+            r.group(def.group, tags: tags).add(def.attribute, def.type == .text ? .text { "running" } : .gauge { 1 })
+        }
+        let emitted = Set(
+            PrometheusExposition.render(r).split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map {
+                String($0.split(separator: " ")[2])
+            })
+        let catalog = PrometheusExposition.catalog().map(\.name)
+        #expect(Set(catalog).count == catalog.count)
+        #expect(emitted.subtracting(catalog).isEmpty, "not in the catalogue: \(emitted.subtracting(catalog).sorted())")
+        #expect(
+            Set(catalog).subtracting(emitted).isEmpty,
+            "catalogued but never emitted: \(Set(catalog).subtracting(emitted).sorted())")
     }
 
     @Test("groups disappear when removed")

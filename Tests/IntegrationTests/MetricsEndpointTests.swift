@@ -94,6 +94,12 @@ struct MetricsEndpointTests {
         #expect(text.contains("kafka_connect_task_error_metrics_total_record_failures{connector=\"src\",task=\"0\"} 0"))
         #expect(text.contains("# TYPE process_cpu_seconds_total counter"))
 
+        let catalog = try await get("http://127.0.0.1:\(restPort)/metrics/catalog")
+        #expect(catalog.0 == 200)
+        #expect(
+            catalog.1.contains(
+                #""name":"kafka_connect_source_task_metrics_source_record_write_total","type":"counter""#))
+
         let separate = try await get("http://127.0.0.1:\(metricsPort)/metrics")
         #expect(separate.0 == 200)
         #expect(separate.1.contains("kafka_connect_connect_worker_metrics_connector_count"))
