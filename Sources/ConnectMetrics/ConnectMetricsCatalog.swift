@@ -15,6 +15,10 @@ public struct MetricDefinition: Sendable {
     public let help: String
     /// Tag names, in Connect's order.
     public let tags: [String]
+    /// For this project's own metrics: the exported name (never one of Connect's).
+    public let extensionName: String?
+
+    public var isExtension: Bool { extensionName != nil }
 }
 
 /// Every metric the worker exposes, declared once, as Kafka's `ConnectMetricsRegistry` declares Connect's: groups,
@@ -33,11 +37,43 @@ public enum ConnectMetricsCatalog {
     private static func d(
         _ group: String, _ attribute: String, _ type: MetricType, _ tags: [String], _ help: String
     ) -> MetricDefinition {
-        MetricDefinition(group: group, attribute: attribute, type: type, help: help, tags: tags)
+        MetricDefinition(group: group, attribute: attribute, type: type, help: help, tags: tags, extensionName: nil)
     }
+
+    private static func x(
+        _ group: String, _ attribute: String, _ name: String, _ tags: [String], _ help: String
+    ) -> MetricDefinition {
+        MetricDefinition(group: group, attribute: attribute, type: .gauge, help: help, tags: tags, extensionName: name)
+    }
+
+    public static let sinkPartitionLagGroup = "sink-partition-lag-metrics"
+    public static let sinkTaskLagGroup = "sink-task-lag-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
+        + extensions
+
+    /// Metrics Connect does not have, under names of their own (`swift_connect_*`).
+    static let extensions: [MetricDefinition] = [
+        x(
+            sinkPartitionLagGroup, "records-lag", "swift_connect_sink_partition_lag_records",
+            task + ["topic", "partition"],
+            "Records in the partition after the sink's last committed offset (log end offset minus committed offset)."),
+        x(
+            sinkPartitionLagGroup, "unconsumed-records", "swift_connect_sink_partition_unconsumed_records",
+            task + ["topic", "partition"],
+            "Records in the partition the sink task has not read yet (log end offset minus consumer position)."),
+        x(
+            sinkPartitionLagGroup, "lag-seconds", "swift_connect_sink_partition_lag_seconds",
+            task + ["topic", "partition"],
+            "Age in seconds of the oldest record of the partition not yet committed by the sink (0 when caught up)."),
+        x(
+            sinkTaskLagGroup, "records-lag-max", "swift_connect_sink_task_lag_records_max", task,
+            "The largest records lag over the task's partitions."),
+        x(
+            sinkTaskLagGroup, "lag-seconds-max", "swift_connect_sink_task_lag_seconds_max", task,
+            "The largest lag in seconds over the task's partitions."),
+    ]
 
     static let worker: [MetricDefinition] = [
         d(workerGroup, "connector-count", .gauge, [], "The number of connectors run in this worker."),

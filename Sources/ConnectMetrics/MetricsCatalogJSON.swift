@@ -7,7 +7,8 @@ public struct MetricFamilyDescription: Sendable {
     /// The MBean it comes from (`kafka.connect:type=<group>`) and its attribute.
     public let mbean: String?
     public let attribute: String?
-    /// `connect` (Connect's own names), `alias` (the same value under another exporter's name), `process`.
+    /// `connect` (Connect's own names), `extension` (this project's own metrics), `alias` (the same value under
+    /// another exporter's name), `process`.
     public let origin: String
 }
 
@@ -33,8 +34,9 @@ extension PrometheusExposition {
             } else {
                 out.append(
                     MetricFamilyDescription(
-                        name: n, type: "gauge", help: def.help, labels: labels(def), mbean: mbean,
-                        attribute: def.attribute, origin: "connect"))
+                        name: n, type: "gauge", help: def.help, labels: labels(def),
+                        mbean: def.isExtension ? nil : mbean,
+                        attribute: def.attribute, origin: def.isExtension ? "extension" : "connect"))
             }
         }
         for def in ConnectMetricsCatalog.all where def.type == .text {

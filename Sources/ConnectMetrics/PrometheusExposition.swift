@@ -73,7 +73,7 @@ public enum PrometheusExposition {
 
     /// `kafka_connect_<group>_<attribute>`.
     public static func name(of def: MetricDefinition) -> String {
-        "kafka_connect_" + sanitize(def.group) + "_" + sanitize(def.attribute)
+        def.extensionName ?? "kafka_connect_" + sanitize(def.group) + "_" + sanitize(def.attribute)
     }
 
     /// `kafka_connect_<group>`, the family of a group's string attributes.

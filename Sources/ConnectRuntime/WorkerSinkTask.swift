@@ -49,6 +49,10 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private var backlog: [SinkRecord] = []
     private var pausedForRetry = false
     private var started = false
+    private let lag: SinkLagTracker
+    private var nextLagRefresh = ContinuousClock.now
+    /// How often log end offsets are asked of the broker for the lag metrics.
+    static let lagRefreshInterval = Duration.seconds(2)
 
     init(
         id: ConnectorTaskId, task: any SinkTask, taskConfig: [String: String], consumer: KafkaConsumer,
@@ -65,6 +69,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         self.commitIntervalMs = commitIntervalMs
         self.maxPollRecords = maxPollRecords
         self.context = Context(configs: taskConfig)
+        self.lag = SinkLagTracker(registry: metrics.registry, id: id)
         super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
     }
 
@@ -79,7 +84,10 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         while !isStopping {
             if targetState == .paused {
                 consumer.pause(assigned.map(Self.kafka))
-                _ = awaitUnpaused(whilePaused: { if let r = try? pollBatch(timeoutMs: 100) { backlog += r } })
+                _ = awaitUnpaused(whilePaused: {
+                    if let r = try? pollBatch(timeoutMs: 100) { backlog += r }
+                    refreshLagIfDue()
+                })
                 if !pausedForRetry { consumer.resume(assigned.map(Self.kafka)) }
                 continue
             }
@@ -89,6 +97,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
 
     private func iteration() throws {
         applyContextRequests()
+        refreshLagIfDue()
         backlog += try pollBatch(timeoutMs: backlog.isEmpty ? 200 : 100)
         if !backlog.isEmpty { try deliver() }
         let commitRequested = context.requests.withLock { r in
@@ -116,6 +125,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             switch event {
             case .message(let message):
                 read += 1
+                lag.recordRead(
+                    TopicPartition(message.topic, message.partition), offset: message.offset,
+                    timestamp: message.timestamp)
                 guard let record = try convert(message) else { continue }
                 records.append(record)
             case .assigned(let partitions):
@@ -124,6 +136,11 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 metrics.partitionCount.set(assigned.count)
                 context.requests.withLock { $0.assignment = assigned }
                 logger.info("\(self) Partitions assigned: \(tps.map(\.description).sorted())")
+                let committed = (try? consumer.committed(partitions)) ?? [:]
+                lag.assigned(
+                    tps, committed: Dictionary(uniqueKeysWithValues: committed.map { (Self.connect($0.key), $0.value) })
+                )
+                nextLagRefresh = ContinuousClock.now
                 try task.open(tps)
             case .revoked(let partitions):
                 let tps = partitions.map(Self.connect)
@@ -138,6 +155,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 try commitOffsets(only: revoked)
                 try task.close(tps)
                 assigned.subtract(tps)
+                lag.revoked(tps)
                 metrics.partitionCount.set(assigned.count)
                 for tp in tps {
                     currentOffsets[tp] = nil
@@ -229,6 +247,17 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
     }
 
+    /// Asks the broker for the log end offsets of the assigned partitions, every `lagRefreshInterval`.
+    private func refreshLagIfDue() {
+        guard ContinuousClock.now >= nextLagRefresh else { return }
+        nextLagRefresh = ContinuousClock.now.advanced(by: Self.lagRefreshInterval)
+        for tp in assigned {
+            if let marks = try? consumer.queryWatermarks(Self.kafka(tp), timeoutMs: 1000) {
+                lag.recordEnd(tp, marks.high)
+            }
+        }
+    }
+
     private func scheduleCommit() { nextCommit = ContinuousClock.now.advanced(by: .milliseconds(commitIntervalMs)) }
 
     /// Asks the task which offsets are safe (`preCommit`, which flushes by default) and commits them to the group.
@@ -255,6 +284,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
             metrics.commitCompletion.record()
             for (tp, offset) in toCommit { lastCommitted[Self.connect(tp)] = offset }
+            lag.recordCommitted(Dictionary(uniqueKeysWithValues: toCommit.map { (Self.connect($0.key), $0.value) }))
             logger.debug("\(self) Committed offsets \(toCommit.map { "\($0.key)=\($0.value)" }.sorted())")
         } catch {
             metrics.recordCommit(durationMs: nil, success: false)
@@ -276,6 +306,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
         consumer.close()
         chain.close()
+        lag.close()
     }
 
     static func kafka(_ tp: TopicPartition) -> KafkaTopicPartition { KafkaTopicPartition(tp.topic, tp.partition) }

@@ -130,6 +130,18 @@ public final class KafkaConsumer: @unchecked Sendable {
         return out
     }
 
+    /// The partition's low and high watermarks, asked of the broker (blocks up to `timeoutMs`).
+    public func queryWatermarks(
+        _ partition: KafkaTopicPartition, timeoutMs: Int32 = 2000
+    ) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(
+            client.handle, partition.topic, partition.partition, &low, &high, timeoutMs)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Watermark query for \(partition) failed") }
+        return (low, high)
+    }
+
     public func pause(_ partitions: [KafkaTopicPartition]) {
         apply(partitions) { rd_kafka_pause_partitions(client.handle, $0) }
     }

@@ -110,4 +110,71 @@ struct MetricsEndpointTests {
         let after = try await get("http://127.0.0.1:\(restPort)/metrics").1
         #expect(!after.contains("connector=\"src\""))
     }
+
+    @Test("sink lag in records and seconds falls to 0 when the sink catches up and rises while it is paused")
+    func sinkLag() async throws {
+        let dir = try ProjectPaths.temporaryDirectory("lag")
+        let topic = "lag-\(UInt32.random(in: 0...UInt32.max))"
+        let source = dir.appendingPathComponent("source.json")
+        try
+            #"{"name": "first", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 0, "iterations": 200}}"#
+            .write(to: source, atomically: true, encoding: .utf8)
+        let sink = dir.appendingPathComponent("sink.json")
+        try
+            #"{"name": "lagging", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#
+            .write(to: sink, atomically: true, encoding: .utf8)
+        let runtime = try StandaloneRuntime.start(
+            workerProperties: nil, connectorFiles: [source.path, sink.path],
+            extraProperties: [
+                "bootstrap.servers": broker.bootstrapServers,
+                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "offset.storage.file.filename": dir.appendingPathComponent("offsets").path,
+                "offset.flush.interval.ms": "500",
+                "listeners": "http://127.0.0.1:0", "consumer.session.timeout.ms": "6000",
+            ], logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
+        defer { runtime.stop() }
+        let url = "http://127.0.0.1:\(runtime.restServer.boundListeners[0].port)/metrics"
+        let records = "swift_connect_sink_task_lag_records_max{connector=\"lagging\",task=\"0\"}"
+        let seconds = "swift_connect_sink_task_lag_seconds_max{connector=\"lagging\",task=\"0\"}"
+        func read(_ prefix: String) async throws -> Double? { sample(try await get(url).1, prefix) }
+
+        // Caught up: every record committed, so both lags read 0, and per-partition series exist.
+        var caughtUp = false
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !caughtUp {
+            let text = try await get(url).1
+            caughtUp =
+                sample(text, "kafka_connect_sink_task_metrics_sink_record_send_total{connector=\"lagging\",task=\"0\"}")
+                == 200
+                && sample(text, records) == 0
+            if !caughtUp { try await Task.sleep(for: .milliseconds(300)) }
+        }
+        #expect(caughtUp)
+        #expect(try await read(seconds) == 0)
+        #expect(
+            try await get(url).1.contains(
+                "swift_connect_sink_partition_lag_records{connector=\"lagging\",task=\"0\",topic=\"\(topic)\",partition=\"0\"}"
+            ))
+
+        // Paused while the topic keeps growing: the lag grows, in records and in seconds. (Records arrive one per
+        // batch here: Tansu reports the log end offset as the last batch's base offset plus one.)
+        try runtime.herder.pauseConnector("lagging")
+        _ = try runtime.herder.putConnectorConfig(
+            "second",
+            config: [
+                "name": "second", "connector.class": "DatagenConnector", "kafka.topic": topic, "quickstart": "users",
+                "max.interval": "100",
+            ],
+            allowReplace: false, initialState: nil)
+        try await Task.sleep(for: .seconds(3))
+        let r1 = try await read(records) ?? 0
+        let s1 = try await read(seconds) ?? 0
+        try await Task.sleep(for: .seconds(3))
+        let r2 = try await read(records) ?? 0
+        let s2 = try await read(seconds) ?? 0
+        #expect(r1 > 0)
+        #expect(r2 > r1, "records lag did not rise: \(r1) then \(r2)")
+        #expect(s2 > s1, "seconds lag did not rise: \(s1) then \(s2)")
+    }
 }

@@ -1,0 +1,126 @@
+import ConnectAPI
+import ConnectMetrics
+import Synchronization
+
+/// Sink lag per assigned partition, an extension Connect does not have: records after the committed offset, records
+/// not yet read, and the age of the oldest record not yet committed. The task thread feeds it (reads, commits, log
+/// end offsets); the metrics groups read it.
+final class SinkLagTracker: Sendable {
+    struct Partition {
+        var end: Int64?
+        var committed: Int64?
+        var position: Int64?
+        /// When the partition last had nothing left to commit.
+        var caughtUpAt: Int64
+        /// Offsets and timestamps of records read but not yet committed, oldest first.
+        var pending: [(offset: Int64, timestamp: Int64)] = []
+        var head = 0
+        var group: MetricGroup
+    }
+
+    private let state = Mutex<[TopicPartition: Partition]>([:])
+    private let registry: MetricsRegistry
+    private let id: ConnectorTaskId
+    private let taskGroup: MetricGroup
+
+    init(registry: MetricsRegistry, id: ConnectorTaskId) {
+        self.registry = registry
+        self.id = id
+        taskGroup = registry.group(
+            ConnectMetricsCatalog.sinkTaskLagGroup, tags: [("connector", id.connector), ("task", String(id.task))])
+        taskGroup.add("records-lag-max", .gauge { [weak self] in self?.max(\.records) ?? 0 })
+        taskGroup.add("lag-seconds-max", .gauge { [weak self] in self?.max(\.seconds) ?? 0 })
+    }
+
+    struct Lag {
+        var records: Double
+        var unconsumed: Double
+        var seconds: Double
+    }
+
+    private func lag(_ p: Partition, now: Int64) -> Lag {
+        guard let end = p.end else { return Lag(records: .nan, unconsumed: .nan, seconds: .nan) }
+        let committed = p.committed ?? p.position ?? end
+        let records = Swift.max(0, end - committed)
+        let unconsumed = Swift.max(0, end - (p.position ?? committed))
+        var seconds = 0.0
+        if records > 0 {
+            let oldest = p.head < p.pending.count ? p.pending[p.head].timestamp : p.caughtUpAt
+            seconds = Double(Swift.max(0, now - Swift.min(oldest, now))) / 1000
+        }
+        return Lag(records: Double(records), unconsumed: Double(unconsumed), seconds: seconds)
+    }
+
+    private func read(_ tp: TopicPartition, _ pick: KeyPath<Lag, Double>) -> Double {
+        let now = registry.clock.nowMs()
+        return state.withLock { s in s[tp].map { lag($0, now: now)[keyPath: pick] } ?? .nan }
+    }
+
+    private func max(_ pick: KeyPath<Lag, Double>) -> Double {
+        let now = registry.clock.nowMs()
+        return state.withLock { s in s.values.map { lag($0, now: now)[keyPath: pick] }.filter { !$0.isNaN }.max() ?? 0 }
+    }
+
+    func assigned(_ partitions: [TopicPartition], committed: [TopicPartition: Int64]) {
+        let now = registry.clock.nowMs()
+        for tp in partitions {
+            let group = registry.group(
+                ConnectMetricsCatalog.sinkPartitionLagGroup,
+                tags: [
+                    ("connector", id.connector), ("task", String(id.task)), ("topic", tp.topic),
+                    ("partition", String(tp.partition)),
+                ])
+            group.add("records-lag", .gauge { [weak self] in self?.read(tp, \.records) ?? .nan })
+            group.add("unconsumed-records", .gauge { [weak self] in self?.read(tp, \.unconsumed) ?? .nan })
+            group.add("lag-seconds", .gauge { [weak self] in self?.read(tp, \.seconds) ?? .nan })
+            state.withLock { $0[tp] = Partition(committed: committed[tp], caughtUpAt: now, group: group) }
+        }
+    }
+
+    func revoked(_ partitions: [TopicPartition]) {
+        let groups = state.withLock { s in partitions.compactMap { s.removeValue(forKey: $0)?.group } }
+        for g in groups { registry.remove(g) }
+    }
+
+    func recordRead(_ tp: TopicPartition, offset: Int64, timestamp: Int64?) {
+        let ts = timestamp ?? registry.clock.nowMs()
+        state.withLock { s in
+            s[tp]?.pending.append((offset, ts))
+            s[tp]?.position = offset + 1
+        }
+    }
+
+    func recordCommitted(_ offsets: [TopicPartition: Int64]) {
+        let now = registry.clock.nowMs()
+        state.withLock { s in
+            for (tp, offset) in offsets {
+                guard var p = s[tp] else { continue }
+                p.committed = offset
+                while p.head < p.pending.count && p.pending[p.head].offset < offset { p.head += 1 }
+                if p.head > 1024 && p.head * 2 > p.pending.count {
+                    p.pending.removeFirst(p.head)
+                    p.head = 0
+                }
+                if let end = p.end, offset >= end { p.caughtUpAt = now }
+                s[tp] = p
+            }
+        }
+    }
+
+    func recordEnd(_ tp: TopicPartition, _ end: Int64) {
+        let now = registry.clock.nowMs()
+        state.withLock { s in
+            guard var p = s[tp] else { return }
+            if (p.committed ?? end) >= end { p.caughtUpAt = now }
+            p.end = end
+            s[tp] = p
+        }
+    }
+
+    var partitions: [TopicPartition] { state.withLock { Array($0.keys) } }
+
+    func close() {
+        revoked(partitions)
+        registry.remove(taskGroup)
+    }
+}
