@@ -111,6 +111,9 @@ final class SinkLagTracker: Sendable {
         let now = registry.clock.nowMs()
         state.withLock { s in
             guard var p = s[tp] else { return }
+            // The log end only grows; a smaller answer is a stale or approximate one (some brokers report the
+            // last batch's base offset), and must not make a lagging partition look caught up.
+            let end = Swift.max(end, p.end ?? end)
             if (p.committed ?? end) >= end { p.caughtUpAt = now }
             p.end = end
             s[tp] = p

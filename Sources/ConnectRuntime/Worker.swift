@@ -273,6 +273,9 @@ public final class Worker {
         var props: [String: String] = [
             "group.id": "connect-\(id.connector)", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
             "client.id": "connector-consumer-\(id)",
+            // A sink may start before its topics exist; the Java consumer finds them within seconds, librdkafka only
+            // at its next metadata refresh (five minutes by default).
+            "topic.metadata.refresh.interval.ms": "5000",
         ]
         props.merge(config.clientProperties(prefix: "consumer.")) { _, new in new }
         props.merge(connectorConfig.strippingPrefix("consumer.override.")) { _, new in new }

@@ -56,11 +56,13 @@ struct MetricsEndpointTests {
         let deadline = Date().addingTimeInterval(40)
         while Date() < deadline {
             text = try await get("http://127.0.0.1:\(restPort)/metrics").1
-            if (sample(text, "kafka_connect_sink_task_metrics_sink_record_send_total{connector=\"snk\",task=\"0\"}")
-                ?? 0) > 5
-            {
-                break
-            }
+            // Progress, and a settled assignment (a group rebalance briefly leaves the task with no partitions).
+            let sent =
+                sample(text, "kafka_connect_sink_task_metrics_sink_record_send_total{connector=\"snk\",task=\"0\"}")
+                ?? 0
+            let partitions = sample(
+                text, "kafka_connect_sink_task_metrics_partition_count{connector=\"snk\",task=\"0\"}")
+            if sent > 5 && partitions == 4 { break }
             try await Task.sleep(for: .milliseconds(300))
         }
         let (status, _, contentType) = try await get("http://127.0.0.1:\(restPort)/metrics")
@@ -167,13 +169,17 @@ struct MetricsEndpointTests {
                 "max.interval": "100",
             ],
             allowReplace: false, initialState: nil)
-        try await Task.sleep(for: .seconds(3))
+        // Wait for the first lag to show (the new source and the lag refresh take a moment), then watch it grow.
+        let lagDeadline = Date().addingTimeInterval(30)
+        while Date() < lagDeadline, (try await read(records) ?? 0) == 0 {
+            try await Task.sleep(for: .milliseconds(300))
+        }
         let r1 = try await read(records) ?? 0
         let s1 = try await read(seconds) ?? 0
         try await Task.sleep(for: .seconds(3))
         let r2 = try await read(records) ?? 0
         let s2 = try await read(seconds) ?? 0
-        #expect(r1 > 0)
+        #expect(r1 > 0, "no lag showed while paused")
         #expect(r2 > r1, "records lag did not rise: \(r1) then \(r2)")
         #expect(s2 > s1, "seconds lag did not rise: \(s1) then \(s2)")
     }

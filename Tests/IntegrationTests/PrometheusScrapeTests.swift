@@ -52,7 +52,9 @@ struct PrometheusScrapeTests {
         }
         for def in families {
             let name = PrometheusExposition.name(of: def)
-            let result = try await prometheus.query(name)
+            // The latest sample within a minute, so that one slow scrape on a loaded machine (a stale marker) does
+            // not hide a family.
+            let result = try await prometheus.query("last_over_time(\(name)[1m])")
             #expect(!result.isEmpty, "\(name) is missing")
             for r in result {
                 #expect(r.labels["job"] == "kafka-connect")
@@ -64,27 +66,28 @@ struct PrometheusScrapeTests {
         }
         let written1 =
             try await prometheus.query(
-                #"kafka_connect_source_task_metrics_source_record_write_total{connector="src",task="0"}"#
+                #"last_over_time(kafka_connect_source_task_metrics_source_record_write_total{connector="src",task="0"}[1m])"#
             ).first?.value ?? 0
         try await Task.sleep(for: .seconds(2.5))
         let written2 =
             try await prometheus.query(
-                #"kafka_connect_source_task_metrics_source_record_write_total{connector="src",task="0"}"#
+                #"last_over_time(kafka_connect_source_task_metrics_source_record_write_total{connector="src",task="0"}[1m])"#
             ).first?.value ?? 0
         #expect(written2 > written1, "source_record_write_total does not grow")
-        let statuses = try await prometheus.query("kafka_connect_connector_metrics_status_info")
+        let statuses = try await prometheus.query("last_over_time(kafka_connect_connector_metrics_status_info[1m])")
         #expect(Set(statuses.compactMap { $0.labels["status"] }) == ["running"])
         #expect(Set(statuses.compactMap { $0.labels["connector"] }) == ["src", "snk"])
         let taskStatus = try await prometheus.query(
-            #"kafka_connect_connector_task_metrics_status_info{status="running"}"#)
+            #"last_over_time(kafka_connect_connector_task_metrics_status_info{status="running"}[1m])"#)
         #expect(taskStatus.count == 2)
         let running = try await prometheus.query(
-            #"sum(kafka_connect_connect_worker_metrics_connector_running_task_count)"#)
+            #"sum(last_over_time(kafka_connect_connect_worker_metrics_connector_running_task_count[1m]))"#)
         #expect(running.first?.value == 2)
         let ratio = try await prometheus.query(
-            #"kafka_connect_connector_task_metrics_offset_commit_success_percentage{connector="snk"}"#)
+            #"last_over_time(kafka_connect_connector_task_metrics_offset_commit_success_percentage{connector="snk"}[1m])"#
+        )
         #expect((ratio.first?.value ?? -1) >= 0 && (ratio.first?.value ?? 2) <= 1)
-        let cpu = try await prometheus.query("process_cpu_seconds_total")
+        let cpu = try await prometheus.query("last_over_time(process_cpu_seconds_total[1m])")
         #expect((cpu.first?.value ?? 0) > 0)
     }
 }
