@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "connect-worker", targets: ["ConnectWorker"]),
+        .executable(name: "connect-metrics-bench", targets: ["MetricsBenchmark"]),
         .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
     ],
     dependencies: [
@@ -56,6 +57,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+
+        // Benchmark program (not a test): the cost of recording metrics and of rendering /metrics.
+        .executableTarget(name: "MetricsBenchmark", dependencies: ["ConnectMetrics"], swiftSettings: strict),
 
         // Shared test support: starts the real Tansu broker on a free loopback port.
         .target(name: "ConnectTestKit", dependencies: ["Kafka"], path: "Tests/ConnectTestKit", swiftSettings: strict),
