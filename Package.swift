@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectRESTTests",
-            dependencies: ["ConnectREST", "ConnectRuntime", "ConnectAPI", "HTTPServer", "JSON"],
+            dependencies: ["ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON"],
             swiftSettings: strict
         ),
         .testTarget(

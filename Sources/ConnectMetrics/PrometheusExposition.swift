@@ -147,6 +147,9 @@ public enum PrometheusExposition {
         }
     }
 
+    /// The current numeric value of a source (NaN for string gauges).
+    public static func valueOf(_ source: MetricSource) -> Double { value(source) }
+
     static func value(_ source: MetricSource) -> Double {
         switch source {
         case .sensor(let s, let kind): return s.measure(kind)

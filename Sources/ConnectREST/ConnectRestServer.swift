@@ -21,7 +21,10 @@ public final class ConnectRestServer: Sendable {
         self.logger = logger
         var router = Router(errorResponder: Self.errorResponse)
         ConnectRestServer.addRoutes(&router, herder: herder)
-        if let metrics { Self.addMetricsRoute(&router, metrics) }
+        if let metrics {
+            Self.addMetricsRoute(&router, metrics)
+            JolokiaResource.addRoutes(&router, metrics)
+        }
         self.router = router
     }
 

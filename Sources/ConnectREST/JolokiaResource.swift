@@ -1,0 +1,178 @@
+import ConnectMetrics
+import Foundation
+import HTTPServer
+import JSON
+
+/// MBean-shaped JSON over the metrics registry, following the Jolokia protocol's GET forms, so JMX-minded tools can read
+/// Connect's metrics by ObjectName (`kafka.connect:type=connector-task-metrics,connector=my-sink,task=0`):
+/// `GET /jolokia/read/<pattern>[/<attribute>]`, `GET /jolokia/search/<pattern>`, `GET /jolokia/list`.
+/// Responses carry Jolokia's envelope: `request`, `value`, `timestamp` (epoch seconds), `status`.
+enum JolokiaResource {
+    static func addRoutes(_ router: inout Router, _ metrics: MetricsRegistry) {
+        router.add("GET", "/jolokia/read/{mbean}") { _, p in read(metrics, pattern: p["mbean"]!, attribute: nil) }
+        router.add("GET", "/jolokia/read/{mbean}/{attribute}") { _, p in
+            read(metrics, pattern: p["mbean"]!, attribute: p["attribute"])
+        }
+        router.add("GET", "/jolokia/search/{mbean}") { _, p in search(metrics, pattern: p["mbean"]!) }
+        router.add("GET", "/jolokia/list") { _, _ in list(metrics) }
+    }
+
+    /// A parsed ObjectName or ObjectName pattern.
+    struct ObjectNamePattern {
+        let domain: String
+        let properties: [(key: String, value: String)]
+        /// A trailing `*` property: other keys may be present.
+        let open: Bool
+
+        init?(_ text: String) {
+            // Jolokia escapes `/` inside names as `!/`.
+            let t = text.replacing("!/", with: "/")
+            guard let colon = t.firstIndex(of: ":") else { return nil }
+            domain = String(t[..<colon])
+            var props: [(String, String)] = []
+            var open = false
+            for part in t[t.index(after: colon)...].split(separator: ",") {
+                if part == "*" {
+                    open = true
+                    continue
+                }
+                let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { return nil }
+                props.append((kv[0], kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))))
+            }
+            properties = props
+            self.open = open
+        }
+
+        func matches(domain: String, properties actual: [(key: String, value: String)]) -> Bool {
+            guard glob(self.domain, domain) else { return false }
+            for (k, v) in properties {
+                guard let a = actual.first(where: { $0.key == k }), glob(v, a.value) else { return false }
+            }
+            return open || actual.count == properties.count
+        }
+
+        /// `*` matches any run of characters, `?` one character.
+        func glob(_ pattern: String, _ text: String) -> Bool {
+            let p = Array(pattern)
+            let t = Array(text)
+            var memo: [Int: Bool] = [:]
+            func go(_ i: Int, _ j: Int) -> Bool {
+                if let m = memo[i * (t.count + 1) + j] { return m }
+                let r: Bool
+                if i == p.count {
+                    r = j == t.count
+                } else if p[i] == "*" {
+                    r = go(i + 1, j) || (j < t.count && go(i, j + 1))
+                } else {
+                    r = j < t.count && (p[i] == "?" || p[i] == t[j]) && go(i + 1, j + 1)
+                }
+                memo[i * (t.count + 1) + j] = r
+                return r
+            }
+            return go(0, 0)
+        }
+    }
+
+    /// The MBeans: Connect's groups (this project's extension groups are served by /metrics only).
+    static func mbeans(_ metrics: MetricsRegistry) -> [(name: String, group: MetricGroup)] {
+        let connectGroups = Set(ConnectMetricsCatalog.all.filter { !$0.isExtension }.map(\.group))
+        return metrics.allGroups.filter { connectGroups.contains($0.name) }.map { ($0.objectName, $0) }
+    }
+
+    static func tags(_ g: MetricGroup) -> [(key: String, value: String)] { [("type", g.name)] + g.tags }
+
+    static func attributeValue(_ source: MetricSource) -> JSONValue {
+        switch source {
+        case .text(let read): return .string(read())
+        default:
+            let v = PrometheusExposition.valueOf(source)
+            // JSON has no NaN or infinity; Jolokia clients read null as "no value".
+            return v.isFinite ? (v == v.rounded() && abs(v) < 1e15 ? .int(Int64(v)) : .double(v)) : .null
+        }
+    }
+
+    static func attributes(_ g: MetricGroup) -> JSONValue {
+        .object(JSONObject(g.all.map { ($0.attribute, attributeValue($0.source)) }))
+    }
+
+    static func envelope(_ request: JSONValue, _ value: JSONValue, status: Int = 200) -> HTTPResponse {
+        ConnectRestServer.json(
+            200,
+            [
+                "request": request, "value": value, "timestamp": .int(Int64(Date().timeIntervalSince1970)),
+                "status": .int(Int64(status)),
+            ])
+    }
+
+    static func error(_ request: JSONValue, _ type: String, _ message: String, status: Int) -> HTTPResponse {
+        ConnectRestServer.json(
+            200,
+            [
+                "request": request, "error_type": .string(type), "error": .string("\(type) : \(message)"),
+                "status": .int(Int64(status)),
+            ])
+    }
+
+    static func read(_ metrics: MetricsRegistry, pattern: String, attribute: String?) -> HTTPResponse {
+        var request: JSONValue = ["mbean": .string(pattern), "type": "read"]
+        if let attribute, case .object(var o) = request {
+            o["attribute"] = .string(attribute)
+            request = .object(o)
+        }
+        guard let parsed = ObjectNamePattern(pattern) else {
+            return error(
+                request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
+        }
+        let matched = mbeans(metrics).filter { parsed.matches(domain: "kafka.connect", properties: tags($0.group)) }
+        guard !matched.isEmpty else {
+            return error(request, "javax.management.InstanceNotFoundException", pattern, status: 404)
+        }
+        let isPattern = pattern.contains("*") || pattern.contains("?")
+        func value(_ g: MetricGroup) -> JSONValue? {
+            guard let attribute else { return attributes(g) }
+            return g.all.first { $0.attribute == attribute }.map { attributeValue($0.source) }
+        }
+        if !isPattern, let only = matched.first {
+            guard let v = value(only.group) else {
+                return error(
+                    request, "javax.management.AttributeNotFoundException", "No such attribute: \(attribute ?? "")",
+                    status: 404)
+            }
+            return envelope(request, v)
+        }
+        var out = JSONObject()
+        for m in matched.sorted(by: { $0.name < $1.name }) {
+            guard let v = value(m.group) else { continue }
+            out[m.name] = attribute == nil ? v : .object(JSONObject([(attribute!, v)]))
+        }
+        return envelope(request, .object(out))
+    }
+
+    static func search(_ metrics: MetricsRegistry, pattern: String) -> HTTPResponse {
+        let request: JSONValue = ["mbean": .string(pattern), "type": "search"]
+        guard let parsed = ObjectNamePattern(pattern) else {
+            return error(
+                request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
+        }
+        let names = mbeans(metrics).filter { parsed.matches(domain: "kafka.connect", properties: tags($0.group)) }.map(
+            \.name
+        ).sorted()
+        return envelope(request, .array(names.map { .string($0) }))
+    }
+
+    static func list(_ metrics: MetricsRegistry) -> HTTPResponse {
+        var domain = JSONObject()
+        for m in mbeans(metrics).sorted(by: { $0.name < $1.name }) {
+            let key = String(m.name.dropFirst("kafka.connect:".count))
+            var attrs = JSONObject()
+            for a in m.group.all {
+                let def = ConnectMetricsCatalog.definition(group: m.group.name, attribute: a.attribute)
+                let type: String = if case .text = a.source { "java.lang.String" } else { "double" }
+                attrs[a.attribute] = ["type": .string(type), "desc": .string(def?.help ?? ""), "rw": false]
+            }
+            domain[key] = ["desc": .string(m.group.name), "attr": .object(attrs)]
+        }
+        return envelope(["type": "list"], ["kafka.connect": .object(domain)])
+    }
+}
