@@ -68,6 +68,12 @@ public struct ConfigValidator: Sendable {
         }
     }
 
+    /// A list with at least one element (`ConfigDef.ValidList` / `NonEmptyList`).
+    public static let nonEmptyList = ConfigValidator(describe: "non-empty list") { _, v in
+        if case .list(let l)? = v, l.isEmpty { return "Empty list" }
+        return nil
+    }
+
     public static let nonEmptyString = ConfigValidator(describe: "non-empty string") { _, v in
         if case .string(let s)? = v, s.isEmpty { return "String must be non-empty" }
         return nil

@@ -96,10 +96,8 @@ public final class ValueToKey: Transformation {
     public static let configDef = ConfigDef()
         .define(
             "fields", .list, default: .required,
-            validator: ConfigValidator(describe: "non-empty list") { _, v in
-                if case .list(let l)? = v, l.isEmpty { return "Empty list" }
-                return nil
-            }, importance: .high, documentation: "Field names on the record value to extract as the record key."
+            validator: .nonEmptyList, importance: .high,
+            documentation: "Field names on the record value to extract as the record key."
         )
         .define(
             "replace.null.with.default", .boolean, default: true, importance: .medium,

@@ -50,10 +50,7 @@ public final class DropHeaders: Transformation {
     public static let configDef = ConfigDef()
         .define(
             "headers", .list, default: .required,
-            validator: ConfigValidator(describe: "non-empty list") { _, v in
-                if case .list(let l)? = v, l.isEmpty { return "Empty list" }
-                return nil
-            }, importance: .high, documentation: "The name of the headers to be removed.")
+            validator: .nonEmptyList, importance: .high, documentation: "The name of the headers to be removed.")
 
     private var names: Set<String> = []
 

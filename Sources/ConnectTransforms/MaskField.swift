@@ -10,10 +10,7 @@ public class MaskField: Transformation {
     public static let configDef = ConfigDef()
         .define(
             "fields", .list, default: .required,
-            validator: ConfigValidator(describe: "non-empty list") { _, v in
-                if case .list(let l)? = v, l.isEmpty { return "Empty list" }
-                return nil
-            }, importance: .high, documentation: "Names of fields to mask."
+            validator: .nonEmptyList, importance: .high, documentation: "Names of fields to mask."
         )
         .define(
             "replacement", .string, default: .none, validator: .nonEmptyString, importance: .low,

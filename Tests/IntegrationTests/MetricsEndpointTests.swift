@@ -29,26 +29,12 @@ struct MetricsEndpointTests {
     func liveMetrics() async throws {
         let dir = try ProjectPaths.temporaryDirectory("metrics")
         let topic = "metrics-\(UInt32.random(in: 0...UInt32.max))"
-        let source = dir.appendingPathComponent("source.json")
-        try
-            #"{"name": "src", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 10}}"#
-            .write(to: source, atomically: true, encoding: .utf8)
-        let sink = dir.appendingPathComponent("sink.json")
-        try
-            #"{"name": "snk", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#
-            .write(to: sink, atomically: true, encoding: .utf8)
         let metricsPort = try FreePort.allocate()
-        let runtime = try StandaloneRuntime.start(
-            workerProperties: nil, connectorFiles: [source.path, sink.path],
-            extraProperties: [
-                "bootstrap.servers": broker.bootstrapServers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "offset.storage.file.filename": dir.appendingPathComponent("offsets").path,
-                "offset.flush.interval.ms": "500",
-                "listeners": "http://127.0.0.1:0", "metrics.listeners": "http://127.0.0.1:\(metricsPort)",
-                "consumer.session.timeout.ms": "6000",
-            ], logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
+        let runtime = try WorkerFixture.start(
+            [
+                #"{"name": "src", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 10}}"#,
+                #"{"name": "snk", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#,
+            ], extra: ["metrics.listeners": "http://127.0.0.1:\(metricsPort)"], in: dir)
         defer { runtime.stop() }
         let restPort = runtime.restServer.boundListeners[0].port
 
@@ -117,24 +103,11 @@ struct MetricsEndpointTests {
     func sinkLag() async throws {
         let dir = try ProjectPaths.temporaryDirectory("lag")
         let topic = "lag-\(UInt32.random(in: 0...UInt32.max))"
-        let source = dir.appendingPathComponent("source.json")
-        try
-            #"{"name": "first", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 0, "iterations": 200}}"#
-            .write(to: source, atomically: true, encoding: .utf8)
-        let sink = dir.appendingPathComponent("sink.json")
-        try
-            #"{"name": "lagging", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#
-            .write(to: sink, atomically: true, encoding: .utf8)
-        let runtime = try StandaloneRuntime.start(
-            workerProperties: nil, connectorFiles: [source.path, sink.path],
-            extraProperties: [
-                "bootstrap.servers": broker.bootstrapServers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "offset.storage.file.filename": dir.appendingPathComponent("offsets").path,
-                "offset.flush.interval.ms": "500",
-                "listeners": "http://127.0.0.1:0", "consumer.session.timeout.ms": "6000",
-            ], logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
+        let runtime = try WorkerFixture.start(
+            [
+                #"{"name": "first", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 0, "iterations": 200}}"#,
+                #"{"name": "lagging", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#,
+            ], in: dir)
         defer { runtime.stop() }
         let url = "http://127.0.0.1:\(runtime.restServer.boundListeners[0].port)/metrics"
         let records = "swift_connect_sink_task_lag_records_max{connector=\"lagging\",task=\"0\"}"

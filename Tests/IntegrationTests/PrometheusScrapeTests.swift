@@ -13,24 +13,11 @@ struct PrometheusScrapeTests {
     func scrape() async throws {
         let dir = try ProjectPaths.temporaryDirectory("scrape")
         let topic = "scrape-\(UInt32.random(in: 0...UInt32.max))"
-        let source = dir.appendingPathComponent("source.json")
-        try
-            #"{"name": "src", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "pageviews", "max.interval": 20}}"#
-            .write(to: source, atomically: true, encoding: .utf8)
-        let sink = dir.appendingPathComponent("sink.json")
-        try
-            #"{"name": "snk", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#
-            .write(to: sink, atomically: true, encoding: .utf8)
-        let runtime = try StandaloneRuntime.start(
-            workerProperties: nil, connectorFiles: [source.path, sink.path],
-            extraProperties: [
-                "bootstrap.servers": broker.bootstrapServers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "offset.storage.file.filename": dir.appendingPathComponent("offsets").path,
-                "offset.flush.interval.ms": "500",
-                "listeners": "http://127.0.0.1:0", "consumer.session.timeout.ms": "6000",
-            ], logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
+        let runtime = try WorkerFixture.start(
+            [
+                #"{"name": "src", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "pageviews", "max.interval": 20}}"#,
+                #"{"name": "snk", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#,
+            ], in: dir)
         defer { runtime.stop() }
         let prometheus = try PrometheusServer(scrapeTargets: ["127.0.0.1:\(runtime.restServer.boundListeners[0].port)"])
         defer { prometheus.stop() }

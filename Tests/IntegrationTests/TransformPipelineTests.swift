@@ -13,22 +13,7 @@ struct TransformPipelineTests {
 
     /// Starts a worker with connectors from JSON bodies; returns the runtime.
     func startWorker(_ connectorJSON: String...) throws -> StandaloneRuntime {
-        let dir = try ProjectPaths.temporaryDirectory("smt")
-        var files: [String] = []
-        for (i, body) in connectorJSON.enumerated() {
-            let file = dir.appendingPathComponent("connector\(i).json")
-            try body.write(to: file, atomically: true, encoding: .utf8)
-            files.append(file.path)
-        }
-        return try StandaloneRuntime.start(
-            workerProperties: nil, connectorFiles: files,
-            extraProperties: [
-                "bootstrap.servers": broker.bootstrapServers,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "offset.storage.file.filename": dir.appendingPathComponent("offsets").path,
-                "listeners": "http://127.0.0.1:0",
-            ], logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
+        try WorkerFixture.start(connectorJSON)
     }
 
     /// Records read back by the independent Python client.

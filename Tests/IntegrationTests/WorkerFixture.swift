@@ -1,0 +1,36 @@
+import ConnectREST
+import ConnectTestKit
+import Foundation
+import Logging
+
+/// Starts an in-process standalone worker on the shared Tansu broker with connectors given as REST-style JSON bodies.
+enum WorkerFixture {
+    /// Worker properties every integration test starts from; `extra` overrides or adds.
+    static func properties(_ dir: URL, extra: [String: String] = [:]) -> [String: String] {
+        var p = [
+            "bootstrap.servers": TansuBroker.shared.bootstrapServers,
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "offset.storage.file.filename": dir.appendingPathComponent("connect.offsets").path,
+            "offset.flush.interval.ms": "500", "listeners": "http://127.0.0.1:0", "consumer.session.timeout.ms": "6000",
+        ]
+        for (k, v) in extra { p[k] = v }
+        return p
+    }
+
+    static func start(
+        _ connectors: [String], extra: [String: String] = [:], in dir: URL? = nil
+    ) throws -> StandaloneRuntime {
+        let dir = try dir ?? ProjectPaths.temporaryDirectory("worker")
+        var files: [String] = []
+        for (i, body) in connectors.enumerated() {
+            let file = dir.appendingPathComponent("connector\(i).json")
+            try body.write(to: file, atomically: true, encoding: .utf8)
+            files.append(file.path)
+        }
+        return try StandaloneRuntime.start(
+            workerProperties: nil, connectorFiles: files, extraProperties: properties(dir, extra: extra),
+            logLevel: "WARN",
+            environment: [:], logger: Logger(label: "test"))
+    }
+}
