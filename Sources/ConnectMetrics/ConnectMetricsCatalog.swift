@@ -49,6 +49,8 @@ public enum ConnectMetricsCatalog {
     public static let sinkPartitionLagGroup = "sink-partition-lag-metrics"
     public static let sinkTaskLagGroup = "sink-task-lag-metrics"
 
+    public static let taskActivityGroup = "task-activity-metrics"
+
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
         + extensions
@@ -70,6 +72,24 @@ public enum ConnectMetricsCatalog {
         x(
             sinkTaskLagGroup, "records-lag-max", "swift_connect_sink_task_lag_records_max", task,
             "The largest records lag over the task's partitions."),
+        x(
+            taskActivityGroup, "time-since-last-poll-seconds", "swift_connect_task_time_since_last_poll_seconds", task,
+            "Seconds since the task last polled: its source task returned from poll(), or its consumer returned records."
+        ),
+        x(
+            taskActivityGroup, "time-since-last-put-seconds", "swift_connect_task_time_since_last_put_seconds", task,
+            "Seconds since the sink task's last successful put()."),
+        x(
+            taskActivityGroup, "time-since-last-ack-seconds", "swift_connect_task_time_since_last_ack_seconds", task,
+            "Seconds since the broker last acknowledged a record of the source task."),
+        x(
+            taskActivityGroup, "time-since-last-commit-seconds", "swift_connect_task_time_since_last_commit_seconds",
+            task,
+            "Seconds since the task last committed offsets successfully."),
+        x(
+            taskActivityGroup, "source-lag-seconds", "swift_connect_source_task_lag_seconds", task,
+            "Seconds between now and the timestamp (or send time) of the source task's last record acknowledged by the broker."
+        ),
         x(
             sinkTaskLagGroup, "lag-seconds-max", "swift_connect_sink_task_lag_seconds_max", task,
             "The largest lag in seconds over the task's partitions."),

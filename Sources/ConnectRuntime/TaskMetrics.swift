@@ -62,6 +62,13 @@ final class TaskMetrics: Sendable {
     let sinkActive: Sensor
     let partitionCount = AtomicCounter()
     let commitSeqNo = AtomicCounter()
+    /// Epoch milliseconds of the last poll, put, broker acknowledgement and commit (0 before the first), and the
+    /// timestamp of the last acknowledged source record.
+    let lastPoll = AtomicCounter()
+    let lastPut = AtomicCounter()
+    let lastAck = AtomicCounter()
+    let lastCommit = AtomicCounter()
+    let lastAckedRecordTime = AtomicCounter()
 
     init(registry: MetricsRegistry, id: ConnectorTaskId, isSource: Bool, status: StatusStore) {
         self.registry = registry
@@ -70,7 +77,8 @@ final class TaskMetrics: Sendable {
         let errors = registry.group(ConnectMetricsCatalog.taskErrorGroup, tags: tags)
         let kind = registry.group(
             isSource ? ConnectMetricsCatalog.sourceTaskGroup : ConnectMetricsCatalog.sinkTaskGroup, tags: tags)
-        groups = [task, errors, kind]
+        let activity = registry.group(ConnectMetricsCatalog.taskActivityGroup, tags: tags)
+        groups = [task, errors, kind, activity]
         tracker = StateTracker(clock: registry.clock)
         let tracker = tracker
         task.add("status", .text { status.task(id)?.state.rawValue.lowercased() ?? "unassigned" })
@@ -113,6 +121,21 @@ final class TaskMetrics: Sendable {
                 ("sink-record-active-count", .value), ("sink-record-active-count-max", .max),
                 ("sink-record-active-count-avg", .avg),
             ])
+        let clock = registry.clock
+        func since(_ counter: AtomicCounter) -> MetricSource {
+            .gauge {
+                let at = counter.value
+                return at == 0 ? .nan : Double(clock.nowMs() - Int64(at)) / 1000
+            }
+        }
+        activity.add("time-since-last-poll-seconds", since(lastPoll))
+        activity.add("time-since-last-commit-seconds", since(lastCommit))
+        if isSource {
+            activity.add("time-since-last-ack-seconds", since(lastAck))
+            activity.add("source-lag-seconds", since(lastAckedRecordTime))
+        } else {
+            activity.add("time-since-last-put-seconds", since(lastPut))
+        }
         if !isSource {
             let partitions = partitionCount
             let seq = commitSeqNo
@@ -123,6 +146,7 @@ final class TaskMetrics: Sendable {
 
     /// Records an offset commit: its duration on success, and the outcome either way.
     func recordCommit(durationMs: Double?, success: Bool) {
+        if success { touch(lastCommit) }
         if success, let durationMs { commitTime.record(durationMs) }
         commitOutcome.record(success ? 1 : 0)
     }
@@ -130,6 +154,9 @@ final class TaskMetrics: Sendable {
     func close() {
         for g in groups { registry.remove(g) }
     }
+
+    /// Notes an activity time: now.
+    func touch(_ counter: AtomicCounter) { counter.set(Int(registry.clock.nowMs())) }
 }
 
 extension MetricGroup {

@@ -118,7 +118,12 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private func pollBatch(timeoutMs: Int32) throws -> [SinkRecord] {
         var records: [SinkRecord] = []
         var read = 0
-        defer { if read > 0 { metrics.read.record(Double(read)) } }
+        defer {
+            if read > 0 {
+                metrics.read.record(Double(read))
+                metrics.touch(metrics.lastPoll)
+            }
+        }
         var wait = timeoutMs
         while records.count < maxPollRecords, let event = consumer.poll(timeoutMs: wait) {
             wait = 0
@@ -214,6 +219,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             throw ConnectError.wrap(error).adding(context: "\(type(of: task)).put [TASK_PUT]")
         }
         metrics.putTime.record(milliseconds(since: started))
+        metrics.touch(metrics.lastPut)
         metrics.send.record(Double(batch.count))
         metrics.batchSize.record(Double(batch.count))
         backlog.removeAll(keepingCapacity: true)

@@ -23,6 +23,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
 
     private var submitted = SubmittedRecords()
     private var inFlight: [UInt64: SourceRecord] = [:]
+    /// The record timestamp, or the send time when it has none, of each record in flight (for source lag).
+    private var sendTimes: [UInt64: Int64] = [:]
     private var nextID: UInt64 = 0
     private var nextFlush = ContinuousClock.now
     private var started = false
@@ -64,6 +66,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             if paused { continue }
             let started = ContinuousClock.now
             let records = try pollTask()
+            metrics.touch(metrics.lastPoll)
             if let records, !records.isEmpty {
                 metrics.pollTime.record(milliseconds(since: started))
                 metrics.poll.record(Double(records.count))
@@ -127,6 +130,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         let id = allocateID()
         submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
         inFlight[id] = record
+        sendTimes[id] = record.timestamp ?? metrics.registry.clock.nowMs()
         while true {
             do {
                 try producer.send(
@@ -156,11 +160,14 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             case .success(let (partition, offset)):
                 submitted.ack(report.id)
                 written += 1
+                metrics.touch(metrics.lastAck)
+                if let sent = sendTimes.removeValue(forKey: report.id) { metrics.lastAckedRecordTime.set(Int(sent)) }
                 if let record {
                     try task.commitRecord(
                         record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
                 }
             case .failure(let error):
+                sendTimes[report.id] = nil
                 throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
                     .adding(context: "topic=\(record?.topic ?? "?") [KAFKA_PRODUCE]")
             }

@@ -81,6 +81,15 @@ struct MetricsEndpointTests {
                 > 0.5)
         #expect(text.contains("kafka_connect_task_error_metrics_total_record_failures{connector=\"src\",task=\"0\"} 0"))
         #expect(text.contains("# TYPE process_cpu_seconds_total counter"))
+        // Extensions: activity and source lag.
+        #expect(
+            (sample(text, "swift_connect_task_time_since_last_poll_seconds{connector=\"src\",task=\"0\"}") ?? 99) < 10)
+        #expect(
+            (sample(text, "swift_connect_task_time_since_last_put_seconds{connector=\"snk\",task=\"0\"}") ?? 99) < 10)
+        #expect(
+            (sample(text, "swift_connect_task_time_since_last_ack_seconds{connector=\"src\",task=\"0\"}") ?? 99) < 10)
+        let sourceLag = sample(text, "swift_connect_source_task_lag_seconds{connector=\"src\",task=\"0\"}") ?? -1
+        #expect(sourceLag >= 0 && sourceLag < 10)
 
         let catalog = try await get("http://127.0.0.1:\(restPort)/metrics/catalog")
         #expect(catalog.0 == 200)
