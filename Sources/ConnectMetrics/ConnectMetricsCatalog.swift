@@ -41,15 +41,18 @@ public enum ConnectMetricsCatalog {
     }
 
     private static func x(
-        _ group: String, _ attribute: String, _ name: String, _ tags: [String], _ help: String
+        _ group: String, _ attribute: String, _ name: String, _ tags: [String], _ help: String,
+        type: MetricType = .gauge
     ) -> MetricDefinition {
-        MetricDefinition(group: group, attribute: attribute, type: .gauge, help: help, tags: tags, extensionName: name)
+        MetricDefinition(group: group, attribute: attribute, type: type, help: help, tags: tags, extensionName: name)
     }
 
     public static let sinkPartitionLagGroup = "sink-partition-lag-metrics"
     public static let sinkTaskLagGroup = "sink-task-lag-metrics"
 
     public static let taskActivityGroup = "task-activity-metrics"
+    public static let taskFunnelGroup = "task-funnel-metrics"
+    public static let transformGroup = "transform-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
@@ -72,6 +75,14 @@ public enum ConnectMetricsCatalog {
         x(
             sinkTaskLagGroup, "records-lag-max", "swift_connect_sink_task_lag_records_max", task,
             "The largest records lag over the task's partitions."),
+        x(
+            taskFunnelGroup, "records-total", "swift_connect_task_funnel_records_total", task + ["stage"],
+            "Records that passed each stage of the task: polled, transformed, converted, produced, acknowledged, committed (source); consumed, converted, transformed, put, committed (sink).",
+            type: .counter),
+        x(
+            transformGroup, "dropped-records-total", "swift_connect_transform_dropped_records_total",
+            task + ["transform"],
+            "Records a transform (by alias) dropped.", type: .counter),
         x(
             taskActivityGroup, "time-since-last-poll-seconds", "swift_connect_task_time_since_last_poll_seconds", task,
             "Seconds since the task last polled: its source task returned from poll(), or its consumer returned records."

@@ -50,15 +50,20 @@ struct SubmittedRecords {
         if acked { pendingCount -= 1 }
     }
 
+    /// Records taken by `committableOffsets` so far.
+    private(set) var committedRecords = 0
+
     /// Takes the acknowledged prefix of each partition's queue and returns the latest offset of each prefix.
     mutating func committableOffsets() -> [OffsetMap: OffsetMap] {
         var out: [OffsetMap: OffsetMap] = [:]
+        var taken = 0
         for key in Array(queues.keys) {
             modify(key) { q in
                 var last: OffsetMap?
                 while q.head < q.entries.count && q.entries[q.head].acked {
                     if let o = q.entries[q.head].offset { last = o }
                     q.head += 1
+                    taken += 1
                 }
                 if let last, !key.isEmpty { out[key] = last }
                 // Drop the committed prefix once it is a good part of the array.
@@ -70,6 +75,7 @@ struct SubmittedRecords {
             }
             if queues[key]?.entries.isEmpty == true { queues[key] = nil }
         }
+        committedRecords += taken
         return out
     }
 

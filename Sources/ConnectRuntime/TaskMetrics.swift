@@ -69,6 +69,11 @@ final class TaskMetrics: Sendable {
     let lastAck = AtomicCounter()
     let lastCommit = AtomicCounter()
     let lastAckedRecordTime = AtomicCounter()
+    /// Records through each stage, by stage name.
+    private let funnel: [String: Sensor]
+    /// Records dropped, by transform alias; groups appear on the first drop.
+    private let dropped = Mutex<[String: (MetricGroup, Sensor)]>([:])
+    private let tags: [(key: String, value: String)]
 
     init(registry: MetricsRegistry, id: ConnectorTaskId, isSource: Bool, status: StatusStore) {
         self.registry = registry
@@ -78,7 +83,20 @@ final class TaskMetrics: Sendable {
         let kind = registry.group(
             isSource ? ConnectMetricsCatalog.sourceTaskGroup : ConnectMetricsCatalog.sinkTaskGroup, tags: tags)
         let activity = registry.group(ConnectMetricsCatalog.taskActivityGroup, tags: tags)
-        groups = [task, errors, kind, activity]
+        self.tags = tags
+        let stages =
+            isSource
+            ? ["polled", "transformed", "converted", "produced", "acknowledged", "committed"]
+            : ["consumed", "converted", "transformed", "put", "committed"]
+        var funnelGroups: [MetricGroup] = []
+        var funnel: [String: Sensor] = [:]
+        for stage in stages {
+            let g = registry.group(ConnectMetricsCatalog.taskFunnelGroup, tags: tags + [("stage", stage)])
+            funnel[stage] = registry.sensor(g, [("records-total", .total)])
+            funnelGroups.append(g)
+        }
+        self.funnel = funnel
+        groups = [task, errors, kind, activity] + funnelGroups
         tracker = StateTracker(clock: registry.clock)
         let tracker = tracker
         task.add("status", .text { status.task(id)?.state.rawValue.lowercased() ?? "unassigned" })
@@ -153,6 +171,24 @@ final class TaskMetrics: Sendable {
 
     func close() {
         for g in groups { registry.remove(g) }
+        for (g, _) in dropped.withLock({ Array($0.values) }) { registry.remove(g) }
+    }
+
+    /// Counts records through a funnel stage.
+    func passed(_ stage: String, _ count: Int = 1) {
+        if count > 0 { funnel[stage]?.record(Double(count)) }
+    }
+
+    /// Counts a record dropped by the transform with this alias.
+    func dropped(by alias: String) {
+        let sensor = dropped.withLock { d -> Sensor in
+            if let existing = d[alias] { return existing.1 }
+            let g = registry.group(ConnectMetricsCatalog.transformGroup, tags: tags + [("transform", alias)])
+            let s = registry.sensor(g, [("dropped-records-total", .total)])
+            d[alias] = (g, s)
+            return s
+        }
+        sensor.record()
     }
 
     /// Notes an activity time: now.

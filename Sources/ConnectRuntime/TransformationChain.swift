@@ -14,11 +14,15 @@ struct TransformationChain {
 
     var isEmpty: Bool { stages.isEmpty }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    /// Applies the chain; `dropped` learns the alias of the transform that dropped the record, if one did.
+    func apply<R: ConnectRecord>(_ record: R, dropped: (String) -> Void = { _ in }) throws -> R? {
         var current = record
         for stage in stages {
             if let p = stage.predicate, try p.test(current) == stage.negate { continue }
-            guard let next = try stage.transform.apply(current) else { return nil }
+            guard let next = try stage.transform.apply(current) else {
+                dropped(stage.alias)
+                return nil
+            }
             current = next
         }
         return current

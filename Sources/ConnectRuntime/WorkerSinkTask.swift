@@ -43,6 +43,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// Next offset to consume, per partition, for records already put.
     private var currentOffsets: [TopicPartition: Int64] = [:]
     private var lastCommitted: [TopicPartition: Int64] = [:]
+    /// Records put or filtered per partition since its last commit (for the `committed` funnel stage).
+    private var doneSinceCommit: [TopicPartition: Int] = [:]
     private var nextCommit = ContinuousClock.now
     /// Records consumed but not yet put successfully (a retriable `put` failure keeps them here for redelivery;
     /// records that arrive while paused wait here too, so nothing consumed is ever skipped).
@@ -121,6 +123,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         defer {
             if read > 0 {
                 metrics.read.record(Double(read))
+                metrics.passed("consumed", read)
                 metrics.touch(metrics.lastPoll)
             }
         }
@@ -179,11 +182,14 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         let tp = TopicPartition(message.topic, message.partition)
         do {
             let record = try converters.deserialize(message)
-            guard let transformed = try chain.apply(record) else {
+            metrics.passed("converted")
+            guard let transformed = try chain.apply(record, dropped: { metrics.dropped(by: $0) }) else {
                 // Filtered: its offset is committed with the rest.
                 currentOffsets[tp] = message.offset + 1
+                doneSinceCommit[tp, default: 0] += 1
                 return nil
             }
+            metrics.passed("transformed")
             return transformed
         } catch let staged as StagedError {
             throw ConnectError.connect("Tolerance exceeded in error handler", cause: staged.error)
@@ -221,6 +227,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         metrics.putTime.record(milliseconds(since: started))
         metrics.touch(metrics.lastPut)
         metrics.send.record(Double(batch.count))
+        metrics.passed("put", batch.count)
         metrics.batchSize.record(Double(batch.count))
         backlog.removeAll(keepingCapacity: true)
         if pausedForRetry {
@@ -230,6 +237,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         for r in batch {
             let tp = TopicPartition(r.originalTopic, r.originalKafkaPartition ?? 0)
             currentOffsets[tp] = max(currentOffsets[tp] ?? 0, r.originalKafkaOffset + 1)
+            doneSinceCommit[tp, default: 0] += 1
         }
     }
 
@@ -290,6 +298,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
             metrics.commitCompletion.record()
             for (tp, offset) in toCommit { lastCommitted[Self.connect(tp)] = offset }
+            for tp in toCommit.keys {
+                metrics.passed("committed", doneSinceCommit.removeValue(forKey: Self.connect(tp)) ?? 0)
+            }
             lag.recordCommitted(Dictionary(uniqueKeysWithValues: toCommit.map { (Self.connect($0.key), $0.value) }))
             logger.debug("\(self) Committed offsets \(toCommit.map { "\($0.key)=\($0.value)" }.sorted())")
         } catch {

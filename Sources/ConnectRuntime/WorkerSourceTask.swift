@@ -70,6 +70,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             if let records, !records.isEmpty {
                 metrics.pollTime.record(milliseconds(since: started))
                 metrics.poll.record(Double(records.count))
+                metrics.passed("polled", records.count)
                 metrics.batchSize.record(Double(records.count))
                 for record in records { try send(record) }
                 metrics.sourceActive.record(Double(submitted.pendingCount))
@@ -109,7 +110,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private func send(_ original: SourceRecord) throws {
         let record: SourceRecord
         do {
-            guard let transformed = try chain.apply(original) else {
+            guard let transformed = try chain.apply(original, dropped: { metrics.dropped(by: $0) }) else {
                 // Dropped by a transform: nothing to send, and its offset may be committed in order.
                 let id = allocateID()
                 submitted.submit(id: id, partition: original.sourcePartition, offset: original.sourceOffset)
@@ -118,6 +119,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 return
             }
             record = transformed
+            metrics.passed("transformed")
         } catch {
             throw toleranceExceeded(error, stage: "TRANSFORMATION")
         }
@@ -127,6 +129,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         } catch {
             throw toleranceExceeded(error.error, stage: error.stage)
         }
+        metrics.passed("converted")
         let id = allocateID()
         submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
         inFlight[id] = record
@@ -137,6 +140,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                     id: id, topic: record.topic, partition: record.kafkaPartition, key: message.key,
                     value: message.value,
                     headers: message.headers, timestamp: record.timestamp)
+                metrics.passed("produced")
                 return
             } catch  where error.kind == .queueFull {
                 try handleDeliveries(producer.poll(timeoutMs: 100))
@@ -153,7 +157,12 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
 
     private func handleDeliveries(_ reports: [DeliveryReport]) throws {
         var written = 0
-        defer { if written > 0 { metrics.write.record(Double(written)) } }
+        defer {
+            if written > 0 {
+                metrics.write.record(Double(written))
+                metrics.passed("acknowledged", written)
+            }
+        }
         for report in reports {
             let record = inFlight.removeValue(forKey: report.id)
             switch report.result {
@@ -176,7 +185,9 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
 
     /// Writes the committable offsets (`commitOffsets`), then lets the task know (`commit()`).
     func commitOffsets() throws {
+        let before = submitted.committedRecords
         let offsets = submitted.committableOffsets()
+        defer { metrics.passed("committed", submitted.committedRecords - before) }
         guard !offsets.isEmpty else { return }
         let started = ContinuousClock.now
         var values: [[UInt8]: [UInt8]?] = [:]

@@ -90,6 +90,18 @@ struct MetricsEndpointTests {
             (sample(text, "swift_connect_task_time_since_last_ack_seconds{connector=\"src\",task=\"0\"}") ?? 99) < 10)
         let sourceLag = sample(text, "swift_connect_source_task_lag_seconds{connector=\"src\",task=\"0\"}") ?? -1
         #expect(sourceLag >= 0 && sourceLag < 10)
+        for stage in ["polled", "transformed", "converted", "produced", "acknowledged"] {
+            #expect(
+                (sample(
+                    text, "swift_connect_task_funnel_records_total{connector=\"src\",task=\"0\",stage=\"\(stage)\"}")
+                    ?? 0) > 0, "source stage \(stage)")
+        }
+        for stage in ["consumed", "converted", "transformed", "put"] {
+            #expect(
+                (sample(
+                    text, "swift_connect_task_funnel_records_total{connector=\"snk\",task=\"0\",stage=\"\(stage)\"}")
+                    ?? 0) > 0, "sink stage \(stage)")
+        }
 
         let catalog = try await get("http://127.0.0.1:\(restPort)/metrics/catalog")
         #expect(catalog.0 == 200)

@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectMetrics
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
@@ -90,5 +91,30 @@ struct TransformPipelineTests {
         }
         #expect(ProjectPaths.waitUntil(30) { ids().count >= 30 })
         #expect(ids().sorted() == Array(0..<30))
+    }
+
+    @Test("records dropped by a transform are counted by alias, and still committed")
+    func droppedCounted() throws {
+        let topic = "orders-dropped-\(UInt32.random(in: 0...UInt32.max))"
+        let name = "drops-\(topic)"
+        let runtime = try startWorker(
+            #"{"name": "\#(name)", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "orders", "max.interval": 20, "transforms": "dropAll", "transforms.dropAll.type": "org.apache.kafka.connect.transforms.Filter"}}"#
+        )
+        defer { runtime.stop() }
+        func value(_ prefix: String) -> Double? {
+            PrometheusExposition.render(runtime.herder.worker.metrics, process: nil).split(separator: "\n")
+                .first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let dropped =
+            "swift_connect_transform_dropped_records_total{connector=\"\(name)\",task=\"0\",transform=\"dropAll\"}"
+        func stage(_ s: String) -> String {
+            "swift_connect_task_funnel_records_total{connector=\"\(name)\",task=\"0\",stage=\"\(s)\"}"
+        }
+        #expect(ProjectPaths.waitUntil(30) { (value(dropped) ?? 0) >= 20 && (value(stage("committed")) ?? 0) >= 1 })
+        // Read the later stage first: both keep growing while the task runs.
+        let droppedSoFar = value(dropped) ?? 0
+        #expect((value(stage("polled")) ?? 0) >= droppedSoFar)
+        #expect(value(stage("transformed")) == 0)
+        #expect(value(stage("produced")) == 0)
     }
 }
