@@ -89,18 +89,29 @@ public final class Sensor: Sendable {
             default: break
             }
             // Samples older than the whole window are obsolete.
-            let live = s.samples.filter { now - $0.start < windowMs * Int64(samplesCount) }
-            let count = live.reduce(0) { $0 + $1.count }
-            let sum = live.reduce(0.0) { $0 + $1.sum }
+            // One pass over the live samples (those younger than the whole window), without allocating.
+            var count: Int64 = 0
+            var sum = 0.0
+            var maxValue = -Double.infinity
+            var minValue = Double.infinity
+            var oldest = now
+            for sample in s.samples where now - sample.start < windowMs * Int64(samplesCount) {
+                count += sample.count
+                sum += sample.sum
+                if sample.count > 0 {
+                    if sample.max > maxValue { maxValue = sample.max }
+                    if sample.min < minValue { minValue = sample.min }
+                }
+                if sample.start < oldest { oldest = sample.start }
+            }
             switch kind {
             case .avg: return count == 0 ? .nan : sum / Double(count)
-            case .max: return count == 0 ? .nan : live.filter { $0.count > 0 }.map(\.max).max() ?? .nan
-            case .min: return count == 0 ? .nan : live.filter { $0.count > 0 }.map(\.min).min() ?? .nan
+            case .max: return count == 0 ? .nan : maxValue
+            case .min: return count == 0 ? .nan : minValue
             case .trueRatio: return count == 0 ? 0 : sum / Double(count)
             case .falseRatio: return count == 0 ? 0 : 1 - sum / Double(count)
             case .rate:
                 // Kafka's Rate: time since the oldest live sample, padded to (samples - 1) full windows while young.
-                let oldest = live.map(\.start).min() ?? now
                 var elapsed = now - oldest
                 let fullWindows = elapsed / windowMs
                 let minimumFull = Int64(samplesCount - 1)
