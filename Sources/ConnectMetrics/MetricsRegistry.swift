@@ -71,9 +71,9 @@ public final class MetricsRegistry: Sendable {
         groups.withLock { _ = $0.removeValue(forKey: Self.key(group.name, group.tags)) }
     }
 
-    /// A sensor registered under several attributes of a group.
-    public func sensor(_ group: MetricGroup, _ attributes: [(String, StatKind)]) -> Sensor {
-        group.sensor(attributes, config: config, clock: clock)
+    /// A sensor registered under several attributes of a group (or under none, with no group).
+    public func sensor(_ group: MetricGroup?, _ attributes: [(String, StatKind)]) -> Sensor {
+        group?.sensor(attributes, config: config, clock: clock) ?? Sensor(config: config, clock: clock)
     }
 
     public var allGroups: [MetricGroup] {

@@ -224,7 +224,7 @@ public struct ConnectorConfigValidator: Sendable {
                 addError("topics.regex", m)
             }
             let dlq = (props["errors.deadletterqueue.topic.name"] ?? "").trimmingSpaces
-            let topicList = topics.split(separator: ",").map { String($0).trimmingSpaces }
+            let topicList = Self.list(props["topics"])
             if !dlq.isEmpty && topicList.contains(dlq) {
                 addError(
                     "errors.deadletterqueue.topic.name",

@@ -12,8 +12,9 @@ final class SinkLagTracker: Sendable {
         var position: Int64?
         /// When the partition last had nothing left to commit.
         var caughtUpAt: Int64
-        /// Offsets and timestamps of records read but not yet committed, oldest first.
-        var pending: [(offset: Int64, timestamp: Int64)] = []
+        /// Spans of records read and not yet wholly committed, oldest first: one per partition per poll, with the
+        /// timestamp of its first record, so memory grows with polls, not with records.
+        var pending: [(first: Int64, last: Int64, timestamp: Int64)] = []
         var head = 0
         var group: MetricGroup
     }
@@ -82,11 +83,23 @@ final class SinkLagTracker: Sendable {
         for g in groups { registry.remove(g) }
     }
 
-    func recordRead(_ tp: TopicPartition, offset: Int64, timestamp: Int64?) {
-        let ts = timestamp ?? registry.clock.nowMs()
+    /// The records one poll read from a partition: first and last offset, and the first record's timestamp.
+    struct ReadSpan {
+        var first: Int64
+        var last: Int64
+        var timestamp: Int64?
+    }
+
+    /// Notes what one poll read. The age of a partition's oldest uncommitted record is then known to the precision
+    /// of a poll (never underestimated).
+    func recordReads(_ reads: [TopicPartition: ReadSpan]) {
+        guard !reads.isEmpty else { return }
+        let now = registry.clock.nowMs()
         state.withLock { s in
-            s[tp]?.pending.append((offset, ts))
-            s[tp]?.position = offset + 1
+            for (tp, span) in reads where s[tp] != nil {
+                s[tp]!.pending.append((span.first, span.last, span.timestamp ?? now))
+                s[tp]!.position = span.last + 1
+            }
         }
     }
 
@@ -96,8 +109,9 @@ final class SinkLagTracker: Sendable {
             for (tp, offset) in offsets {
                 guard var p = s[tp] else { continue }
                 p.committed = offset
-                while p.head < p.pending.count && p.pending[p.head].offset < offset { p.head += 1 }
-                if p.head > 1024 && p.head * 2 > p.pending.count {
+                // A span leaves once all its records are committed (the committed offset is the next to read).
+                while p.head < p.pending.count && p.pending[p.head].last < offset { p.head += 1 }
+                if p.head > 64 && p.head * 2 > p.pending.count {
                     p.pending.removeFirst(p.head)
                     p.head = 0
                 }

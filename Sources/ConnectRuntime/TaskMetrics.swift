@@ -114,8 +114,9 @@ final class TaskMetrics: Sendable {
         ] {
             errors.add(attribute, .gauge { 0 })
         }
-        let sourceGroup = isSource ? kind : MetricGroup.detached
-        let sinkGroup = isSource ? MetricGroup.detached : kind
+        // The other kind's sensors exist so the loops can record unconditionally, but are registered nowhere.
+        let sourceGroup = isSource ? kind : nil
+        let sinkGroup = isSource ? nil : kind
         poll = registry.sensor(sourceGroup, [("source-record-poll-rate", .rate), ("source-record-poll-total", .total)])
         pollTime = registry.sensor(sourceGroup, [("poll-batch-max-time-ms", .max), ("poll-batch-avg-time-ms", .avg)])
         write = registry.sensor(
@@ -193,11 +194,6 @@ final class TaskMetrics: Sendable {
 
     /// Notes an activity time: now.
     func touch(_ counter: AtomicCounter) { counter.set(Int(registry.clock.nowMs())) }
-}
-
-extension MetricGroup {
-    /// A group that is never registered, for the sensors a task of the other kind does not expose.
-    static var detached: MetricGroup { MetricsRegistry().group("detached") }
 }
 
 /// An integer shared between a task thread and metric readers.

@@ -254,7 +254,7 @@ public final class Worker {
     static func sinkTopics(_ props: [String: String]) -> [String] {
         let regex = (props["topics.regex"] ?? "").trimmingSpaces
         if !regex.isEmpty { return [regex.hasPrefix("^") ? regex : "^" + regex] }
-        return (props["topics"] ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+        return ConnectorConfigValidator.list(props["topics"])
     }
 
     func producerConfig(

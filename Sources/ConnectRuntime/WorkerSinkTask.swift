@@ -120,10 +120,12 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private func pollBatch(timeoutMs: Int32) throws -> [SinkRecord] {
         var records: [SinkRecord] = []
         var read = 0
+        var reads: [TopicPartition: SinkLagTracker.ReadSpan] = [:]
         defer {
             if read > 0 {
                 metrics.read.record(Double(read))
                 metrics.passed("consumed", read)
+                lag.recordReads(reads)
                 metrics.touch(metrics.lastPoll)
             }
         }
@@ -133,9 +135,13 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             switch event {
             case .message(let message):
                 read += 1
-                lag.recordRead(
-                    TopicPartition(message.topic, message.partition), offset: message.offset,
-                    timestamp: message.timestamp)
+                let tp = TopicPartition(message.topic, message.partition)
+                if reads[tp] == nil {
+                    reads[tp] = SinkLagTracker.ReadSpan(
+                        first: message.offset, last: message.offset, timestamp: message.timestamp)
+                } else {
+                    reads[tp]!.last = message.offset
+                }
                 guard let record = try convert(message) else { continue }
                 records.append(record)
             case .assigned(let partitions):

@@ -9,7 +9,7 @@ Prints one JSON summary line: {"count": N, "mismatches": [...], "orderids": [...
 import json
 import sys
 
-from confluent_kafka import Consumer, TopicPartition
+from read_topic import read_records
 
 ORDERS_SCHEMA = {
     "type": "struct",
@@ -68,33 +68,22 @@ def encode(value):
 
 def main():
     bootstrap, topic, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "verify-" + topic, "enable.auto.commit": False})
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    mismatches, orderids, keys_ok, first, count = [], [], True, None, 0
-    idle = 0
-    while count < expected and idle < 20:
-        msg = consumer.poll(0.5)
-        if msg is None:
-            idle += 1
-            continue
-        if msg.error():
-            continue
-        idle = 0
-        count += 1
-        raw = msg.value().decode("utf-8")
+    mismatches, orderids, keys_ok, first = [], [], True, None
+    records = read_records(bootstrap, topic, expected, idle_polls=20, group="verify")
+    for r in records:
+        raw = r["value"]
         doc = json.loads(raw)
         if first is None or doc["payload"]["orderid"] == 0:
             first = raw
         if list(doc.keys()) != ["schema", "payload"] or doc["schema"] != ORDERS_SCHEMA:
-            mismatches.append({"offset": msg.offset(), "reason": "schema", "raw": raw[:300]})
+            mismatches.append({"offset": r["offset"], "reason": "schema", "raw": raw[:300]})
         elif encode(doc) != raw:
-            mismatches.append({"offset": msg.offset(), "reason": "bytes", "raw": raw[:300], "expected": encode(doc)[:300]})
+            mismatches.append({"offset": r["offset"], "reason": "bytes", "raw": raw[:300], "expected": encode(doc)[:300]})
         orderids.append(doc["payload"]["orderid"])
-        if msg.key() is None or msg.key().decode() != str(doc["payload"]["orderid"]):
+        if r["key"] != str(doc["payload"]["orderid"]):
             keys_ok = False
-    consumer.close()
-    print(json.dumps({"count": count, "mismatches": mismatches[:5], "orderids": sorted(orderids), "keys_ok": keys_ok, "first": first}))
+    print(json.dumps({"count": len(records), "mismatches": mismatches[:5], "orderids": sorted(orderids),
+                      "keys_ok": keys_ok, "first": first}))
 
 
 if __name__ == "__main__":
