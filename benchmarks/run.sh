@@ -3,7 +3,8 @@
 #   (a) datagen (max.interval=0) -> JsonConverter -> broker, vs kcat producing the same keys and values;
 #   (a') the same with a Cast + ReplaceField + InsertField chain;
 #   (b) broker -> JsonConverter -> FileStreamSink, vs kcat consuming the same records;
-#   (c) the worker's idle RSS and the time from process start to /health = 200.
+#   (c) the worker's idle RSS and the time from process start to /health = 200;
+#   (d) (a) and (b) again on a worker with metrics recording off, for what recording costs.
 # Usage: benchmarks/run.sh [RECORDS]   (default 200000). Prints a Markdown table; benchmarks/RESULTS.md keeps results.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -38,52 +39,74 @@ count() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '.\n' 2>/dev/nul
 # Waits for a shell condition, at most 600 s.
 await() { local deadline=$((SECONDS + 600)); until eval "$1"; do [ $SECONDS -lt $deadline ] || { echo "timed out: $1" >&2; exit 1; }; sleep 0.05; done; }
 
-cat > "$WORK/worker.properties" <<PROPS
+# worker_properties PORT OFFSETS [EXTRA]: a standalone worker's properties.
+worker_properties() {
+    cat <<PROPS
 bootstrap.servers=$BOOTSTRAP
 key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
-offset.storage.file.filename=$WORK/connect.offsets
+offset.storage.file.filename=$2
 offset.flush.interval.ms=10000
-listeners=http://127.0.0.1:$PORT
+listeners=http://127.0.0.1:$1
 consumer.session.timeout.ms=6000
+${3:-}
 PROPS
+}
+# start_worker PORT NAME [EXTRA]: starts a worker, waits for /health; sets WORKER_PID.
+start_worker() {
+    worker_properties "$1" "$WORK/$2.offsets" "${3:-}" > "$WORK/$2.properties"
+    "$BIN" standalone "$WORK/$2.properties" >"$WORK/$2.log" 2>&1 &
+    WORKER_PID=$!
+    await "[ \"\$(curl -s -o /dev/null -w %{http_code} http://127.0.0.1:$1/health)\" = 200 ]"
+}
+# run_source PORT WORKER CONNECTOR TOPIC [EXTRA_JSON]: runs N datagen records, prints the seconds until the offset of
+# the last one is committed (offsets are written only after the broker acknowledged every record before them; the
+# task stops itself after `iterations` and flushes).
+run_source() {
+    local t0
+    t0=$(now)
+    curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$1/connectors/$3/config" -d "{
+      \"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"$4\", \"quickstart\": \"orders\",
+      \"max.interval\": 0, \"iterations\": $N, \"random.seed\": 1 ${5:-}}" >/dev/null
+    await "grep -q '\"$3\",{\"task.id\":0}\],{\"current.iteration\":$N[,}]' '$WORK/$2.offsets' 2>/dev/null"
+    elapsed "$t0" "$(now)"
+}
+# run_sink PORT CONNECTOR FILE: sinks the N records of bench-orders into FILE; prints total and steady-state seconds.
+run_sink() {
+    local t0 t_first t_end
+    t0=$(now)
+    curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$1/connectors/$2/config" -d "{
+      \"connector.class\": \"FileStreamSink\", \"topics\": \"bench-orders\", \"file\": \"$3\"}" >/dev/null
+    await "[ -s '$3' ]"
+    t_first=$(now)
+    await "[ \$(wc -l < '$3') -ge $N ]"
+    t_end=$(now)
+    echo "$(elapsed "$t0" "$t_end") $(elapsed "$t_first" "$t_end")"
+}
 
 # (c) start-up time and idle memory.
 t0=$(now)
-"$BIN" standalone "$WORK/worker.properties" >"$WORK/worker.log" 2>&1 &
-WORKER_PID=$!
-await "[ \"\$(curl -s -o /dev/null -w %{http_code} http://127.0.0.1:$PORT/health)\" = 200 ]"
+start_worker "$PORT" worker
 STARTUP=$(elapsed "$t0" "$(now)")
 sleep 2
 IDLE_RSS_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
+WORKER_ON_PID=$WORKER_PID
 
 # (a) source: datagen -> JsonConverter -> broker.
-t0=$(now)
-curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors/bench-datagen/config" -d "{
-  \"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"bench-orders\", \"quickstart\": \"orders\",
-  \"max.interval\": 0, \"iterations\": $N, \"random.seed\": 1}" >/dev/null
-# Done when the source offset of the last record is committed: offsets are written only after the broker
-# acknowledged every record before them (the task stops itself after `iterations` and flushes).
-await "grep -q '\"current.iteration\":$N[,}]' '$WORK/connect.offsets' 2>/dev/null"
-SRC_SECS=$(elapsed "$t0" "$(now)")
+SRC_SECS=$(run_source "$PORT" worker bench-datagen bench-orders)
 ON_TOPIC=$(count bench-orders)
 [ "$ON_TOPIC" -ge "$N" ] || { echo "only $ON_TOPIC of $N records on the topic" >&2; exit 1; }
 BYTES=$("$PY" "$TOOL" dump "$BOOTSTRAP" bench-orders "$WORK/records.tsv" "$N")
 
 # (a') the same source with a realistic transform chain: Cast + ReplaceField + InsertField.
-t0=$(now)
-curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors/bench-datagen-smt/config" -d "{
-  \"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"bench-orders-smt\", \"quickstart\": \"orders\",
-  \"max.interval\": 0, \"iterations\": $N, \"random.seed\": 1,
+SMT_SECS=$(run_source "$PORT" worker bench-datagen-smt bench-orders-smt ",
   \"transforms\": \"cast,drop,insert\",
   \"transforms.cast.type\": \"org.apache.kafka.connect.transforms.Cast\$Value\",
   \"transforms.cast.spec\": \"orderid:string,orderunits:int32\",
   \"transforms.drop.type\": \"org.apache.kafka.connect.transforms.ReplaceField\$Value\",
   \"transforms.drop.exclude\": \"ordertime\", \"transforms.drop.renames\": \"itemid:item\",
   \"transforms.insert.type\": \"org.apache.kafka.connect.transforms.InsertField\$Value\",
-  \"transforms.insert.topic.field\": \"source_topic\", \"transforms.insert.timestamp.field\": \"ts\"}" >/dev/null
-await "grep -q '\"bench-datagen-smt\",{\"task.id\":0}\],{\"current.iteration\":$N[,}]' '$WORK/connect.offsets' 2>/dev/null"
-SMT_SECS=$(elapsed "$t0" "$(now)")
+  \"transforms.insert.topic.field\": \"source_topic\", \"transforms.insert.timestamp.field\": \"ts\"")
 SMT_BYTES=$("$PY" "$TOOL" dump "$BOOTSTRAP" bench-orders-smt "$WORK/records-smt.tsv" "$N")
 
 # kcat producing the same keys and values with the same producer guarantees.
@@ -93,16 +116,14 @@ kcat -b "$BOOTSTRAP" -P -t bench-kcat -K $'\t' -X enable.idempotence=true -X ack
 KCAT_P_SECS=$(elapsed "$t0" "$(now)")
 
 # (b) sink: broker -> JsonConverter -> FileStreamSink.
-SINK="$WORK/sink.txt"
-t0=$(now)
-curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/connectors/bench-sink/config" -d "{
-  \"connector.class\": \"FileStreamSink\", \"topics\": \"bench-orders\", \"file\": \"$SINK\"}" >/dev/null
-await "[ -s '$SINK' ]"
-t_first=$(now)
-await "[ \$(wc -l < '$SINK') -ge $N ]"
-t_end=$(now)
-SINK_SECS=$(elapsed "$t0" "$t_end")
-SINK_STEADY=$(elapsed "$t_first" "$t_end")
+read -r SINK_SECS SINK_STEADY < <(run_sink "$PORT" bench-sink "$WORK/sink.txt")
+kill -TERM "$WORKER_ON_PID"; wait "$WORKER_ON_PID" 2>/dev/null || true
+
+# (d) the same source and sink on a worker with metrics recording off (metrics.recording.enabled=false).
+PORT_OFF=$(free_port)
+start_worker "$PORT_OFF" worker-off "metrics.recording.enabled=false"
+OFF_SRC_SECS=$(run_source "$PORT_OFF" worker-off bench-datagen-off bench-orders-off)
+read -r OFF_SINK_SECS OFF_SINK_STEADY < <(run_sink "$PORT_OFF" bench-sink-off "$WORK/sink-off.txt")
 
 # kcat consuming the same records (no group: the raw fetch ceiling).
 t0=$(now)
@@ -122,6 +143,8 @@ $N datagen orders records, $((BYTES / N)) bytes each on average (key + JSON enve
 | (b) broker → JsonConverter → FileStreamSink (worker, incl. group join) | $(rate "$N" "$SINK_SECS") | $(mbps "$BYTES" "$SINK_SECS") | $(printf '%.2f' "$SINK_SECS") |
 | (b) same, from the first record written (steady state) | $(rate "$N" "$SINK_STEADY") | $(mbps "$BYTES" "$SINK_STEADY") | $(printf '%.2f' "$SINK_STEADY") |
 | (b) kcat consuming the same records (no group) | $(rate "$N" "$KCAT_C_SECS") | $(mbps "$BYTES" "$KCAT_C_SECS") | $(printf '%.2f' "$KCAT_C_SECS") |
+| (d) = (a) with metrics recording off | $(rate "$N" "$OFF_SRC_SECS") | $(mbps "$BYTES" "$OFF_SRC_SECS") | $(printf '%.2f' "$OFF_SRC_SECS") |
+| (d) = (b) steady state with metrics recording off | $(rate "$N" "$OFF_SINK_STEADY") | $(mbps "$BYTES" "$OFF_SINK_STEADY") | $(printf '%.2f' "$OFF_SINK_STEADY") |
 
 | Worker | Value |
 |---|---:|

@@ -68,11 +68,16 @@ public protocol SourceTask: Task {
     func commit() throws
     /// Called when the broker acknowledged a record (metadata nil when a transform dropped it).
     func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) throws
+    /// How many records the source system holds that this task has not polled yet ("position behind source"), when
+    /// the task can tell; nil otherwise (the default). Called on the task's thread after each poll and exposed as
+    /// the `swift_connect_source_task_behind_source_records` metric.
+    func recordsBehindSource() -> Int64?
 }
 
 extension SourceTask {
     public func commit() throws {}
     public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) throws {}
+    public func recordsBehindSource() -> Int64? { nil }
 }
 
 /// What a sink task may ask of the runtime.

@@ -37,6 +37,12 @@ public final class DatagenTask: SourceTask {
         }
     }
 
+    /// With `iterations` set, the records still to generate.
+    public func recordsBehindSource() -> Int64? {
+        guard let config, config.iterations > 0 else { return nil }
+        return max(0, config.iterations - count)
+    }
+
     public func poll() throws -> [SourceRecord]? {
         guard let config else { return nil }
         if config.maxInterval > 0 {

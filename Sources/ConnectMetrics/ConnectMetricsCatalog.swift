@@ -17,13 +17,24 @@ public struct MetricDefinition: Sendable {
     public let tags: [String]
     /// For this project's own metrics: the exported name (never one of Connect's).
     public let extensionName: String?
+    /// The JMX domain: `kafka.connect`, or `kafka.producer` / `kafka.consumer` for the Kafka clients' metrics.
+    public var domain: String = ConnectMetricsCatalog.connectDomain
 
     public var isExtension: Bool { extensionName != nil }
+
+    /// `connect`, `client` (the Java Kafka clients' names) or `extension`.
+    public var origin: String {
+        isExtension ? "extension" : domain == ConnectMetricsCatalog.connectDomain ? "connect" : "client"
+    }
+
+    /// The MBean pattern of the group (`kafka.connect:type=<group>,connector={connector}`).
+    public var mbeanPattern: String { "\(domain):type=\(group)" + tags.map { ",\($0)={\($0)}" }.joined() }
 }
 
 /// Every metric the worker exposes, declared once, as Kafka's `ConnectMetricsRegistry` declares Connect's: groups,
 /// attributes, descriptions, tags and kinds. Exporters are views over the registry that read this catalogue.
 public enum ConnectMetricsCatalog {
+    public static let connectDomain = "kafka.connect"
     public static let workerGroup = "connect-worker-metrics"
     public static let rebalanceGroup = "connect-worker-rebalance-metrics"
     public static let connectorGroup = "connector-metrics"
@@ -56,7 +67,66 @@ public enum ConnectMetricsCatalog {
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
-        + extensions
+        + clients + extensions
+
+    public static let producerGroup = "producer-metrics"
+    public static let consumerGroup = "consumer-metrics"
+    public static let fetchManagerGroup = "consumer-fetch-manager-metrics"
+
+    /// The domain of a group's MBeans.
+    public static func domain(ofGroup group: String) -> String {
+        switch group {
+        case producerGroup: "kafka.producer"
+        case consumerGroup, fetchManagerGroup: "kafka.consumer"
+        default: connectDomain
+        }
+    }
+
+    private static func c(
+        _ group: String, _ attribute: String, _ type: MetricType, _ help: String, partition: Bool = false
+    ) -> MetricDefinition {
+        var def = MetricDefinition(
+            group: group, attribute: attribute, type: type, help: help,
+            tags: partition ? ["client-id", "topic", "partition"] : ["client-id"], extensionName: nil)
+        def.domain = domain(ofGroup: group)
+        return def
+    }
+
+    /// The Java Kafka clients' metrics a Connect dashboard reads, computed from the task clients' librdkafka
+    /// statistics (`statistics.interval.ms`): rates over the metrics window from librdkafka's cumulative counters,
+    /// latencies from its broker round-trip windows, lags from its partition offsets.
+    static let clients: [MetricDefinition] = [
+        c(producerGroup, "record-send-rate", .gauge, "The average number of records sent per second."),
+        c(producerGroup, "record-send-total", .counter, "The total number of records sent."),
+        c(producerGroup, "outgoing-byte-rate", .gauge, "The number of outgoing bytes sent to all servers per second."),
+        c(producerGroup, "incoming-byte-rate", .gauge, "The number of bytes read off all sockets per second."),
+        c(producerGroup, "request-rate", .gauge, "The number of requests sent per second."),
+        c(producerGroup, "response-rate", .gauge, "The number of responses received per second."),
+        c(producerGroup, "request-latency-avg", .gauge, "The average request latency in ms."),
+        c(producerGroup, "request-latency-max", .gauge, "The maximum request latency in ms."),
+        c(
+            producerGroup, "record-queue-time-avg", .gauge,
+            "The average time in ms record batches spent in the send buffer."),
+        c(
+            producerGroup, "record-queue-time-max", .gauge,
+            "The maximum time in ms record batches spent in the send buffer."),
+        c(consumerGroup, "outgoing-byte-rate", .gauge, "The number of outgoing bytes sent to all servers per second."),
+        c(consumerGroup, "incoming-byte-rate", .gauge, "The number of bytes read off all sockets per second."),
+        c(consumerGroup, "request-rate", .gauge, "The number of requests sent per second."),
+        c(consumerGroup, "response-rate", .gauge, "The number of responses received per second."),
+        c(fetchManagerGroup, "records-consumed-rate", .gauge, "The average number of records consumed per second."),
+        c(fetchManagerGroup, "records-consumed-total", .counter, "The total number of records consumed."),
+        c(fetchManagerGroup, "bytes-consumed-rate", .gauge, "The average number of bytes consumed per second."),
+        c(fetchManagerGroup, "bytes-consumed-total", .counter, "The total number of bytes consumed."),
+        c(fetchManagerGroup, "fetch-latency-avg", .gauge, "The average time taken for a fetch request, in ms."),
+        c(fetchManagerGroup, "fetch-latency-max", .gauge, "The max time taken for any fetch request, in ms."),
+        c(
+            fetchManagerGroup, "records-lag-max", .gauge,
+            "The maximum lag in terms of number of records for any partition in this window."),
+        c(
+            fetchManagerGroup, "records-lag", .gauge, "The latest lag of the partition, in records.",
+            partition: true),
+    ]
 
     /// Metrics Connect does not have, under names of their own (`swift_connect_*`).
     static let extensions: [MetricDefinition] = [
@@ -100,6 +170,10 @@ public enum ConnectMetricsCatalog {
         x(
             taskActivityGroup, "source-lag-seconds", "swift_connect_source_task_lag_seconds", task,
             "Seconds between now and the timestamp (or send time) of the source task's last record acknowledged by the broker."
+        ),
+        x(
+            taskActivityGroup, "records-behind-source", "swift_connect_source_task_behind_source_records", task,
+            "Records the source system holds that the source task has not polled yet, as its connector reports them (only for connectors that can tell)."
         ),
         x(
             sinkTaskLagGroup, "lag-seconds-max", "swift_connect_sink_task_lag_seconds_max", task,

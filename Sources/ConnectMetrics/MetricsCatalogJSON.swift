@@ -7,8 +7,8 @@ public struct MetricFamilyDescription: Sendable {
     /// The MBean it comes from (`kafka.connect:type=<group>`) and its attribute.
     public let mbean: String?
     public let attribute: String?
-    /// `connect` (Connect's own names), `extension` (this project's own metrics), `alias` (the same value under
-    /// another exporter's name), `process`.
+    /// `connect` (Connect's own names), `client` (the Java Kafka clients' names), `extension` (this project's own
+    /// metrics), `alias` (the same value under another exporter's name), `process`.
     public let origin: String
 }
 
@@ -20,27 +20,21 @@ extension PrometheusExposition {
             def.group == ConnectMetricsCatalog.workerGroup && def.tags.isEmpty ? ["connector"] : def.tags
         }
         for def in ConnectMetricsCatalog.all where def.type != .text {
-            let mbean = "kafka.connect:type=\(def.group)" + def.tags.map { ",\($0)={\($0)}" }.joined()
+            let mbean = def.isExtension ? nil : def.mbeanPattern
             let n = name(of: def)
+            out.append(
+                MetricFamilyDescription(
+                    name: n, type: def.type == .counter ? "counter" : "gauge", help: def.help, labels: labels(def),
+                    mbean: mbean, attribute: def.attribute, origin: def.origin))
             if def.type == .counter {
                 out.append(
                     MetricFamilyDescription(
-                        name: n, type: "counter", help: def.help, labels: labels(def), mbean: mbean,
-                        attribute: def.attribute, origin: "connect"))
-                out.append(
-                    MetricFamilyDescription(
                         name: String(n.dropLast("_total".count)), type: "gauge", help: def.help, labels: labels(def),
-                        mbean: mbean, attribute: def.attribute, origin: "connect"))
-            } else {
-                out.append(
-                    MetricFamilyDescription(
-                        name: n, type: "gauge", help: def.help, labels: labels(def),
-                        mbean: def.isExtension ? nil : mbean,
-                        attribute: def.attribute, origin: def.isExtension ? "extension" : "connect"))
+                        mbean: mbean, attribute: def.attribute, origin: def.origin))
             }
         }
         for def in ConnectMetricsCatalog.all where def.type == .text {
-            let mbean = "kafka.connect:type=\(def.group)" + def.tags.map { ",\($0)={\($0)}" }.joined()
+            let mbean = def.mbeanPattern
             let group = groupFamilyName(def.group)
             if !out.contains(where: { $0.name == group }) {
                 out.append(

@@ -36,9 +36,13 @@ public final class ManualClock: MetricsClock {
 public struct MetricConfig: Sendable {
     public var windowMs: Int64
     public var samples: Int
+    /// When false, sensors ignore what is recorded (gauges still read live values); for measuring what recording
+    /// costs.
+    public var recording: Bool
 
-    public init(windowMs: Int64 = 30_000, samples: Int = 2) {
+    public init(windowMs: Int64 = 30_000, samples: Int = 2, recording: Bool = true) {
         self.windowMs = max(1, windowMs)
         self.samples = max(1, samples)
+        self.recording = recording
     }
 }

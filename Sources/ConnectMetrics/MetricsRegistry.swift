@@ -35,9 +35,12 @@ public final class MetricGroup: Sendable {
 
     public var all: [(attribute: String, source: MetricSource)] { metrics.withLock { $0 } }
 
+    /// The JMX domain (`kafka.connect`, `kafka.producer`, `kafka.consumer`).
+    public var domain: String { ConnectMetricsCatalog.domain(ofGroup: name) }
+
     /// The MBean name Connect would register (`kafka.connect:type=<group>,connector=<c>,task=<t>`).
     public var objectName: String {
-        "kafka.connect:type=\(name)" + tags.map { ",\($0.key)=\($0.value)" }.joined()
+        "\(domain):type=\(name)" + tags.map { ",\($0.key)=\($0.value)" }.joined()
     }
 }
 

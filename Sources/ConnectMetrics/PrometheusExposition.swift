@@ -71,9 +71,9 @@ public enum PrometheusExposition {
         return out
     }
 
-    /// `kafka_connect_<group>_<attribute>`.
+    /// `kafka_connect_<group>_<attribute>` (`kafka_producer_…`, `kafka_consumer_…` for the clients' groups).
     public static func name(of def: MetricDefinition) -> String {
-        def.extensionName ?? "kafka_connect_" + sanitize(def.group) + "_" + sanitize(def.attribute)
+        def.extensionName ?? sanitize(def.domain) + "_" + sanitize(def.group) + "_" + sanitize(def.attribute)
     }
 
     /// `kafka_connect_<group>`, the family of a group's string attributes.

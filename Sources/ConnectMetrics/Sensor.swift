@@ -53,6 +53,7 @@ public final class Sensor: Sendable {
 
     /// Records one value (1 by default: an event).
     public func record(_ value: Double = 1) {
+        guard config.recording else { return }
         let now = clock.nowMs()
         let windowMs = config.windowMs
         let samples = config.samples

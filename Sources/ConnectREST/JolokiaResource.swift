@@ -74,7 +74,8 @@ enum JolokiaResource {
         }
     }
 
-    /// The MBeans: Connect's groups (this project's extension groups are served by /metrics only).
+    /// The MBeans: Connect's groups and the Kafka clients' (this project's extension groups are served by /metrics
+    /// only).
     static func mbeans(_ metrics: MetricsRegistry) -> [(name: String, group: MetricGroup)] {
         let connectGroups = Set(ConnectMetricsCatalog.all.filter { !$0.isExtension }.map(\.group))
         return metrics.allGroups.filter { connectGroups.contains($0.name) }.map { ($0.objectName, $0) }
@@ -124,7 +125,7 @@ enum JolokiaResource {
             return error(
                 request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
         }
-        let matched = mbeans(metrics).filter { parsed.matches(domain: "kafka.connect", properties: tags($0.group)) }
+        let matched = mbeans(metrics).filter { parsed.matches(domain: $0.group.domain, properties: tags($0.group)) }
         guard !matched.isEmpty else {
             return error(request, "javax.management.InstanceNotFoundException", pattern, status: 404)
         }
@@ -155,24 +156,27 @@ enum JolokiaResource {
             return error(
                 request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
         }
-        let names = mbeans(metrics).filter { parsed.matches(domain: "kafka.connect", properties: tags($0.group)) }.map(
+        let names = mbeans(metrics).filter { parsed.matches(domain: $0.group.domain, properties: tags($0.group)) }.map(
             \.name
         ).sorted()
         return envelope(request, .array(names.map { .string($0) }))
     }
 
     static func list(_ metrics: MetricsRegistry) -> HTTPResponse {
-        var domain = JSONObject()
+        var domains: [String: JSONObject] = [:]
         for m in mbeans(metrics).sorted(by: { $0.name < $1.name }) {
-            let key = String(m.name.dropFirst("kafka.connect:".count))
+            let key = String(m.name.dropFirst(m.group.domain.count + 1))
             var attrs = JSONObject()
             for a in m.group.all {
                 let def = ConnectMetricsCatalog.definition(group: m.group.name, attribute: a.attribute)
                 let type: String = if case .text = a.source { "java.lang.String" } else { "double" }
                 attrs[a.attribute] = ["type": .string(type), "desc": .string(def?.help ?? ""), "rw": false]
             }
-            domain[key] = ["desc": .string(m.group.name), "attr": .object(attrs)]
+            domains[m.group.domain, default: JSONObject()][key] = [
+                "desc": .string(m.group.name), "attr": .object(attrs),
+            ]
         }
-        return envelope(["type": "list"], ["kafka.connect": .object(domain)])
+        return envelope(
+            ["type": "list"], .object(JSONObject(domains.keys.sorted().map { ($0, .object(domains[$0]!)) })))
     }
 }

@@ -85,7 +85,8 @@ public final class StandaloneRuntime: Sendable {
         let metrics = MetricsRegistry(
             config: MetricConfig(
                 windowMs: config.parsed.int("metrics.sample.window.ms") ?? 30000,
-                samples: Int(config.parsed.int("metrics.num.samples") ?? 2)))
+                samples: Int(config.parsed.int("metrics.num.samples") ?? 2),
+                recording: config.parsed.bool("metrics.recording.enabled") ?? true))
         let worker = Worker(
             config: config, plugins: .builtIn, offsetStore: store, statusStore: StatusStore(workerId: workerId),
             metrics: metrics, logger: Logger(label: "org.apache.kafka.connect.runtime.Worker"))

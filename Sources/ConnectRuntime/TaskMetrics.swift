@@ -71,18 +71,26 @@ final class TaskMetrics: Sendable {
     let lastAckedRecordTime = AtomicCounter()
     /// Records through each stage, by stage name.
     private let funnel: [String: Sensor]
+    /// What the source task last reported as records behind its source; the metric appears with the first report.
+    private let behindSource = Mutex<Int64?>(nil)
+    private let activityGroup: MetricGroup
     /// Records dropped, by transform alias; groups appear on the first drop.
     private let dropped = Mutex<[String: (MetricGroup, Sensor)]>([:])
     private let tags: [(key: String, value: String)]
 
-    init(registry: MetricsRegistry, id: ConnectorTaskId, isSource: Bool, status: StatusStore) {
+    /// The Java client metrics of the task's producer (source) or consumer (sink).
+    let client: ClientMetrics
+
+    init(registry: MetricsRegistry, id: ConnectorTaskId, isSource: Bool, status: StatusStore, clientId: String) {
         self.registry = registry
+        client = ClientMetrics(registry: registry, clientId: clientId, role: isSource ? .producer : .consumer)
         let tags: [(key: String, value: String)] = [("connector", id.connector), ("task", String(id.task))]
         let task = registry.group(ConnectMetricsCatalog.taskGroup, tags: tags)
         let errors = registry.group(ConnectMetricsCatalog.taskErrorGroup, tags: tags)
         let kind = registry.group(
             isSource ? ConnectMetricsCatalog.sourceTaskGroup : ConnectMetricsCatalog.sinkTaskGroup, tags: tags)
         let activity = registry.group(ConnectMetricsCatalog.taskActivityGroup, tags: tags)
+        activityGroup = activity
         self.tags = tags
         let stages =
             isSource
@@ -171,6 +179,7 @@ final class TaskMetrics: Sendable {
     }
 
     func close() {
+        client.close()
         for g in groups { registry.remove(g) }
         for (g, _) in dropped.withLock({ Array($0.values) }) { registry.remove(g) }
     }
@@ -190,6 +199,20 @@ final class TaskMetrics: Sendable {
             return s
         }
         sensor.record()
+    }
+
+    /// Notes what a source task reports as records behind its source (nil: it cannot tell).
+    func recordBehindSource(_ records: Int64?) {
+        guard let records else { return }
+        let first = behindSource.withLock { v in
+            defer { v = records }
+            return v == nil
+        }
+        if first {
+            activityGroup.add(
+                "records-behind-source",
+                .gauge { [weak self] in self?.behindSource.withLock { $0.map(Double.init) } ?? .nan })
+        }
     }
 
     /// Notes an activity time: now.

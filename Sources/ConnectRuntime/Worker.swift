@@ -189,16 +189,18 @@ public final class Worker {
             guard let task = taskObject as? any SourceTask else {
                 throw ConnectError.connect("\(running.desc.className) task is not a SourceTask")
             }
+            let producerConfig = try producerConfig(id, connectorConfig)
             let producer = try KafkaProducer(
-                config: producerConfig(id, connectorConfig), logger: Logger(label: "org.apache.kafka.clients.producer"))
+                config: producerConfig, logger: Logger(label: "org.apache.kafka.clients.producer"))
+            let taskMetrics = TaskMetrics(
+                registry: metrics, id: id, isSource: true, status: statusStore,
+                clientId: producerConfig["client.id"] ?? "")
+            producer.onStatistics { [client = taskMetrics.client] in client.update($0) }
             return WorkerSourceTask(
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
                 offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs,
                 flushTimeoutMs: config.offsetFlushTimeoutMs,
-                initialState: target, listener: statusStore,
-                metrics: TaskMetrics(
-                    registry: metrics, id: id, isSource: running.desc.type == .source, status: statusStore),
-                logger: taskLogger)
+                initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger)
         default:
             guard let task = taskObject as? any SinkTask else {
                 throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")
@@ -206,15 +208,16 @@ public final class Worker {
             let (consumerConfig, maxPollRecords) = try consumerConfig(id, connectorConfig)
             let consumer = try KafkaConsumer(
                 config: consumerConfig, logger: Logger(label: "org.apache.kafka.clients.consumer"))
+            let taskMetrics = TaskMetrics(
+                registry: metrics, id: id, isSource: false, status: statusStore,
+                clientId: consumerConfig["client.id"] ?? "")
+            consumer.onStatistics { [client = taskMetrics.client] in client.update($0) }
             return WorkerSinkTask(
                 id: id, task: task, taskConfig: taskConfig, consumer: consumer,
                 topics: Self.sinkTopics(connectorConfig),
                 converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
                 maxPollRecords: maxPollRecords,
-                initialState: target, listener: statusStore,
-                metrics: TaskMetrics(
-                    registry: metrics, id: id, isSource: running.desc.type == .source, status: statusStore),
-                logger: taskLogger)
+                initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger)
         }
     }
 
@@ -257,11 +260,16 @@ public final class Worker {
         return ConnectorConfigValidator.list(props["topics"])
     }
 
+    /// How often task clients report the statistics their `kafka.producer` / `kafka.consumer` metrics come from
+    /// (overridable with `producer.statistics.interval.ms` and the like).
+    static let clientStatisticsIntervalMs = "5000"
+
     func producerConfig(
         _ id: ConnectorTaskId, _ connectorConfig: [String: String]
     ) throws(ConnectError) -> KafkaClientConfig {
         var props = KafkaProducer.connectDefaults
         props["client.id"] = "connector-producer-\(id)"
+        props["statistics.interval.ms"] = Self.clientStatisticsIntervalMs
         props.merge(config.clientProperties(prefix: "producer.")) { _, new in new }
         props.merge(connectorConfig.strippingPrefix("producer.override.")) { _, new in new }
         return try checkedClientConfig(props, role: "producer", id: id)
@@ -272,7 +280,7 @@ public final class Worker {
     ) throws(ConnectError) -> (KafkaClientConfig, Int) {
         var props: [String: String] = [
             "group.id": "connect-\(id.connector)", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
-            "client.id": "connector-consumer-\(id)",
+            "client.id": "connector-consumer-\(id)", "statistics.interval.ms": Self.clientStatisticsIntervalMs,
             // A sink may start before its topics exist; the Java consumer finds them within seconds, librdkafka only
             // at its next metadata refresh (five minutes by default).
             "topic.metadata.refresh.interval.ms": "5000",

@@ -92,6 +92,11 @@ public struct WorkerConfig: Sendable {
             documentation: "The number of samples maintained to compute metrics."
         )
         .define(
+            "metrics.recording.enabled", .boolean, default: true, importance: .low,
+            documentation:
+                "Whether sensors record (extension). Off, windowed and cumulative metrics stay at their initial values; for measuring the cost of recording."
+        )
+        .define(
             "metrics.listeners", .list, default: .none, importance: .low,
             documentation:
                 "Extra listeners (http://host:port) that serve only GET /metrics, besides the REST listeners."

@@ -88,7 +88,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 consumer.pause(assigned.map(Self.kafka))
                 _ = awaitUnpaused(whilePaused: {
                     if let r = try? pollBatch(timeoutMs: 100) { backlog += r }
-                    refreshLagIfDue()
+                    refreshLagIfDue(paused: true)
                 })
                 if !pausedForRetry { consumer.resume(assigned.map(Self.kafka)) }
                 continue
@@ -267,12 +267,18 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
     }
 
-    /// Asks the broker for the log end offsets of the assigned partitions, every `lagRefreshInterval`.
-    private func refreshLagIfDue() {
+    /// Updates the log end offsets of the assigned partitions for the lag metrics, every `lagRefreshInterval`. While
+    /// records flow, the high watermarks of the consumer's own fetch responses serve, so the task thread never waits
+    /// on the broker for a metric; paused partitions are not fetched, so for them (and for a partition not fetched
+    /// yet) the broker is asked.
+    private func refreshLagIfDue(paused: Bool = false) {
         guard ContinuousClock.now >= nextLagRefresh else { return }
         nextLagRefresh = ContinuousClock.now.advanced(by: Self.lagRefreshInterval)
         for tp in assigned {
-            if let marks = try? consumer.queryWatermarks(Self.kafka(tp), timeoutMs: 1000) {
+            let partition = Self.kafka(tp)
+            if !paused, let marks = consumer.cachedWatermarks(partition) {
+                lag.recordEnd(tp, marks.high)
+            } else if let marks = try? consumer.queryWatermarks(partition, timeoutMs: 1000) {
                 lag.recordEnd(tp, marks.high)
             }
         }

@@ -67,6 +67,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             let started = ContinuousClock.now
             let records = try pollTask()
             metrics.touch(metrics.lastPoll)
+            metrics.recordBehindSource(task.recordsBehindSource())
             if let records, !records.isEmpty {
                 metrics.pollTime.record(milliseconds(since: started))
                 metrics.poll.record(Double(records.count))

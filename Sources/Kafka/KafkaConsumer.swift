@@ -142,6 +142,16 @@ public final class KafkaConsumer: @unchecked Sendable {
         return (low, high)
     }
 
+    /// The watermarks the client last saw, without asking the broker: the high one arrives with every fetch
+    /// response, the low one with statistics. Nil when the client has none for the partition yet.
+    public func cachedWatermarks(_ partition: KafkaTopicPartition) -> (low: Int64, high: Int64)? {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return (low, high)
+    }
+
     public func pause(_ partitions: [KafkaTopicPartition]) {
         apply(partitions) { rd_kafka_pause_partitions(client.handle, $0) }
     }
@@ -181,6 +191,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     public var lastStatistics: String? { client.lastStatistics }
+
+    /// Calls `handler` with each statistics document (every `statistics.interval.ms`), on the thread that polls.
+    public func onStatistics(_ handler: @escaping @Sendable (String) -> Void) { client.onStatistics(handler) }
 
     private func apply(
         _ partitions: [KafkaTopicPartition],

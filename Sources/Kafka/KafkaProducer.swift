@@ -104,6 +104,9 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     public var lastStatistics: String? { client.lastStatistics }
+
+    /// Calls `handler` with each statistics document (every `statistics.interval.ms`), on the thread that polls.
+    public func onStatistics(_ handler: @escaping @Sendable (String) -> Void) { client.onStatistics(handler) }
 }
 
 private func withOptionalBuffer<R>(_ bytes: [UInt8]?, _ body: (UnsafeMutableRawPointer?, Int) -> R) -> R {

@@ -13,6 +13,7 @@ final class RDKafkaClient: @unchecked Sendable {
     let queue: OpaquePointer
     let logger: Logger
     private let statistics = Mutex<String?>(nil)
+    private let statisticsHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     init(role: Role, config: KafkaClientConfig, events: Int32, logger: Logger) throws(KafkaError) {
         var config = config
@@ -45,6 +46,11 @@ final class RDKafkaClient: @unchecked Sendable {
     /// The most recent `statistics.interval.ms` JSON document, if statistics are enabled.
     var lastStatistics: String? { statistics.withLock { $0 } }
 
+    /// Calls `handler` with each statistics document, on the thread that polls the client.
+    func onStatistics(_ handler: @escaping @Sendable (String) -> Void) {
+        statisticsHandler.withLock { $0 = handler }
+    }
+
     /// Handles the events every client gets; returns false for events the caller must handle itself.
     func handleCommonEvent(_ event: OpaquePointer) -> Bool {
         switch rd_kafka_event_type(event) {
@@ -73,6 +79,7 @@ final class RDKafkaClient: @unchecked Sendable {
         case RD_KAFKA_EVENT_STATS:
             let json = String(cString: rd_kafka_event_stats(event))
             statistics.withLock { $0 = json }
+            statisticsHandler.withLock { $0 }?(json)
             return true
         default:
             return false

@@ -19,6 +19,15 @@ struct SensorTests {
         #expect(s.measure(.count) == 0)
     }
 
+    @Test("with recording off a sensor keeps its initial values")
+    func recordingOff() {
+        let s = Sensor(config: MetricConfig(windowMs: 30_000, samples: 2, recording: false), clock: clock)
+        s.record(7)
+        #expect(s.measure(.total) == 0)
+        #expect(s.measure(.count) == 0)
+        #expect(s.measure(.max).isNaN)
+    }
+
     @Test("avg, max, min and totals over recorded values")
     func basic() {
         let s = sensor

@@ -54,6 +54,17 @@ struct FakeSourceContext: SourceTaskContext {
         #expect(r.sourceOffset?["current.iteration"] == .int64(4))
     }
 
+    @Test("with iterations set, the records still to generate are reported as behind the source")
+    func behindSource() throws {
+        var props = base
+        #expect(try task(props).recordsBehindSource() == nil)
+        props["iterations"] = "2500"
+        let t = try task(props)
+        #expect(t.recordsBehindSource() == 2500)
+        _ = try t.poll()
+        #expect(t.recordsBehindSource() == 1500)
+    }
+
     @Test("the same seed yields the same records; a restart from an offset continues the sequence exactly")
     func deterministic() throws {
         let first = try #require(try task(base).poll())

@@ -32,11 +32,17 @@ struct MetricsEndpointTests {
         let metricsPort = try FreePort.allocate()
         let runtime = try WorkerFixture.start(
             [
-                #"{"name": "src", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 10}}"#,
+                #"{"name": "src", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "max.interval": 10, "iterations": 1000000}}"#,
                 #"{"name": "snk", "config": {"connector.class": "FileStreamSink", "topics": "\#(topic)", "file": "\#(dir.appendingPathComponent("out.txt").path)"}}"#,
-            ], extra: ["metrics.listeners": "http://127.0.0.1:\(metricsPort)"], in: dir)
+            ],
+            extra: [
+                "metrics.listeners": "http://127.0.0.1:\(metricsPort)",
+                "producer.statistics.interval.ms": "500", "consumer.statistics.interval.ms": "500",
+            ], in: dir)
         defer { runtime.stop() }
         let restPort = runtime.restServer.boundListeners[0].port
+        let producerId = "client_id=\"connector-producer-src-0\""
+        let consumerId = "client_id=\"connector-consumer-snk-0\""
 
         var text = ""
         let deadline = Date().addingTimeInterval(40)
@@ -48,7 +54,9 @@ struct MetricsEndpointTests {
                 ?? 0
             let partitions = sample(
                 text, "kafka_connect_sink_task_metrics_partition_count{connector=\"snk\",task=\"0\"}")
-            if sent > 5 && partitions == 4 { break }
+            let consumed =
+                sample(text, "kafka_consumer_consumer_fetch_manager_metrics_records_consumed_total{\(consumerId)}") ?? 0
+            if sent > 5 && partitions == 4 && consumed > 5 { break }
             try await Task.sleep(for: .milliseconds(300))
         }
         let (status, _, contentType) = try await get("http://127.0.0.1:\(restPort)/metrics")
@@ -88,6 +96,9 @@ struct MetricsEndpointTests {
             (sample(text, "swift_connect_task_time_since_last_put_seconds{connector=\"snk\",task=\"0\"}") ?? 99) < 10)
         #expect(
             (sample(text, "swift_connect_task_time_since_last_ack_seconds{connector=\"src\",task=\"0\"}") ?? 99) < 10)
+        let behind = sample(text, "swift_connect_source_task_behind_source_records{connector=\"src\",task=\"0\"}") ?? -1
+        #expect(behind > 0 && behind < 1_000_000)
+        #expect(!text.contains("swift_connect_source_task_behind_source_records{connector=\"snk\""))
         let sourceLag = sample(text, "swift_connect_source_task_lag_seconds{connector=\"src\",task=\"0\"}") ?? -1
         #expect(sourceLag >= 0 && sourceLag < 10)
         for stage in ["polled", "transformed", "converted", "produced", "acknowledged"] {
@@ -102,6 +113,27 @@ struct MetricsEndpointTests {
                     text, "swift_connect_task_funnel_records_total{connector=\"snk\",task=\"0\",stage=\"\(stage)\"}")
                     ?? 0) > 0, "sink stage \(stage)")
         }
+
+        // The Kafka clients' metrics, from librdkafka's statistics.
+        #expect((sample(text, "kafka_producer_producer_metrics_record_send_total{\(producerId)}") ?? 0) > 5)
+        #expect((sample(text, "kafka_producer_producer_metrics_outgoing_byte_rate{\(producerId)}") ?? 0) > 0)
+        let latency = sample(text, "kafka_producer_producer_metrics_request_latency_avg{\(producerId)}") ?? -1
+        #expect(latency >= 0 && latency < 10_000)
+        #expect(
+            (sample(text, "kafka_consumer_consumer_fetch_manager_metrics_bytes_consumed_total{\(consumerId)}") ?? 0) > 0
+        )
+        #expect((sample(text, "kafka_consumer_consumer_metrics_incoming_byte_rate{\(consumerId)}") ?? 0) > 0)
+        let partitionLag = sample(
+            text,
+            "kafka_consumer_consumer_fetch_manager_metrics_records_lag{\(consumerId),topic=\"\(topic)\",partition=\"0\"}"
+        )
+        #expect(partitionLag != nil && partitionLag! >= 0)
+        #expect(
+            (sample(text, "kafka_consumer_consumer_fetch_manager_metrics_records_lag_max{\(consumerId)}") ?? -1) >= 0)
+        let jolokia = try await get(
+            "http://127.0.0.1:\(restPort)/jolokia/read/kafka.producer:type=producer-metrics,client-id=connector-producer-src-0/record-send-total"
+        )
+        #expect(jolokia.1.contains(#""status":200"#))
 
         let catalog = try await get("http://127.0.0.1:\(restPort)/metrics/catalog")
         #expect(catalog.0 == 200)
@@ -118,6 +150,7 @@ struct MetricsEndpointTests {
         try runtime.herder.deleteConnector("src")
         let after = try await get("http://127.0.0.1:\(restPort)/metrics").1
         #expect(!after.contains("connector=\"src\""))
+        #expect(!after.contains(producerId))
     }
 
     @Test("sink lag in records and seconds falls to 0 when the sink catches up and rises while it is paused")
