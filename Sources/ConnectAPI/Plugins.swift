@@ -89,6 +89,20 @@ public protocol SinkTaskContext: Sendable {
     /// Rewinds consumption of a partition to `offset`.
     func offset(_ partition: TopicPartition, _ offset: Int64)
     func requestCommit()
+    /// Reports records `put` could not process (KIP-610), so they follow the connector's error handling
+    /// (`errors.tolerance`, the dead letter queue, the error log) instead of failing the batch. Nil unless the
+    /// connector has a dead letter queue or `errors.log.enable=true`, as in Connect.
+    var errantRecordReporter: (any ErrantRecordReporter)? { get }
+}
+
+extension SinkTaskContext {
+    public var errantRecordReporter: (any ErrantRecordReporter)? { nil }
+}
+
+/// Takes a record a sink task failed to process (`ErrantRecordReporter`). `report` throws when the connector's
+/// tolerance is exceeded (`errors.tolerance=none`); the task should let that error fail `put`.
+public protocol ErrantRecordReporter: Sendable {
+    func report(_ record: SinkRecord, error: any Error) throws
 }
 
 public protocol SinkTask: Task {

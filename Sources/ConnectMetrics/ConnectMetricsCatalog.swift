@@ -64,6 +64,7 @@ public enum ConnectMetricsCatalog {
     public static let taskActivityGroup = "task-activity-metrics"
     public static let taskFunnelGroup = "task-funnel-metrics"
     public static let transformGroup = "transform-metrics"
+    public static let taskErrorClassGroup = "task-error-class-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
@@ -148,6 +149,11 @@ public enum ConnectMetricsCatalog {
         x(
             taskFunnelGroup, "records-total", "swift_connect_task_funnel_records_total", task + ["stage"],
             "Records that passed each stage of the task: polled, transformed, converted, produced, acknowledged, committed (source); consumed, converted, transformed, put, committed (sink).",
+            type: .counter),
+        x(
+            taskErrorClassGroup, "errors-total", "swift_connect_task_errors_total",
+            task + ["stage", "error_class"],
+            "Failed processing attempts of the task by stage (Connect's stage names) and error class (config, auth, network, serialization, schema, downstream, broker, internal).",
             type: .counter),
         x(
             transformGroup, "dropped-records-total", "swift_connect_transform_dropped_records_total",

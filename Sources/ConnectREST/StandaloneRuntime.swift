@@ -30,7 +30,7 @@ public final class StandaloneRuntime: Sendable {
 
     public static func start(
         workerProperties: String?, connectorFiles: [String], extraProperties: [String: String] = [:], logLevel: String?,
-        environment: [String: String], logger: Logger
+        environment: [String: String], logger: Logger, plugins: PluginRegistry = .builtIn
     ) throws -> StandaloneRuntime {
         var props: [String: String] = [:]
         if let workerProperties {
@@ -88,7 +88,7 @@ public final class StandaloneRuntime: Sendable {
                 samples: Int(config.parsed.int("metrics.num.samples") ?? 2),
                 recording: config.parsed.bool("metrics.recording.enabled") ?? true))
         let worker = Worker(
-            config: config, plugins: .builtIn, offsetStore: store, statusStore: StatusStore(workerId: workerId),
+            config: config, plugins: plugins, offsetStore: store, statusStore: StatusStore(workerId: workerId),
             metrics: metrics, logger: Logger(label: "org.apache.kafka.connect.runtime.Worker"))
         let herder = StandaloneHerder(
             worker: worker, commit: BuildInfo.commit, clusterID: { clusterID.get(timeoutMs: 2000) },

@@ -1,13 +1,6 @@
 import ConnectAPI
 import Kafka
 
-/// An error from one processing stage, named as Connect names its stages (`KEY_CONVERTER`, ...).
-struct StagedError: Error {
-    let stage: String
-    let className: String
-    let error: any Error
-}
-
 /// A record ready for the producer.
 struct KafkaOutgoingRecord {
     var key: [UInt8]?
@@ -21,20 +14,24 @@ struct TaskConverters {
     let key: any Converter
     let value: any Converter
     let header: any HeaderConverter
+    /// Connect's class names of the three, for error reports.
+    var keyClass = ""
+    var valueClass = ""
+    var headerClass = ""
 
     func serialize(_ record: SourceRecord) throws(StagedError) -> KafkaOutgoingRecord {
         var headers: [KafkaHeader] = []
         for h in record.headers {
-            let bytes = try stage("HEADER_CONVERTER", header) {
+            let bytes = try stage(.headerConverter, headerClass) {
                 try header.fromConnectHeader(topic: record.topic, headerKey: h.key, schema: h.schema, value: h.value)
             }
             headers.append(KafkaHeader(key: h.key, value: bytes))
         }
-        let k = try stage("KEY_CONVERTER", key) {
+        let k = try stage(.keyConverter, keyClass) {
             try key.fromConnectData(
                 topic: record.topic, headers: record.headers, schema: record.keySchema, value: record.key)
         }
-        let v = try stage("VALUE_CONVERTER", value) {
+        let v = try stage(.valueConverter, valueClass) {
             try value.fromConnectData(
                 topic: record.topic, headers: record.headers, schema: record.valueSchema, value: record.value)
         }
@@ -42,15 +39,15 @@ struct TaskConverters {
     }
 
     func deserialize(_ message: KafkaMessage) throws(StagedError) -> SinkRecord {
-        let k = try stage("KEY_CONVERTER", key) {
+        let k = try stage(.keyConverter, keyClass) {
             try key.toConnectData(topic: message.topic, headers: Headers(), value: message.key)
         }
-        let v = try stage("VALUE_CONVERTER", value) {
+        let v = try stage(.valueConverter, valueClass) {
             try value.toConnectData(topic: message.topic, headers: Headers(), value: message.value)
         }
         var headers = Headers()
         for h in message.headers {
-            let sv = try stage("HEADER_CONVERTER", header) {
+            let sv = try stage(.headerConverter, headerClass) {
                 try header.toConnectHeader(topic: message.topic, headerKey: h.key, value: h.value)
             }
             headers.add(h.key, schema: sv.schema, value: sv.value)
@@ -68,11 +65,11 @@ struct TaskConverters {
             headers: headers)
     }
 
-    private func stage<T>(_ name: String, _ plugin: AnyObject, _ body: () throws -> T) throws(StagedError) -> T {
+    private func stage<T>(_ stage: ErrorStage, _ className: String, _ body: () throws -> T) throws(StagedError) -> T {
         do {
             return try body()
         } catch {
-            throw StagedError(stage: name, className: String(describing: type(of: plugin)), error: error)
+            throw StagedError(stage: stage, className: className, error: error)
         }
     }
 }

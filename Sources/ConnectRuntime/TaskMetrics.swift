@@ -80,6 +80,8 @@ final class TaskMetrics: Sendable {
 
     /// The Java client metrics of the task's producer (source) or consumer (sink).
     let client: ClientMetrics
+    /// `task-error-metrics` and the error counters by stage and class.
+    let errors: ErrorMetrics
 
     init(registry: MetricsRegistry, id: ConnectorTaskId, isSource: Bool, status: StatusStore, clientId: String) {
         self.registry = registry
@@ -114,14 +116,7 @@ final class TaskMetrics: Sendable {
         batchSize = registry.sensor(task, [("batch-size-max", .max), ("batch-size-avg", .avg)])
         commitOutcome = registry.sensor(
             task, [("offset-commit-success-percentage", .trueRatio), ("offset-commit-failure-percentage", .falseRatio)])
-        // Error handling records into these with the error-tolerance work; until then they read 0.
-        for attribute in [
-            "total-record-failures", "total-record-errors", "total-records-skipped", "total-retries",
-            "total-errors-logged",
-            "deadletterqueue-produce-requests", "deadletterqueue-produce-failures", "last-error-timestamp",
-        ] {
-            errors.add(attribute, .gauge { 0 })
-        }
+        self.errors = ErrorMetrics(registry: registry, group: errors, tags: tags)
         // The other kind's sensors exist so the loops can record unconditionally, but are registered nowhere.
         let sourceGroup = isSource ? kind : nil
         let sinkGroup = isSource ? nil : kind
@@ -180,6 +175,7 @@ final class TaskMetrics: Sendable {
 
     func close() {
         client.close()
+        errors.close()
         for g in groups { registry.remove(g) }
         for (g, _) in dropped.withLock({ Array($0.values) }) { registry.remove(g) }
     }
@@ -217,6 +213,81 @@ final class TaskMetrics: Sendable {
 
     /// Notes an activity time: now.
     func touch(_ counter: AtomicCounter) { counter.set(Int(registry.clock.nowMs())) }
+}
+
+/// `task-error-metrics` (Connect's `ErrorHandlingMetrics`), fed by the error handling of the task, plus
+/// `swift_connect_task_errors_total{stage,error_class}`, failed attempts by stage and error class.
+final class ErrorMetrics: Sendable {
+    let failures = AtomicCounter()
+    let errors = AtomicCounter()
+    let skipped = AtomicCounter()
+    let retries = AtomicCounter()
+    let logged = AtomicCounter()
+    let dlqRequests = AtomicCounter()
+    let dlqFailures = AtomicCounter()
+    let lastErrorTimestamp = AtomicCounter()
+    private let registry: MetricsRegistry?
+    private let tags: [(key: String, value: String)]
+    private let byClass = Mutex<[String: (MetricGroup?, AtomicCounter)]>([:])
+
+    /// Counters with no registry behind them, for tests and tools.
+    convenience init() { self.init(registry: nil, group: nil, tags: []) }
+
+    init(registry: MetricsRegistry?, group: MetricGroup?, tags: [(key: String, value: String)]) {
+        self.registry = registry
+        self.tags = tags
+        for (attribute, counter) in [
+            ("total-record-failures", failures), ("total-record-errors", errors), ("total-records-skipped", skipped),
+            ("total-retries", retries), ("total-errors-logged", logged),
+            ("deadletterqueue-produce-requests", dlqRequests), ("deadletterqueue-produce-failures", dlqFailures),
+            ("last-error-timestamp", lastErrorTimestamp),
+        ] {
+            group?.add(attribute, .gauge { Double(counter.value) })
+        }
+    }
+
+    /// A failed attempt of a stage (every retriable failure counts, as in Connect).
+    func recordFailure(_ stage: ErrorStage, _ error: any Error) {
+        failures.increment()
+        countByClass(stage, error)
+    }
+
+    private func countByClass(_ stage: ErrorStage, _ error: any Error) {
+        let errorClass = ErrorClassification.classify(error, stage: stage).errorClass.rawValue
+        let key = stage.rawValue + "\u{1}" + errorClass
+        let counter = byClass.withLock { m -> AtomicCounter in
+            if let existing = m[key] { return existing.1 }
+            let counter = AtomicCounter()
+            let group = registry?.group(
+                ConnectMetricsCatalog.taskErrorClassGroup,
+                tags: tags + [("stage", stage.rawValue), ("error_class", errorClass)])
+            group?.add("errors-total", .gauge { Double(counter.value) })
+            m[key] = (group, counter)
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// A retriable failure the task loop retries itself (a redelivered `put`, a `poll` tried again): not one of
+    /// Connect's record failures, so counted by stage and class only.
+    func recordRetriableTaskFailure(_ stage: ErrorStage, _ error: any Error) { countByClass(stage, error) }
+
+    func recordError() { errors.increment() }
+    func recordSkipped() { skipped.increment() }
+    func recordRetry() { retries.increment() }
+    func recordErrorLogged() { logged.increment() }
+    func recordDeadLetterQueueProduceRequest() { dlqRequests.increment() }
+    func recordDeadLetterQueueProduceFailed() { dlqFailures.increment() }
+    func recordErrorTimestamp(_ ms: Int64) { lastErrorTimestamp.set(Int(ms)) }
+
+    /// Failed attempts counted for a stage and class.
+    func failures(stage: ErrorStage, errorClass: String) -> Int {
+        byClass.withLock { $0[stage.rawValue + "\u{1}" + errorClass]?.1.value ?? 0 }
+    }
+
+    func close() {
+        for (group, _) in byClass.withLock({ Array($0.values) }) { if let group { registry?.remove(group) } }
+    }
 }
 
 /// An integer shared between a task thread and metric readers.

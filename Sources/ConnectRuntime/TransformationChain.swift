@@ -8,22 +8,29 @@ struct TransformationChain {
         let transform: any Transformation
         let predicate: (any ConnectAPI.Predicate)?
         let negate: Bool
+        /// Connect's class name of the transform, for error reports.
+        var className = ""
     }
 
     var stages: [Stage] = []
 
     var isEmpty: Bool { stages.isEmpty }
 
-    /// Applies the chain; `dropped` learns the alias of the transform that dropped the record, if one did.
-    func apply<R: ConnectRecord>(_ record: R, dropped: (String) -> Void = { _ in }) throws -> R? {
+    /// Applies the chain; `dropped` learns the alias of the transform that dropped the record, if one did. A failing
+    /// transform or predicate throws a `StagedError` (stage `TRANSFORMATION`) naming its class.
+    func apply<R: ConnectRecord>(_ record: R, dropped: (String) -> Void = { _ in }) throws(StagedError) -> R? {
         var current = record
         for stage in stages {
-            if let p = stage.predicate, try p.test(current) == stage.negate { continue }
-            guard let next = try stage.transform.apply(current) else {
-                dropped(stage.alias)
-                return nil
+            do {
+                if let p = stage.predicate, try p.test(current) == stage.negate { continue }
+                guard let next = try stage.transform.apply(current) else {
+                    dropped(stage.alias)
+                    return nil
+                }
+                current = next
+            } catch {
+                throw StagedError(stage: .transformation, className: stage.className, error: error)
             }
-            current = next
         }
         return current
     }

@@ -196,11 +196,13 @@ public final class Worker {
                 registry: metrics, id: id, isSource: true, status: statusStore,
                 clientId: producerConfig["client.id"] ?? "")
             producer.onStatistics { [client = taskMetrics.client] in client.update($0) }
+            let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: false, metrics: taskMetrics.errors)
             return WorkerSourceTask(
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
                 offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs,
                 flushTimeoutMs: config.offsetFlushTimeoutMs,
-                initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger)
+                initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
+                errors: errors, dlq: dlq)
         default:
             guard let task = taskObject as? any SinkTask else {
                 throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")
@@ -212,13 +214,46 @@ public final class Worker {
                 registry: metrics, id: id, isSource: false, status: statusStore,
                 clientId: consumerConfig["client.id"] ?? "")
             consumer.onStatistics { [client = taskMetrics.client] in client.update($0) }
+            let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: true, metrics: taskMetrics.errors)
             return WorkerSinkTask(
                 id: id, task: task, taskConfig: taskConfig, consumer: consumer,
                 topics: Self.sinkTopics(connectorConfig),
                 converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
                 maxPollRecords: maxPollRecords,
-                initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger)
+                initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
+                errors: errors, dlq: dlq)
         }
+    }
+
+    /// The task's error handling from the connector's `errors.*` keys: the retry-and-tolerance operator with its
+    /// reporters, the dead letter queue first (its topic created when missing) and then the error log, as Connect
+    /// orders them.
+    func errorHandling(
+        _ id: ConnectorTaskId, _ connectorConfig: [String: String], isSink: Bool, metrics: ErrorMetrics
+    ) throws -> (RetryWithToleranceOperator, DeadLetterQueueReporter?) {
+        let config = ErrorHandlingConfig(connectorConfig, isSink: isSink)
+        let errors = RetryWithToleranceOperator(config: config, metrics: metrics)
+        var dlq: DeadLetterQueueReporter?
+        if let topic = config.dlqTopic {
+            var props = try producerConfig(id, connectorConfig)
+            props["client.id"] = "connector-dlq-producer-\(id)"
+            props["statistics.interval.ms"] = "0"
+            let admin = try KafkaAdmin(
+                config: KafkaClientConfig(config.dlqAdminProperties(self.config)),
+                logger: Logger(label: "org.apache.kafka.clients.admin"))
+            try DeadLetterQueueReporter.ensureTopic(topic, replicationFactor: config.dlqReplicationFactor, admin: admin)
+            let reporter = DeadLetterQueueReporter(
+                topic: topic,
+                producer: try KafkaProducer(config: props, logger: Logger(label: "org.apache.kafka.clients.producer")),
+                id: id, contextHeaders: config.dlqContextHeaders, metrics: metrics,
+                logger: Logger(label: "org.apache.kafka.connect.runtime.errors.DeadLetterQueueReporter"))
+            errors.reporters.append(reporter)
+            dlq = reporter
+        }
+        if config.logEnable {
+            errors.reporters.append(LogReporter(id: id, includeMessages: config.logIncludeMessages, metrics: metrics))
+        }
+        return (errors, dlq)
     }
 
     /// The connector's transforms in order, each configured from its `transforms.<alias>.` keys and tied to its
@@ -248,7 +283,8 @@ public final class Worker {
             chain.stages.append(
                 TransformationChain.Stage(
                     alias: alias, transform: t, predicate: predicateName.isEmpty ? nil : predicates[predicateName],
-                    negate: props[prefix + "negate"]?.lowercased() == "true"))
+                    negate: props[prefix + "negate"]?.lowercased() == "true",
+                    className: canonicalClass(props[prefix + "type"] ?? "", .transformation)))
         }
         return chain
     }
@@ -315,14 +351,14 @@ public final class Worker {
     /// The converters a connector uses: its own `key.converter` (configured only from its own `key.converter.*`
     /// keys), else the worker's, as Connect's `Plugins.newConverter` does.
     func buildConverters(_ connectorConfig: [String: String]) throws -> TaskConverters {
-        func make(_ key: String, isKey: Bool) throws -> any Converter {
+        func make(_ key: String, isKey: Bool) throws -> (any Converter, String) {
             let (className, source) =
                 connectorConfig[key].map { ($0, connectorConfig) } ?? (config.originals[key] ?? "", config.originals)
             let converter = try plugins.newConverter(className)
             var props = source.strippingPrefix(key + ".")
             props["converter.type"] = isKey ? "key" : "value"
             try converter.configure(props, isKey: isKey)
-            return converter
+            return (converter, canonicalClass(className, .converter))
         }
         let headerKey = "header.converter"
         let (headerClass, headerSource) =
@@ -335,8 +371,15 @@ public final class Worker {
         var headerProps = headerSource.strippingPrefix(headerKey + ".")
         headerProps["converter.type"] = "header"
         try header.configure(headerProps)
+        let (key, keyClass) = try make("key.converter", isKey: true)
+        let (value, valueClass) = try make("value.converter", isKey: false)
         return TaskConverters(
-            key: try make("key.converter", isKey: true), value: try make("value.converter", isKey: false),
-            header: header)
+            key: key, value: value, header: header, keyClass: keyClass, valueClass: valueClass,
+            headerClass: canonicalClass(headerClass, .headerConverter))
+    }
+
+    /// Connect's class name for a plug-in named by class or alias.
+    func canonicalClass(_ name: String, _ type: PluginType) -> String {
+        plugins.find(name.trimmingSpaces, types: [type])?.className ?? name
     }
 }

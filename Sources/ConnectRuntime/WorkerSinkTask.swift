@@ -5,8 +5,11 @@ import Logging
 import Synchronization
 
 /// Runs a sink task: consume → convert → transforms → `put` → `preCommit` (flush) → commit consumer offsets.
-/// Only offsets of records that were put and flushed are committed; a retriable `put` failure pauses the
-/// partitions and redelivers the same batch (`WorkerSinkTask`).
+/// Converters and transforms run under the connector's error handling (`errors.tolerance`, retries, the error log,
+/// the dead letter queue). Only offsets of records that were put and flushed, filtered, or skipped (and, when
+/// dead-lettered, acknowledged by the DLQ) are committed, and never past a record still waiting; a retriable `put`
+/// failure pauses the partitions and redelivers the same batch with backoff, up to `errors.retry.timeout` when it is
+/// positive (`WorkerSinkTask`).
 final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// What the plug-in task may ask for; requests are applied by the task thread between polls.
     final class Context: SinkTaskContext {
@@ -20,7 +23,13 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
         let requests = Mutex(Requests())
 
-        init(configs: [String: String]) { self.configs = configs }
+        /// Set when the connector has a DLQ or the error log.
+        let errantRecordReporter: (any ErrantRecordReporter)?
+
+        init(configs: [String: String], errantRecordReporter: (any ErrantRecordReporter)?) {
+            self.configs = configs
+            self.errantRecordReporter = errantRecordReporter
+        }
 
         func assignment() -> Set<TopicPartition> { requests.withLock { $0.assignment } }
         func pause(_ partitions: [TopicPartition]) { requests.withLock { $0.pause.formUnion(partitions) } }
@@ -46,10 +55,23 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// Records put or filtered per partition since its last commit (for the `committed` funnel stage).
     private var doneSinceCommit: [TopicPartition: Int] = [:]
     private var nextCommit = ContinuousClock.now
+    /// A record consumed and converted but not yet put, with the consumed bytes it came from (for the DLQ).
+    struct Pending {
+        var record: SinkRecord
+        var raw: KafkaMessage
+    }
+
     /// Records consumed but not yet put successfully (a retriable `put` failure keeps them here for redelivery;
     /// records that arrive while paused wait here too, so nothing consumed is ever skipped).
-    private var backlog: [SinkRecord] = []
+    private var backlog: [Pending] = []
+    /// The consumed bytes of the batch being put, by partition and offset, for errant record reports.
+    private var batchRaw: [TopicPartition: [Int64: KafkaMessage]] = [:]
     private var pausedForRetry = false
+    /// Retriable `put` failures in a row, when to try again, and when to give up.
+    private var putRetry: (attempt: Int, deadline: Int64)?
+    private var nextPutAttempt = ContinuousClock.now
+    private let errors: RetryWithToleranceOperator
+    private let dlq: DeadLetterQueueReporter?
     private var started = false
     private let lag: SinkLagTracker
     private var nextLagRefresh = ContinuousClock.now
@@ -60,7 +82,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         id: ConnectorTaskId, task: any SinkTask, taskConfig: [String: String], consumer: KafkaConsumer,
         topics: [String],
         converters: TaskConverters, chain: TransformationChain, commitIntervalMs: Int64, maxPollRecords: Int,
-        initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics, logger: Logger
+        initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics, logger: Logger,
+        errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?
     ) {
         self.task = task
         self.taskConfig = taskConfig
@@ -70,9 +93,34 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         self.chain = chain
         self.commitIntervalMs = commitIntervalMs
         self.maxPollRecords = maxPollRecords
-        self.context = Context(configs: taskConfig)
+        let reporter = errors.config.enablesErrantRecordReporter ? ErrantReporter() : nil
+        self.context = Context(configs: taskConfig, errantRecordReporter: reporter)
         self.lag = SinkLagTracker(registry: metrics.registry, id: id)
+        self.errors = errors
+        self.dlq = dlq
         super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
+        reporter?.owner = self
+        errors.isStopping = { [unowned self] in isStopping }
+    }
+
+    /// Forwards a sink task's errant record reports to its worker task (`WorkerErrantRecordReporter`).
+    final class ErrantReporter: ErrantRecordReporter, @unchecked Sendable {
+        weak var owner: WorkerSinkTask?
+
+        func report(_ record: SinkRecord, error: any Error) throws { try owner?.reportErrant(record, error) }
+    }
+
+    /// Reports a record `put` could not process: it follows the error handling as stage `TASK_PUT`, class
+    /// `SinkTask`; throws when the tolerance is exceeded. Called on the task thread, from inside `put`.
+    func reportErrant(_ record: SinkRecord, _ error: any Error) throws {
+        let tp = TopicPartition(record.originalTopic, record.originalKafkaPartition ?? 0)
+        let raw =
+            batchRaw[tp]?[record.originalKafkaOffset]
+            ?? KafkaMessage(
+                topic: tp.topic, partition: tp.partition, offset: record.originalKafkaOffset, key: nil, value: nil,
+                timestamp: record.timestamp, timestampType: .none, headers: [])
+        var context = ProcessingContext(consumed: raw)
+        try errors.executeFailed(&context, .taskPut, "org.apache.kafka.connect.sink.SinkTask", error: error)
     }
 
     override func execute() throws {
@@ -87,7 +135,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             if targetState == .paused {
                 consumer.pause(assigned.map(Self.kafka))
                 _ = awaitUnpaused(whilePaused: {
-                    if let r = try? pollBatch(timeoutMs: 100) { backlog += r }
+                    try? pollBatch(timeoutMs: 100)
+                    dlq?.poll()
                     refreshLagIfDue(paused: true)
                 })
                 if !pausedForRetry { consumer.resume(assigned.map(Self.kafka)) }
@@ -100,8 +149,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private func iteration() throws {
         applyContextRequests()
         refreshLagIfDue()
-        backlog += try pollBatch(timeoutMs: backlog.isEmpty ? 200 : 100)
-        if !backlog.isEmpty { try deliver() }
+        try pollBatch(timeoutMs: backlog.isEmpty ? 200 : 100)
+        dlq?.poll()
+        if !backlog.isEmpty && ContinuousClock.now >= nextPutAttempt { try deliver() }
         let commitRequested = context.requests.withLock { r in
             defer { r.commit = false }
             return r.commit
@@ -116,9 +166,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
     }
 
-    /// Polls up to `max.poll.records` records, handling rebalances as they come.
-    private func pollBatch(timeoutMs: Int32) throws -> [SinkRecord] {
-        var records: [SinkRecord] = []
+    /// Polls up to `max.poll.records` records into the backlog, converted and transformed, handling rebalances as
+    /// they come.
+    private func pollBatch(timeoutMs: Int32) throws {
         var read = 0
         var reads: [TopicPartition: SinkLagTracker.ReadSpan] = [:]
         defer {
@@ -130,7 +180,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             }
         }
         var wait = timeoutMs
-        while records.count < maxPollRecords, let event = consumer.poll(timeoutMs: wait) {
+        while read < maxPollRecords, let event = consumer.poll(timeoutMs: wait) {
             wait = 0
             switch event {
             case .message(let message):
@@ -143,7 +193,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                     reads[tp]!.last = message.offset
                 }
                 guard let record = try convert(message) else { continue }
-                records.append(record)
+                backlog.append(Pending(record: record, raw: message))
             case .assigned(let partitions):
                 let tps = partitions.map(Self.connect)
                 assigned.formUnion(tps)
@@ -159,14 +209,11 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             case .revoked(let partitions):
                 let tps = partitions.map(Self.connect)
                 logger.info("\(self) Partitions revoked: \(tps.map(\.description).sorted())")
-                // Records of revoked partitions not yet put are left to the partitions' next owner.
+                // What is safe is committed; records of revoked partitions not yet put are left to the partitions'
+                // next owner.
                 let revoked = Set(tps)
-                let owned: (SinkRecord) -> Bool = {
-                    !revoked.contains(TopicPartition($0.originalTopic, $0.originalKafkaPartition ?? 0))
-                }
-                records = records.filter(owned)
-                backlog = backlog.filter(owned)
                 try commitOffsets(only: revoked)
+                backlog.removeAll { revoked.contains(TopicPartition($0.raw.topic, $0.raw.partition)) }
                 try task.close(tps)
                 assigned.subtract(tps)
                 lag.revoked(tps)
@@ -181,55 +228,56 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 logger.warning("\(self) Consumer error: \(error.description)")
             }
         }
-        return records
     }
 
+    /// Converts (key, value, headers) and transforms a consumed record under the error handling. Nil when a
+    /// transform filtered it or it failed and was skipped; either way its offset may be committed in order.
     private func convert(_ message: KafkaMessage) throws -> SinkRecord? {
-        let tp = TopicPartition(message.topic, message.partition)
-        do {
-            let record = try converters.deserialize(message)
-            metrics.passed("converted")
-            guard let transformed = try chain.apply(record, dropped: { metrics.dropped(by: $0) }) else {
-                // Filtered: its offset is committed with the rest.
-                currentOffsets[tp] = message.offset + 1
-                doneSinceCommit[tp, default: 0] += 1
-                return nil
-            }
-            metrics.passed("transformed")
-            return transformed
-        } catch let staged as StagedError {
-            throw ConnectError.connect("Tolerance exceeded in error handler", cause: staged.error)
-                .adding(
-                    context:
-                        "stage \(staged.stage) with class \(staged.className), consumed record is {topic='\(message.topic)', partition=\(message.partition), offset=\(message.offset)} [\(id)]"
-                )
-        } catch {
-            throw ConnectError.connect("Tolerance exceeded in error handler", cause: error)
-                .adding(
-                    context:
-                        "stage TRANSFORMATION, consumed record is {topic='\(message.topic)', partition=\(message.partition), offset=\(message.offset)} [\(id)]"
-                )
+        var context = ProcessingContext(consumed: message)
+        let converted = try errors.execute(&context, .keyConverter, converters.keyClass) {
+            try converters.deserialize(message)
         }
+        guard let record = converted, !context.failed else {
+            done(message)
+            return nil
+        }
+        metrics.passed("converted")
+        let transformed = try errors.execute(&context, .transformation, "") {
+            try chain.apply(record, dropped: { metrics.dropped(by: $0) })
+        }
+        guard !context.failed, let kept = transformed ?? nil else {
+            done(message)
+            return nil
+        }
+        metrics.passed("transformed")
+        return kept
     }
 
-    /// Puts the backlog; on success the records' offsets become committable.
+    /// A consumed record needs nothing more (filtered or skipped): its offset may be committed in order.
+    private func done(_ message: KafkaMessage) {
+        let tp = TopicPartition(message.topic, message.partition)
+        currentOffsets[tp] = max(currentOffsets[tp] ?? 0, message.offset + 1)
+        doneSinceCommit[tp, default: 0] += 1
+    }
+
+    /// Puts the backlog; on success the records' offsets become committable. A retriable failure pauses the
+    /// partitions and schedules a redelivery of the same batch with the error handling's backoff.
     private func deliver() throws {
-        let batch = backlog
+        let batch = backlog.map(\.record)
+        batchRaw = [:]
+        for p in backlog { batchRaw[TopicPartition(p.raw.topic, p.raw.partition), default: [:]][p.raw.offset] = p.raw }
+        defer { batchRaw = [:] }
         let started = ContinuousClock.now
         do {
             try task.put(batch)
         } catch let e as ConnectError where e.isRetriable {
-            logger.warning("\(self) RetriableException from SinkTask: \(e.description); the batch will be redelivered")
-            if !pausedForRetry {
-                consumer.pause(assigned.map(Self.kafka))
-                pausedForRetry = true
-            }
-            Thread.sleep(forTimeInterval: 0.2)
+            try scheduleRedelivery(after: e)
             return
         } catch {
             logger.error("\(self) Exiting WorkerSinkTask due to unrecoverable exception.")
             throw ConnectError.wrap(error).adding(context: "\(type(of: task)).put [TASK_PUT]")
         }
+        putRetry = nil
         metrics.putTime.record(milliseconds(since: started))
         metrics.touch(metrics.lastPut)
         metrics.send.record(Double(batch.count))
@@ -244,6 +292,33 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             let tp = TopicPartition(r.originalTopic, r.originalKafkaPartition ?? 0)
             currentOffsets[tp] = max(currentOffsets[tp] ?? 0, r.originalKafkaOffset + 1)
             doneSinceCommit[tp, default: 0] += 1
+        }
+    }
+
+    /// After a retriable `put` failure: pause, and try the same batch again after the backoff; give up (fail the
+    /// task) once `errors.retry.timeout` has passed, when it is positive.
+    private func scheduleRedelivery(after error: ConnectError) throws {
+        let config = errors.config
+        let now = errors.timing.nowMs()
+        var retry = putRetry ?? (0, config.retryTimeoutMs > 0 ? now + config.retryTimeoutMs : Int64.max)
+        retry.attempt += 1
+        putRetry = retry
+        metrics.errors.recordRetriableTaskFailure(.taskPut, error)
+        if now >= retry.deadline {
+            logger.error("\(self) Exiting WorkerSinkTask due to unrecoverable exception.")
+            throw ConnectError.connect(
+                "Retriable put failures went on for longer than errors.retry.timeout=\(config.retryTimeoutMs) ms",
+                cause: error
+            ).adding(context: "\(type(of: task)).put [TASK_PUT], \(retry.attempt) attempts [\(id)]")
+        }
+        let delay = errors.backoffMs(attempt: retry.attempt, deadline: retry.deadline)
+        logger.warning(
+            "\(self) RetriableException from SinkTask: \(error.description); the batch will be redelivered in \(delay) ms (attempt \(retry.attempt))"
+        )
+        nextPutAttempt = ContinuousClock.now.advanced(by: .milliseconds(delay))
+        if !pausedForRetry {
+            consumer.pause(assigned.map(Self.kafka))
+            pausedForRetry = true
         }
     }
 
@@ -298,9 +373,16 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             logger.error("\(self) Commit of offsets threw an unexpected exception: \(ConnectError.describe(error))")
             return
         }
+        // Never past a record still waiting: in the backlog, or on its way to the dead letter queue.
+        var waiting = dlq?.pendingOffsets ?? [:]
+        for p in backlog {
+            let tp = TopicPartition(p.raw.topic, p.raw.partition)
+            waiting[tp] = min(waiting[tp] ?? p.raw.offset, p.raw.offset)
+        }
         var toCommit: [KafkaTopicPartition: Int64] = [:]
-        for (tp, offset) in committable where assigned.contains(tp) && lastCommitted[tp] != offset {
-            toCommit[Self.kafka(tp)] = offset
+        for (tp, proposed) in committable where assigned.contains(tp) {
+            let offset = min(proposed, waiting[tp] ?? proposed)
+            if lastCommitted[tp] != offset { toCommit[Self.kafka(tp)] = offset }
         }
         guard !toCommit.isEmpty else { return }
         let started = ContinuousClock.now
@@ -322,6 +404,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     }
 
     override func close() {
+        // Dead-lettered records acknowledged now can be committed below.
+        errors.close()
         if started {
             do { try commitOffsets() } catch {
                 logger.error("\(self) Final offset commit failed: \(ConnectError.describe(error))")

@@ -5,7 +5,9 @@ import Logging
 
 /// Runs a source task: poll → transforms → convert → produce. A record's source offset is written only once the
 /// broker has acknowledged it and every record sent before it from the same source partition; offsets are flushed
-/// every `offset.flush.interval.ms` and when the task stops (`WorkerSourceTask`).
+/// every `offset.flush.interval.ms` and when the task stops (`WorkerSourceTask`). Transforms and converters run
+/// under the connector's error handling; with `errors.tolerance=all` a record that fails them, or that the broker
+/// refuses, is skipped (its offset advances) and reported (error log; the DLQ when the source DLQ extension is on).
 final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     struct Context: SourceTaskContext {
         let offsetStorageReader: any OffsetStorageReader
@@ -28,13 +30,17 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private var nextID: UInt64 = 0
     private var nextFlush = ContinuousClock.now
     private var started = false
+    private let errors: RetryWithToleranceOperator
+    private let dlq: DeadLetterQueueReporter?
 
     init(
         id: ConnectorTaskId, task: any SourceTask, taskConfig: [String: String], producer: KafkaProducer,
         converters: TaskConverters, chain: TransformationChain, offsetStore: any OffsetBackingStore,
         flushIntervalMs: Int64, flushTimeoutMs: Int64, initialState: TargetState, listener: any StatusListener,
-        metrics: TaskMetrics, logger: Logger
+        metrics: TaskMetrics, logger: Logger, errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?
     ) {
+        self.errors = errors
+        self.dlq = dlq
         self.task = task
         self.taskConfig = taskConfig
         self.producer = producer
@@ -44,6 +50,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         self.flushIntervalMs = flushIntervalMs
         self.flushTimeoutMs = flushTimeoutMs
         super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
+        errors.isStopping = { [unowned self] in isStopping }
     }
 
     override func execute() throws {
@@ -77,6 +84,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 metrics.sourceActive.record(Double(submitted.pendingCount))
             }
             try handleDeliveries(producer.poll(timeoutMs: 0))
+            dlq?.poll()
             if ContinuousClock.now >= nextFlush {
                 try commitOffsets()
                 scheduleFlush()
@@ -92,6 +100,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         }
         // Offsets of records the broker acknowledged before the stop are kept, even after a failure.
         try? handleDeliveries(producer.flush(timeoutMs: Int(flushTimeoutMs)))
+        errors.close()
         do { try commitOffsets() } catch {
             logger.error("\(self) Failed to commit offsets on stop: \(ConnectError.describe(error))")
         }
@@ -103,33 +112,31 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private func pollTask() throws -> [SourceRecord]? {
         do {
             return try task.poll()
+        } catch let e as ConnectError where e.isRetriable {
+            logger.warning("\(self) Retriable exception in poll(), will be retried: \(e.description)")
+            metrics.errors.recordRetriableTaskFailure(.taskPoll, e)
+            return nil
         } catch {
             throw ConnectError.wrap(error).adding(context: "\(type(of: task)).poll [TASK_POLL]")
         }
     }
 
     private func send(_ original: SourceRecord) throws {
-        let record: SourceRecord
-        do {
-            guard let transformed = try chain.apply(original, dropped: { metrics.dropped(by: $0) }) else {
-                // Dropped by a transform: nothing to send, and its offset may be committed in order.
-                let id = allocateID()
-                submitted.submit(id: id, partition: original.sourcePartition, offset: original.sourceOffset)
-                submitted.ack(id)
-                try task.commitRecord(original, metadata: nil)
-                return
-            }
-            record = transformed
-            metrics.passed("transformed")
-        } catch {
-            throw toleranceExceeded(error, stage: "TRANSFORMATION")
+        var context = ProcessingContext(source: original)
+        let transformed = try errors.execute(&context, .transformation, "") {
+            try chain.apply(original, dropped: { metrics.dropped(by: $0) })
         }
-        let message: KafkaOutgoingRecord
-        do {
-            message = try converters.serialize(record)
-        } catch {
-            throw toleranceExceeded(error.error, stage: error.stage)
+        if context.failed { return try skip(original) }
+        guard let record = transformed ?? nil else {
+            // Dropped by a transform: nothing to send, and its offset may be committed in order.
+            return try skip(original)
         }
+        metrics.passed("transformed")
+        context.source = record
+        let converted = try errors.execute(&context, .headerConverter, converters.headerClass) {
+            try converters.serialize(record)
+        }
+        guard let message = converted, !context.failed else { return try skip(original) }
         metrics.passed("converted")
         let id = allocateID()
         submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
@@ -149,6 +156,14 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 throw ConnectError.connect("Unrecoverable exception trying to send", cause: error)
             }
         }
+    }
+
+    /// A record not sent (filtered, or failed and skipped): its offset may be committed in order.
+    private func skip(_ original: SourceRecord) throws {
+        let id = allocateID()
+        submitted.submit(id: id, partition: original.sourcePartition, offset: original.sourceOffset)
+        submitted.ack(id)
+        try task.commitRecord(original, metadata: nil)
     }
 
     private func allocateID() -> UInt64 {
@@ -178,8 +193,16 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 }
             case .failure(let error):
                 sendTimes[report.id] = nil
-                throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
-                    .adding(context: "topic=\(record?.topic ?? "?") [KAFKA_PRODUCE]")
+                guard errors.config.tolerance == .all, let record else {
+                    throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
+                        .adding(context: "topic=\(record?.topic ?? "?") [KAFKA_PRODUCE]")
+                }
+                // Tolerated: reported, and skipped so that the offsets behind it can be committed.
+                var context = ProcessingContext(source: record)
+                try errors.executeFailed(
+                    &context, .kafkaProduce, "org.apache.kafka.connect.source.SourceTask", error: error)
+                submitted.ack(report.id)
+                try task.commitRecord(record, metadata: nil)
             }
         }
     }
@@ -206,10 +229,6 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         try task.commit()
     }
 
-    private func toleranceExceeded(_ error: any Error, stage: String) -> ConnectError {
-        ConnectError.connect("Tolerance exceeded in error handler", cause: error).adding(
-            context: "stage \(stage) [\(id)]")
-    }
 }
 
 /// Milliseconds elapsed since `start`, for duration metrics.

@@ -37,6 +37,20 @@ public struct KafkaMessage: Sendable {
     public var timestamp: Int64?
     public var timestampType: KafkaTimestampType
     public var headers: [KafkaHeader]
+
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, timestamp: Int64?,
+        timestampType: KafkaTimestampType, headers: [KafkaHeader]
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+        self.timestampType = timestampType
+        self.headers = headers
+    }
 }
 
 /// The outcome of one produced record.

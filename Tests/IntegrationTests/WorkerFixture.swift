@@ -1,4 +1,5 @@
 import ConnectREST
+import ConnectRuntime
 import ConnectTestKit
 import Foundation
 import Logging
@@ -19,7 +20,7 @@ enum WorkerFixture {
     }
 
     static func start(
-        _ connectors: [String], extra: [String: String] = [:], in dir: URL? = nil
+        _ connectors: [String], extra: [String: String] = [:], in dir: URL? = nil, plugins: PluginRegistry = .builtIn
     ) throws -> StandaloneRuntime {
         let dir = try dir ?? ProjectPaths.temporaryDirectory("worker")
         var files: [String] = []
@@ -31,6 +32,6 @@ enum WorkerFixture {
         return try StandaloneRuntime.start(
             workerProperties: nil, connectorFiles: files, extraProperties: properties(dir, extra: extra),
             logLevel: "WARN",
-            environment: [:], logger: Logger(label: "test"))
+            environment: [:], logger: Logger(label: "test"), plugins: plugins)
     }
 }

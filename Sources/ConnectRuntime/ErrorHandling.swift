@@ -1,0 +1,285 @@
+import ConnectAPI
+import Foundation
+import Kafka
+
+/// The stages of record processing, named as Connect names them in logs, traces and DLQ headers (`Stage`).
+enum ErrorStage: String, Sendable, CaseIterable {
+    case taskPoll = "TASK_POLL"
+    case taskPut = "TASK_PUT"
+    case transformation = "TRANSFORMATION"
+    case keyConverter = "KEY_CONVERTER"
+    case valueConverter = "VALUE_CONVERTER"
+    case headerConverter = "HEADER_CONVERTER"
+    case kafkaProduce = "KAFKA_PRODUCE"
+    case kafkaConsume = "KAFKA_CONSUME"
+
+    /// Whether `errors.tolerance=all` tolerates any error in this stage; elsewhere only retriable ones.
+    var toleratesAnyError: Bool {
+        switch self {
+        case .transformation, .keyConverter, .valueConverter, .headerConverter: true
+        default: false
+        }
+    }
+}
+
+/// An error from one processing stage, with the class (Connect's name for the plug-in) that was executing.
+struct StagedError: Error {
+    let stage: ErrorStage
+    let className: String
+    let error: any Error
+}
+
+/// A connector's `errors.*` settings.
+struct ErrorHandlingConfig: Sendable, Equatable {
+    enum Tolerance: String, Sendable { case none, all }
+
+    var tolerance = Tolerance.none
+    /// `errors.retry.timeout`: how long a retriable failure is retried, in ms; 0 none, -1 forever.
+    var retryTimeoutMs: Int64 = 0
+    var retryDelayMaxMs: Int64 = 60_000
+    var logEnable = false
+    var logIncludeMessages = false
+    /// The dead letter queue topic, when there is one (sink connectors; source connectors with the extension on).
+    var dlqTopic: String?
+    var dlqReplicationFactor: Int16 = 3
+    var dlqContextHeaders = false
+
+    init() {}
+
+    init(_ props: [String: String], isSink: Bool) {
+        func bool(_ key: String) -> Bool { props[key]?.trimmingSpaces.lowercased() == "true" }
+        tolerance = Tolerance(rawValue: props["errors.tolerance"]?.trimmingSpaces ?? "") ?? .none
+        retryTimeoutMs = Int64(props["errors.retry.timeout"]?.trimmingSpaces ?? "") ?? 0
+        retryDelayMaxMs = Int64(props["errors.retry.delay.max.ms"]?.trimmingSpaces ?? "") ?? 60_000
+        logEnable = bool("errors.log.enable")
+        logIncludeMessages = bool("errors.log.include.messages")
+        let topic = (props["errors.deadletterqueue.topic.name"] ?? "").trimmingSpaces
+        if !topic.isEmpty && (isSink || bool("errors.deadletterqueue.source.enable")) { dlqTopic = topic }
+        dlqReplicationFactor =
+            Int16(props["errors.deadletterqueue.topic.replication.factor"]?.trimmingSpaces ?? "") ?? 3
+        dlqContextHeaders = bool("errors.deadletterqueue.context.headers.enable")
+    }
+
+    /// The admin client properties for creating the DLQ topic: the worker's `admin.*` keys.
+    func dlqAdminProperties(_ worker: WorkerConfig) -> [String: String] {
+        worker.clientProperties(prefix: "admin.").filter { !Worker.javaOnlyClientKeys.contains($0.key) }
+    }
+
+    /// Whether sink tasks get an `ErrantRecordReporter` (a DLQ or the error log is configured), as in Connect.
+    var enablesErrantRecordReporter: Bool { dlqTopic != nil || logEnable }
+}
+
+/// What one record went through when it failed: the consumed Kafka record (sink) or the source record (source),
+/// the stage and class executing, the attempts made and the error (`ProcessingContext`).
+struct ProcessingContext {
+    var consumed: KafkaMessage?
+    var source: SourceRecord?
+    var stage = ErrorStage.kafkaConsume
+    var className = ""
+    var attempts = 0
+    var error: (any Error)?
+
+    var failed: Bool { error != nil }
+
+    init(consumed: KafkaMessage) { self.consumed = consumed }
+    init(source: SourceRecord) { self.source = source }
+}
+
+/// Receives each failed record (`ErrorReporter`): the error log, the dead letter queue.
+protocol ErrorReporter: AnyObject {
+    func report(_ context: ProcessingContext)
+    func close()
+}
+
+/// Clock, sleep and randomness of the retry loop, injectable for tests.
+struct RetryTiming: Sendable {
+    var nowMs: @Sendable () -> Int64
+    /// Sleeps up to the given milliseconds; returns early when the task stops.
+    var sleep: @Sendable (Int64) -> Void
+    /// A random value in `0..<bound`.
+    var random: @Sendable (Int64) -> Int64
+
+    static let system = RetryTiming(
+        nowMs: { Int64(Date().timeIntervalSince1970 * 1000) },
+        sleep: { ms in if ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) } },
+        random: { bound in bound > 0 ? Int64.random(in: 0..<bound) : 0 })
+}
+
+/// Runs record-processing stages with Connect's retry and tolerance rules (`RetryWithToleranceOperator`):
+/// retriable errors are retried with exponential backoff until `errors.retry.timeout`; errors a stage tolerates
+/// (any error in converters and transforms, only retriable ones elsewhere) skip the record under
+/// `errors.tolerance=all`; anything else fails the task with "Tolerance exceeded in error handler". Every failed
+/// record goes to the reporters, and the `task-error-metrics` counters follow. Used from the task thread only.
+final class RetryWithToleranceOperator {
+    static let retriesDelayMinMs: Int64 = 300
+
+    let config: ErrorHandlingConfig
+    let timing: RetryTiming
+    let metrics: ErrorMetrics
+    var reporters: [any ErrorReporter] = []
+    /// Failed records so far (`totalFailures`): with `errors.tolerance=none`, one is too many.
+    private(set) var totalFailures = 0
+    /// True once the task is stopping: retries end and the record counts as failed.
+    var isStopping: () -> Bool = { false }
+
+    init(config: ErrorHandlingConfig, metrics: ErrorMetrics, timing: RetryTiming = .system) {
+        self.config = config
+        self.metrics = metrics
+        self.timing = timing
+    }
+
+    var withinToleranceLimits: Bool { config.tolerance == .all || totalFailures == 0 }
+
+    /// Runs `operation` as `stage` of `context`'s record. Returns its result, or nil when the record failed and is
+    /// skipped (the context is then `failed`); throws when the failure is not tolerated. A `StagedError` thrown by
+    /// the operation names the stage and class that actually failed.
+    func execute<T>(
+        _ context: inout ProcessingContext, _ stage: ErrorStage, _ className: String, _ operation: () throws -> T
+    ) throws -> T? {
+        guard !context.failed else { return nil }
+        context.stage = stage
+        context.className = className
+        let result: T?
+        do {
+            result = try executeAndRetry(&context, operation)
+        } catch {
+            metrics.recordFailure(context.stage, error)
+            markAsFailed()
+            context.error = error
+            let tolerated = context.stage.toleratesAnyError || ErrorClassification.isRetriable(error)
+            if let failure = finishFailure(context, tolerated: tolerated) { throw failure }
+            return nil
+        }
+        if context.failed {
+            // Retries ran out (or the task is stopping).
+            markAsFailed()
+            if let failure = finishFailure(context, tolerated: true) { throw failure }
+        }
+        return result
+    }
+
+    /// Reports a record the task itself failed (`ErrantRecordReporter`, stage `TASK_PUT`); throws when the tolerance
+    /// is exceeded (`executeFailed`).
+    func executeFailed(
+        _ context: inout ProcessingContext, _ stage: ErrorStage, _ className: String, error: any Error
+    )
+        throws
+    {
+        markAsFailed()
+        context.stage = stage
+        context.className = className
+        context.error = error
+        metrics.recordFailure(stage, error)
+        report(context)
+        if !withinToleranceLimits {
+            metrics.recordError()
+            throw Self.toleranceExceeded(context)
+        }
+        metrics.recordSkipped()
+    }
+
+    /// The delay before retry `attempt` (1-based): 300 ms doubling, a random delay below `errors.retry.delay.max.ms`
+    /// once doubling passes it, never past the deadline.
+    func backoffMs(attempt: Int, deadline: Int64) -> Int64 {
+        let shift = min(attempt - 1, 40)
+        var delay = Self.retriesDelayMinMs << shift
+        if delay > config.retryDelayMaxMs { delay = timing.random(config.retryDelayMaxMs) }
+        let now = timing.nowMs()
+        if delay + now > deadline { delay = max(0, deadline - now) }
+        return delay
+    }
+
+    private func executeAndRetry<T>(_ context: inout ProcessingContext, _ operation: () throws -> T) throws -> T? {
+        let start = timing.nowMs()
+        let deadline = config.retryTimeoutMs >= 0 ? start + config.retryTimeoutMs : Int64.max
+        var attempt = 0
+        while true {
+            attempt += 1
+            context.attempts = attempt
+            do {
+                return try operation()
+            } catch let staged as StagedError {
+                context.stage = staged.stage
+                context.className = staged.className
+                guard ErrorClassification.isRetriable(staged.error) else { throw staged.error }
+                if !retryOrGiveUp(&context, staged.error, attempt: attempt, deadline: deadline) { return nil }
+            } catch {
+                guard ErrorClassification.isRetriable(error) else { throw error }
+                if !retryOrGiveUp(&context, error, attempt: attempt, deadline: deadline) { return nil }
+            }
+        }
+    }
+
+    /// After a retriable failure: waits and returns true to try again, or records the error and returns false.
+    private func retryOrGiveUp(
+        _ context: inout ProcessingContext, _ error: any Error, attempt: Int, deadline: Int64
+    )
+        -> Bool
+    {
+        metrics.recordFailure(context.stage, error)
+        if timing.nowMs() < deadline && !isStopping() {
+            timing.sleep(backoffMs(attempt: attempt, deadline: deadline))
+            metrics.recordRetry()
+            if !isStopping() { return true }
+        }
+        context.error = error
+        return false
+    }
+
+    /// Counts and reports a failed record; returns the error to fail the task with, or nil when it is skipped.
+    private func finishFailure(_ context: ProcessingContext, tolerated: Bool) -> ConnectError? {
+        metrics.recordError()
+        report(context)
+        if !tolerated {
+            return ConnectError.connect("Unhandled exception in error handler", cause: context.error)
+                .adding(context: Self.describe(context))
+        }
+        if !withinToleranceLimits { return Self.toleranceExceeded(context) }
+        metrics.recordSkipped()
+        return nil
+    }
+
+    private func markAsFailed() {
+        metrics.recordErrorTimestamp(timing.nowMs())
+        totalFailures += 1
+    }
+
+    private func report(_ context: ProcessingContext) {
+        for reporter in reporters { reporter.report(context) }
+    }
+
+    func close() {
+        for reporter in reporters { reporter.close() }
+        reporters = []
+    }
+
+    static func toleranceExceeded(_ context: ProcessingContext) -> ConnectError {
+        ConnectError.connect("Tolerance exceeded in error handler", cause: context.error)
+            .adding(context: describe(context))
+    }
+
+    /// "Executing stage 'VALUE_CONVERTER' with class '…', where consumed record is {topic='…', partition=…,
+    /// offset=…}": the context a person needs to find the record.
+    static func describe(_ context: ProcessingContext, includeMessage: Bool = true) -> String {
+        var text = "Executing stage '\(context.stage.rawValue)' with class '\(context.className)'"
+        if includeMessage, let m = context.consumed {
+            text += ", where consumed record is " + consumedRecord(m)
+        } else if includeMessage, let r = context.source {
+            text += ", where source record is " + sourceRecord(r)
+        }
+        return text
+    }
+
+    static func consumedRecord(_ m: KafkaMessage) -> String {
+        var text = "{topic='\(m.topic)', partition=\(m.partition), offset=\(m.offset)"
+        if let ts = m.timestamp, m.timestampType != .none {
+            text +=
+                ", timestamp=\(ts), timestampType=\(m.timestampType == .logAppendTime ? "LogAppendTime" : "CreateTime")"
+        }
+        return text + "}"
+    }
+
+    static func sourceRecord(_ r: SourceRecord) -> String {
+        "SourceRecord{sourcePartition=\(r.sourcePartition.map { "\($0)" } ?? "null"), sourceOffset=\(r.sourceOffset.map { "\($0)" } ?? "null")} ConnectRecord{topic='\(r.topic)', kafkaPartition=\(r.kafkaPartition.map(String.init) ?? "null"), timestamp=\(r.timestamp.map(String.init) ?? "null")}"
+    }
+}

@@ -1,0 +1,274 @@
+import ConnectAPI
+import ConnectConverters
+import Foundation
+import Kafka
+import Logging
+
+/// The error log (`LogReporter`): one ERROR line per failed record, in Connect's words, from the logger Connect
+/// uses, when `errors.log.enable=true`.
+final class LogReporter: ErrorReporter {
+    private let id: ConnectorTaskId
+    private let includeMessages: Bool
+    private let metrics: ErrorMetrics
+    private var logger: Logger
+
+    init(id: ConnectorTaskId, includeMessages: Bool, metrics: ErrorMetrics) {
+        self.id = id
+        self.includeMessages = includeMessages
+        self.metrics = metrics
+        var logger = Logger(label: "org.apache.kafka.connect.runtime.errors.LogReporter")
+        logger[metadataKey: ConnectLogHandler.contextKey] = "[\(id.connector)|task-\(id.task)] "
+        self.logger = logger
+    }
+
+    /// "Error encountered in task <c>-<t>. Executing stage '<STAGE>' with class '<class>'[, where … record is …]."
+    func message(_ context: ProcessingContext) -> String {
+        "Error encountered in task \(id). "
+            + RetryWithToleranceOperator.describe(context, includeMessage: includeMessages) + "."
+    }
+
+    func report(_ context: ProcessingContext) {
+        guard let error = context.error else { return }
+        logger.error("\(message(context))\n\(ConnectError.wrap(error).trace)")
+        metrics.recordErrorLogged()
+    }
+
+    func close() {}
+}
+
+/// The dead letter queue (`DeadLetterQueueReporter`): each failed record is written to the DLQ topic with its
+/// original key, value, headers and timestamp, plus the `__connect.errors.*` context headers when enabled. Writes
+/// are asynchronous; the sink task holds back the offset commit of a dead-lettered record until its write is
+/// acknowledged (`pendingOffsets`). A failed write is counted and logged, not fatal.
+final class DeadLetterQueueReporter: ErrorReporter {
+    static let headerPrefix = "__connect.errors."
+
+    let topic: String
+    private let producer: KafkaProducer
+    private let id: ConnectorTaskId
+    private let contextHeaders: Bool
+    private let metrics: ErrorMetrics
+    private let logger: Logger
+    private var nextID: UInt64 = 0
+    /// Writes not yet acknowledged: the consumed record's partition and offset (none for source records).
+    private var pending: [UInt64: (TopicPartition, Int64)?] = [:]
+    /// Renders source records that failed conversion: schemaless JSON.
+    private let fallback: JsonConverter = {
+        let c = JsonConverter()
+        try? c.configure(["schemas.enable": "false"], isKey: false)
+        return c
+    }()
+
+    init(
+        topic: String, producer: KafkaProducer, id: ConnectorTaskId, contextHeaders: Bool, metrics: ErrorMetrics,
+        logger: Logger
+    ) {
+        self.topic = topic
+        self.producer = producer
+        self.id = id
+        self.contextHeaders = contextHeaders
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Creates the DLQ topic when missing (one partition, the configured replication factor), as Connect does.
+    static func ensureTopic(_ topic: String, replicationFactor: Int16, admin: KafkaAdmin) throws {
+        let existing = try admin.describeTopics([topic])
+        guard existing.isEmpty else { return }
+        do {
+            try admin.createTopics([.init(name: topic, partitions: 1, replicationFactor: Int32(replicationFactor))])
+        } catch {
+            throw ConnectError.connect(
+                "Could not create dead letter queue topic \(topic) with replication factor \(replicationFactor) (errors.deadletterqueue.topic.replication.factor)",
+                cause: error)
+        }
+    }
+
+    func report(_ context: ProcessingContext) {
+        guard let error = context.error else { return }
+        var key: [UInt8]?
+        var value: [UInt8]?
+        var headers: [KafkaHeader] = []
+        var timestamp: Int64?
+        var origin: (TopicPartition, Int64)?
+        var partition: Int32 = -1
+        var offset: Int64 = -1
+        var originalTopic = ""
+        if let m = context.consumed {
+            (key, value, headers, timestamp) = (m.key, m.value, m.headers, m.timestamp)
+            origin = (TopicPartition(m.topic, m.partition), m.offset)
+            (originalTopic, partition, offset) = (m.topic, m.partition, m.offset)
+        } else if let r = context.source {
+            key = try? fallback.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+            value = try? fallback.fromConnectData(
+                topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+            timestamp = r.timestamp
+            (originalTopic, partition) = (r.topic, r.kafkaPartition ?? -1)
+        }
+        if contextHeaders {
+            headers += Self.contextHeaders(
+                topic: originalTopic, partition: partition, offset: offset, id: id, context: context, error: error)
+        }
+        nextID += 1
+        metrics.recordDeadLetterQueueProduceRequest()
+        do {
+            try send(id: nextID, key: key, value: value, headers: headers, timestamp: timestamp)
+            pending[nextID] = origin
+        } catch {
+            metrics.recordDeadLetterQueueProduceFailed()
+            logger.error(
+                "Could not produce message to dead letter queue. topic=\(topic) (record \(origin.map { "\($0.0)@\($0.1)" } ?? "from the source"))): \(ConnectError.describe(error))"
+            )
+        }
+    }
+
+    private func send(id: UInt64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader], timestamp: Int64?) throws {
+        while true {
+            do {
+                try producer.send(id: id, topic: topic, key: key, value: value, headers: headers, timestamp: timestamp)
+                return
+            } catch  where error.kind == .queueFull {
+                handle(producer.poll(timeoutMs: 100))
+            }
+        }
+    }
+
+    /// The ten context headers of Connect's DLQ, values as UTF-8 strings.
+    static func contextHeaders(
+        topic: String, partition: Int32, offset: Int64, id: ConnectorTaskId, context: ProcessingContext,
+        error: any Error
+    ) -> [KafkaHeader] {
+        func h(_ name: String, _ value: String?) -> KafkaHeader {
+            KafkaHeader(key: headerPrefix + name, value: value.map { Array($0.utf8) })
+        }
+        let described = ConnectError.wrap(error)
+        let exception = error as? ConnectError ?? described
+        return [
+            h("topic", topic),
+            h("partition", String(partition)),
+            h("offset", String(offset)),
+            h("connector.name", id.connector),
+            h("task.id", String(id.task)),
+            h("stage", context.stage.rawValue),
+            h("class.name", context.className),
+            h("exception.class.name", ErrorClassification.javaClassName(of: error)),
+            h("exception.message", exception.message),
+            h("exception.stacktrace", described.trace),
+        ]
+    }
+
+    /// Takes in the DLQ producer's delivery reports.
+    func poll() { handle(producer.poll(timeoutMs: 0)) }
+
+    private func handle(_ reports: [DeliveryReport]) {
+        for report in reports {
+            let origin = pending.removeValue(forKey: report.id) ?? nil
+            if case .failure(let error) = report.result {
+                metrics.recordDeadLetterQueueProduceFailed()
+                logger.error(
+                    "Could not produce message to dead letter queue. topic=\(topic) (record \(origin.map { "\($0.0)@\($0.1)" } ?? "from the source")): \(error.description)"
+                )
+            }
+        }
+    }
+
+    /// The lowest consumed offset per partition whose DLQ write is not acknowledged yet.
+    var pendingOffsets: [TopicPartition: Int64] {
+        var out: [TopicPartition: Int64] = [:]
+        for case let (tp, offset)? in pending.values { out[tp] = min(out[tp] ?? offset, offset) }
+        return out
+    }
+
+    /// Waits up to `timeoutMs` for every write to be acknowledged.
+    func flush(timeoutMs: Int) { handle(producer.flush(timeoutMs: timeoutMs)) }
+
+    func close() {
+        flush(timeoutMs: 30_000)
+        if !pending.isEmpty {
+            logger.warning("\(pending.count) dead letter queue write(s) were not acknowledged before the task stopped")
+        }
+    }
+}
+
+/// What kind of failure an error is, and who can fix it: the error classes shown with failures and counted in
+/// `swift_connect_task_errors_total`.
+struct ErrorClassification: Sendable, Equatable {
+    enum ErrorClass: String, Sendable, CaseIterable {
+        case config, auth, network, serialization, schema, downstream, broker, `internal`
+    }
+
+    let errorClass: ErrorClass
+    let retriable: Bool
+
+    /// `retry` when waiting may fix it, `person` when someone must change something.
+    var fixableBy: String { retriable ? "retry" : "person" }
+
+    static func isRetriable(_ error: any Error) -> Bool {
+        switch error {
+        case let e as ConnectError: e.isRetriable
+        case let e as KafkaError: e.isRetriable
+        case let e as StagedError: isRetriable(e.error)
+        default: false
+        }
+    }
+
+    /// Every message and class name of an error and its causes, lower-cased, for matching.
+    static func text(of error: any Error) -> String {
+        var parts: [String] = []
+        var next: (any Error)? = error
+        while let e = next {
+            if let ce = e as? ConnectError {
+                parts.append(ce.description)
+                next = ce.cause?.error
+            } else if let staged = e as? StagedError {
+                next = staged.error
+            } else {
+                parts.append(ConnectError.describe(e))
+                next = nil
+            }
+        }
+        return parts.joined(separator: "\n").lowercased()
+    }
+
+    static func classify(_ error: any Error, stage: ErrorStage?) -> ErrorClassification {
+        let retriable = isRetriable(error)
+        let text = text(of: error)
+        func has(_ words: String...) -> Bool { words.contains { text.contains($0) } }
+        let errorClass: ErrorClass
+        if has("sasl", "authentication", "authoriz", "access denied", "permission denied", "password") {
+            errorClass = .auth
+        } else if has(
+            "connection refused", "timed out", "timeout", "unreachable", "could not resolve", "name resolution",
+            "transport failure", "all brokers are down", "ssl handshake", "certificate")
+        {
+            errorClass = .network
+        } else if has("configexception", "configuration") {
+            errorClass = .config
+        } else {
+            switch stage {
+            case .keyConverter?, .valueConverter?, .headerConverter?: errorClass = .serialization
+            case .transformation?: errorClass = .schema
+            case .taskPut?, .taskPoll?: errorClass = .downstream
+            case .kafkaProduce?, .kafkaConsume?: errorClass = .broker
+            case nil:
+                errorClass =
+                    error is KafkaError || has("kafkaexception", "record is too large", "unknown topic")
+                    ? .broker
+                    : has("serialization", "jsonconverter") ? .serialization : .internal
+            }
+        }
+        return ErrorClassification(errorClass: errorClass, retriable: retriable)
+    }
+
+    /// The Java exception class Connect would name for an error.
+    static func javaClassName(of error: any Error) -> String {
+        switch error {
+        case let e as ConnectError: e.kind.className
+        case let e as StagedError: javaClassName(of: e.error)
+        case let e as KafkaError:
+            e.isRetriable
+                ? "org.apache.kafka.common.errors.RetriableException" : "org.apache.kafka.common.KafkaException"
+        default: "java.lang.RuntimeException"
+        }
+    }
+}
