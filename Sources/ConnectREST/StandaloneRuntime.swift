@@ -17,11 +17,16 @@ public final class StandaloneRuntime: Sendable {
     /// Serves only `/metrics` on `metrics.listeners`, when set.
     public let metricsServer: HTTPServer?
     public let restURL: String
+    /// The worker's metrics registry.
+    public let metrics: MetricsRegistry
     let logger: Logger
 
-    init(herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, restURL: String, logger: Logger)
-    {
+    init(
+        herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, restURL: String,
+        metrics: MetricsRegistry, logger: Logger
+    ) {
         self.herder = herder
+        self.metrics = metrics
         self.restServer = restServer
         self.metricsServer = metricsServer
         self.restURL = restURL
@@ -108,7 +113,8 @@ public final class StandaloneRuntime: Sendable {
         herder.markReady()
         logger.info("Kafka Connect started")
         return StandaloneRuntime(
-            herder: herder, restServer: restServer, metricsServer: metricsServer, restURL: restURL, logger: logger)
+            herder: herder, restServer: restServer, metricsServer: metricsServer, restURL: restURL, metrics: metrics,
+            logger: logger)
     }
 
     /// Stops connectors and tasks (committing offsets), then the REST server.

@@ -238,7 +238,8 @@ struct ErrorClassification: Sendable, Equatable {
         if has("sasl", "authentication", "authoriz", "access denied", "permission denied", "password") {
             errorClass = .auth
         } else if has(
-            "connection refused", "timed out", "timeout", "unreachable", "could not resolve", "name resolution",
+            "connection refused", "connection reset", "timed out", "timeout", "unreachable", "could not resolve",
+            "name resolution",
             "transport failure", "all brokers are down", "ssl handshake", "certificate")
         {
             errorClass = .network

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reads up to N records of a topic from the beginning with the confluent-kafka client (an independent consumer)
-and prints them as one JSON array: [{"partition", "offset", "key", "value", "headers"}], where key and value are
-decoded UTF-8 text (null for null) and headers a list of [name, text].
+and prints them as one JSON array: [{"partition", "offset", "timestamp", "key", "value", "headers"}], where key
+and value are decoded UTF-8 text (null for null) and headers a list of [name, text].
 
 Usage: read_topic.py BOOTSTRAP TOPIC N
 """
@@ -31,7 +31,8 @@ def read_records(bootstrap, topic, n, idle_polls=10, group="read"):
             if msg.error():
                 continue
             idle = 0
-            out.append({"partition": msg.partition(), "offset": msg.offset(), "key": text(msg.key()),
+            out.append({"partition": msg.partition(), "offset": msg.offset(), "timestamp": msg.timestamp()[1],
+                        "key": text(msg.key()),
                         "value": text(msg.value()), "headers": [[k, text(v)] for k, v in (msg.headers() or [])]})
     c.close()
     return out
