@@ -123,6 +123,31 @@ public enum ConnectorConfig {
     public static let source =
         common
         .define(
+            "errors.deadletterqueue.source.enable", .boolean, default: false, importance: .low,
+            documentation:
+                "Extension: if true, records that fail conversion or transformation in this source connector are written to errors.deadletterqueue.topic.name (key and value as schemaless JSON), with the same context headers as a sink's dead letter queue.",
+            group: "Error Handling", orderInGroup: 9, width: .short, displayName: "Source Dead Letter Queue"
+        )
+        .define(
+            "errors.deadletterqueue.topic.name", .string, default: "", importance: .low,
+            documentation:
+                "The dead letter queue topic for records this source connector could not convert or transform; used only with errors.deadletterqueue.source.enable=true.",
+            group: "Error Handling", orderInGroup: 6, width: .medium, displayName: "Dead Letter Queue Topic Name"
+        )
+        .define(
+            "errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .low,
+            documentation:
+                "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
+            group: "Error Handling", orderInGroup: 7, width: .medium,
+            displayName: "Dead Letter Queue Topic Replication Factor"
+        )
+        .define(
+            "errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .low,
+            documentation:
+                "If true, add headers containing error context to the messages written to the dead letter queue.",
+            group: "Error Handling", orderInGroup: 8, width: .medium, displayName: "Enable Error Context Headers"
+        )
+        .define(
             "topic.creation.groups", .list, default: "", importance: .low,
             documentation: "Groups of configurations for topics created by source connectors", group: "Topic Creation",
             orderInGroup: 1, width: .long, displayName: "Topic Creation Groups"

@@ -326,4 +326,57 @@ struct ErrorHandlingPipelineTests {
                 "Caused by: org.apache.kafka.connect.errors.RetriableException: downstream unavailable") == true)
         #expect((try committed("down-sink", topic) ?? 0) == 0)
     }
+
+    @Test(
+        "a source transform that fails: tolerance none fails the task, all skips with offsets advancing and the source DLQ"
+    )
+    func sourceTolerance() throws {
+        let topic = unique("src-errors")
+        let dlqTopic = topic + "-dlq"
+        let dir = try ProjectPaths.temporaryDirectory("source-errors")
+        func datagen(_ name: String, _ extra: String, interval: Int = 0) -> String {
+            #"{"name": "\#(name)", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "orders", "max.interval": \#(interval), "iterations": 30, "random.seed": 3, "transforms": "pick", "transforms.pick.type": "org.apache.kafka.connect.transforms.ExtractField$Value", "transforms.pick.field": "no_such_field"\#(extra)}}"#
+        }
+        let runtime = try WorkerFixture.start(
+            [
+                datagen("src-strict", ""),
+                datagen(
+                    "src-tolerant",
+                    #", "errors.tolerance": "all", "errors.deadletterqueue.source.enable": "true", "errors.deadletterqueue.topic.name": "\#(dlqTopic)", "errors.deadletterqueue.topic.replication.factor": "1", "errors.deadletterqueue.context.headers.enable": "true""#,
+                    interval: 300),
+            ], in: dir)
+        defer { runtime.stop() }
+        let strict = waitForTask(runtime, "src-strict", "FAILED")
+        #expect(strict?.trace?.contains("Tolerance exceeded in error handler") == true)
+        #expect(
+            strict?.trace?.contains(
+                "Executing stage 'TRANSFORMATION' with class 'org.apache.kafka.connect.transforms.ExtractField$Value', where source record is SourceRecord{"
+            ) == true, "\(strict?.trace ?? "")")
+
+        let dead = try readTopic(dlqTopic, 20)
+        #expect(dead.count == 20)
+        let stages = Set(
+            dead.flatMap { r in
+                (r["headers"]?.arrayValue ?? []).compactMap { h -> String? in
+                    guard let pair = h.arrayValue, pair.count == 2, pair[0].stringValue == "__connect.errors.stage"
+                    else { return nil }
+                    return pair[1].stringValue
+                }
+            })
+        #expect(stages == ["TRANSFORMATION"])
+        #expect(dead.first?["value"]?.stringValue?.contains("\"orderid\"") == true)
+        // Read while the task still runs (it stops itself after 30 records, and its metrics go with it).
+        let task = #"{connector="src-tolerant",task="0"}"#
+        #expect((metric(runtime, "kafka_connect_task_error_metrics_total_records_skipped" + task) ?? 0) >= 20)
+        #expect(
+            (metric(runtime, "kafka_connect_task_error_metrics_deadletterqueue_produce_requests" + task) ?? 0) >= 20)
+        // Skipped records still move the source offsets on.
+        let offsets = dir.appendingPathComponent("connect.offsets")
+        #expect(
+            ProjectPaths.waitUntil(20) {
+                ((try? String(contentsOf: offsets, encoding: .utf8)) ?? "").contains(
+                    #"["src-tolerant",{"task.id":0}],{"current.iteration":30"#)
+            })
+        #expect(try readTopic(topic, 1, waitSeconds: 2).isEmpty)
+    }
 }
