@@ -28,6 +28,15 @@ enum RestEntities {
         o["state"] = .string(s.state.rawValue)
         o["worker_id"] = .string(s.workerId)
         if let trace = s.trace, !trace.isEmpty { o["trace"] = .string(trace) }
+        // Extension (Connect clients ignore unknown fields): what the failure is and who can fix it.
+        if let f = s.failure {
+            var e = JSONObject()
+            e["class"] = .string(f.errorClass)
+            if let stage = f.stage { e["stage"] = .string(stage) }
+            e["retriable"] = .bool(f.retriable)
+            e["fixable_by"] = .string(f.fixableBy)
+            o["error"] = .object(e)
+        }
         return o
     }
 

@@ -49,6 +49,12 @@ public struct StatusRecord: Sendable, Equatable {
         self.workerId = workerId
         self.generation = generation
     }
+
+    /// For a failure: its class, stage and who can fix it, read from the trace.
+    public var failure: FailureSummary? {
+        guard state == .failed, let trace, !trace.isEmpty else { return nil }
+        return FailureSummary(trace: trace)
+    }
 }
 
 /// Receives lifecycle changes from connectors and tasks (`ConnectorStatus.Listener`, `TaskStatus.Listener`).

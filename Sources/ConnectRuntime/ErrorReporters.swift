@@ -231,34 +231,34 @@ struct ErrorClassification: Sendable, Equatable {
     }
 
     static func classify(_ error: any Error, stage: ErrorStage?) -> ErrorClassification {
-        let retriable = isRetriable(error)
-        let text = text(of: error)
+        ErrorClassification(
+            errorClass: errorClass(text: text(of: error), stage: stage, isKafkaError: error is KafkaError),
+            retriable: isRetriable(error))
+    }
+
+    /// The class of a failure from what its messages say (lower-cased) and the stage it happened in.
+    static func errorClass(text: String, stage: ErrorStage?, isKafkaError: Bool = false) -> ErrorClass {
         func has(_ words: String...) -> Bool { words.contains { text.contains($0) } }
-        let errorClass: ErrorClass
         if has("sasl", "authentication", "authoriz", "access denied", "permission denied", "password") {
-            errorClass = .auth
-        } else if has(
-            "connection refused", "connection reset", "timed out", "timeout", "unreachable", "could not resolve",
-            "name resolution",
-            "transport failure", "all brokers are down", "ssl handshake", "certificate")
-        {
-            errorClass = .network
-        } else if has("configexception", "configuration") {
-            errorClass = .config
-        } else {
-            switch stage {
-            case .keyConverter?, .valueConverter?, .headerConverter?: errorClass = .serialization
-            case .transformation?: errorClass = .schema
-            case .taskPut?, .taskPoll?: errorClass = .downstream
-            case .kafkaProduce?, .kafkaConsume?: errorClass = .broker
-            case nil:
-                errorClass =
-                    error is KafkaError || has("kafkaexception", "record is too large", "unknown topic")
-                    ? .broker
-                    : has("serialization", "jsonconverter") ? .serialization : .internal
-            }
+            return .auth
         }
-        return ErrorClassification(errorClass: errorClass, retriable: retriable)
+        if has(
+            "connection refused", "connection reset", "timed out", "timeoutexception", "unreachable",
+            "could not resolve",
+            "name resolution", "transport failure", "all brokers are down", "ssl handshake", "certificate")
+        {
+            return .network
+        }
+        if has("configexception", "missing required configuration", "invalid value") { return .config }
+        switch stage {
+        case .keyConverter?, .valueConverter?, .headerConverter?: return .serialization
+        case .transformation?: return .schema
+        case .taskPut?, .taskPoll?: return .downstream
+        case .kafkaProduce?, .kafkaConsume?: return .broker
+        case nil:
+            if isKafkaError || has("kafkaexception", "record is too large", "unknown topic") { return .broker }
+            return has("serialization", "jsonconverter") ? .serialization : .internal
+        }
     }
 
     /// The Java exception class Connect would name for an error.
@@ -271,5 +271,31 @@ struct ErrorClassification: Sendable, Equatable {
                 ? "org.apache.kafka.common.errors.RetriableException" : "org.apache.kafka.common.KafkaException"
         default: "java.lang.RuntimeException"
         }
+    }
+}
+
+/// What a failure trace says at a glance: its error class, the stage it happened in, and whether waiting may fix it.
+/// Read from the trace text alone, so it works the same for any Connect-layout trace.
+public struct FailureSummary: Sendable, Equatable {
+    public let errorClass: String
+    public let stage: String?
+    public let retriable: Bool
+
+    /// `retry` when waiting may fix it, `person` when someone must change something.
+    public var fixableBy: String { retriable ? "retry" : "person" }
+
+    public init(trace: String) {
+        var stage: ErrorStage?
+        if let r = trace.range(of: "stage '") {
+            let rest = trace[r.upperBound...]
+            stage = rest.firstIndex(of: "'").flatMap { ErrorStage(rawValue: String(rest[..<$0])) }
+        }
+        if stage == nil {
+            stage = ErrorStage.allCases.first { trace.contains("[\($0.rawValue)]") }
+        }
+        self.stage = stage?.rawValue
+        let lines = trace.split(separator: "\n").filter { !$0.hasPrefix("\t") }
+        retriable = lines.contains { $0.contains("RetriableException") || $0.contains("TimeoutException") }
+        errorClass = ErrorClassification.errorClass(text: trace.lowercased(), stage: stage).rawValue
     }
 }

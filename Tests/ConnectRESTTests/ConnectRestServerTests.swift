@@ -139,6 +139,10 @@ struct ConnectRestServerTests {
         #expect(b?["tasks"]?.arrayValue?[1]["trace"] == "org.apache.kafka.connect.errors.ConnectException: boom")
         #expect(call("GET", "/connectors/dg/tasks/1/status").1?["state"] == "FAILED")
         #expect(call("GET", "/connectors/dg/tasks/9/status").1?["message"] == "No status found for task dg-9")
+        // Extension: what the failure is, read from the trace.
+        #expect(
+            b?["tasks"]?.arrayValue?[1]["error"] == ["class": "internal", "retriable": false, "fixable_by": "person"])
+        #expect(b?["tasks"]?.arrayValue?[0]["error"] == nil)
     }
 
     @Test("expand=status and expand=info give the map the jq journey reads")

@@ -263,4 +263,28 @@ struct ErrorHandlingTests {
         source["errors.deadletterqueue.source.enable"] = "true"
         #expect(ErrorHandlingConfig(source, isSink: false).dlqTopic == "dlq")
     }
+
+    @Test("a failure summary reads class, stage and retriability from a trace, Connect's or this worker's")
+    func failureSummary() {
+        let converter = FailureSummary(
+            trace: """
+                org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler
+                \tat Executing stage 'VALUE_CONVERTER' with class 'org.apache.kafka.connect.json.JsonConverter', where consumed record is {topic='t', partition=0, offset=3}
+                Caused by: org.apache.kafka.connect.errors.DataException: JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.
+                """)
+        #expect(converter.errorClass == "serialization" && converter.stage == "VALUE_CONVERTER" && !converter.retriable)
+        let put = FailureSummary(
+            trace: """
+                org.apache.kafka.connect.errors.ConnectException: Retriable put failures went on for longer than errors.retry.timeout=2000 ms
+                \tat FlakySinkTask.put [TASK_PUT], 7 attempts [s-0]
+                Caused by: org.apache.kafka.connect.errors.RetriableException: database busy
+                """)
+        #expect(put.stage == "TASK_PUT" && put.errorClass == "downstream" && put.retriable && put.fixableBy == "retry")
+        let java = FailureSummary(
+            trace: """
+                org.apache.kafka.connect.errors.ConnectException: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed
+                \tat org.apache.kafka.connect.runtime.WorkerSinkTask.execute(WorkerSinkTask.java:618)
+                """)
+        #expect(java.errorClass == "auth" && java.stage == nil)
+    }
 }

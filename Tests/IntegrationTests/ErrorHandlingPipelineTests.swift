@@ -176,6 +176,14 @@ struct ErrorHandlingPipelineTests {
         #expect(trace.contains("[plain-sink-0]"))
         // Nothing at or past the bad record was committed.
         #expect((try committed("plain-sink", plain) ?? 0) <= 3)
+        // The status says what kind of failure it is (an extension field).
+        let port = runtime.restServer.boundListeners[0].port
+        let status = try ProjectPaths.run(
+            "/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/connectors/plain-sink/status"])
+        #expect(
+            status.contains(
+                #""error":{"class":"serialization","stage":"VALUE_CONVERTER","retriable":false,"fixable_by":"person"}"#),
+            "\(status)")
 
         let avroFailed = waitForTask(runtime, "avro-sink", "FAILED")
         #expect(
