@@ -65,6 +65,7 @@ public enum ConnectMetricsCatalog {
     public static let taskFunnelGroup = "task-funnel-metrics"
     public static let transformGroup = "transform-metrics"
     public static let taskErrorClassGroup = "task-error-class-metrics"
+    public static let taskRestartGroup = "task-restart-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
@@ -154,6 +155,10 @@ public enum ConnectMetricsCatalog {
             taskErrorClassGroup, "errors-total", "swift_connect_task_errors_total",
             task + ["stage", "error_class"],
             "Failed processing attempts of the task by stage (Connect's stage names) and error class (config, auth, network, serialization, schema, downstream, broker, internal).",
+            type: .counter),
+        x(
+            taskRestartGroup, "restarts-total", "swift_connect_task_restarts_total", task + ["reason"],
+            "Restarts of the task by who asked: rest (the REST API) or policy (errors.restart.policy).",
             type: .counter),
         x(
             transformGroup, "dropped-records-total", "swift_connect_transform_dropped_records_total",

@@ -133,6 +133,33 @@ extension ConnectRestServer {
                 return json(200, RestEntities.taskState(try herder.taskStatus(id)))
             }
         }
+        r.add("GET", "/connectors/{name}/tasks/{task}/history") { _, p in
+            call { () throws(ConnectError) in
+                let id = try taskId(p)
+                return json(
+                    200,
+                    [
+                        "id": RestEntities.taskId(id),
+                        "history": .array(try herder.taskHistory(id).map(RestEntities.historyEntry)),
+                    ])
+            }
+        }
+        r.add("GET", "/connectors/{name}/history") { _, p in
+            call { () throws(ConnectError) in
+                let name = p["name"]!
+                let h = try herder.connectorHistory(name)
+                var tasks = JSONObject()
+                for id in h.tasks.keys.sorted() {
+                    tasks[String(id)] = .array(h.tasks[id]!.map(RestEntities.historyEntry))
+                }
+                return json(
+                    200,
+                    [
+                        "name": .string(name), "connector": .array(h.connector.map(RestEntities.historyEntry)),
+                        "tasks": .object(tasks),
+                    ])
+            }
+        }
         r.add("POST", "/connectors/{name}/tasks/{task}/restart") { _, p in
             call { () throws(ConnectError) in
                 try herder.restartTask(try taskId(p))

@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectRuntime
+import Foundation
 import JSON
 
 /// JSON shapes of Connect's REST entities (`ConnectorInfo`, `ConnectorStateInfo`, ...), with keys in Connect's order.
@@ -23,20 +24,45 @@ enum RestEntities {
         ]
     }
 
+    /// A history entry: kind, first and last seen (epoch ms and ISO-8601), count, and the trace with its error
+    /// summary (failures) or who restarted (restarts), and the outcome.
+    static func historyEntry(_ e: HistoryEntry) -> JSONValue {
+        var o = JSONObject()
+        o["kind"] = .string(e.kind.rawValue)
+        o["first_seen"] = .string(iso8601(e.firstSeen))
+        o["last_seen"] = .string(iso8601(e.lastSeen))
+        o["first_seen_ms"] = .int(e.firstSeen)
+        o["last_seen_ms"] = .int(e.lastSeen)
+        o["count"] = .int(Int64(e.count))
+        if let reason = e.reason { o["reason"] = .string(reason) }
+        if let outcome = e.outcome { o["outcome"] = .string(outcome) }
+        if let f = e.failure { o["error"] = .object(failure(f)) }
+        if let trace = e.trace { o["trace"] = .string(trace) }
+        return .object(o)
+    }
+
+    static func iso8601(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    static func failure(_ f: FailureSummary) -> JSONObject {
+        var e = JSONObject()
+        e["class"] = .string(f.errorClass)
+        if let stage = f.stage { e["stage"] = .string(stage) }
+        e["retriable"] = .bool(f.retriable)
+        e["fixable_by"] = .string(f.fixableBy)
+        return e
+    }
+
     static func status(_ s: StatusRecord) -> JSONObject {
         var o = JSONObject()
         o["state"] = .string(s.state.rawValue)
         o["worker_id"] = .string(s.workerId)
         if let trace = s.trace, !trace.isEmpty { o["trace"] = .string(trace) }
         // Extension (Connect clients ignore unknown fields): what the failure is and who can fix it.
-        if let f = s.failure {
-            var e = JSONObject()
-            e["class"] = .string(f.errorClass)
-            if let stage = f.stage { e["stage"] = .string(stage) }
-            e["retriable"] = .bool(f.retriable)
-            e["fixable_by"] = .string(f.fixableBy)
-            o["error"] = .object(e)
-        }
+        if let f = s.failure { o["error"] = .object(failure(f)) }
         return o
     }
 

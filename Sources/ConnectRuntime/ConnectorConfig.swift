@@ -87,7 +87,35 @@ public enum ConnectorConfig {
         .define(
             "errors.log.include.messages", .boolean, default: false, importance: .medium,
             documentation: "Whether to include in the log the Connect record that resulted in a failure.",
-            group: "Error Handling", orderInGroup: 5, width: .short, displayName: "Log Error Details")
+            group: "Error Handling", orderInGroup: 5, width: .short, displayName: "Log Error Details"
+        )
+        .define(
+            "errors.restart.policy", .string, default: "none", validator: .oneOf(["none", "exponential"]),
+            importance: .low,
+            documentation:
+                "Extension: 'exponential' restarts a FAILED task after a backoff that doubles from errors.restart.backoff.initial.ms to errors.restart.backoff.max.ms, at most errors.restart.max.restarts times within errors.restart.window.ms; 'none' (the default) leaves failed tasks to the operator, as Connect does.",
+            group: "Error Handling", orderInGroup: 10, width: .short, displayName: "Restart Policy"
+        )
+        .define(
+            "errors.restart.backoff.initial.ms", .long, default: 1000, validator: .atLeast(0), importance: .low,
+            documentation: "Extension: the wait before the first automatic restart of a failed task.",
+            group: "Error Handling", orderInGroup: 11, width: .short, displayName: "Restart Initial Backoff"
+        )
+        .define(
+            "errors.restart.backoff.max.ms", .long, default: 60000, validator: .atLeast(0), importance: .low,
+            documentation: "Extension: the longest wait between automatic restarts.", group: "Error Handling",
+            orderInGroup: 12, width: .short, displayName: "Restart Maximum Backoff"
+        )
+        .define(
+            "errors.restart.max.restarts", .int, default: 5, validator: .atLeast(0), importance: .low,
+            documentation:
+                "Extension: how many automatic restarts errors.restart.window.ms may hold before the policy gives up.",
+            group: "Error Handling", orderInGroup: 13, width: .short, displayName: "Restart Limit"
+        )
+        .define(
+            "errors.restart.window.ms", .long, default: 600000, validator: .atLeast(1), importance: .low,
+            documentation: "Extension: the window over which errors.restart.max.restarts counts.",
+            group: "Error Handling", orderInGroup: 14, width: .short, displayName: "Restart Window")
 
     public static let sink =
         common

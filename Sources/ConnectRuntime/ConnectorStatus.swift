@@ -76,8 +76,19 @@ public final class StatusStore: StatusListener {
 
     private let state = Mutex(State())
     public let workerId: String
+    /// Failures and restarts of every connector and task.
+    public let history: FailureHistory
+    /// Called (on the failing thread) when a task fails; the restart policy listens here.
+    private let failureObservers = Mutex<[@Sendable (ConnectorTaskId) -> Void]>([])
 
-    public init(workerId: String) { self.workerId = workerId }
+    public init(workerId: String, history: FailureHistory = FailureHistory()) {
+        self.workerId = workerId
+        self.history = history
+    }
+
+    public func observeTaskFailures(_ observer: @escaping @Sendable (ConnectorTaskId) -> Void) {
+        failureObservers.withLock { $0.append(observer) }
+    }
 
     public func connector(_ name: String) -> StatusRecord? { state.withLock { $0.connectors[name] } }
 
@@ -94,14 +105,38 @@ public final class StatusStore: StatusListener {
             let generation = (s.connectors[name]?.generation ?? -1) + 1
             s.connectors[name] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
         }
+        if state == .failed, let trace { history.recordFailure(.connector(name), trace: trace) }
+        if state == .running { history.recordRunning(.connector(name)) }
     }
 
-    public func putTask(_ id: ConnectorTaskId, _ state: ConnectorState, trace: String? = nil) {
-        self.state.withLock { s in
+    /// Records a task's state; `restartReason` (`rest`, `policy`) goes with RESTARTING into the history.
+    public func putTask(
+        _ id: ConnectorTaskId, _ state: ConnectorState, trace: String? = nil, restartReason: String? = nil
+    ) {
+        let recorded = self.state.withLock { s -> Bool in
             // A failure stays visible until the task is started again.
-            if state == .unassigned, s.tasks[id]?.state == .failed { return }
+            if state == .unassigned, s.tasks[id]?.state == .failed { return false }
             let generation = (s.tasks[id]?.generation ?? -1) + 1
             s.tasks[id] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
+            return true
+        }
+        guard recorded else { return }
+        switch state {
+        case .failed:
+            history.recordFailure(.task(id), trace: trace ?? "")
+            for observer in failureObservers.withLock({ $0 }) { observer(id) }
+        case .restarting: history.recordRestart(.task(id), reason: restartReason ?? "rest")
+        case .running: history.recordRunning(.task(id))
+        default: break
+        }
+    }
+
+    /// Adds a line to a failed task's trace (the restart policy giving up), without a new history entry.
+    public func annotateFailure(_ id: ConnectorTaskId, _ note: String) {
+        state.withLock { s in
+            guard var record = s.tasks[id], record.state == .failed else { return }
+            record.trace = (record.trace ?? "") + "\n" + note
+            s.tasks[id] = record
         }
     }
 
@@ -110,6 +145,7 @@ public final class StatusStore: StatusListener {
             s.connectors[name] = nil
             s.tasks = s.tasks.filter { $0.key.connector != name }
         }
+        history.remove(connector: name)
     }
 
     public func removeTasks(_ name: String) {

@@ -107,4 +107,19 @@ public protocol Herder: Sendable {
     /// Restarts per the request; returns the status with RESTARTING for what will restart (nil for the legacy form).
     func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
     func restartTask(_ id: ConnectorTaskId) throws(ConnectError)
+
+    /// Failures and restarts of a connector and of each of its tasks (an extension).
+    func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory
+    func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry]
+}
+
+/// A connector's failure history and its tasks', by task number.
+public struct ConnectorHistory: Sendable, Equatable {
+    public var connector: [HistoryEntry]
+    public var tasks: [Int: [HistoryEntry]]
+
+    public init(connector: [HistoryEntry], tasks: [Int: [HistoryEntry]]) {
+        self.connector = connector
+        self.tasks = tasks
+    }
 }

@@ -26,6 +26,10 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     private var order: [String] = []
     private var ready = false
     private var stopped = false
+    /// Times of the restart policy's restarts, per task.
+    private var policyRestarts: [ConnectorTaskId: [Int64]] = [:]
+    private let restartMetrics: RestartMetrics
+    private let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
     public init(
         worker: Worker, commit: String = "unknown", clusterID: @escaping @Sendable () -> String?, logger: Logger
@@ -35,6 +39,48 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         self.commit = commit
         self.clusterID = clusterID
         self.logger = logger
+        self.restartMetrics = RestartMetrics(registry: worker.metrics)
+        worker.statusStore.observeTaskFailures { [weak self] id in
+            guard let herder = self else { return }
+            // Off the failing task's thread: the herder may be holding its lock waiting for that thread.
+            DispatchQueue.global().async { herder.taskFailed(id) }
+        }
+    }
+
+    /// Applies the connector's restart policy to a task that just failed.
+    private func taskFailed(_ id: ConnectorTaskId) {
+        lock.withLock {
+            guard !stopped, let e = state[id.connector] else { return }
+            let policy = RestartPolicy(e.config)
+            guard policy.enabled else { return }
+            let recent = policy.inWindow(policyRestarts[id] ?? [], now: nowMs())
+            policyRestarts[id] = recent
+            guard recent.count < policy.maxRestarts else {
+                worker.statusStore.annotateFailure(id, policy.givingUpNote)
+                worker.statusStore.history.recordGivenUp(.task(id))
+                logger.error("[\(id.connector)|task-\(id.task)] \(policy.givingUpNote)")
+                return
+            }
+            let delay = policy.backoffMs(restartsInWindow: recent.count)
+            logger.info(
+                "[\(id.connector)|task-\(id.task)] Restarting failed task \(id) in \(delay) ms (errors.restart.policy, restart \(recent.count + 1) of at most \(policy.maxRestarts) within \(policy.windowMs) ms)"
+            )
+            let generation = worker.statusStore.task(id)?.generation
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(delay))) { [weak self] in
+                self?.policyRestart(id, ifGeneration: generation)
+            }
+        }
+    }
+
+    private func policyRestart(_ id: ConnectorTaskId, ifGeneration generation: Int?) {
+        lock.withLock {
+            // Only if nothing happened to the task meanwhile (no manual restart, no deletion).
+            guard !stopped, state[id.connector] != nil, let status = worker.statusStore.task(id),
+                status.state == .failed, status.generation == generation
+            else { return }
+            policyRestarts[id, default: []].append(nowMs())
+            restartTaskUnlocked(id, reason: "policy")
+        }
     }
 
     private func locked<T>(_ body: () throws(ConnectError) -> T) throws(ConnectError) -> T {
@@ -87,6 +133,29 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
                 e.target == .stopped
                 ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
             return ConnectorStateInfo(name: name, connector: status, tasks: tasks, type: type(of: e.config))
+        }
+    }
+
+    public func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory {
+        try locked { () throws(ConnectError) in
+            let e = try entry(name)
+            let history = worker.statusStore.history
+            let ids = Set(history.tasks(of: name)).union(e.taskConfigs.indices)
+            return ConnectorHistory(
+                connector: history.entries(.connector(name)),
+                tasks: Dictionary(
+                    uniqueKeysWithValues: ids.map { ($0, history.entries(.task(ConnectorTaskId(name, $0)))) }))
+        }
+    }
+
+    public func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry] {
+        try locked { () throws(ConnectError) in
+            let e = try entry(id.connector)
+            let entries = worker.statusStore.history.entries(.task(id))
+            guard e.taskConfigs.indices.contains(id.task) || !entries.isEmpty else {
+                throw ConnectError(.notFound, "Task \(id) not found")
+            }
+            return entries
         }
     }
 
@@ -178,6 +247,8 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
             state[name] = nil
             order.removeAll { $0 == name }
             worker.statusStore.removeConnector(name)
+            restartMetrics.remove(connector: name)
+            policyRestarts = policyRestarts.filter { $0.key.connector != name }
             logger.info("[\(name)|worker] Deleted connector \(name)")
         }
     }
@@ -239,6 +310,7 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     /// in which case they are created now.
     private func restartConnectorOnly(_ name: String) {
         guard let e = state[name] else { return }
+        worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
         worker.stopConnector(name)
         do {
             try worker.startConnector(name, config: e.config, target: e.target)
@@ -258,10 +330,11 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         }
     }
 
-    private func restartTaskUnlocked(_ id: ConnectorTaskId) {
+    private func restartTaskUnlocked(_ id: ConnectorTaskId, reason: String = "rest") {
         guard let e = state[id.connector], e.taskConfigs.indices.contains(id.task) else { return }
         worker.stopAndAwaitTasks([id])
-        worker.statusStore.putTask(id, .restarting)
+        worker.statusStore.putTask(id, .restarting, restartReason: reason)
+        restartMetrics.restarted(id, reason: reason)
         worker.startTask(id, connectorConfig: e.config, taskConfig: e.taskConfigs[id.task], target: e.target)
     }
 

@@ -145,6 +145,31 @@ struct ConnectRestServerTests {
         #expect(b?["tasks"]?.arrayValue?[0]["error"] == nil)
     }
 
+    @Test("history lists failures and restarts per task, with counts, times and outcomes")
+    func history() {
+        _ = call("POST", "/connectors", body: datagen)
+        let id = ConnectorTaskId("dg", 0)
+        herder.history.recordFailure(.task(id), trace: "org.apache.kafka.connect.errors.ConnectException: boom")
+        herder.history.recordRestart(.task(id), reason: "rest")
+        let (s, b) = call("GET", "/connectors/dg/tasks/0/history")
+        #expect(s == 200)
+        #expect(b?["id"] == ["connector": "dg", "task": 0])
+        let entries = b?["history"]?.arrayValue ?? []
+        #expect(entries.count == 2)
+        #expect(entries.first?["kind"] == "failure")
+        #expect(entries.first?["count"] == 1)
+        #expect(entries.first?["outcome"] == "restarted")
+        #expect(entries.first?["first_seen"] == "2023-11-14T22:13:20.000Z")
+        #expect(entries.first?["error"]?["class"] == "internal")
+        #expect(entries.last?["reason"] == "rest")
+        let (cs, cb) = call("GET", "/connectors/dg/history")
+        #expect(cs == 200)
+        #expect(cb?["tasks"]?["0"]?.arrayValue?.count == 2)
+        #expect(cb?["connector"] == [])
+        #expect(call("GET", "/connectors/dg/tasks/3/history").0 == 404)
+        #expect(call("GET", "/connectors/nope/history").0 == 404)
+    }
+
     @Test("expand=status and expand=info give the map the jq journey reads")
     func expand() {
         _ = call("POST", "/connectors", body: datagen)

@@ -13,6 +13,7 @@ final class FakeHerder: Herder {
     }
 
     let state = Mutex(State())
+    let history = FailureHistory(now: { 1_700_000_000_000 })
     var plugins: PluginRegistry { .builtIn }
     let validator = ConnectorConfigValidator(plugins: .builtIn)
 
@@ -50,6 +51,17 @@ final class FakeHerder: Herder {
             throw ConnectError(.notFound, "No status found for connector \(name)")
         }
         return s
+    }
+    func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory {
+        _ = try config(name)
+        return ConnectorHistory(
+            connector: history.entries(.connector(name)),
+            tasks: [0: history.entries(.task(ConnectorTaskId(name, 0)))])
+    }
+    func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry] {
+        _ = try config(id.connector)
+        guard id.task == 0 else { throw ConnectError(.notFound, "Task \(id) not found") }
+        return history.entries(.task(id))
     }
     func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
         guard let t = try connectorStatus(id.connector).tasks.first(where: { $0.id == id.task }) else {

@@ -9,18 +9,24 @@ import Kafka
 import Synchronization
 import Testing
 
-/// A sink whose downstream refuses writes (retriably) for `flaky.seconds` after it starts, and which reports values
-/// starting with `poison` through the errant record reporter. What it accepted is kept per connector.
+/// A sink whose downstream refuses writes (retriably) for `flaky.seconds` after its task starts, and rejects them
+/// (not retriably, failing the task) for `fatal.seconds` after the connector first started; values starting with
+/// `poison` are reported through the errant record reporter. What it accepted is kept per connector.
 final class FlakySinkConnector: SinkConnector {
     static let className = "test.FlakySinkConnector"
     static var version: String? { "test" }
     static let configDef = ConfigDef()
     static let accepted = Mutex<[String: [String]]>([:])
+    /// When each connector first started: `fatal.seconds` counts from there, across task restarts.
+    static let started = Mutex<[String: Date]>([:])
     private var props: [String: String] = [:]
 
     init() {}
     var taskType: any Task.Type { FlakySinkTask.self }
-    func start(_ props: [String: String]) throws { self.props = props }
+    func start(_ props: [String: String]) throws {
+        self.props = props
+        Self.started.withLock { s in if s[props["name"] ?? ""] == nil { s[props["name"] ?? ""] = Date() } }
+    }
     func taskConfigs(maxTasks: Int) throws -> [[String: String]] { [props] }
     func stop() throws {}
 }
@@ -28,6 +34,7 @@ final class FlakySinkConnector: SinkConnector {
 final class FlakySinkTask: SinkTask {
     private var name = ""
     private var failUntil = Date()
+    private var fatalUntil = Date()
     private var context: (any SinkTaskContext)?
 
     init() {}
@@ -35,10 +42,13 @@ final class FlakySinkTask: SinkTask {
     func start(_ props: [String: String]) throws {
         name = props["name"] ?? ""
         failUntil = Date().addingTimeInterval(Double(props["flaky.seconds"] ?? "0") ?? 0)
+        let started = FlakySinkConnector.started.withLock { $0[name] } ?? Date()
+        fatalUntil = started.addingTimeInterval(Double(props["fatal.seconds"] ?? "0") ?? 0)
     }
     func open(_ partitions: [TopicPartition]) throws {}
     func put(_ records: [SinkRecord]) throws {
         guard !records.isEmpty else { return }
+        if Date() < fatalUntil { throw ConnectError.connect("downstream rejected the batch: table is read-only") }
         if Date() < failUntil { throw ConnectError(.retriable, "downstream unavailable: connection reset by peer") }
         var kept: [String] = []
         for r in records {
@@ -386,5 +396,66 @@ struct ErrorHandlingPipelineTests {
                     #"["src-tolerant",{"task.id":0}],{"current.iteration":30"#)
             })
         #expect(try readTopic(topic, 1, waitSeconds: 2).isEmpty)
+    }
+
+    func restartPolicySink(_ name: String, _ topic: String, fatalSeconds: Int, maxRestarts: Int) -> String {
+        #"{"name": "\#(name)", "config": {"connector.class": "\#(FlakySinkConnector.className)", "topics": "\#(topic)", "fatal.seconds": "\#(fatalSeconds)", "value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false", "errors.restart.policy": "exponential", "errors.restart.backoff.initial.ms": "500", "errors.restart.backoff.max.ms": "2000", "errors.restart.max.restarts": "\#(maxRestarts)", "errors.restart.window.ms": "60000"}}"#
+    }
+
+    @Test("the restart policy restarts a failed task with backoff until it runs, and the history tells the story")
+    func restartPolicyRecovers() throws {
+        let topic = unique("restarts")
+        try createTopic(topic)
+        try produce(topic, (0..<10).map { ("k\($0)", Array("\"v\($0)\"".utf8), 1_700_000_000_000) })
+        let runtime = try WorkerFixture.start(
+            [restartPolicySink("healing-sink", topic, fatalSeconds: 6, maxRestarts: 10)], plugins: plugins)
+        defer { runtime.stop() }
+        var accepted: [String] = []
+        _ = ProjectPaths.waitUntil(60) {
+            accepted = FlakySinkConnector.accepted.withLock { $0["healing-sink"] ?? [] }
+            return accepted.count >= 10
+        }
+        #expect(accepted == (0..<10).map { "v\($0)" })
+        let id = ConnectorTaskId("healing-sink", 0)
+        #expect((try? runtime.herder.taskStatus(id))?.status.state == .running)
+        let history = try runtime.herder.taskHistory(id)
+        let failure = history.first { $0.kind == .failure }
+        #expect(failure?.outcome == "running again")
+        #expect(failure?.failure?.errorClass == "downstream")
+        #expect(failure?.trace?.contains("downstream rejected the batch") == true)
+        #expect(history.filter { $0.kind == .restart }.allSatisfy { $0.reason == "policy" })
+        #expect(history.contains { $0.kind == .restart })
+        #expect(
+            (metric(runtime, #"swift_connect_task_restarts_total{connector="healing-sink",task="0",reason="policy"}"#)
+                ?? 0) >= 1)
+        let port = runtime.restServer.boundListeners[0].port
+        let json = try ProjectPaths.run(
+            "/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/connectors/healing-sink/tasks/0/history"])
+        #expect(json.contains(#""kind":"failure""#) && json.contains(#""reason":"policy""#), "\(json)")
+    }
+
+    @Test("the restart policy gives up after errors.restart.max.restarts and leaves the task FAILED with the reason")
+    func restartPolicyGivesUp() throws {
+        let topic = unique("no-restarts")
+        try createTopic(topic)
+        try produce(topic, [("k", Array("\"v\"".utf8), 1_700_000_000_000)])
+        let runtime = try WorkerFixture.start(
+            [restartPolicySink("doomed-sink", topic, fatalSeconds: 3600, maxRestarts: 2)], plugins: plugins)
+        defer { runtime.stop() }
+        let id = ConnectorTaskId("doomed-sink", 0)
+        var status: StatusRecord?
+        _ = ProjectPaths.waitUntil(60) {
+            status = try? runtime.herder.taskStatus(id).status
+            return status?.trace?.contains("The restart policy gave up") == true
+        }
+        #expect(status?.state == .failed)
+        #expect(status?.trace?.contains("errors.restart.max.restarts=2") == true)
+        let history = try runtime.herder.taskHistory(id)
+        #expect(history.first { $0.kind == .failure }?.outcome == "given up")
+        #expect(history.first { $0.kind == .failure }?.count == 3)
+        #expect(history.filter { $0.kind == .restart }.map(\.count).reduce(0, +) == 2)
+        #expect(
+            metric(runtime, #"swift_connect_task_restarts_total{connector="doomed-sink",task="0",reason="policy"}"#)
+                == 2)
     }
 }
