@@ -129,24 +129,11 @@ public enum ConnectorConfig {
             documentation: "Regular expression giving topics to consume.", group: "Common", orderInGroup: 4,
             width: .long, displayName: "Topics regex"
         )
-        .define(
-            "errors.deadletterqueue.topic.name", .string, default: "", importance: .medium,
-            documentation:
-                "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters.",
-            group: "Error Handling", orderInGroup: 6, width: .medium, displayName: "Dead Letter Queue Topic Name"
+        .defineDeadLetterQueue(
+            importance: .medium,
+            topicDoc:
+                "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters."
         )
-        .define(
-            "errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .medium,
-            documentation:
-                "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
-            group: "Error Handling", orderInGroup: 7, width: .medium,
-            displayName: "Dead Letter Queue Topic Replication Factor"
-        )
-        .define(
-            "errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .medium,
-            documentation:
-                "If true, add headers containing error context to the messages written to the dead letter queue.",
-            group: "Error Handling", orderInGroup: 8, width: .medium, displayName: "Enable Error Context Headers")
 
     public static let source =
         common
@@ -156,24 +143,10 @@ public enum ConnectorConfig {
                 "Extension: if true, records that fail conversion or transformation in this source connector are written to errors.deadletterqueue.topic.name (key and value as schemaless JSON), with the same context headers as a sink's dead letter queue.",
             group: "Error Handling", orderInGroup: 9, width: .short, displayName: "Source Dead Letter Queue"
         )
-        .define(
-            "errors.deadletterqueue.topic.name", .string, default: "", importance: .low,
-            documentation:
-                "The dead letter queue topic for records this source connector could not convert or transform; used only with errors.deadletterqueue.source.enable=true.",
-            group: "Error Handling", orderInGroup: 6, width: .medium, displayName: "Dead Letter Queue Topic Name"
-        )
-        .define(
-            "errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .low,
-            documentation:
-                "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
-            group: "Error Handling", orderInGroup: 7, width: .medium,
-            displayName: "Dead Letter Queue Topic Replication Factor"
-        )
-        .define(
-            "errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .low,
-            documentation:
-                "If true, add headers containing error context to the messages written to the dead letter queue.",
-            group: "Error Handling", orderInGroup: 8, width: .medium, displayName: "Enable Error Context Headers"
+        .defineDeadLetterQueue(
+            importance: .low,
+            topicDoc:
+                "The dead letter queue topic for records this source connector could not convert or transform; used only with errors.deadletterqueue.source.enable=true."
         )
         .define(
             "topic.creation.groups", .list, default: "", importance: .low,
@@ -425,4 +398,27 @@ extension ConnectError.Kind {
     /// `BadRequestException`: a REST 400.
     public static let badRequest = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.rest.errors.BadRequestException")
+}
+
+extension ConfigDef {
+    /// The three dead letter queue keys (sink connectors; source connectors with the extension).
+    func defineDeadLetterQueue(importance: ConfigImportance, topicDoc: String) -> ConfigDef {
+        define(
+            "errors.deadletterqueue.topic.name", .string, default: "", importance: importance,
+            documentation: topicDoc,
+            group: "Error Handling", orderInGroup: 6, width: .medium, displayName: "Dead Letter Queue Topic Name"
+        )
+        .define(
+            "errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: importance,
+            documentation:
+                "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
+            group: "Error Handling", orderInGroup: 7, width: .medium,
+            displayName: "Dead Letter Queue Topic Replication Factor"
+        )
+        .define(
+            "errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: importance,
+            documentation:
+                "If true, add headers containing error context to the messages written to the dead letter queue.",
+            group: "Error Handling", orderInGroup: 8, width: .medium, displayName: "Enable Error Context Headers")
+    }
 }

@@ -259,13 +259,16 @@ final class RetryWithToleranceOperator {
     }
 
     /// "Executing stage 'VALUE_CONVERTER' with class '…', where consumed record is {topic='…', partition=…,
-    /// offset=…}": the context a person needs to find the record.
-    static func describe(_ context: ProcessingContext, includeMessage: Bool = true) -> String {
+    /// offset=…}": the context a person needs to find the record. Source records are described by their partition,
+    /// offset and topic; `withValues` adds key, value and headers, as the error log does with
+    /// `errors.log.include.messages=true` (traces leave them out, so record contents stay out of `/status`).
+    static func describe(_ context: ProcessingContext, includeMessage: Bool = true, withValues: Bool = false) -> String
+    {
         var text = "Executing stage '\(context.stage.rawValue)' with class '\(context.className)'"
         if includeMessage, let m = context.consumed {
             text += ", where consumed record is " + consumedRecord(m)
         } else if includeMessage, let r = context.source {
-            text += ", where source record is " + sourceRecord(r)
+            text += ", where source record is = " + sourceRecord(r, withValues: withValues)
         }
         return text
     }
@@ -279,7 +282,20 @@ final class RetryWithToleranceOperator {
         return text + "}"
     }
 
-    static func sourceRecord(_ r: SourceRecord) -> String {
-        "SourceRecord{sourcePartition=\(r.sourcePartition.map { "\($0)" } ?? "null"), sourceOffset=\(r.sourceOffset.map { "\($0)" } ?? "null")} ConnectRecord{topic='\(r.topic)', kafkaPartition=\(r.kafkaPartition.map(String.init) ?? "null"), timestamp=\(r.timestamp.map(String.init) ?? "null")}"
+    static func sourceRecord(_ r: SourceRecord, withValues: Bool = false) -> String {
+        func map(_ m: OffsetMap?) -> String {
+            guard let m else { return "null" }
+            return "{" + m.keys.sorted().map { k in "\(k)=\(ValueFormatter.string(m[k]))" }.joined(separator: ", ")
+                + "}"
+        }
+        var text =
+            "SourceRecord{sourcePartition=\(map(r.sourcePartition)), sourceOffset=\(map(r.sourceOffset))} ConnectRecord{topic='\(r.topic)', kafkaPartition=\(r.kafkaPartition.map(String.init) ?? "null")"
+        if withValues {
+            text +=
+                ", key=\(ValueFormatter.string(r.key)), keySchema=\(r.keySchema.map { "\($0)" } ?? "null"), value=\(ValueFormatter.string(r.value)), valueSchema=\(r.valueSchema.map { "\($0)" } ?? "null")"
+        }
+        text += ", timestamp=\(r.timestamp.map(String.init) ?? "null")"
+        if withValues { text += ", headers=\(r.headers.map { "\($0.key)=\(ValueFormatter.string($0.value))" })" }
+        return text + "}"
     }
 }

@@ -24,7 +24,7 @@ final class LogReporter: ErrorReporter {
     /// "Error encountered in task <c>-<t>. Executing stage '<STAGE>' with class '<class>'[, where … record is …]."
     func message(_ context: ProcessingContext) -> String {
         "Error encountered in task \(id). "
-            + RetryWithToleranceOperator.describe(context, includeMessage: includeMessages) + "."
+            + RetryWithToleranceOperator.describe(context, includeMessage: includeMessages, withValues: true) + "."
     }
 
     func report(_ context: ProcessingContext) {

@@ -201,6 +201,26 @@ struct ErrorHandlingTests {
         )
     }
 
+    @Test("a source record is described by partition, offset and topic in traces, with its values in the error log")
+    func sourceLogLine() {
+        var record = SourceRecord(
+            sourcePartition: ["task.id": .int32(0)], sourceOffset: ["current.iteration": .int64(7)], topic: "orders",
+            kafkaPartition: nil, keySchema: Schema.string, key: .string("k7"), valueSchema: Schema.string,
+            value: .string("secret-ish"), timestamp: 5)
+        record.headers = Headers()
+        var context = ProcessingContext(source: record)
+        context.stage = .transformation
+        context.className = "org.apache.kafka.connect.transforms.ExtractField$Value"
+        let trace = RetryWithToleranceOperator.describe(context)
+        #expect(
+            trace
+                == "Executing stage 'TRANSFORMATION' with class 'org.apache.kafka.connect.transforms.ExtractField$Value', where source record is = SourceRecord{sourcePartition={task.id=0}, sourceOffset={current.iteration=7}} ConnectRecord{topic='orders', kafkaPartition=null, timestamp=5}"
+        )
+        let log = LogReporter(id: ConnectorTaskId("src", 0), includeMessages: true, metrics: ErrorMetrics()).message(
+            context)
+        #expect(log.contains("key=k7") && log.contains("value=secret-ish") && log.contains("headers=[]"))
+    }
+
     @Test("the ten DLQ context headers carry Connect's names and values")
     func contextHeaders() {
         var context = ProcessingContext(consumed: message)

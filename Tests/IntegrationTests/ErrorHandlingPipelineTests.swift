@@ -109,17 +109,7 @@ struct ErrorHandlingPipelineTests {
 
     /// Records read back by the independent Python client.
     func readTopic(_ topic: String, _ n: Int, waitSeconds: Double = 60) throws -> [JSONValue] {
-        var records: [JSONValue] = []
-        _ = ProjectPaths.waitUntil(waitSeconds) {
-            let out =
-                (try? ProjectPaths.run(
-                    ProjectPaths.python,
-                    [ProjectPaths.script("scripts/python/read_topic.py"), broker.bootstrapServers, topic, String(n)]))
-                ?? "[]"
-            records = (try? JSONParser.parse(out))?.arrayValue ?? []
-            return records.count >= n
-        }
-        return records
+        TopicReader.read(topic, n, waitSeconds: waitSeconds)
     }
 
     func committed(_ connector: String, _ topic: String) throws -> Int64? {
@@ -368,7 +358,7 @@ struct ErrorHandlingPipelineTests {
         #expect(strict?.trace?.contains("Tolerance exceeded in error handler") == true)
         #expect(
             strict?.trace?.contains(
-                "Executing stage 'TRANSFORMATION' with class 'org.apache.kafka.connect.transforms.ExtractField$Value', where source record is SourceRecord{"
+                "Executing stage 'TRANSFORMATION' with class 'org.apache.kafka.connect.transforms.ExtractField$Value', where source record is = SourceRecord{"
             ) == true, "\(strict?.trace ?? "")")
 
         let dead = try readTopic(dlqTopic, 20)

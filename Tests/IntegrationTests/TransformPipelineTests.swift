@@ -19,17 +19,7 @@ struct TransformPipelineTests {
 
     /// Records read back by the independent Python client.
     func readTopic(_ topic: String, _ n: Int, waitSeconds: Double = 30) throws -> [JSONValue] {
-        var records: [JSONValue] = []
-        _ = ProjectPaths.waitUntil(waitSeconds) {
-            let out =
-                (try? ProjectPaths.run(
-                    ProjectPaths.python,
-                    [ProjectPaths.script("scripts/python/read_topic.py"), broker.bootstrapServers, topic, String(n)]))
-                ?? "[]"
-            records = (try? JSONParser.parse(out))?.arrayValue ?? []
-            return records.count >= n
-        }
-        return records
+        TopicReader.read(topic, n, waitSeconds: waitSeconds)
     }
 
     func payload(_ record: JSONValue) -> JSONValue? {

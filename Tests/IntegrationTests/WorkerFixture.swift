@@ -2,6 +2,7 @@ import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
 import Foundation
+import JSON
 import Logging
 
 /// Starts an in-process standalone worker on the shared Tansu broker with connectors given as REST-style JSON bodies.
@@ -33,5 +34,26 @@ enum WorkerFixture {
             workerProperties: nil, connectorFiles: files, extraProperties: properties(dir, extra: extra),
             logLevel: "WARN",
             environment: [:], logger: Logger(label: "test"), plugins: plugins)
+    }
+}
+
+/// Reads a topic back with the independent Python client (`scripts/python/read_topic.py`).
+enum TopicReader {
+    /// Up to `n` records from the beginning, retried until there are `n` or `waitSeconds` pass.
+    static func read(_ topic: String, _ n: Int, waitSeconds: Double = 30) -> [JSONValue] {
+        var records: [JSONValue] = []
+        _ = ProjectPaths.waitUntil(waitSeconds) {
+            let out =
+                (try? ProjectPaths.run(
+                    ProjectPaths.python,
+                    [
+                        ProjectPaths.script("scripts/python/read_topic.py"), TansuBroker.shared.bootstrapServers, topic,
+                        String(n),
+                    ]))
+                ?? "[]"
+            records = (try? JSONParser.parse(out))?.arrayValue ?? []
+            return records.count >= n
+        }
+        return records
     }
 }
