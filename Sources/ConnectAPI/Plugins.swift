@@ -20,10 +20,22 @@ public protocol Connector: AnyObject, Versioned {
     func stop() throws
     /// Extra validation beyond `configDef` (cross-key rules); returns errors by key.
     func validate(_ props: [String: String]) -> [String: [String]]
+    /// Called before the offsets of a STOPPED connector are altered or reset (`offset` nil resets a partition):
+    /// throws to refuse them; returns true when the connector keeps no offsets of its own elsewhere, so the
+    /// framework's change is the whole change (Connect's `alterOffsets`). The default returns false.
+    func alterOffsets(
+        _ config: [String: String], _ offsets: [(partition: OffsetMap, offset: OffsetMap?)]
+    ) throws
+        -> Bool
 }
 
 extension Connector {
     public func validate(_ props: [String: String]) -> [String: [String]] { [:] }
+    public func alterOffsets(
+        _ config: [String: String], _ offsets: [(partition: OffsetMap, offset: OffsetMap?)]
+    )
+        throws -> Bool
+    { false }
 }
 
 public protocol SourceConnector: Connector {}

@@ -31,6 +31,13 @@ public final class FileStreamSinkConnector: SinkConnector {
     }
 
     public func stop() throws {}
+
+    /// A file keeps no offsets: the consumer group's are the whole story.
+    public func alterOffsets(
+        _ config: [String: String], _ offsets: [(partition: OffsetMap, offset: OffsetMap?)]
+    )
+        throws -> Bool
+    { true }
 }
 
 /// Writes every batch with one `write` call, so what `put` returned is in the operating system's hands even if the

@@ -38,6 +38,28 @@ public final class FileStreamSourceConnector: SourceConnector {
     public func taskConfigs(maxTasks: Int) throws -> [[String: String]] { [props] }
 
     public func stop() throws {}
+
+    /// Offsets are `{"filename": …}` → `{"position": <bytes>}`, all kept by the framework.
+    public func alterOffsets(
+        _ config: [String: String], _ offsets: [(partition: OffsetMap, offset: OffsetMap?)]
+    )
+        throws -> Bool
+    {
+        for (partition, offset) in offsets {
+            guard partition[FileStreamSourceTask.filenameField] != nil else {
+                throw ConnectError(.connect, "Partition objects should contain the key 'filename'")
+            }
+            guard let offset else { continue }
+            guard let position = offset[FileStreamSourceTask.positionField] else {
+                throw ConnectError(.connect, "Offset objects should either be null or contain the key 'position'")
+            }
+            guard let p = position.int64Value, p >= 0 else {
+                throw ConnectError(
+                    .connect, "The value for the 'position' key in the offset is expected to be a non-negative integer")
+            }
+        }
+        return true
+    }
 }
 
 /// Reads new lines of the file from the last committed byte position.

@@ -122,6 +122,48 @@ extension ConnectRestServer {
                 json(200, RestEntities.connectorState(try herder.connectorStatus(p["name"]!)))
             }
         }
+        r.add("PATCH", "/connectors/{name}/config") { req, p in
+            call { () throws(ConnectError) in
+                let patch = try patchMap(try parseBody(req))
+                return json(200, RestEntities.connectorInfo(try herder.patchConnectorConfig(p["name"]!, patch: patch)))
+            }
+        }
+        r.add("GET", "/connectors/{name}/tasks-config") { _, p in
+            call { () throws(ConnectError) in
+                var o = JSONObject()
+                for t in try herder.taskConfigs(p["name"]!) { o[t.id.description] = RestEntities.config(t.config) }
+                return json(200, .object(o))
+            }
+        }
+        r.add("GET", "/connectors/{name}/topics") { _, p in
+            call { () throws(ConnectError) in
+                let name = p["name"]!
+                let topics = try herder.connectorActiveTopics(name)
+                return json(200, [name: ["topics": .array(topics.map { .string($0) })]])
+            }
+        }
+        r.add("PUT", "/connectors/{name}/topics/reset") { _, p in
+            call { () throws(ConnectError) in
+                try herder.resetConnectorActiveTopics(p["name"]!)
+                return HTTPResponse(status: 202)
+            }
+        }
+        r.add("GET", "/connectors/{name}/offsets") { _, p in
+            call { () throws(ConnectError) in
+                json(200, RestEntities.offsets(try herder.connectorOffsets(p["name"]!)))
+            }
+        }
+        r.add("PATCH", "/connectors/{name}/offsets") { req, p in
+            call { () throws(ConnectError) in
+                let offsets = try RestEntities.parseOffsets(try parseBody(req))
+                return json(200, ["message": .string(try herder.alterConnectorOffsets(p["name"]!, offsets))])
+            }
+        }
+        r.add("DELETE", "/connectors/{name}/offsets") { _, p in
+            call { () throws(ConnectError) in
+                json(200, ["message": .string(try herder.resetConnectorOffsets(p["name"]!))])
+            }
+        }
         r.add("GET", "/connectors/{name}/tasks") { _, p in
             call { () throws(ConnectError) in
                 json(200, .array(try herder.taskConfigs(p["name"]!).map(RestEntities.taskInfo)))
@@ -231,6 +273,29 @@ extension ConnectRestServer {
                 return json(200, RestEntities.configInfos(try herder.validateConnectorConfig(config)))
             }
         }
+    }
+
+    /// A config patch: like a config map, but a null value removes the key.
+    static func patchMap(_ json: JSONValue) throws(ConnectError) -> [String: String?] {
+        guard let object = json.objectValue else {
+            throw ConnectError(
+                .badRequest, "The connector configuration patch must be a JSON object, but was a JSON \(json.typeName)")
+        }
+        var out: [String: String?] = [:]
+        for (k, v) in object {
+            if v.isNull {
+                out[k] = .some(nil)
+                continue
+            }
+            guard let text = v.scalarText else {
+                throw ConnectError(
+                    .badRequest,
+                    "The value of configuration \(k) must be a string, number, boolean or null, but was a JSON \(v.typeName)"
+                )
+            }
+            out[k] = text
+        }
+        return out
     }
 
     /// Connect's comparison of plug-in names: the simple name without a trailing `Connector`.

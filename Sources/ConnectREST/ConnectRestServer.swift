@@ -21,6 +21,7 @@ public final class ConnectRestServer: Sendable {
         self.logger = logger
         var router = Router(errorResponder: Self.errorResponse)
         ConnectRestServer.addRoutes(&router, herder: herder)
+        LoggingResource.addRoutes(&router)
         if let metrics {
             Self.addMetricsRoute(&router, metrics)
             JolokiaResource.addRoutes(&router, metrics)
@@ -81,6 +82,7 @@ public final class ConnectRestServer: Sendable {
             case .notFound: 404
             case .alreadyExists: 409
             case .badRequest: 400
+            case .forbidden: 403
             case .unsupportedMediaType: 415
             default: 500
             }

@@ -80,6 +80,38 @@ enum RestEntities {
         ]
     }
 
+    /// `{"offsets": [{"partition": {…}, "offset": {…}|null}]}`.
+    static func offsets(_ offsets: [ConnectorOffset]) -> JSONValue {
+        [
+            "offsets": .array(
+                offsets.map { o in
+                    ["partition": OffsetCodec.json(o.partition), "offset": o.offset.map(OffsetCodec.json) ?? .null]
+                })
+        ]
+    }
+
+    /// A `ConnectorOffsets` request body.
+    static func parseOffsets(_ json: JSONValue) throws(ConnectError) -> [ConnectorOffset] {
+        guard let list = json["offsets"]?.arrayValue, !list.isEmpty else {
+            throw ConnectError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request")
+        }
+        var out: [ConnectorOffset] = []
+        for entry in list {
+            guard let partition = entry["partition"]?.objectValue else {
+                throw ConnectError(.badRequest, "Each offset needs a 'partition' object")
+            }
+            let offset = entry["offset"]
+            if let offset, !offset.isNull, offset.objectValue == nil {
+                throw ConnectError(.badRequest, "An 'offset' must be a JSON object or null")
+            }
+            out.append(
+                ConnectorOffset(
+                    partition: OffsetCodec.offsetMap(partition), offset: offset?.objectValue.map(OffsetCodec.offsetMap))
+            )
+        }
+        return out
+    }
+
     static func taskInfo(_ t: TaskInfo) -> JSONValue {
         ["id": taskId(t.id), "config": config(t.config)]
     }

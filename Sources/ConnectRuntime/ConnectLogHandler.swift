@@ -16,7 +16,10 @@ public struct ConnectLogHandler: LogHandler {
         set { LogLevels.shared.set(newValue, for: label) }
     }
 
-    public init(label: String) { self.label = label }
+    public init(label: String) {
+        self.label = label
+        LogLevels.shared.noteLogger(label)
+    }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -36,7 +39,7 @@ public struct ConnectLogHandler: LogHandler {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    static func name(_ level: Logger.Level) -> String {
+    public static func name(_ level: Logger.Level) -> String {
         switch level {
         case .trace: return "TRACE"
         case .debug: return "DEBUG"
@@ -75,27 +78,71 @@ public struct ConnectLogHandler: LogHandler {
 }
 
 /// Log levels by logger name: the most specific configured prefix (`org.apache.kafka.connect`) wins, then `root`.
+/// Levels set through `/admin/loggers` remember when (`last_modified`).
 public final class LogLevels: Sendable {
     public static let shared = LogLevels()
 
-    private let levels = Mutex<[String: Logger.Level]>(["root": .info])
+    private struct State {
+        var levels: [String: Logger.Level] = ["root": .info]
+        var modified: [String: Int64] = [:]
+        var known: Set<String> = []
+    }
+
+    private let state = Mutex(State())
 
     public func set(_ level: Logger.Level, for logger: String) {
-        levels.withLock { $0[logger] = level }
+        state.withLock { $0.levels[logger] = level }
+    }
+
+    /// Remembers a logger name that exists in the worker.
+    func noteLogger(_ label: String) {
+        state.withLock { _ = $0.known.insert(label) }
     }
 
     public func level(for label: String) -> Logger.Level {
-        levels.withLock { l in
-            var name = Substring(label)
-            while true {
-                if let level = l[String(name)] { return level }
-                guard let dot = name.lastIndex(of: ".") else { break }
-                name = name[..<dot]
-            }
-            return l["root"] ?? .info
+        state.withLock { Self.effective(label, $0.levels) }
+    }
+
+    private static func effective(_ label: String, _ levels: [String: Logger.Level]) -> Logger.Level {
+        var name = Substring(label)
+        while true {
+            if let level = levels[String(name)] { return level }
+            guard let dot = name.lastIndex(of: ".") else { break }
+            name = name[..<dot]
         }
+        return levels["root"] ?? .info
     }
 
     /// Configured levels, by logger name.
-    public var all: [String: Logger.Level] { levels.withLock { $0 } }
+    public var all: [String: Logger.Level] { state.withLock { $0.levels } }
+
+    /// Loggers with a level of their own, and `root`, with when a request last changed them (epoch ms).
+    public func explicitLevels() -> [(name: String, level: Logger.Level, lastModified: Int64?)] {
+        state.withLock { s in s.levels.keys.sorted().map { ($0, s.levels[$0]!, s.modified[$0]) } }
+    }
+
+    /// A logger's effective level, or nil when no such logger (or namespace of loggers) exists.
+    public func describe(_ name: String) -> (level: Logger.Level, lastModified: Int64?)? {
+        state.withLock { s in
+            let exists =
+                s.levels[name] != nil || s.known.contains(name) || s.known.contains { $0.hasPrefix(name + ".") }
+            guard exists else { return nil }
+            return (Self.effective(name, s.levels), s.modified[name])
+        }
+    }
+
+    /// Sets a logger and every logger below it (as log4j does for a namespace); returns the affected names, sorted.
+    public func setNamespace(_ name: String, to level: Logger.Level, at now: Int64) -> [String] {
+        state.withLock { s in
+            var affected: Set<String> = [name]
+            for other in s.known.union(s.levels.keys) where name == "root" || other.hasPrefix(name + ".") {
+                affected.insert(other)
+            }
+            for n in affected {
+                s.levels[n] = level
+                s.modified[n] = now
+            }
+            return affected.sorted()
+        }
+    }
 }

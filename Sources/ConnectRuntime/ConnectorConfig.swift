@@ -398,6 +398,9 @@ extension ConnectError.Kind {
     /// `BadRequestException`: a REST 400.
     public static let badRequest = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.rest.errors.BadRequestException")
+    /// A REST 403 (`ConnectRestException` with FORBIDDEN).
+    public static let forbidden = ConnectError.Kind(
+        className: "org.apache.kafka.connect.runtime.rest.errors.ConnectRestException")
 }
 
 extension ConfigDef {

@@ -64,6 +64,12 @@ public protocol StatusListener: Sendable {
     func onResume(_ id: ConnectorTaskId)
     func onFailure(_ id: ConnectorTaskId, _ error: ConnectError)
     func onShutdown(_ id: ConnectorTaskId)
+    /// A task used a topic for the first time (KIP-558 active topics).
+    func onActiveTopic(_ id: ConnectorTaskId, _ topic: String)
+}
+
+extension StatusListener {
+    public func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) {}
 }
 
 /// Statuses in memory (`MemoryStatusBackingStore`), separate from the herder's lock so that task threads can report
@@ -72,6 +78,7 @@ public final class StatusStore: StatusListener {
     struct State {
         var connectors: [String: StatusRecord] = [:]
         var tasks: [ConnectorTaskId: StatusRecord] = [:]
+        var activeTopics: [String: Set<String>] = [:]
     }
 
     private let state = Mutex(State())
@@ -146,6 +153,20 @@ public final class StatusStore: StatusListener {
             s.tasks = s.tasks.filter { $0.key.connector != name }
         }
         history.remove(connector: name)
+        resetActiveTopics(name)
+    }
+
+    /// Topics the connector's tasks have used since it was created or its topics were reset, sorted.
+    public func activeTopics(_ connector: String) -> [String] {
+        state.withLock { Array($0.activeTopics[connector] ?? []).sorted() }
+    }
+
+    public func resetActiveTopics(_ connector: String) {
+        state.withLock { _ = $0.activeTopics.removeValue(forKey: connector) }
+    }
+
+    public func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) {
+        state.withLock { _ = $0.activeTopics[id.connector, default: []].insert(topic) }
     }
 
     public func removeTasks(_ name: String) {

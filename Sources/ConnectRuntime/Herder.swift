@@ -108,6 +108,19 @@ public protocol Herder: Sendable {
     func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
     func restartTask(_ id: ConnectorTaskId) throws(ConnectError)
 
+    /// Merges a patch into the connector's config (a nil value removes the key), then validates and applies it.
+    func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo
+
+    /// Topics the connector used since it was created or reset (KIP-558); 403 when tracking is off.
+    func connectorActiveTopics(_ name: String) throws(ConnectError) -> [String]
+    func resetConnectorActiveTopics(_ name: String) throws(ConnectError)
+
+    /// KIP-875 offsets: read any time; altered or reset only while the connector is STOPPED. Alter and reset return
+    /// Connect's success message.
+    func connectorOffsets(_ name: String) throws(ConnectError) -> [ConnectorOffset]
+    func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String
+    func resetConnectorOffsets(_ name: String) throws(ConnectError) -> String
+
     /// Failures and restarts of a connector and of each of its tasks (an extension).
     func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory
     func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry]

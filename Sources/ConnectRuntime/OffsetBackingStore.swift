@@ -141,7 +141,7 @@ public enum OffsetCodec {
         return (try? schemaless.toJSON(schema: nil, value: .map(entries))) ?? .null
     }
 
-    static func offsetMap(_ o: JSONObject) -> OffsetMap {
+    public static func offsetMap(_ o: JSONObject) -> OffsetMap {
         var out: OffsetMap = [:]
         for (k, v) in o { if let value = JsonConverter.inferValue(v) { out[k] = value } }
         return out

@@ -136,6 +136,60 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         }
     }
 
+    public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
+        var config = try locked { () throws(ConnectError) in try entry(name).config }
+        for (k, v) in patch { config[k] = v }
+        return try putConnectorConfig(name, config: config, allowReplace: true, initialState: nil).info
+    }
+
+    public func connectorActiveTopics(_ name: String) throws(ConnectError) -> [String] {
+        guard worker.config.topicTrackingEnabled else { throw ConnectError(.forbidden, "Topic tracking is disabled.") }
+        return worker.statusStore.activeTopics(name)
+    }
+
+    public func resetConnectorActiveTopics(_ name: String) throws(ConnectError) {
+        guard worker.config.topicTrackingEnabled else { throw ConnectError(.forbidden, "Topic tracking is disabled.") }
+        guard worker.config.topicTrackingResetAllowed else {
+            throw ConnectError(.forbidden, "Topic tracking reset is disabled.")
+        }
+        worker.statusStore.resetActiveTopics(name)
+    }
+
+    public func connectorOffsets(_ name: String) throws(ConnectError) -> [ConnectorOffset] {
+        let config = try locked { () throws(ConnectError) in try entry(name).config }
+        return try worker.connectorOffsets(name, config: config)
+    }
+
+    public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
+        guard !offsets.isEmpty else {
+            throw ConnectError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request")
+        }
+        return try modifyOffsets(name, offsets, verb: "altered")
+    }
+
+    public func resetConnectorOffsets(_ name: String) throws(ConnectError) -> String {
+        try modifyOffsets(name, nil, verb: "reset")
+    }
+
+    private func modifyOffsets(
+        _ name: String, _ offsets: [ConnectorOffset]?, verb: String
+    ) throws(ConnectError) -> String {
+        try locked { () throws(ConnectError) in
+            let e = try entry(name)
+            guard e.target == .stopped, worker.statusStore.connector(name)?.state == .stopped else {
+                throw ConnectError(
+                    .badRequest,
+                    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
+                )
+            }
+            let complete = try worker.alterConnectorOffsets(name, config: e.config, offsets: offsets)
+            logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
+            return complete
+                ? "The offsets for this connector have been \(verb) successfully"
+                : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+        }
+    }
+
     public func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory {
         try locked { () throws(ConnectError) in
             let e = try entry(name)

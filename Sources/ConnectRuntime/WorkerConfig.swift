@@ -80,6 +80,15 @@ public struct WorkerConfig: Sendable {
             documentation: "File to store source connector offsets (standalone mode)."
         )
         .define(
+            "topic.tracking.enable", .boolean, default: true, importance: .low,
+            documentation:
+                "Enable tracking the set of active topics per connector during runtime."
+        )
+        .define(
+            "topic.tracking.allow.reset", .boolean, default: true, importance: .low,
+            documentation: "If set to true, it allows user requests to reset the set of active topics per connector."
+        )
+        .define(
             "topic.creation.enable", .boolean, default: true, importance: .low,
             documentation: "Whether to allow automatic creation of topics used by source connectors."
         )
@@ -142,6 +151,8 @@ public struct WorkerConfig: Sendable {
     public var offsetFlushTimeoutMs: Int64 { parsed.int("offset.flush.timeout.ms") ?? 5000 }
     public var shutdownTimeoutMs: Int64 { parsed.int("task.shutdown.graceful.timeout.ms") ?? 5000 }
     public var listeners: [String] { parsed.list("listeners") }
+    public var topicTrackingEnabled: Bool { parsed.bool("topic.tracking.enable") ?? true }
+    public var topicTrackingResetAllowed: Bool { parsed.bool("topic.tracking.allow.reset") ?? true }
     public var offsetFile: String? { parsed.string("offset.storage.file.filename").flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Client properties for task clients of one kind: `bootstrap.servers` plus the worker's `<prefix>` keys.

@@ -185,6 +185,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             switch event {
             case .message(let message):
                 read += 1
+                used(topic: message.topic)
                 let tp = TopicPartition(message.topic, message.partition)
                 if reads[tp] == nil {
                     reads[tp] = SinkLagTracker.ReadSpan(

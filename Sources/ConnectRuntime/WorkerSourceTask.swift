@@ -188,6 +188,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 metrics.touch(metrics.lastAck)
                 if let sent = sendTimes.removeValue(forKey: report.id) { metrics.lastAckedRecordTime.set(Int(sent)) }
                 if let record {
+                    used(topic: record.topic)
                     try task.commitRecord(
                         record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
                 }

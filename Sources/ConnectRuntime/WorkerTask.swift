@@ -14,6 +14,10 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
     let metrics: TaskMetrics
     var logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// Topics already reported active, so each is reported once per task run.
+    private var reportedTopics: Set<String> = []
+    private var lastTopic = ""
+
     private let condition = NSCondition()
     private var target: TargetState
     private var finished = false
@@ -67,6 +71,13 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         finished = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Notes a topic the task used (on the task thread); the status store hears of each topic once.
+    func used(topic: String) {
+        guard topic != lastTopic else { return }
+        lastTopic = topic
+        if reportedTopics.insert(topic).inserted { listener.onActiveTopic(id, topic) }
     }
 
     /// Asks the task to stop; does not wait.
@@ -150,4 +161,5 @@ struct TrackingStatusListener: StatusListener {
         tracker.changed(to: .unassigned)
         inner.onShutdown(id)
     }
+    func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) { inner.onActiveTopic(id, topic) }
 }

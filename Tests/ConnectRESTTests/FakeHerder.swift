@@ -10,6 +10,9 @@ final class FakeHerder: Herder {
         var statuses: [String: ConnectorStateInfo] = [:]
         var paused: Set<String> = []
         var restarts: [String] = []
+        var stopped: Set<String> = []
+        var topics: [String: [String]] = [:]
+        var offsets: [String: [ConnectorOffset]] = [:]
     }
 
     let state = Mutex(State())
@@ -111,7 +114,44 @@ final class FakeHerder: Herder {
         }
         state.withLock { _ = $0.paused.remove(name) }
     }
-    func stopConnector(_ name: String) throws(ConnectError) { _ = try config(name) }
+    func stopConnector(_ name: String) throws(ConnectError) {
+        _ = try config(name)
+        state.withLock { _ = $0.stopped.insert(name) }
+    }
+    func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
+        var config = try config(name)
+        for (k, v) in patch { config[k] = v }
+        return try putConnectorConfig(name, config: config, allowReplace: true, initialState: nil).info
+    }
+    func connectorActiveTopics(_ name: String) throws(ConnectError) -> [String] {
+        state.withLock { $0.topics[name] ?? [] }
+    }
+    func resetConnectorActiveTopics(_ name: String) throws(ConnectError) {
+        state.withLock { $0.topics[name] = [] }
+    }
+    func connectorOffsets(_ name: String) throws(ConnectError) -> [ConnectorOffset] {
+        _ = try config(name)
+        return state.withLock { $0.offsets[name] ?? [] }
+    }
+    private func requireStopped(_ name: String) throws(ConnectError) {
+        _ = try config(name)
+        guard state.withLock({ $0.stopped.contains(name) }) else {
+            throw ConnectError(
+                .badRequest,
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
+            )
+        }
+    }
+    func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
+        try requireStopped(name)
+        state.withLock { $0.offsets[name] = offsets }
+        return "The offsets for this connector have been altered successfully"
+    }
+    func resetConnectorOffsets(_ name: String) throws(ConnectError) -> String {
+        try requireStopped(name)
+        state.withLock { $0.offsets[name] = [] }
+        return "The offsets for this connector have been reset successfully"
+    }
     func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo? {
         _ = try config(name)
         state.withLock { $0.restarts.append(name) }
