@@ -45,9 +45,11 @@ public struct ConnectError: Error, Sendable, CustomStringConvertible {
     }
     public static func config(_ message: String) -> ConnectError { ConnectError(.config, message) }
     /// `ConfigException(name, value, message)`: "Invalid value <v> for configuration <name>: <message>".
+    /// The value of a secret key reads `[hidden]`.
     public static func invalidConfig(_ name: String, _ value: String?, _ reason: String?) -> ConnectError {
-        ConnectError(
-            .config, "Invalid value \(value ?? "null") for configuration \(name)" + (reason.map { ": " + $0 } ?? ""))
+        let shown = value.map { SecretRedaction.isSecret(name) ? SecretRedaction.hidden : $0 } ?? "null"
+        return ConnectError(
+            .config, "Invalid value \(shown) for configuration \(name)" + (reason.map { ": " + $0 } ?? ""))
     }
 
     public var isRetriable: Bool { kind.isRetriable }

@@ -9,8 +9,10 @@ enum RestEntities {
         ["error_code": .int(Int64(status)), "message": .string(message)]
     }
 
+    /// A config as the API shows it: references unresolved, secret literals `[hidden]`.
     static func config(_ config: [String: String]) -> JSONValue {
-        .object(JSONObject(config.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+        let shown = SecretRedaction.redact(config)
+        return .object(JSONObject(shown.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
     }
 
     static func taskId(_ id: ConnectorTaskId) -> JSONValue {

@@ -94,7 +94,8 @@ public final class StandaloneRuntime: Sendable {
                 recording: config.parsed.bool("metrics.recording.enabled") ?? true))
         let worker = Worker(
             config: config, plugins: plugins, offsetStore: store, statusStore: StatusStore(workerId: workerId),
-            metrics: metrics, logger: Logger(label: "org.apache.kafka.connect.runtime.Worker"))
+            metrics: metrics, logger: Logger(label: "org.apache.kafka.connect.runtime.Worker"),
+            configTransformer: try ConfigTransformer(workerProperties: config.originals))
         let herder = StandaloneHerder(
             worker: worker, commit: BuildInfo.commit, clusterID: { clusterID.get(timeoutMs: 2000) },
             logger: Logger(label: "org.apache.kafka.connect.runtime.standalone.StandaloneHerder"))

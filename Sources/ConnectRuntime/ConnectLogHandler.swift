@@ -35,7 +35,8 @@ public struct ConnectLogHandler: LogHandler {
         let extra =
             all.isEmpty
             ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "[\(Self.timestamp())] \(Self.name(level)) \(context)\(message)\(extra) (\(label))\n"
+        let text = SecretScrubber.shared.scrub(
+            "[\(Self.timestamp())] \(Self.name(level)) \(context)\(message)\(extra) (\(label))\n")
         FileHandle.standardError.write(Data(text.utf8))
     }
 

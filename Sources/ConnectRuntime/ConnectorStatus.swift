@@ -108,6 +108,7 @@ public final class StatusStore: StatusListener {
     public func task(_ id: ConnectorTaskId) -> StatusRecord? { state.withLock { $0.tasks[id] } }
 
     public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
+        let trace = trace.map { SecretScrubber.shared.scrub($0) }
         self.state.withLock { s in
             let generation = (s.connectors[name]?.generation ?? -1) + 1
             s.connectors[name] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
@@ -120,6 +121,7 @@ public final class StatusStore: StatusListener {
     public func putTask(
         _ id: ConnectorTaskId, _ state: ConnectorState, trace: String? = nil, restartReason: String? = nil
     ) {
+        let trace = trace.map { SecretScrubber.shared.scrub($0) }
         let recorded = self.state.withLock { s -> Bool in
             // A failure stays visible until the task is started again.
             if state == .unassigned, s.tasks[id]?.state == .failed { return false }

@@ -232,13 +232,15 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     }
 
     public func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos {
-        try validator.validate(config)
+        let transformer = worker.configTransformer
+        let resolved = try transformer.transform(config)
+        return try validator.validate(resolved).redacted(raw: config, resolved: resolved, transformer: transformer)
     }
 
     public func putConnectorConfig(
         _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
     ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
-        let infos = try validator.validate(config)
+        let infos = try validateConnectorConfig(config)
         if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
         return try locked { () throws(ConnectError) in
             let existing = state[name]

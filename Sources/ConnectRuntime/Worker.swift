@@ -20,7 +20,13 @@ public final class Worker {
     struct RunningConnector {
         let desc: PluginDesc
         let instance: any Connector
+        /// The config as given (references unresolved) and as the connector got it.
+        var raw: [String: String] = [:]
+        var resolved: [String: String] = [:]
     }
+
+    /// Resolves `${provider:path:key}` references (`config.providers`) in connector and task configs.
+    public let configTransformer: ConfigTransformer
 
     private var connectors: [String: RunningConnector] = [:]
     private var tasks: [ConnectorTaskId: WorkerTask] = [:]
@@ -33,8 +39,10 @@ public final class Worker {
 
     public init(
         config: WorkerConfig, plugins: PluginRegistry, offsetStore: any OffsetBackingStore, statusStore: StatusStore,
-        metrics: MetricsRegistry = MetricsRegistry(), logger: Logger
+        metrics: MetricsRegistry = MetricsRegistry(), logger: Logger,
+        configTransformer: ConfigTransformer = ConfigTransformer()
     ) {
+        self.configTransformer = configTransformer
         self.config = config
         self.plugins = plugins
         self.offsetStore = offsetStore
@@ -74,7 +82,11 @@ public final class Worker {
     public func startConnector(_ name: String, config props: [String: String], target: TargetState) throws(ConnectError)
     {
         let (desc, instance) = try plugins.newConnector(props["connector.class"] ?? "")
-        connectors[name] = RunningConnector(desc: desc, instance: instance)
+        let resolved = try configTransformer.transform(props)
+        // What providers resolved, and literal secrets, never show in logs or traces.
+        SecretScrubber.shared.add(
+            resolved.filter { k, v in v != props[k] || SecretRedaction.isSecret(k) }.map(\.value))
+        connectors[name] = RunningConnector(desc: desc, instance: instance, raw: props, resolved: resolved)
         workerMetrics.connectorAdded(name, desc: desc, status: statusStore)
         workerMetrics.connectorCount.set(connectors.count)
         if target == .stopped {
@@ -82,7 +94,7 @@ public final class Worker {
             return
         }
         do {
-            try instance.start(props)
+            try instance.start(resolved)
         } catch {
             let e = ConnectError.wrap(error).adding(context: "\(desc.className).start [connector \(name)]")
             logger.error("[\(name)|worker] Failed to start connector \(name): \(e.description)")
@@ -113,7 +125,8 @@ public final class Worker {
             statusStore.putConnector(name, .failed, trace: e.trace)
             throw e
         }
-        return configs
+        // Stored and shown with the connector's references, never their values.
+        return configs.map { configTransformer.reverseTransform($0, raw: c.raw, resolved: c.resolved) }
     }
 
     public func stopConnector(_ name: String) {
@@ -141,7 +154,9 @@ public final class Worker {
         _ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState
     ) {
         do {
-            let task = try buildTask(id, connectorConfig: connectorConfig, taskConfig: taskConfig, target: target)
+            let task = try buildTask(
+                id, connectorConfig: try configTransformer.transform(connectorConfig),
+                taskConfig: try configTransformer.transform(taskConfig), target: target)
             tasks[id] = task
             workerMetrics.taskCount.set(tasks.count)
             task.start()
