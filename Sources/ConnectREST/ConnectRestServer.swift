@@ -13,15 +13,16 @@ public final class ConnectRestServer: Sendable {
     let router: Router
     let logger: Logger
 
+    /// `includeAdmin`: whether `/admin/loggers` is served here (not when `admin.listeners` is set).
     public init(
-        herder: any Herder, metrics: MetricsRegistry? = nil,
+        herder: any Herder, metrics: MetricsRegistry? = nil, includeAdmin: Bool = true,
         logger: Logger = Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer")
     ) {
         self.herder = herder
         self.logger = logger
         var router = Router(errorResponder: Self.errorResponse)
         ConnectRestServer.addRoutes(&router, herder: herder)
-        LoggingResource.addRoutes(&router)
+        if includeAdmin { LoggingResource.addRoutes(&router) }
         if let metrics {
             Self.addMetricsRoute(&router, metrics)
             JolokiaResource.addRoutes(&router, metrics)

@@ -16,16 +16,19 @@ public final class StandaloneRuntime: Sendable {
     public let restServer: HTTPServer
     /// Serves only `/metrics` on `metrics.listeners`, when set.
     public let metricsServer: HTTPServer?
+    /// Serves only `/admin` on `admin.listeners`, when set.
+    public let adminServer: HTTPServer?
     public let restURL: String
     /// The worker's metrics registry.
     public let metrics: MetricsRegistry
     let logger: Logger
 
     init(
-        herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, restURL: String,
-        metrics: MetricsRegistry, logger: Logger
+        herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, adminServer: HTTPServer? = nil,
+        restURL: String, metrics: MetricsRegistry, logger: Logger
     ) {
         self.herder = herder
+        self.adminServer = adminServer
         self.metrics = metrics
         self.restServer = restServer
         self.metricsServer = metricsServer
@@ -57,22 +60,41 @@ public final class StandaloneRuntime: Sendable {
 
         // Every REST request waits for the herder, which does not exist yet: answer 503 until it does.
         let holder = HerderHolder()
+        let security = try RestSecurity.from(config)
+        let timeoutSeconds = Int((config.parsed.int("rest.connection.idle.timeout.ms") ?? 30000) / 1000)
         let restServer = HTTPServer(
             maxRequestBodyBytes: Int(config.parsed.int("rest.max.request.body.bytes") ?? 16_777_216),
-            errorResponder: ConnectRestServer.errorResponse
+            connectionTimeoutSeconds: timeoutSeconds, errorResponder: ConnectRestServer.errorResponse
         ) { request in
-            guard let rest = holder.rest else { return ConnectRestServer.startingResponse(request) }
-            return rest.handle(request)
+            security.handle(request) { request in
+                guard let rest = holder.rest else { return ConnectRestServer.startingResponse(request) }
+                return rest.handle(request)
+            }
         }
         let listeners = try config.listeners.map { text throws(HTTPServerError) in try HTTPListener.parse(text) }
-        let bound = try restServer.start(listeners: listeners)
+        let bound = try restServer.start(listeners: listeners, tls: security.tls)
+        // `admin.listeners`: unset keeps /admin on the REST listeners; empty switches it off; else its own listeners.
+        let adminListeners = config.originals["admin.listeners"].map { _ in config.parsed.list("admin.listeners") }
+        var adminServer: HTTPServer?
+        if let adminListeners, !adminListeners.isEmpty {
+            var router = Router(errorResponder: ConnectRestServer.errorResponse)
+            LoggingResource.addRoutes(&router)
+            let server = HTTPServer(
+                connectionTimeoutSeconds: timeoutSeconds, errorResponder: ConnectRestServer.errorResponse
+            ) { [router] request in security.handle(request) { router.handle($0) } }
+            let adminBound = try server.start(
+                listeners: try adminListeners.map { text throws(HTTPServerError) in try HTTPListener.parse(text) },
+                tls: security.tls)
+            logger.info("Admin REST API listening at \(adminBound.map(\.description).joined(separator: ", "))")
+            adminServer = server
+        }
         let first = bound[0]
         let advertisedHost =
             config.parsed.string("rest.advertised.host.name") ?? (first.host.isEmpty ? hostName() : first.host)
         let advertisedPort = config.parsed.int("rest.advertised.port").map(Int.init) ?? first.port
         let workerId = "\(advertisedHost):\(advertisedPort)"
         let restURL =
-            "http://\(first.host.isEmpty || first.host == "0.0.0.0" ? "localhost" : first.host):\(first.port)/"
+            "\(first.scheme)://\(first.host.isEmpty || first.host == "0.0.0.0" ? "localhost" : first.host):\(first.port)/"
         logger.info(
             "REST server listening at \(bound.map(\.description).joined(separator: ", ")), advertising URL http://\(workerId)/"
         )
@@ -99,7 +121,7 @@ public final class StandaloneRuntime: Sendable {
         let herder = StandaloneHerder(
             worker: worker, commit: BuildInfo.commit, clusterID: { clusterID.get(timeoutMs: 2000) },
             logger: Logger(label: "org.apache.kafka.connect.runtime.standalone.StandaloneHerder"))
-        holder.set(ConnectRestServer(herder: herder, metrics: metrics))
+        holder.set(ConnectRestServer(herder: herder, metrics: metrics, includeAdmin: adminListeners == nil))
         let metricsServer = try startMetricsListeners(config, metrics, logger: logger)
         for c in connectorConfigs {
             let name = c["name"] ?? ""
@@ -114,8 +136,8 @@ public final class StandaloneRuntime: Sendable {
         herder.markReady()
         logger.info("Kafka Connect started")
         return StandaloneRuntime(
-            herder: herder, restServer: restServer, metricsServer: metricsServer, restURL: restURL, metrics: metrics,
-            logger: logger)
+            herder: herder, restServer: restServer, metricsServer: metricsServer, adminServer: adminServer,
+            restURL: restURL, metrics: metrics, logger: logger)
     }
 
     /// Stops connectors and tasks (committing offsets), then the REST server.
@@ -124,6 +146,7 @@ public final class StandaloneRuntime: Sendable {
         herder.stop()
         restServer.stop()
         metricsServer?.stop()
+        adminServer?.stop()
         logger.info("Kafka Connect stopped")
     }
 

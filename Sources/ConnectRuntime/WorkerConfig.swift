@@ -72,6 +72,36 @@ public struct WorkerConfig: Sendable {
             documentation: "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use."
         )
         .define(
+            "admin.listeners", .list, default: .none, importance: .low,
+            documentation:
+                "List of comma-separated URIs the Admin REST API (/admin/loggers) listens on. If unset, the admin endpoints are on the REST listeners; if set to an empty string, they are disabled."
+        )
+        .define(
+            "access.control.allow.origin", .string, default: "", importance: .low,
+            documentation:
+                "Value to set the Access-Control-Allow-Origin header to for REST API requests. To enable cross origin access, set this to the domain of the application that should be permitted to access the API, or '*' to allow access from any domain. The default value only allows access from the domain of the REST API."
+        )
+        .define(
+            "access.control.allow.methods", .string, default: "", importance: .low,
+            documentation:
+                "Sets the methods supported for cross origin requests by setting the Access-Control-Allow-Methods header. The default value of the Access-Control-Allow-Methods header allows cross origin requests for GET, POST and HEAD."
+        )
+        .define(
+            "rest.extension.classes", .list, default: "", importance: .low,
+            documentation:
+                "Comma-separated names of ConnectRestExtension classes. org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension turns on HTTP Basic authentication against rest.basic.auth.credentials.file."
+        )
+        .define(
+            "rest.basic.auth.credentials.file", .string, default: "", importance: .low,
+            documentation:
+                "Extension: a properties file of user=password lines that HTTP Basic authentication checks (the role of Connect's PropertyFileLoginModule file)."
+        )
+        .define(
+            "rest.connection.idle.timeout.ms", .long, default: 30000, validator: .atLeast(1000), importance: .low,
+            documentation:
+                "Extension: a REST connection idle this long is closed, so a slow client cannot hold a server thread."
+        )
+        .define(
             "rest.max.request.body.bytes", .int, default: 16_777_216, validator: .atLeast(1), importance: .low,
             documentation: "Largest REST request body accepted; larger bodies get 413."
         )
@@ -157,7 +187,8 @@ public struct WorkerConfig: Sendable {
 
     /// Client properties for task clients of one kind: `bootstrap.servers` plus the worker's `<prefix>` keys.
     public func clientProperties(prefix: String) -> [String: String] {
-        var props = parsed.originals(withPrefix: prefix)
+        // `admin.listeners` and the like are the worker's own keys, not client properties.
+        var props = parsed.originals(withPrefix: prefix).filter { Self.configDef.key(prefix + $0.key) == nil }
         props["bootstrap.servers"] = props["bootstrap.servers"] ?? bootstrapServers
         if let dns = originals["client.dns.lookup"] { props["client.dns.lookup"] = props["client.dns.lookup"] ?? dns }
         return props

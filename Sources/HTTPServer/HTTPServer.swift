@@ -12,6 +12,8 @@ import Synchronization
 /// handler on its own threads, and the handler is `@Sendable`.
 public final class HTTPServer: @unchecked Sendable {
     public let maxRequestBodyBytes: Int
+    /// A connection idle this long is closed, so a slow client cannot hold a thread.
+    public let connectionTimeoutSeconds: Int
     let handler: HTTPHandler
     let errorResponder: HTTPErrorResponder
     private let state = Mutex<State>(State())
@@ -24,39 +26,51 @@ public final class HTTPServer: @unchecked Sendable {
 
     struct State {
         var daemons: [Daemon] = []
+        /// PEM strings handed to libmicrohttpd, kept for the daemons' lifetime.
+        var tlsStrings: [UInt] = []
         var boundListeners: [HTTPListener] = []
         var stopping = false
     }
 
     public init(
-        maxRequestBodyBytes: Int = 16 * 1024 * 1024,
+        maxRequestBodyBytes: Int = 16 * 1024 * 1024, connectionTimeoutSeconds: Int = 30,
         errorResponder: @escaping HTTPErrorResponder = { status, message in
             HTTPResponse.text(status, message)
         }, handler: @escaping HTTPHandler
     ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.connectionTimeoutSeconds = max(1, connectionTimeoutSeconds)
         self.handler = handler
         self.errorResponder = errorResponder
     }
 
     deinit {
-        for d in state.withLock({ $0.daemons }) { MHD_stop_daemon(d.pointer) }
+        let (daemons, strings) = state.withLock { ($0.daemons, $0.tlsStrings) }
+        for d in daemons { MHD_stop_daemon(d.pointer) }
+        for p in strings { free(UnsafeMutableRawPointer(bitPattern: p)) }
     }
 
-    /// Starts listening; returns the listeners with the ports actually bound.
+    /// Starts listening; returns the listeners with the ports actually bound. `https` listeners serve `tls`.
     @discardableResult
-    public func start(listeners: [HTTPListener]) throws(HTTPServerError) -> [HTTPListener] {
+    public func start(listeners: [HTTPListener], tls: TLSCredentials? = nil) throws(HTTPServerError) -> [HTTPListener] {
         var daemons: [Daemon] = []
         var bound: [HTTPListener] = []
         do throws(HTTPServerError) {
             for listener in listeners {
-                guard listener.scheme == "http" else {
-                    throw HTTPServerError("Listener \(listener): https listeners are not supported by this build")
+                var credentials: TLSCredentials?
+                if listener.scheme == "https" {
+                    guard let tls else {
+                        throw HTTPServerError(
+                            "Listener \(listener) is https, but no certificate and key were configured")
+                    }
+                    credentials = tls
                 }
                 let (fd, port) = try ListeningSocket.open(listener)
-                guard let daemon = startDaemon(fd: fd) else {
+                guard let daemon = startDaemon(fd: fd, tls: credentials) else {
                     close(fd)
-                    throw HTTPServerError("Could not start the HTTP daemon for \(listener)")
+                    throw HTTPServerError(
+                        "Could not start the HTTP daemon for \(listener)"
+                            + (credentials == nil ? "" : " (is the certificate chain and private key PEM valid?)"))
                 }
                 daemons.append(Daemon(pointer: daemon))
                 bound.append(HTTPListener(scheme: listener.scheme, host: listener.host, port: port))
@@ -93,17 +107,31 @@ public final class HTTPServer: @unchecked Sendable {
         for d in daemons { MHD_stop_daemon(d.pointer) }
     }
 
-    private func startDaemon(fd: Int32) -> OpaquePointer? {
+    private func startDaemon(fd: Int32, tls: TLSCredentials?) -> OpaquePointer? {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let flags =
+        var flags =
             MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_ITC.rawValue
         let completed = unsafeBitCast(HTTPServer.requestCompleted, to: OpaquePointer.self)
-        let args: [CVarArg] = [
+        var args: [CVarArg] = [
             MHD_OPTION.LISTEN_SOCKET.rawValue, fd,
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, completed, OpaquePointer(context),
-            MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(120),
-            MHD_OPTION.END.rawValue,
+            MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(connectionTimeoutSeconds),
         ]
+        if let tls {
+            flags |= MHD_USE_TLS.rawValue
+            let key = strdup(tls.privateKeyPEM)!
+            let cert = strdup(tls.certificateChainPEM)!
+            var strings = [key, cert]
+            args += [MHD_OPTION.HTTPS_MEM_KEY.rawValue, key, MHD_OPTION.HTTPS_MEM_CERT.rawValue, cert]
+            if let password = tls.keyPassword {
+                let p = strdup(password)!
+                strings.append(p)
+                args += [MHD_OPTION.HTTPS_KEY_PASSWORD.rawValue, p]
+            }
+            let addresses = strings.map { UInt(bitPattern: $0) }
+            state.withLock { $0.tlsStrings += addresses }
+        }
+        args.append(MHD_OPTION.END.rawValue)
         return withVaList(args) { va in
             MHD_start_daemon_va(flags, 0, nil, nil, HTTPServer.accessHandler, context, va)
         }
@@ -189,4 +217,54 @@ public final class HTTPServer: @unchecked Sendable {
         }
         return pairs.items
     }
+}
+
+/// A server certificate chain and its private key, as PEM text (an encrypted key needs its password).
+public struct TLSCredentials: Sendable {
+    public var certificateChainPEM: String
+    public var privateKeyPEM: String
+    public var keyPassword: String?
+
+    public init(certificateChainPEM: String, privateKeyPEM: String, keyPassword: String? = nil) {
+        self.certificateChainPEM = certificateChainPEM
+        self.privateKeyPEM = privateKeyPEM
+        self.keyPassword = keyPassword
+    }
+
+    /// Splits one PEM text holding a private key and a certificate chain (Kafka's PEM keystore layout).
+    public init(combinedPEM text: String, keyPassword: String? = nil) throws(HTTPServerError) {
+        var keys: [String] = []
+        var certificates: [String] = []
+        var current: [Substring] = []
+        var kind = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let l = line.trimmingSuffix("\r")
+            if l.hasPrefix("-----BEGIN ") {
+                kind = String(l)
+                current = [l]
+            } else if l.hasPrefix("-----END ") {
+                current.append(l)
+                let block = current.joined(separator: "\n") + "\n"
+                if kind.contains("PRIVATE KEY") {
+                    keys.append(block)
+                } else if kind.contains("CERTIFICATE") {
+                    certificates.append(block)
+                }
+                current = []
+                kind = ""
+            } else if !kind.isEmpty {
+                current.append(l)
+            }
+        }
+        guard keys.count == 1 else {
+            throw HTTPServerError("The PEM keystore must hold exactly one private key, but holds \(keys.count)")
+        }
+        guard !certificates.isEmpty else { throw HTTPServerError("The PEM keystore holds no certificate") }
+        self.init(
+            certificateChainPEM: certificates.joined(), privateKeyPEM: keys[0], keyPassword: keyPassword)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSuffix(_ c: Character) -> Substring { last == c ? dropLast() : self }
 }
