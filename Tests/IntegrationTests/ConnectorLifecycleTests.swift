@@ -164,4 +164,35 @@ struct ConnectorLifecycleTests {
         #expect(try rest(port, "GET", "/connectors/snk").1?["message"] == "Connector snk not found")
         #expect(try rest(port, "GET", "/connectors").1 == ["src"])
     }
+
+    @Test("kafka-connect-py, a client library written for Apache Kafka Connect, drives a life cycle unmodified")
+    func clientLibrary() throws {
+        let topic = "pyclient-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = try ProjectPaths.temporaryDirectory("pyclient")
+        let runtime = try WorkerFixture.start([], in: dir)
+        defer { runtime.stop() }
+        let port = runtime.restServer.boundListeners[0].port
+        let out = try ProjectPaths.run(
+            ProjectPaths.python,
+            [
+                ProjectPaths.script("scripts/python/connect_client_lifecycle.py"), "http://127.0.0.1:\(port)", topic,
+                dir.appendingPathComponent("sink.txt").path,
+            ])
+        let r = try JSONParser.parse(out.split(separator: "\n").last.map(String.init) ?? "")
+        #expect(r["info"]?["version"] != nil)
+        #expect(r["plugins"]?.arrayValue?.contains("org.apache.kafka.connect.file.FileStreamSinkConnector") == true)
+        #expect(r["validate_errors"] == 0)
+        #expect(r["created"] == "py-source")
+        #expect(r["running"] == "RUNNING")
+        #expect(r["listed"] == ["py-sink", "py-source"])
+        #expect(r["paused"] == "PAUSED")
+        #expect(r["resumed"] == "RUNNING")
+        #expect(r["restart_states"] == ["RESTARTING", "RESTARTING"])
+        #expect(r["task_status"] != nil)
+        #expect(r["topics"] == ["py-sink": ["topics": [.string(topic)]]])
+        #expect(r["topics_after_reset"] == ["py-sink": ["topics": []]])
+        #expect(r["updated_interval"] == "50")
+        #expect(r["stopped"] == "STOPPED")
+        #expect(r["after_delete"] == [])
+    }
 }
