@@ -23,12 +23,19 @@ public final class ConnectRestServer: Sendable {
         var router = Router(errorResponder: Self.errorResponse)
         ConnectRestServer.addRoutes(&router, herder: herder)
         if includeAdmin { LoggingResource.addRoutes(&router) }
+        router.add("GET", "/openapi.json") { _, _ in
+            HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/json")], body: Array(OpenAPIDocument.text.utf8))
+        }
         if let metrics {
             Self.addMetricsRoute(&router, metrics)
             JolokiaResource.addRoutes(&router, metrics)
         }
         self.router = router
     }
+
+    /// Every route this server has (`GET /connectors/{name}/status`, ...).
+    public var routes: [(method: String, path: String)] { router.patterns }
 
     /// `GET /metrics`: Prometheus text for the registry; `GET /metrics/catalog`: every family it can emit, as JSON.
     public static func addMetricsRoute(_ router: inout Router, _ metrics: MetricsRegistry) {

@@ -28,6 +28,22 @@ public struct Router: Sendable {
         routes.append(Route(method: method.uppercased(), segments: segments, handler: handler))
     }
 
+    /// Every route, as method and path pattern (`GET /connectors/{name}/status`).
+    public var patterns: [(method: String, path: String)] {
+        routes.map { r in
+            (
+                r.method,
+                "/"
+                    + r.segments.map { s -> String in
+                        switch s {
+                        case .literal(let l): l
+                        case .parameter(let p): "{\(p)}"
+                        }
+                    }.joined(separator: "/")
+            )
+        }
+    }
+
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let parts = Self.split(request.path)
         var allowed: [String] = []
