@@ -125,8 +125,8 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
 
     public func connectorStatus(_ name: String) throws(ConnectError) -> ConnectorStateInfo {
         try locked { () throws(ConnectError) in
-            let e = try entry(name)
-            guard let status = worker.statusStore.connector(name) else {
+            // As Connect's AbstractHerder: the status store answers, so an unknown connector has no status.
+            guard let e = state[name], let status = worker.statusStore.connector(name) else {
                 throw ConnectError(.notFound, "No status found for connector \(name)")
             }
             let tasks =

@@ -114,7 +114,8 @@ final class IdleTask: SourceTask {
         #expect {
             _ = try herder.connectorStatus("c")
         } throws: {
-            ($0 as? ConnectError)?.kind == .notFound && ($0 as? ConnectError)?.message == "Connector c not found"
+            ($0 as? ConnectError)?.kind == .notFound
+                && ($0 as? ConnectError)?.message == "No status found for connector c"
         }
         #expect {
             try herder.pauseConnector("c")
