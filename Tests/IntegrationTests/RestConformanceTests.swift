@@ -173,5 +173,21 @@ struct RestConformanceTests {
                     "\(row.method) \(row.path): \(body?["message"]?.stringValue ?? "")")
             }
         }
+
+        // initial_state (KIP-980): a connector may be created STOPPED or PAUSED.
+        for (name, state, tasks) in [("born-stopped", "STOPPED", 0), ("born-paused", "PAUSED", 1)] {
+            let create = Row(
+                method: "POST", path: "/connectors",
+                body: #"{"name": "\#(name)", "initial_state": "\#(state.lowercased())", "config": {\#(fileSink)}}"#,
+                status: 201)
+            #expect(try call(port, create).0 == 201)
+            let statusRow = Row(method: "GET", path: "/connectors/\(name)/status", status: 200)
+            #expect(
+                ProjectPaths.waitUntil(20) {
+                    let s = try? call(port, statusRow).1
+                    return s?["connector"]?["state"]?.stringValue == state
+                        && (s?["tasks"]?.arrayValue?.count ?? -1) == tasks
+                }, "\(name) is \(state)")
+        }
     }
 }
