@@ -60,6 +60,7 @@ public enum ConnectMetricsCatalog {
 
     public static let sinkPartitionLagGroup = "sink-partition-lag-metrics"
     public static let sinkTaskLagGroup = "sink-task-lag-metrics"
+    public static let sinkTaskVerdictGroup = "sink-task-lag-verdict-metrics"
 
     public static let taskActivityGroup = "task-activity-metrics"
     public static let taskFunnelGroup = "task-funnel-metrics"
@@ -185,6 +186,10 @@ public enum ConnectMetricsCatalog {
         x(
             taskActivityGroup, "records-behind-source", "swift_connect_source_task_behind_source_records", task,
             "Records the source system holds that the source task has not polled yet, as its connector reports them (only for connectors that can tell)."
+        ),
+        x(
+            sinkTaskVerdictGroup, "lag-verdict", "swift_connect_sink_task_lag_verdict", task + ["verdict"],
+            "1 for the sink task's current lag verdict, after Burrow's evaluation over a window of ten commit intervals (OK, WARN, REWIND, STALL, STOP), 0 for the others."
         ),
         x(
             sinkTaskLagGroup, "lag-seconds-max", "swift_connect_sink_task_lag_seconds_max", task,

@@ -65,6 +65,14 @@ enum RestEntities {
         if let trace = s.trace, !trace.isEmpty { o["trace"] = .string(trace) }
         // Extension (Connect clients ignore unknown fields): what the failure is and who can fix it.
         if let f = s.failure { o["error"] = .object(failure(f)) }
+        // Extension: a sink task's lag verdict (Burrow's evaluation), largest records lag and age.
+        if let lag = s.lag {
+            o["lag"] = [
+                "verdict": .string(lag.verdict.rawValue),
+                "records": lag.records.isFinite ? .int(Int64(lag.records)) : .null,
+                "seconds": lag.seconds.isFinite ? .double(lag.seconds) : .null,
+            ]
+        }
         return o
     }
 

@@ -43,6 +43,9 @@ public struct StatusRecord: Sendable, Equatable {
     public var workerId: String
     public var generation: Int
 
+    /// A sink task's lag (an extension shown in `/status`); ERR once the task failed.
+    public var lag: LagSummary?
+
     public init(state: ConnectorState, trace: String? = nil, workerId: String, generation: Int = 0) {
         self.state = state
         self.trace = trace
@@ -66,10 +69,13 @@ public protocol StatusListener: Sendable {
     func onShutdown(_ id: ConnectorTaskId)
     /// A task used a topic for the first time (KIP-558 active topics).
     func onActiveTopic(_ id: ConnectorTaskId, _ topic: String)
+    /// A sink task's lag as it stands (nil: the task stopped).
+    func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?)
 }
 
 extension StatusListener {
     public func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) {}
+    public func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) {}
 }
 
 /// Statuses in memory (`MemoryStatusBackingStore`), separate from the herder's lock so that task threads can report
@@ -79,6 +85,7 @@ public final class StatusStore: StatusListener {
         var connectors: [String: StatusRecord] = [:]
         var tasks: [ConnectorTaskId: StatusRecord] = [:]
         var activeTopics: [String: Set<String>] = [:]
+        var lags: [ConnectorTaskId: LagSummary] = [:]
     }
 
     private let state = Mutex(State())
@@ -101,11 +108,34 @@ public final class StatusStore: StatusListener {
 
     public func tasks(_ name: String) -> [(id: Int, status: StatusRecord)] {
         state.withLock { s in
-            s.tasks.filter { $0.key.connector == name }.map { ($0.key.task, $0.value) }.sorted { $0.id < $1.id }
+            s.tasks.filter { $0.key.connector == name }.map { ($0.key.task, Self.withLag($0.value, s.lags[$0.key])) }
+                .sorted { $0.id < $1.id }
         }
     }
 
-    public func task(_ id: ConnectorTaskId) -> StatusRecord? { state.withLock { $0.tasks[id] } }
+    public func task(_ id: ConnectorTaskId) -> StatusRecord? {
+        state.withLock { s in s.tasks[id].map { Self.withLag($0, s.lags[id]) } }
+    }
+
+    private static func withLag(_ record: StatusRecord, _ lag: LagSummary?) -> StatusRecord {
+        var r = record
+        if var lag {
+            if r.state == .failed { lag.verdict = .err }
+            r.lag = lag
+        }
+        return r
+    }
+
+    public func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) {
+        state.withLock { s in
+            if let lag {
+                s.lags[id] = lag
+            } else if s.tasks[id]?.state != .failed {
+                // A failed task keeps its last lag, shown with the verdict ERR.
+                s.lags[id] = nil
+            }
+        }
+    }
 
     public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
@@ -153,6 +183,7 @@ public final class StatusStore: StatusListener {
         state.withLock { s in
             s.connectors[name] = nil
             s.tasks = s.tasks.filter { $0.key.connector != name }
+            s.lags = s.lags.filter { $0.key.connector != name }
         }
         history.remove(connector: name)
         resetActiveTopics(name)
@@ -172,7 +203,10 @@ public final class StatusStore: StatusListener {
     }
 
     public func removeTasks(_ name: String) {
-        state.withLock { s in s.tasks = s.tasks.filter { $0.key.connector != name } }
+        state.withLock { s in
+            s.tasks = s.tasks.filter { $0.key.connector != name }
+            s.lags = s.lags.filter { $0.key.connector != name }
+        }
     }
 
     public func onStartup(_ id: ConnectorTaskId) { putTask(id, .running) }

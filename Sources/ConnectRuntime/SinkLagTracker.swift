@@ -17,20 +17,62 @@ final class SinkLagTracker: Sendable {
         var pending: [(first: Int64, last: Int64, timestamp: Int64)] = []
         var head = 0
         var group: MetricGroup
+        /// Samples for the lag verdict.
+        var window = LagWindow()
     }
 
     private let state = Mutex<[TopicPartition: Partition]>([:])
     private let registry: MetricsRegistry
     private let id: ConnectorTaskId
     private let taskGroup: MetricGroup
+    private let verdictGroups: [MetricGroup]
+    /// One verdict sample per this many milliseconds (the offset commit interval).
+    private let sampleIntervalMs: Int64
+    /// Milliseconds since the task last polled, nil before its first poll.
+    private let sincePoll: @Sendable () -> Int64?
 
-    init(registry: MetricsRegistry, id: ConnectorTaskId) {
+    init(
+        registry: MetricsRegistry, id: ConnectorTaskId, sampleIntervalMs: Int64 = 60_000,
+        sincePoll: @escaping @Sendable () -> Int64? = { nil }
+    ) {
         self.registry = registry
         self.id = id
-        taskGroup = registry.group(
-            ConnectMetricsCatalog.sinkTaskLagGroup, tags: [("connector", id.connector), ("task", String(id.task))])
+        self.sampleIntervalMs = Swift.max(1_000, sampleIntervalMs)
+        self.sincePoll = sincePoll
+        let tags: [(key: String, value: String)] = [("connector", id.connector), ("task", String(id.task))]
+        taskGroup = registry.group(ConnectMetricsCatalog.sinkTaskLagGroup, tags: tags)
+        var verdictGroups: [MetricGroup] = []
+        for v in LagVerdict.allCases where v != .err {
+            let g = registry.group(ConnectMetricsCatalog.sinkTaskVerdictGroup, tags: tags + [("verdict", v.rawValue)])
+            verdictGroups.append(g)
+        }
+        self.verdictGroups = verdictGroups
         taskGroup.add("records-lag-max", .gauge { [weak self] in self?.max(\.records) ?? 0 })
         taskGroup.add("lag-seconds-max", .gauge { [weak self] in self?.max(\.seconds) ?? 0 })
+        for (g, v) in zip(verdictGroups, LagVerdict.allCases.filter { $0 != .err }) {
+            g.add("lag-verdict", .gauge { [weak self] in self?.verdict == v ? 1 : 0 })
+        }
+    }
+
+    /// The task's verdict: the worst of its partitions'.
+    var verdict: LagVerdict {
+        let now = registry.clock.nowMs()
+        let since = sincePoll()
+        return state.withLock { s in s.values.map { $0.window.verdict(now: now, sincePollMs: since) }.max() ?? .ok }
+    }
+
+    /// What `/status` shows for the task: verdict, largest records lag and age.
+    var summary: LagSummary {
+        LagSummary(verdict: verdict, records: max(\.records), seconds: max(\.seconds))
+    }
+
+    /// Takes a verdict sample of a partition (called with every log end or commit update, under the lock).
+    private func sample(_ p: inout Partition, now: Int64) {
+        guard let end = p.end else { return }
+        let committed = p.committed ?? p.position ?? end
+        p.window.add(
+            LagWindow.Sample(at: now, committed: committed, lag: Swift.max(0, end - committed)),
+            intervalMs: sampleIntervalMs)
     }
 
     struct Lag {
@@ -116,6 +158,7 @@ final class SinkLagTracker: Sendable {
                     p.head = 0
                 }
                 if let end = p.end, offset >= end { p.caughtUpAt = now }
+                sample(&p, now: now)
                 s[tp] = p
             }
         }
@@ -130,6 +173,7 @@ final class SinkLagTracker: Sendable {
             let end = Swift.max(end, p.end ?? end)
             if (p.committed ?? end) >= end { p.caughtUpAt = now }
             p.end = end
+            sample(&p, now: now)
             s[tp] = p
         }
     }
@@ -139,5 +183,6 @@ final class SinkLagTracker: Sendable {
     func close() {
         revoked(partitions)
         registry.remove(taskGroup)
+        for g in verdictGroups { registry.remove(g) }
     }
 }

@@ -95,7 +95,14 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         self.maxPollRecords = maxPollRecords
         let reporter = errors.config.enablesErrantRecordReporter ? ErrantReporter() : nil
         self.context = Context(configs: taskConfig, errantRecordReporter: reporter)
-        self.lag = SinkLagTracker(registry: metrics.registry, id: id)
+        let lastPoll = metrics.lastPoll
+        let clock = metrics.registry.clock
+        self.lag = SinkLagTracker(
+            registry: metrics.registry, id: id, sampleIntervalMs: commitIntervalMs,
+            sincePoll: {
+                let at = lastPoll.value
+                return at == 0 ? nil : clock.nowMs() - Int64(at)
+            })
         self.errors = errors
         self.dlq = dlq
         super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
@@ -358,6 +365,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 lag.recordEnd(tp, marks.high)
             }
         }
+        listener.onLag(id, lag.summary)
     }
 
     private func scheduleCommit() { nextCommit = ContinuousClock.now.advanced(by: .milliseconds(commitIntervalMs)) }
@@ -421,6 +429,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         consumer.close()
         chain.close()
         lag.close()
+        listener.onLag(id, nil)
     }
 
     static func kafka(_ tp: TopicPartition) -> KafkaTopicPartition { KafkaTopicPartition(tp.topic, tp.partition) }

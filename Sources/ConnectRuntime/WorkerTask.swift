@@ -162,4 +162,5 @@ struct TrackingStatusListener: StatusListener {
         inner.onShutdown(id)
     }
     func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) { inner.onActiveTopic(id, topic) }
+    func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) { inner.onLag(id, lag) }
 }

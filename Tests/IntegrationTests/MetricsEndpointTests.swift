@@ -182,6 +182,8 @@ struct MetricsEndpointTests {
         #expect(caughtUp)
         #expect(try await read(seconds) == 0)
         #expect(
+            try await read("swift_connect_sink_task_lag_verdict{connector=\"lagging\",task=\"0\",verdict=\"OK\"}") == 1)
+        #expect(
             try await get(url).1.contains(
                 "swift_connect_sink_partition_lag_records{connector=\"lagging\",task=\"0\",topic=\"\(topic)\",partition=\"0\"}"
             ))
@@ -209,5 +211,16 @@ struct MetricsEndpointTests {
         #expect(r1 > 0, "no lag showed while paused")
         #expect(r2 > r1, "records lag did not rise: \(r1) then \(r2)")
         #expect(s2 > s1, "seconds lag did not rise: \(s1) then \(s2)")
+
+        // A paused sink commits nothing and polls nothing while its lag stays above 0: Burrow's STOP, in the metric
+        // and in the status (an extension field).
+        let stop = "swift_connect_sink_task_lag_verdict{connector=\"lagging\",task=\"0\",verdict=\"STOP\"}"
+        let stopDeadline = Date().addingTimeInterval(30)
+        while Date() < stopDeadline, try await read(stop) != 1 { try await Task.sleep(for: .milliseconds(500)) }
+        #expect(try await read(stop) == 1)
+        let status = try await get(
+            "http://127.0.0.1:\(runtime.restServer.boundListeners[0].port)/connectors/lagging/status"
+        ).1
+        #expect(status.contains(#""lag":{"verdict":"STOP""#), "\(status)")
     }
 }
