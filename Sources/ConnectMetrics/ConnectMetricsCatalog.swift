@@ -67,6 +67,7 @@ public enum ConnectMetricsCatalog {
     public static let transformGroup = "transform-metrics"
     public static let taskErrorClassGroup = "task-error-class-metrics"
     public static let taskRestartGroup = "task-restart-metrics"
+    public static let metricsPushGroup = "metrics-push-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
@@ -160,6 +161,13 @@ public enum ConnectMetricsCatalog {
         x(
             taskRestartGroup, "restarts-total", "swift_connect_task_restarts_total", task + ["reason"],
             "Restarts of the task by who asked: rest (the REST API) or policy (errors.restart.policy).",
+            type: .counter),
+        x(
+            metricsPushGroup, "pushes-total", "swift_connect_metrics_pushes_total", ["target"],
+            "Successful metric pushes of this worker, by target (pushgateway).", type: .counter),
+        x(
+            metricsPushGroup, "failures-total", "swift_connect_metrics_push_failures_total", ["target"],
+            "Failed metric pushes of this worker, by target (pushgateway); pushing backs off while they last.",
             type: .counter),
         x(
             transformGroup, "dropped-records-total", "swift_connect_transform_dropped_records_total",

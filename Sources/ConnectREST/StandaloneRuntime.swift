@@ -18,6 +18,8 @@ public final class StandaloneRuntime: Sendable {
     public let metricsServer: HTTPServer?
     /// Serves only `/admin` on `admin.listeners`, when set.
     public let adminServer: HTTPServer?
+    /// Pushes metrics to `metrics.push.url`, when set.
+    let pusher: MetricsPusher?
     public let restURL: String
     /// The worker's metrics registry.
     public let metrics: MetricsRegistry
@@ -25,9 +27,10 @@ public final class StandaloneRuntime: Sendable {
 
     init(
         herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, adminServer: HTTPServer? = nil,
-        restURL: String, metrics: MetricsRegistry, logger: Logger
+        pusher: MetricsPusher? = nil, restURL: String, metrics: MetricsRegistry, logger: Logger
     ) {
         self.herder = herder
+        self.pusher = pusher
         self.adminServer = adminServer
         self.metrics = metrics
         self.restServer = restServer
@@ -123,6 +126,12 @@ public final class StandaloneRuntime: Sendable {
             logger: Logger(label: "org.apache.kafka.connect.runtime.standalone.StandaloneHerder"))
         holder.set(ConnectRestServer(herder: herder, metrics: metrics, includeAdmin: adminListeners == nil))
         let metricsServer = try startMetricsListeners(config, metrics, logger: logger)
+        let pusher = MetricsPusher.Settings.from(config, workerId: workerId).map {
+            MetricsPusher(
+                settings: $0, registry: metrics, logger: Logger(label: "org.apache.kafka.connect.runtime.MetricsPusher")
+            )
+        }
+        pusher?.start()
         for c in connectorConfigs {
             let name = c["name"] ?? ""
             do {
@@ -137,12 +146,13 @@ public final class StandaloneRuntime: Sendable {
         logger.info("Kafka Connect started")
         return StandaloneRuntime(
             herder: herder, restServer: restServer, metricsServer: metricsServer, adminServer: adminServer,
-            restURL: restURL, metrics: metrics, logger: logger)
+            pusher: pusher, restURL: restURL, metrics: metrics, logger: logger)
     }
 
     /// Stops connectors and tasks (committing offsets), then the REST server.
     public func stop() {
         logger.info("Kafka Connect stopping")
+        pusher?.stop()
         herder.stop()
         restServer.stop()
         metricsServer?.stop()

@@ -136,6 +136,37 @@ public struct WorkerConfig: Sendable {
                 "Whether sensors record (extension). Off, windowed and cumulative metrics stay at their initial values; for measuring the cost of recording."
         )
         .define(
+            "metrics.push.url", .string, default: "", importance: .low,
+            documentation:
+                "Extension: a Prometheus Pushgateway (http://host:9091) the worker pushes its metrics to every metrics.push.interval.ms; its group is deleted on a clean shutdown."
+        )
+        .define(
+            "metrics.push.interval.ms", .long, default: 30000, validator: .atLeast(100), importance: .low,
+            documentation: "Extension: how often metrics are pushed (doubling while pushes fail)."
+        )
+        .define(
+            "metrics.push.job", .string, default: "kafka-connect", importance: .low,
+            documentation: "Extension: the Pushgateway job name."
+        )
+        .define(
+            "metrics.push.grouping.labels", .list, default: "", importance: .low,
+            documentation:
+                "Extension: grouping labels after the job, as label=value pairs (default: instance=<worker id>)."
+        )
+        .define(
+            "metrics.push.families", .list, default: "default", importance: .low,
+            documentation:
+                "Extension: what to push: 'default' (lag, errors, dead letter queue, status), 'all', or metric family name prefixes."
+        )
+        .define(
+            "metrics.push.username", .string, default: "", importance: .low,
+            documentation: "Extension: user for HTTP Basic authentication to the Pushgateway."
+        )
+        .define(
+            "metrics.push.password", .password, default: "", importance: .low,
+            documentation: "Extension: password for HTTP Basic authentication to the Pushgateway."
+        )
+        .define(
             "metrics.listeners", .list, default: .none, importance: .low,
             documentation:
                 "Extra listeners (http://host:port) that serve only GET /metrics, besides the REST listeners."

@@ -1,0 +1,184 @@
+import ConnectAPI
+import ConnectMetrics
+import ConnectRuntime
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Pushes metrics to a Prometheus Pushgateway (`metrics.push.url`) every `metrics.push.interval.ms`, on a thread of
+/// its own so a slow or absent gateway never slows a task: `PUT <url>/metrics/job/<job>/<label>/<value>…` with the
+/// selected families, and `DELETE` of the same group on a clean shutdown. Failures are counted
+/// (`swift_connect_metrics_push_failures_total`) and logged, with the interval doubling while they last.
+public final class MetricsPusher: Sendable {
+    public struct Settings: Sendable {
+        public var url: String
+        public var intervalMs: Int64 = 30_000
+        public var job = "kafka-connect"
+        /// Grouping labels after the job, in order (`instance` by default).
+        public var grouping: [(String, String)] = []
+        /// Family name prefixes to push; empty means every family.
+        public var families: [String] = MetricsPusher.defaultFamilies
+        public var username: String?
+        public var password: String?
+
+        public init(url: String) { self.url = url }
+
+        /// From the worker's `metrics.push.*` keys; nil when `metrics.push.url` is not set.
+        public static func from(_ config: WorkerConfig, workerId: String) -> Settings? {
+            let url = (config.parsed.string("metrics.push.url") ?? "").trimmingSpaces
+            guard !url.isEmpty else { return nil }
+            var s = Settings(url: url.hasSuffix("/") ? String(url.dropLast()) : url)
+            s.intervalMs = config.parsed.int("metrics.push.interval.ms") ?? 30_000
+            s.job = config.parsed.string("metrics.push.job") ?? "kafka-connect"
+            let labels = config.parsed.list("metrics.push.grouping.labels").compactMap { pair -> (String, String)? in
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
+                return kv.count == 2 ? (kv[0], kv[1]) : nil
+            }
+            s.grouping = labels.isEmpty ? [("instance", workerId)] : labels
+            let families = config.parsed.list("metrics.push.families")
+            if families == ["all"] {
+                s.families = []
+            } else if !families.isEmpty && families != ["default"] {
+                s.families = families
+            }
+            s.username = config.parsed.string("metrics.push.username").flatMap { $0.isEmpty ? nil : $0 }
+            s.password = config.parsed.string("metrics.push.password")
+            return s
+        }
+    }
+
+    /// Lag, errors, dead letter queue and status: what an operator most wants to arrive without a scrape.
+    public static let defaultFamilies = [
+        "swift_connect_sink_partition_lag", "swift_connect_sink_partition_unconsumed", "swift_connect_sink_task_lag",
+        "swift_connect_source_task_lag", "swift_connect_task_errors", "kafka_connect_task_error_metrics",
+        "kafka_connect_connector_task_metrics_status", "kafka_connect_connector_metrics_status",
+        "kafka_connect_connect_worker_metrics_connector_count", "kafka_connect_connect_worker_metrics_task_count",
+    ]
+
+    let settings: Settings
+    let registry: MetricsRegistry
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let wake = NSCondition()
+    private let done = DispatchSemaphore(value: 0)
+    let pushes = AtomicCounterBox()
+    let failures = AtomicCounterBox()
+    private let group: MetricGroup
+
+    public init(settings: Settings, registry: MetricsRegistry, logger: Logger) {
+        self.settings = settings
+        self.registry = registry
+        self.logger = logger
+        group = registry.group(ConnectMetricsCatalog.metricsPushGroup, tags: [("target", "pushgateway")])
+        let (pushes, failures) = (pushes, failures)
+        group.add("pushes-total", .gauge { Double(pushes.value) })
+        group.add("failures-total", .gauge { Double(failures.value) })
+    }
+
+    /// `<url>/metrics/job/<job>/<label>/<value>…`, path segments escaped.
+    var groupURL: URL? {
+        func escape(_ s: String) -> String {
+            s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~")))
+                ?? s
+        }
+        let path =
+            ["metrics", "job", escape(settings.job)] + settings.grouping.flatMap { [escape($0.0), escape($0.1)] }
+        return URL(string: settings.url + "/" + path.joined(separator: "/"))
+    }
+
+    /// The Prometheus text of the selected families only.
+    func body() -> String {
+        let text = PrometheusExposition.render(registry, process: nil)
+        guard !settings.families.isEmpty else { return text }
+        var out = ""
+        var keep = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            if line.hasPrefix("# HELP ") {
+                let name = line.dropFirst(7).prefix { $0 != " " }
+                keep = settings.families.contains { name.hasPrefix($0) }
+            }
+            if keep { out += line + "\n" }
+        }
+        return out
+    }
+
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "metrics-push"
+        thread.start()
+    }
+
+    private func run() {
+        var delayMs = settings.intervalMs
+        while !stopping.load(ordering: .acquiring) {
+            if send(method: "PUT", body: body()) {
+                pushes.increment()
+                delayMs = settings.intervalMs
+            } else {
+                failures.increment()
+                delayMs = min(delayMs * 2, max(settings.intervalMs, 10 * settings.intervalMs))
+            }
+            wake.lock()
+            if !stopping.load(ordering: .acquiring) {
+                _ = wake.wait(until: Date().addingTimeInterval(Double(delayMs) / 1000))
+            }
+            wake.unlock()
+        }
+        done.signal()
+    }
+
+    /// Stops pushing and deletes the worker's group from the gateway.
+    public func stop() {
+        stopping.store(true, ordering: .releasing)
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+        _ = done.wait(timeout: .now() + .seconds(15))
+        if !send(method: "DELETE", body: nil) {
+            logger.warning("Could not delete this worker's metrics group from the Pushgateway at \(settings.url)")
+        }
+        registry.remove(group)
+    }
+
+    /// One request, synchronously, within the interval (at most 10 s); true on a 2xx answer.
+    private func send(method: String, body: String?) -> Bool {
+        guard let url = groupURL else {
+            logger.error("metrics.push.url \(settings.url) is not a URL")
+            return false
+        }
+        var request = URLRequest(url: url, timeoutInterval: min(10, max(1, Double(settings.intervalMs) / 1000)))
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("text/plain; version=0.0.4", forHTTPHeaderField: "Content-Type")
+        }
+        if let user = settings.username {
+            let token = Data("\(user):\(settings.password ?? "")".utf8).base64EncodedString()
+            request.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
+        }
+        let result = Mutex<(Int, String?)>((0, nil))
+        let finished = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { _, response, error in
+            result.withLock { $0 = ((response as? HTTPURLResponse)?.statusCode ?? 0, error.map { "\($0)" }) }
+            finished.signal()
+        }.resume()
+        _ = finished.wait(timeout: .now() + .seconds(15))
+        let (status, error) = result.withLock { $0 }
+        if (200..<300).contains(status) { return true }
+        logger.warning(
+            "Pushing metrics to \(settings.url) failed: \(error ?? "HTTP \(status)") (\(failures.value + 1) failures so far)"
+        )
+        return false
+    }
+}
+
+/// An integer shared between the push thread and metric readers.
+final class AtomicCounterBox: Sendable {
+    private let atomic = Atomic<Int>(0)
+    var value: Int { atomic.load(ordering: .relaxed) }
+    func increment() { atomic.add(1, ordering: .relaxed) }
+}
