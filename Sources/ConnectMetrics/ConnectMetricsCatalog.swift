@@ -68,6 +68,7 @@ public enum ConnectMetricsCatalog {
     public static let taskErrorClassGroup = "task-error-class-metrics"
     public static let taskRestartGroup = "task-restart-metrics"
     public static let metricsPushGroup = "metrics-push-metrics"
+    public static let taskDLQGroup = "task-dead-letter-queue-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
@@ -158,6 +159,16 @@ public enum ConnectMetricsCatalog {
             task + ["stage", "error_class"],
             "Failed processing attempts of the task by stage (Connect's stage names) and error class (config, auth, network, serialization, schema, downstream, broker, internal).",
             type: .counter),
+        x(
+            taskFunnelGroup, "records-rate", "swift_connect_task_funnel_records_rate", task + ["stage"],
+            "Records per second through each stage of the task over the metrics window (records in: polled or consumed; out: acknowledged or put)."
+        ),
+        x(
+            taskErrorClassGroup, "errors-rate", "swift_connect_task_errors_rate", task + ["stage", "error_class"],
+            "Failed processing attempts per second of the task by stage and error class, over the metrics window."),
+        x(
+            taskDLQGroup, "dlq-records-rate", "swift_connect_task_dlq_records_rate", task,
+            "Records per second the task sent to its dead letter queue, over the metrics window."),
         x(
             taskRestartGroup, "restarts-total", "swift_connect_task_restarts_total", task + ["reason"],
             "Restarts of the task by who asked: rest (the REST API) or policy (errors.restart.policy).",

@@ -102,7 +102,7 @@ final class TaskMetrics: Sendable {
         var funnel: [String: Sensor] = [:]
         for stage in stages {
             let g = registry.group(ConnectMetricsCatalog.taskFunnelGroup, tags: tags + [("stage", stage)])
-            funnel[stage] = registry.sensor(g, [("records-total", .total)])
+            funnel[stage] = registry.sensor(g, [("records-total", .total), ("records-rate", .rate)])
             funnelGroups.append(g)
         }
         self.funnel = funnel
@@ -228,7 +228,10 @@ final class ErrorMetrics: Sendable {
     let lastErrorTimestamp = AtomicCounter()
     private let registry: MetricsRegistry?
     private let tags: [(key: String, value: String)]
-    private let byClass = Mutex<[String: (MetricGroup?, AtomicCounter)]>([:])
+    private let byClass = Mutex<[String: (MetricGroup?, AtomicCounter, Sensor?)]>([:])
+    /// Dead-lettered records per second (`swift_connect_task_dlq_records_rate`).
+    private let dlqRate: Sensor?
+    private let dlqGroup: MetricGroup?
 
     /// Counters with no registry behind them, for tests and tools.
     convenience init() { self.init(registry: nil, group: nil, tags: []) }
@@ -236,6 +239,9 @@ final class ErrorMetrics: Sendable {
     init(registry: MetricsRegistry?, group: MetricGroup?, tags: [(key: String, value: String)]) {
         self.registry = registry
         self.tags = tags
+        // An extension: its own group, so Connect's task-error-metrics MBean keeps Connect's attributes only.
+        dlqGroup = registry?.group(ConnectMetricsCatalog.taskDLQGroup, tags: tags)
+        dlqRate = dlqGroup.flatMap { registry?.sensor($0, [("dlq-records-rate", .rate)]) }
         for (attribute, counter) in [
             ("total-record-failures", failures), ("total-record-errors", errors), ("total-records-skipped", skipped),
             ("total-retries", retries), ("total-errors-logged", logged),
@@ -255,17 +261,19 @@ final class ErrorMetrics: Sendable {
     private func countByClass(_ stage: ErrorStage, _ error: any Error) {
         let errorClass = ErrorClassification.classify(error, stage: stage).errorClass.rawValue
         let key = stage.rawValue + "\u{1}" + errorClass
-        let counter = byClass.withLock { m -> AtomicCounter in
-            if let existing = m[key] { return existing.1 }
+        let (counter, rate) = byClass.withLock { m -> (AtomicCounter, Sensor?) in
+            if let existing = m[key] { return (existing.1, existing.2) }
             let counter = AtomicCounter()
             let group = registry?.group(
                 ConnectMetricsCatalog.taskErrorClassGroup,
                 tags: tags + [("stage", stage.rawValue), ("error_class", errorClass)])
             group?.add("errors-total", .gauge { Double(counter.value) })
-            m[key] = (group, counter)
-            return counter
+            let rate = group.flatMap { registry?.sensor($0, [("errors-rate", .rate)]) }
+            m[key] = (group, counter, rate)
+            return (counter, rate)
         }
         counter.increment()
+        rate?.record()
     }
 
     /// A retriable failure the task loop retries itself (a redelivered `put`, a `poll` tried again): not one of
@@ -276,7 +284,10 @@ final class ErrorMetrics: Sendable {
     func recordSkipped() { skipped.increment() }
     func recordRetry() { retries.increment() }
     func recordErrorLogged() { logged.increment() }
-    func recordDeadLetterQueueProduceRequest() { dlqRequests.increment() }
+    func recordDeadLetterQueueProduceRequest() {
+        dlqRequests.increment()
+        dlqRate?.record()
+    }
     func recordDeadLetterQueueProduceFailed() { dlqFailures.increment() }
     func recordErrorTimestamp(_ ms: Int64) { lastErrorTimestamp.set(Int(ms)) }
 
@@ -286,7 +297,8 @@ final class ErrorMetrics: Sendable {
     }
 
     func close() {
-        for (group, _) in byClass.withLock({ Array($0.values) }) { if let group { registry?.remove(group) } }
+        for (group, _, _) in byClass.withLock({ Array($0.values) }) { if let group { registry?.remove(group) } }
+        if let dlqGroup { registry?.remove(dlqGroup) }
     }
 }
 

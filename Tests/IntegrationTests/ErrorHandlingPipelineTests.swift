@@ -271,6 +271,16 @@ struct ErrorHandlingPipelineTests {
                 runtime,
                 #"swift_connect_task_errors_total{connector="dlq-sink",task="0",stage="VALUE_CONVERTER",error_class="serialization"}"#
             ) == 500)
+        // Rates computed in the worker over the metrics window.
+        #expect(
+            (metric(
+                runtime,
+                #"swift_connect_task_errors_rate{connector="dlq-sink",task="0",stage="VALUE_CONVERTER",error_class="serialization"}"#
+            ) ?? 0) > 0)
+        #expect((metric(runtime, "swift_connect_task_dlq_records_rate" + task) ?? 0) > 0)
+        #expect(
+            (metric(runtime, #"swift_connect_task_funnel_records_rate{connector="dlq-sink",task="0",stage="put"}"#) ?? 0)
+                > 0)
         #expect((try? runtime.herder.taskStatus(ConnectorTaskId("dlq-sink", 0)))?.status.state == .running)
     }
 
