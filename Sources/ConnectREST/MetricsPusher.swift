@@ -65,8 +65,8 @@ public final class MetricsPusher: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let wake = NSCondition()
     private let done = DispatchSemaphore(value: 0)
-    let pushes = AtomicCounterBox()
-    let failures = AtomicCounterBox()
+    let pushes = AtomicCounter()
+    let failures = AtomicCounter()
     private let group: MetricGroup
 
     public init(settings: Settings, registry: MetricsRegistry, logger: Logger) {
@@ -174,11 +174,4 @@ public final class MetricsPusher: Sendable {
         )
         return false
     }
-}
-
-/// An integer shared between the push thread and metric readers.
-final class AtomicCounterBox: Sendable {
-    private let atomic = Atomic<Int>(0)
-    var value: Int { atomic.load(ordering: .relaxed) }
-    func increment() { atomic.add(1, ordering: .relaxed) }
 }

@@ -102,7 +102,7 @@ public final class StandaloneRuntime: Sendable {
             "REST server listening at \(bound.map(\.description).joined(separator: ", ")), advertising URL http://\(workerId)/"
         )
 
-        let admin = try KafkaAdmin(config: KafkaClientConfig(config.clientProperties(prefix: "admin.")))
+        let admin = try KafkaAdmin(config: KafkaClientConfig(config.adminClientProperties))
         let clusterID = ClusterIDCache(admin: admin)
         logger.info("Kafka cluster: \(config.bootstrapServers)")
         guard clusterID.get(timeoutMs: Int32(config.parsed.int("startup.broker.timeout.ms") ?? 30000)) != nil else {

@@ -147,8 +147,7 @@ extension Worker {
         props["statistics.interval.ms"] = "0"
         do {
             let admin = try KafkaAdmin(
-                config: KafkaClientConfig(
-                    self.config.clientProperties(prefix: "admin.").filter { !Self.javaOnlyClientKeys.contains($0.key) }),
+                config: KafkaClientConfig(self.config.adminClientProperties),
                 logger: Logger(label: "org.apache.kafka.clients.admin"))
             let consumer = try KafkaConsumer(config: props, logger: Logger(label: "org.apache.kafka.clients.consumer"))
             return (group, admin, consumer)

@@ -60,11 +60,6 @@ struct ErrorHandlingConfig: Sendable, Equatable {
         dlqContextHeaders = bool("errors.deadletterqueue.context.headers.enable")
     }
 
-    /// The admin client properties for creating the DLQ topic: the worker's `admin.*` keys.
-    func dlqAdminProperties(_ worker: WorkerConfig) -> [String: String] {
-        worker.clientProperties(prefix: "admin.").filter { !Worker.javaOnlyClientKeys.contains($0.key) }
-    }
-
     /// Whether sink tasks get an `ErrantRecordReporter` (a DLQ or the error log is configured), as in Connect.
     var enablesErrantRecordReporter: Bool { dlqTopic != nil || logEnable }
 }

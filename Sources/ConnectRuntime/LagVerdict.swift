@@ -41,8 +41,8 @@ struct LagWindow: Sendable {
         if samples.count > Self.size { samples.removeFirst(samples.count - Self.size) }
     }
 
-    /// Burrow's rules in order. `pollingForMs`: how long ago the task last polled.
-    func verdict(now: Int64, sincePollMs: Int64?) -> LagVerdict {
+    /// Burrow's rules in order. `sincePollMs`: how long ago the task last polled (nil: never).
+    func verdict(sincePollMs: Int64?) -> LagVerdict {
         guard let last = samples.last, let first = samples.first else { return .ok }
         if samples.contains(where: { $0.lag == 0 }) { return .ok }
         for (a, b) in zip(samples, samples.dropFirst()) where b.committed < a.committed { return .rewind }

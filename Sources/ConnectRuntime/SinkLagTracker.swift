@@ -56,9 +56,8 @@ final class SinkLagTracker: Sendable {
 
     /// The task's verdict: the worst of its partitions'.
     var verdict: LagVerdict {
-        let now = registry.clock.nowMs()
         let since = sincePoll()
-        return state.withLock { s in s.values.map { $0.window.verdict(now: now, sincePollMs: since) }.max() ?? .ok }
+        return state.withLock { s in s.values.map { $0.window.verdict(sincePollMs: since) }.max() ?? .ok }
     }
 
     /// What `/status` shows for the task: verdict, largest records lag and age.

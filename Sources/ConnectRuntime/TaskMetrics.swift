@@ -303,10 +303,12 @@ final class ErrorMetrics: Sendable {
 }
 
 /// An integer shared between a task thread and metric readers.
-final class AtomicCounter: Sendable {
+public final class AtomicCounter: Sendable {
     private let atomic = Atomic<Int>(0)
 
-    var value: Int { atomic.load(ordering: .relaxed) }
-    func set(_ v: Int) { atomic.store(v, ordering: .relaxed) }
-    func increment() { atomic.add(1, ordering: .relaxed) }
+    public init() {}
+
+    public var value: Int { atomic.load(ordering: .relaxed) }
+    public func set(_ v: Int) { atomic.store(v, ordering: .relaxed) }
+    public func increment() { atomic.add(1, ordering: .relaxed) }
 }

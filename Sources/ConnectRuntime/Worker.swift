@@ -254,7 +254,7 @@ public final class Worker {
             props["client.id"] = "connector-dlq-producer-\(id)"
             props["statistics.interval.ms"] = "0"
             let admin = try KafkaAdmin(
-                config: KafkaClientConfig(config.dlqAdminProperties(self.config)),
+                config: KafkaClientConfig(self.config.adminClientProperties),
                 logger: Logger(label: "org.apache.kafka.clients.admin"))
             try DeadLetterQueueReporter.ensureTopic(topic, replicationFactor: config.dlqReplicationFactor, admin: admin)
             let reporter = DeadLetterQueueReporter(

@@ -217,6 +217,11 @@ public struct WorkerConfig: Sendable {
     public var offsetFile: String? { parsed.string("offset.storage.file.filename").flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Client properties for task clients of one kind: `bootstrap.servers` plus the worker's `<prefix>` keys.
+    /// The admin client's properties: the worker's `admin.*` keys, without Java-only client keys.
+    public var adminClientProperties: [String: String] {
+        clientProperties(prefix: "admin.").filter { !Worker.javaOnlyClientKeys.contains($0.key) }
+    }
+
     public func clientProperties(prefix: String) -> [String: String] {
         // `admin.listeners` and the like are the worker's own keys, not client properties.
         var props = parsed.originals(withPrefix: prefix).filter { Self.configDef.key(prefix + $0.key) == nil }

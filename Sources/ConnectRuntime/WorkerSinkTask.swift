@@ -272,8 +272,12 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// partitions and schedules a redelivery of the same batch with the error handling's backoff.
     private func deliver() throws {
         let batch = backlog.map(\.record)
-        batchRaw = [:]
-        for p in backlog { batchRaw[TopicPartition(p.raw.topic, p.raw.partition), default: [:]][p.raw.offset] = p.raw }
+        // Only a task that can report errant records needs the consumed bytes by offset.
+        if context.errantRecordReporter != nil {
+            for p in backlog {
+                batchRaw[TopicPartition(p.raw.topic, p.raw.partition), default: [:]][p.raw.offset] = p.raw
+            }
+        }
         defer { batchRaw = [:] }
         let started = ContinuousClock.now
         do {
