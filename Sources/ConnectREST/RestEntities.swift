@@ -43,11 +43,7 @@ enum RestEntities {
         return .object(o)
     }
 
-    static func iso8601(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func iso8601(_ ms: Int64) -> String { Timestamps.iso8601(ms) }
 
     static func failure(_ f: FailureSummary) -> JSONObject {
         var e = JSONObject()

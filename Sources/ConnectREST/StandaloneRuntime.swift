@@ -20,6 +20,8 @@ public final class StandaloneRuntime: Sendable {
     public let adminServer: HTTPServer?
     /// Pushes metrics to `metrics.push.url`, when set.
     let pusher: MetricsPusher?
+    /// Writes metrics documents and lifecycle events to `metrics.reporter.topic`, when set.
+    let reporter: MetricsTopicReporter?
     public let restURL: String
     /// The worker's metrics registry.
     public let metrics: MetricsRegistry
@@ -27,10 +29,12 @@ public final class StandaloneRuntime: Sendable {
 
     init(
         herder: StandaloneHerder, restServer: HTTPServer, metricsServer: HTTPServer?, adminServer: HTTPServer? = nil,
-        pusher: MetricsPusher? = nil, restURL: String, metrics: MetricsRegistry, logger: Logger
+        pusher: MetricsPusher? = nil, reporter: MetricsTopicReporter? = nil, restURL: String, metrics: MetricsRegistry,
+        logger: Logger
     ) {
         self.herder = herder
         self.pusher = pusher
+        self.reporter = reporter
         self.adminServer = adminServer
         self.metrics = metrics
         self.restServer = restServer
@@ -132,12 +136,20 @@ public final class StandaloneRuntime: Sendable {
             )
         }
         pusher?.start()
+        let reporter = try MetricsTopicReporter.Settings.from(config, workerId: workerId).map {
+            try MetricsTopicReporter.make(
+                settings: $0, config: config, registry: metrics, status: worker.statusStore,
+                logger: Logger(label: "org.apache.kafka.connect.runtime.MetricsTopicReporter"))
+        }
+        reporter?.start()
         for c in connectorConfigs {
             let name = c["name"] ?? ""
             do {
                 _ = try herder.putConnectorConfig(name, config: c, allowReplace: false, initialState: nil)
             } catch {
+                pusher?.stop()
                 herder.stop()
+                reporter?.stop()
                 restServer.stop()
                 throw ConnectError.connect("Failed to create connector \(name): \(error.message)", cause: error)
             }
@@ -146,7 +158,7 @@ public final class StandaloneRuntime: Sendable {
         logger.info("Kafka Connect started")
         return StandaloneRuntime(
             herder: herder, restServer: restServer, metricsServer: metricsServer, adminServer: adminServer,
-            pusher: pusher, restURL: restURL, metrics: metrics, logger: logger)
+            pusher: pusher, reporter: reporter, restURL: restURL, metrics: metrics, logger: logger)
     }
 
     /// Stops connectors and tasks (committing offsets), then the REST server.
@@ -154,6 +166,7 @@ public final class StandaloneRuntime: Sendable {
         logger.info("Kafka Connect stopping")
         pusher?.stop()
         herder.stop()
+        reporter?.stop()
         restServer.stop()
         metricsServer?.stop()
         adminServer?.stop()

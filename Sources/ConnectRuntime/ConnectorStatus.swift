@@ -71,11 +71,29 @@ public protocol StatusListener: Sendable {
     func onActiveTopic(_ id: ConnectorTaskId, _ topic: String)
     /// A sink task's lag as it stands (nil: the task stopped).
     func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?)
+    /// A sink task's consumer was given or lost partitions (`topic-partition` names).
+    func onRebalance(_ id: ConnectorTaskId, assigned: [String], revoked: [String])
 }
 
 extension StatusListener {
     public func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) {}
     public func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) {}
+    public func onRebalance(_ id: ConnectorTaskId, assigned: [String], revoked: [String]) {}
+}
+
+/// A change the status store saw, as its observers receive it (the metrics reporter's lifecycle events, the restart
+/// policy).
+public enum StatusEvent: Sendable, Equatable {
+    /// A connector's new state, with the one it left (nil: it had none).
+    case connector(String, state: ConnectorState, previous: ConnectorState?, trace: String?)
+    /// A task's new state; `reason` says who asked for a restart (`rest`, `policy`).
+    case task(ConnectorTaskId, state: ConnectorState, previous: ConnectorState?, trace: String?, reason: String?)
+    /// The connector and its tasks were deleted.
+    case connectorDeleted(String)
+    /// A sink task's lag verdict changed.
+    case lagVerdict(ConnectorTaskId, verdict: LagVerdict, previous: LagVerdict?, lag: LagSummary)
+    /// A sink task's partitions changed.
+    case rebalance(ConnectorTaskId, assigned: [String], revoked: [String])
 }
 
 /// Statuses in memory (`MemoryStatusBackingStore`), separate from the herder's lock so that task threads can report
@@ -92,16 +110,38 @@ public final class StatusStore: StatusListener {
     public let workerId: String
     /// Failures and restarts of every connector and task.
     public let history: FailureHistory
-    /// Called (on the failing thread) when a task fails; the restart policy listens here.
-    private let failureObservers = Mutex<[@Sendable (ConnectorTaskId) -> Void]>([])
+    /// Called on the reporting thread, outside the store's lock, for every change; observers must not block.
+    private let observers = Mutex<[@Sendable (StatusEvent) -> Void]>([])
 
     public init(workerId: String, history: FailureHistory = FailureHistory()) {
         self.workerId = workerId
         self.history = history
     }
 
+    /// Every change from now on.
+    public func observe(_ observer: @escaping @Sendable (StatusEvent) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    /// Task failures only (the restart policy).
     public func observeTaskFailures(_ observer: @escaping @Sendable (ConnectorTaskId) -> Void) {
-        failureObservers.withLock { $0.append(observer) }
+        observe { event in
+            if case .task(let id, .failed, _, _, _) = event { observer(id) }
+        }
+    }
+
+    private func publish(_ event: StatusEvent) {
+        for observer in observers.withLock({ $0 }) { observer(event) }
+    }
+
+    /// Every connector's and task's status, for a snapshot.
+    public func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord]) {
+        state.withLock { s in
+            (
+                s.connectors,
+                Dictionary(uniqueKeysWithValues: s.tasks.map { ($0.key, Self.withLag($0.value, s.lags[$0.key])) })
+            )
+        }
     }
 
     public func connector(_ name: String) -> StatusRecord? { state.withLock { $0.connectors[name] } }
@@ -127,24 +167,37 @@ public final class StatusStore: StatusListener {
     }
 
     public func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) {
-        state.withLock { s in
+        let previous = state.withLock { s -> LagVerdict?? in
+            let previous = s.lags[id]?.verdict
             if let lag {
                 s.lags[id] = lag
+                return previous == lag.verdict ? .none : .some(previous)
             } else if s.tasks[id]?.state != .failed {
                 // A failed task keeps its last lag, shown with the verdict ERR.
                 s.lags[id] = nil
             }
+            return .none
         }
+        if case .some(let previous) = previous, let lag {
+            publish(.lagVerdict(id, verdict: lag.verdict, previous: previous, lag: lag))
+        }
+    }
+
+    public func onRebalance(_ id: ConnectorTaskId, assigned: [String], revoked: [String]) {
+        publish(.rebalance(id, assigned: assigned, revoked: revoked))
     }
 
     public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
-        self.state.withLock { s in
-            let generation = (s.connectors[name]?.generation ?? -1) + 1
-            s.connectors[name] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
+        let previous = self.state.withLock { s in
+            let previous = s.connectors[name]
+            s.connectors[name] = StatusRecord(
+                state: state, trace: trace, workerId: workerId, generation: (previous?.generation ?? -1) + 1)
+            return previous?.state
         }
         if state == .failed, let trace { history.recordFailure(.connector(name), trace: trace) }
         if state == .running { history.recordRunning(.connector(name)) }
+        publish(.connector(name, state: state, previous: previous, trace: trace))
     }
 
     /// Records a task's state; `restartReason` (`rest`, `policy`) goes with RESTARTING into the history.
@@ -152,22 +205,25 @@ public final class StatusStore: StatusListener {
         _ id: ConnectorTaskId, _ state: ConnectorState, trace: String? = nil, restartReason: String? = nil
     ) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
-        let recorded = self.state.withLock { s -> Bool in
+        let recorded = self.state.withLock { s -> ConnectorState?? in
+            let previous = s.tasks[id]
             // A failure stays visible until the task is started again.
-            if state == .unassigned, s.tasks[id]?.state == .failed { return false }
-            let generation = (s.tasks[id]?.generation ?? -1) + 1
-            s.tasks[id] = StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation)
-            return true
+            if state == .unassigned, previous?.state == .failed { return .none }
+            s.tasks[id] = StatusRecord(
+                state: state, trace: trace, workerId: workerId, generation: (previous?.generation ?? -1) + 1)
+            return .some(previous?.state)
         }
-        guard recorded else { return }
+        guard case .some(let previous) = recorded else { return }
         switch state {
-        case .failed:
-            history.recordFailure(.task(id), trace: trace ?? "")
-            for observer in failureObservers.withLock({ $0 }) { observer(id) }
+        case .failed: history.recordFailure(.task(id), trace: trace ?? "")
         case .restarting: history.recordRestart(.task(id), reason: restartReason ?? "rest")
         case .running: history.recordRunning(.task(id))
         default: break
         }
+        publish(
+            .task(
+                id, state: state, previous: previous, trace: trace,
+                reason: state == .restarting ? restartReason ?? "rest" : nil))
     }
 
     /// Adds a line to a failed task's trace (the restart policy giving up), without a new history entry.
@@ -187,6 +243,7 @@ public final class StatusStore: StatusListener {
         }
         history.remove(connector: name)
         resetActiveTopics(name)
+        publish(.connectorDeleted(name))
     }
 
     /// Topics the connector's tasks have used since it was created or its topics were reset, sorted.

@@ -181,6 +181,9 @@ public final class Worker {
             if !t.awaitStop(timeoutMs: left) {
                 logger.error("[\(t.id.connector)|task-\(t.id.task)] Graceful stop of task \(t.id) failed.")
             }
+            // As Connect's removeMetrics: a failed task's metrics (its FAILED status, its error counts) stay until
+            // the task is stopped, so scrapes and alerts see the failure.
+            t.metrics.close()
         }
     }
 

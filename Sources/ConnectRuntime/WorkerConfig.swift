@@ -167,6 +167,20 @@ public struct WorkerConfig: Sendable {
             documentation: "Extension: password for HTTP Basic authentication to the Pushgateway."
         )
         .define(
+            "metrics.reporter.topic", .string, default: "", importance: .low,
+            documentation:
+                "Extension: a Kafka topic the worker writes its metrics document (every metrics.reporter.interval.ms) and lifecycle events to, as CloudEvents in JSON; created when missing."
+        )
+        .define(
+            "metrics.reporter.interval.ms", .long, default: 30000, validator: .atLeast(100), importance: .low,
+            documentation: "Extension: how often the metrics document is written to metrics.reporter.topic."
+        )
+        .define(
+            "metrics.reporter.topic.replication.factor", .short, default: -1, importance: .low,
+            documentation:
+                "Extension: the replication factor of metrics.reporter.topic when the worker creates it (-1: the broker's default)."
+        )
+        .define(
             "metrics.listeners", .list, default: .none, importance: .low,
             documentation:
                 "Extra listeners (http://host:port) that serve only GET /metrics, besides the REST listeners."

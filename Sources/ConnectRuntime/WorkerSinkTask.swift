@@ -208,6 +208,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 metrics.partitionCount.set(assigned.count)
                 context.requests.withLock { $0.assignment = assigned }
                 logger.info("\(self) Partitions assigned: \(tps.map(\.description).sorted())")
+                listener.onRebalance(id, assigned: tps.map(\.description).sorted(), revoked: [])
                 let committed = (try? consumer.committed(partitions)) ?? [:]
                 lag.assigned(
                     tps, committed: Dictionary(uniqueKeysWithValues: committed.map { (Self.connect($0.key), $0.value) })
@@ -217,6 +218,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             case .revoked(let partitions):
                 let tps = partitions.map(Self.connect)
                 logger.info("\(self) Partitions revoked: \(tps.map(\.description).sorted())")
+                listener.onRebalance(id, assigned: [], revoked: tps.map(\.description).sorted())
                 // What is safe is committed; records of revoked partitions not yet put are left to the partitions'
                 // next owner.
                 let revoked = Set(tps)

@@ -66,7 +66,6 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         }
         close()
         if !failed { listener.onShutdown(id) }
-        metrics.close()
         condition.lock()
         finished = true
         condition.broadcast()
@@ -163,4 +162,7 @@ struct TrackingStatusListener: StatusListener {
     }
     func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) { inner.onActiveTopic(id, topic) }
     func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) { inner.onLag(id, lag) }
+    func onRebalance(_ id: ConnectorTaskId, assigned: [String], revoked: [String]) {
+        inner.onRebalance(id, assigned: assigned, revoked: revoked)
+    }
 }

@@ -102,7 +102,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 }
 
 /// An insertion-ordered JSON object. Lookups are linear: Connect objects are small, and order is part of the format.
-public struct JSONObject: Sendable, Equatable, Sequence {
+public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var entries: [(key: String, value: JSONValue)]
 
     public init() { entries = [] }
@@ -112,6 +112,8 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
 
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }

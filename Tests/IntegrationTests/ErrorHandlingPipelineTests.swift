@@ -130,19 +130,6 @@ struct ErrorHandlingPipelineTests {
         }
     }
 
-    func waitForTask(
-        _ runtime: StandaloneRuntime, _ connector: String, _ state: String, seconds: Double = 60
-    )
-        -> StatusRecord?
-    {
-        var status: StatusRecord?
-        _ = ProjectPaths.waitUntil(seconds) {
-            status = try? runtime.herder.taskStatus(ConnectorTaskId(connector, 0)).status
-            return status?.state.rawValue == state
-        }
-        return status
-    }
-
     @Test("scenario 7A: plain JSON and Avro-framed bytes into schemas.enable=true fail fast with a readable trace")
     func failFast() throws {
         let plain = unique("plain-json")
@@ -163,7 +150,7 @@ struct ErrorHandlingPipelineTests {
         let runtime = try WorkerFixture.start([sink("plain-sink", plain), sink("avro-sink", avro)], in: dir)
         defer { runtime.stop() }
 
-        let failed = waitForTask(runtime, "plain-sink", "FAILED")
+        let failed = WorkerFixture.waitForTask(runtime, "plain-sink", "FAILED")
         let trace = failed?.trace ?? ""
         #expect(failed?.state == .failed)
         #expect(
@@ -185,15 +172,21 @@ struct ErrorHandlingPipelineTests {
                 #""error":{"class":"serialization","stage":"VALUE_CONVERTER","retriable":false,"fixable_by":"person"}"#),
             "\(status)")
 
-        let avroFailed = waitForTask(runtime, "avro-sink", "FAILED")
+        let avroFailed = WorkerFixture.waitForTask(runtime, "avro-sink", "FAILED")
         #expect(
             avroFailed?.trace?.contains(
                 "Converting byte[] to Kafka Connect data failed due to serialization error") == true)
         #expect(avroFailed?.trace?.contains("offset=0") == true)
         #expect((try committed("avro-sink", avro) ?? 0) == 0)
+        // As in Connect, a failed task keeps its metrics (its failed status, its error counts) until it is stopped.
         #expect(
             metric(runtime, #"kafka_connect_task_error_metrics_total_record_errors{connector="plain-sink",task="0"}"#)
-                == nil)
+                == 1)
+        #expect(
+            metric(
+                runtime,
+                #"kafka_connect_connector_task_metrics_status_info{connector="plain-sink",task="0",status="failed"}"#)
+                == 1)
     }
 
     @Test("scenario 7B: 10,000 records with 5% malformed, tolerance all and a DLQ with context headers")
@@ -336,7 +329,7 @@ struct ErrorHandlingPipelineTests {
                 #"{"name": "down-sink", "config": {"connector.class": "\#(FlakySinkConnector.className)", "topics": "\#(topic)", "flaky.seconds": "3600", "value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false", "errors.retry.timeout": "2000", "errors.retry.delay.max.ms": "500"}}"#
             ], plugins: plugins)
         defer { runtime.stop() }
-        let failed = waitForTask(runtime, "down-sink", "FAILED", seconds: 40)
+        let failed = WorkerFixture.waitForTask(runtime, "down-sink", "FAILED", seconds: 40)
         #expect(failed?.state == .failed)
         #expect(failed?.trace?.contains("errors.retry.timeout=2000") == true, "\(failed?.trace ?? "")")
         #expect(
@@ -364,7 +357,7 @@ struct ErrorHandlingPipelineTests {
                     interval: 300),
             ], in: dir)
         defer { runtime.stop() }
-        let strict = waitForTask(runtime, "src-strict", "FAILED")
+        let strict = WorkerFixture.waitForTask(runtime, "src-strict", "FAILED")
         #expect(strict?.trace?.contains("Tolerance exceeded in error handler") == true)
         #expect(
             strict?.trace?.contains(

@@ -37,6 +37,20 @@ enum WorkerFixture {
     }
 }
 
+extension WorkerFixture {
+    /// The status of the connector's task 0 once it is in `state`, or the last status seen after `seconds`.
+    static func waitForTask(
+        _ runtime: StandaloneRuntime, _ connector: String, _ state: String, seconds: Double = 60
+    ) -> StatusRecord? {
+        var status: StatusRecord?
+        _ = ProjectPaths.waitUntil(seconds) {
+            status = try? runtime.herder.taskStatus(ConnectorTaskId(connector, 0)).status
+            return status?.state.rawValue == state
+        }
+        return status
+    }
+}
+
 /// Reads a topic back with the independent Python client (`scripts/python/read_topic.py`).
 enum TopicReader {
     /// Up to `n` records from the beginning, retried until there are `n` or `waitSeconds` pass.
