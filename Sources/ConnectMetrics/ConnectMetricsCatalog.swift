@@ -77,12 +77,13 @@ public enum ConnectMetricsCatalog {
     public static let producerGroup = "producer-metrics"
     public static let consumerGroup = "consumer-metrics"
     public static let fetchManagerGroup = "consumer-fetch-manager-metrics"
+    public static let coordinatorGroup = "consumer-coordinator-metrics"
 
     /// The domain of a group's MBeans.
     public static func domain(ofGroup group: String) -> String {
         switch group {
         case producerGroup: "kafka.producer"
-        case consumerGroup, fetchManagerGroup: "kafka.consumer"
+        case consumerGroup, fetchManagerGroup, coordinatorGroup: "kafka.consumer"
         default: connectDomain
         }
     }
@@ -131,6 +132,15 @@ public enum ConnectMetricsCatalog {
         c(
             fetchManagerGroup, "records-lag", .gauge, "The latest lag of the partition, in records.",
             partition: true),
+        c(
+            coordinatorGroup, "rebalance-total", .counter,
+            "The total number of rebalance events the consumer took part in."),
+        c(
+            coordinatorGroup, "last-rebalance-seconds-ago", .gauge,
+            "The number of seconds since the last rebalance event."),
+        c(
+            coordinatorGroup, "assigned-partitions", .gauge,
+            "The number of partitions currently assigned to this consumer."),
     ]
 
     /// Metrics Connect does not have, under names of their own (`swift_connect_*`).
@@ -175,10 +185,10 @@ public enum ConnectMetricsCatalog {
             type: .counter),
         x(
             metricsPushGroup, "pushes-total", "swift_connect_metrics_pushes_total", ["target"],
-            "Successful metric pushes of this worker, by target (pushgateway).", type: .counter),
+            "Successful metric pushes of this worker, by target (pushgateway, topic).", type: .counter),
         x(
             metricsPushGroup, "failures-total", "swift_connect_metrics_push_failures_total", ["target"],
-            "Failed metric pushes of this worker, by target (pushgateway); pushing backs off while they last.",
+            "Failed metric pushes of this worker, by target (pushgateway, topic); pushing to the gateway backs off while they last.",
             type: .counter),
         x(
             transformGroup, "dropped-records-total", "swift_connect_transform_dropped_records_total",

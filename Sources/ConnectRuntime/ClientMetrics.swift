@@ -63,7 +63,13 @@ final class ClientMetrics: Sendable {
         case .consumer:
             let consumer = registry.group(ConnectMetricsCatalog.consumerGroup, tags: tags)
             let fetch = registry.group(ConnectMetricsCatalog.fetchManagerGroup, tags: tags)
-            groups = [consumer, fetch]
+            let coordinator = registry.group(ConnectMetricsCatalog.coordinatorGroup, tags: tags)
+            groups = [consumer, fetch, coordinator]
+            coordinator.add("rebalance-total", latest { $0.group.map { Double($0.rebalances) } ?? .nan })
+            coordinator.add(
+                "last-rebalance-seconds-ago",
+                latest { s in s.group.map { $0.rebalances > 0 ? Double($0.rebalanceAgeMs) / 1000 : .nan } ?? .nan })
+            coordinator.add("assigned-partitions", latest { $0.group.map { Double($0.assigned) } ?? .nan })
             (bytesOut, bytesIn, requests, responses) = Self.traffic(registry, consumer)
             records = registry.sensor(fetch, [("records-consumed-rate", .rate)])
             fetch.add("records-consumed-total", latest { Double($0.recordsReceived) })

@@ -8,6 +8,9 @@ import Synchronization
 final class SinkLagTracker: Sendable {
     struct Partition {
         var end: Int64?
+        /// The log start offset, where a partition with no committed offset starts when the consumer resets to the
+        /// earliest offset (nil otherwise).
+        var start: Int64?
         var committed: Int64?
         var position: Int64?
         /// When the partition last had nothing left to commit.
@@ -19,9 +22,14 @@ final class SinkLagTracker: Sendable {
         var group: MetricGroup
         /// Samples for the lag verdict.
         var window = LagWindow()
+
+        /// Where the sink stands: the committed offset, else the next to read, else where it will start reading.
+        var base: Int64? { committed ?? position ?? start }
     }
 
     private let state = Mutex<[TopicPartition: Partition]>([:])
+    /// Whether a partition with no committed offset starts at the log start (`auto.offset.reset=earliest`).
+    private let startsAtLogStart: Bool
     private let registry: MetricsRegistry
     private let id: ConnectorTaskId
     private let taskGroup: MetricGroup
@@ -33,9 +41,10 @@ final class SinkLagTracker: Sendable {
 
     init(
         registry: MetricsRegistry, id: ConnectorTaskId, sampleIntervalMs: Int64 = 60_000,
-        sincePoll: @escaping @Sendable () -> Int64? = { nil }
+        startsAtLogStart: Bool = true, sincePoll: @escaping @Sendable () -> Int64? = { nil }
     ) {
         self.registry = registry
+        self.startsAtLogStart = startsAtLogStart
         self.id = id
         self.sampleIntervalMs = Swift.max(1_000, sampleIntervalMs)
         self.sincePoll = sincePoll
@@ -68,7 +77,7 @@ final class SinkLagTracker: Sendable {
     /// Takes a verdict sample of a partition (called with every log end or commit update, under the lock).
     private func sample(_ p: inout Partition, now: Int64) {
         guard let end = p.end else { return }
-        let committed = p.committed ?? p.position ?? end
+        let committed = p.base ?? end
         p.window.add(
             LagWindow.Sample(at: now, committed: committed, lag: Swift.max(0, end - committed)),
             intervalMs: sampleIntervalMs)
@@ -82,7 +91,7 @@ final class SinkLagTracker: Sendable {
 
     private func lag(_ p: Partition, now: Int64) -> Lag {
         guard let end = p.end else { return Lag(records: .nan, unconsumed: .nan, seconds: .nan) }
-        let committed = p.committed ?? p.position ?? end
+        let committed = p.base ?? end
         let records = Swift.max(0, end - committed)
         let unconsumed = Swift.max(0, end - (p.position ?? committed))
         var seconds = 0.0
@@ -163,14 +172,16 @@ final class SinkLagTracker: Sendable {
         }
     }
 
-    func recordEnd(_ tp: TopicPartition, _ end: Int64) {
+    /// A log end offset; `start`, the log start offset, when the consumer starts from it.
+    func recordEnd(_ tp: TopicPartition, _ end: Int64, start: Int64? = nil) {
         let now = registry.clock.nowMs()
         state.withLock { s in
             guard var p = s[tp] else { return }
+            if startsAtLogStart, p.start == nil, let start, start >= 0 { p.start = start }
             // The log end only grows; a smaller answer is a stale or approximate one (some brokers report the
             // last batch's base offset), and must not make a lagging partition look caught up.
             let end = Swift.max(end, p.end ?? end)
-            if (p.committed ?? end) >= end { p.caughtUpAt = now }
+            if (p.base ?? end) >= end { p.caughtUpAt = now }
             p.end = end
             sample(&p, now: now)
             s[tp] = p

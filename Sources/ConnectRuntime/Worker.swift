@@ -239,7 +239,9 @@ public final class Worker {
                 converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
                 maxPollRecords: maxPollRecords,
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
-                errors: errors, dlq: dlq)
+                errors: errors, dlq: dlq,
+                startsAtLogStart: ["earliest", "smallest", "beginning"].contains(
+                    consumerConfig["auto.offset.reset"] ?? "earliest"))
         }
     }
 

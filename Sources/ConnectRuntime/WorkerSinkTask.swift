@@ -83,7 +83,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         topics: [String],
         converters: TaskConverters, chain: TransformationChain, commitIntervalMs: Int64, maxPollRecords: Int,
         initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics, logger: Logger,
-        errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?
+        errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?, startsAtLogStart: Bool = true
     ) {
         self.task = task
         self.taskConfig = taskConfig
@@ -99,6 +99,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         let clock = metrics.registry.clock
         self.lag = SinkLagTracker(
             registry: metrics.registry, id: id, sampleIntervalMs: commitIntervalMs,
+            startsAtLogStart: startsAtLogStart,
             sincePoll: {
                 let at = lastPoll.value
                 return at == 0 ? nil : clock.nowMs() - Int64(at)
@@ -214,6 +215,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                     tps, committed: Dictionary(uniqueKeysWithValues: committed.map { (Self.connect($0.key), $0.value) })
                 )
                 nextLagRefresh = ContinuousClock.now
+                // Partitions arriving while the task is paused (by the user, or for a retry) stay paused, or the
+                // backlog would fill with records nobody puts.
+                if targetState == .paused || pausedForRetry { consumer.pause(partitions) }
                 try task.open(tps)
             case .revoked(let partitions):
                 let tps = partitions.map(Self.connect)
@@ -368,7 +372,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             if !paused, let marks = consumer.cachedWatermarks(partition) {
                 lag.recordEnd(tp, marks.high)
             } else if let marks = try? consumer.queryWatermarks(partition, timeoutMs: 1000) {
-                lag.recordEnd(tp, marks.high)
+                lag.recordEnd(tp, marks.high, start: marks.low)
             }
         }
         listener.onLag(id, lag.summary)

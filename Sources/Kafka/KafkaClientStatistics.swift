@@ -67,6 +67,8 @@ public struct KafkaClientStatistics: Sendable {
     public var brokers: [Broker] = []
     /// Assigned partitions (librdkafka's internal partition -1 left out).
     public var partitions: [Partition] = []
+    /// A consumer's group: rebalances so far, milliseconds since the last one, partitions assigned (nil for producers).
+    public var group: (rebalances: Int64, rebalanceAgeMs: Int64, assigned: Int64)?
 
     public init() {}
 
@@ -109,6 +111,9 @@ public struct KafkaClientStatistics: Sendable {
             }
         }
         partitions.sort { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+        if let g = root["cgrp"] as? [String: Any] {
+            group = (int(g, "rebalance_cnt"), int(g, "rebalance_age"), int(g, "assignment_size"))
+        }
     }
 
     /// A window statistic over the brokers that saw requests (averages weighted by count), in milliseconds; nil when

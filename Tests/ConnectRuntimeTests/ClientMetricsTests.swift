@@ -1,4 +1,5 @@
 import ConnectMetrics
+import Foundation
 import Testing
 
 @testable import ConnectRuntime
@@ -39,6 +40,24 @@ struct ClientMetricsTests {
         #expect(value(registry, fetch, "records-lag-max") == 7)
         #expect(value(registry, fetch, "records-lag", partition: "0") == 3)
         #expect(value(registry, ConnectMetricsCatalog.consumerGroup, "incoming-byte-rate") == 1000.0 / 35)
+    }
+
+    @Test("the consumer coordinator group counts rebalances from the statistics' cgrp object")
+    func coordinator() {
+        let registry = MetricsRegistry(clock: clock)
+        let metrics = ClientMetrics(registry: registry, clientId: "c", role: .consumer)
+        let group = ConnectMetricsCatalog.coordinatorGroup
+        #expect(value(registry, group, "rebalance-total")!.isNaN, "unknown before the first document")
+        metrics.update(document(rxmsgs: 1, partitions: [(0, 1)]))
+        #expect(value(registry, group, "rebalance-total")!.isNaN, "a document without a group says nothing")
+        let withGroup = document(rxmsgs: 1, partitions: [(0, 1)]).replacingOccurrences(
+            of: #""ts": 1,"#,
+            with: #""ts": 1, "cgrp": {"rebalance_cnt": 3, "rebalance_age": 4500, "assignment_size": 2},"#)
+        metrics.update(withGroup)
+        #expect(value(registry, group, "rebalance-total") == 3)
+        #expect(value(registry, group, "last-rebalance-seconds-ago") == 4.5)
+        #expect(value(registry, group, "assigned-partitions") == 2)
+        #expect(registry.allGroups.first { $0.name == group }?.objectName == "kafka.consumer:type=\(group),client-id=c")
     }
 
     @Test("partition groups follow the assignment and every group goes on close")

@@ -1,3 +1,4 @@
+import ConnectMetrics
 import ConnectRuntime
 import ConnectTestKit
 import Foundation
@@ -163,6 +164,41 @@ struct ConnectorLifecycleTests {
         #expect(try rest(port, "DELETE", "/connectors/snk").0 == 204)
         #expect(try rest(port, "GET", "/connectors/snk").1?["message"] == "Connector snk not found")
         #expect(try rest(port, "GET", "/connectors").1 == ["src"])
+    }
+
+    @Test("a sink created PAUSED reads nothing, shows lag with the verdict STOP, and delivers it all on resume")
+    func createdPaused() throws {
+        let topic = "paused-\(UInt32.random(in: 0...UInt32.max))"
+        let admin = try KafkaAdmin(config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers]))
+        try admin.createTopics([.init(name: topic, partitions: 2, replicationFactor: 1)])
+        let dir = try ProjectPaths.temporaryDirectory("paused")
+        let output = dir.appendingPathComponent("out.txt")
+        let runtime = try WorkerFixture.start(
+            [
+                #"{"name": "gen", "config": {"connector.class": "DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "users", "iterations": 300, "max.interval": 1}}"#
+            ], in: dir)
+        defer { runtime.stop() }
+        let port = runtime.restServer.boundListeners[0].port
+        #expect(
+            try rest(
+                port, "POST", "/connectors",
+                #"{"name": "idle", "config": {"connector.class": "FileStreamSink", "file": "\#(output.path)", "topics": "\#(topic)"}, "initial_state": "PAUSED"}"#
+            ).0 == 201)
+        // Its partitions arrive while it is paused: they stay paused, so nothing is read, let alone put.
+        var lag: JSONValue?
+        #expect(
+            ProjectPaths.waitUntil(40) {
+                lag = (try? rest(port, "GET", "/connectors/idle/status").1)?["tasks"]?.arrayValue?.first?["lag"]
+                // Tansu's ListOffsets understates the log end of an idle topic: more than 0 is what can be asked.
+                return (lag?["records"]?.intValue ?? 0) > 0 && lag?["verdict"]?.stringValue == "STOP"
+            }, "lag \(String(describing: lag))")
+        let read = PrometheusExposition.render(runtime.metrics, process: nil).split(separator: "\n").first {
+            $0.hasPrefix(#"kafka_connect_sink_task_metrics_sink_record_read_total{connector="idle""#)
+        }
+        #expect(read?.hasSuffix(" 0") == true, "\(String(describing: read))")
+        #expect(lines(output).isEmpty)
+        #expect(try rest(port, "PUT", "/connectors/idle/resume").0 == 202)
+        #expect(ProjectPaths.waitUntil(30) { lines(output).count == 300 })
     }
 
     @Test("kafka-connect-py, a client library written for Apache Kafka Connect, drives a life cycle unmodified")
