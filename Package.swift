@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "connect-worker", targets: ["ConnectWorker"]),
+        .executable(name: "connect-doctor", targets: ["ConnectDoctor"]),
         .executable(name: "connect-metrics-bench", targets: ["MetricsBenchmark"]),
         .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
     ],
@@ -58,6 +59,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // connect-doctor: the diagnosis logic in a library the tests call, the executable a thin shell.
+        .target(
+            name: "ConnectDoctorKit", dependencies: ["JSON"], resources: [.copy("Resources/rules.json")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ConnectDoctor",
+            dependencies: ["ConnectDoctorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
         // Benchmark program (not a test): the cost of recording metrics and of rendering /metrics.
         .executableTarget(name: "MetricsBenchmark", dependencies: ["ConnectMetrics"], swiftSettings: strict),
 
@@ -85,6 +95,9 @@ let package = Package(
             dependencies: ["ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ConnectDoctorKitTests", dependencies: ["ConnectDoctorKit", "JSON", "ConnectTestKit"],
+            exclude: ["corpus"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ConnectRuntime", "ConnectREST", "Kafka", "JSON", "ConnectTestKit"],

@@ -1,0 +1,61 @@
+import ArgumentParser
+import ConnectDoctorKit
+import Foundation
+
+@main
+struct ConnectDoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect-doctor",
+        abstract: "Says what is wrong with a Kafka Connect cluster and how to fix it.",
+        discussion: """
+            Exit codes: 0 healthy, 1 warnings, 2 failures, 3 cannot reach the cluster. Every finding names a rule \
+            (docs/doctor/<id>.md) with its evidence, a confidence and the fix.
+            """,
+        subcommands: [TraceCommand.self])
+}
+
+/// Output options every subcommand shares.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print the machine-readable report (docs/doctor/findings.schema.json).")
+    var json = false
+
+    @Flag(name: .long, help: "Never colour the output (colours are used only on a terminal anyway).")
+    var noColor = false
+
+    /// Prints the report and exits with its code.
+    func finish(_ report: Report) throws -> Never {
+        if json {
+            print(ReportRenderer.json(report))
+        } else {
+            let colors =
+                !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            print(ReportRenderer.text(report, colors: colors), terminator: "")
+        }
+        throw ExitCode(report.exitCode)
+    }
+}
+
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Classify a failure trace (Apache Kafka Connect's or Swift Connect's) from a file, or - for stdin.")
+
+    @Argument(help: "A file holding the trace, or - to read standard input.")
+    var file: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let text: String
+        if file == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("Cannot read \(file).")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let finding = TraceClassifier().finding(trace: text, subject: .trace)
+        try output.finish(Report(target: [file == "-" ? "stdin" : file], findings: [finding]))
+    }
+}

@@ -1,0 +1,72 @@
+/// Chooses the rule a failure trace matches, with the lines that made it match.
+public struct TraceClassifier: Sendable {
+    public let catalogue: RuleCatalogue
+
+    public init(catalogue: RuleCatalogue = .builtIn) { self.catalogue = catalogue }
+
+    /// The best rule for a trace, or nil when no rule recognises it. A rule matches when one of its texts is in an
+    /// exception line or a frame, and the trace's stage (when it tells one) is one of the rule's stages; among
+    /// matches the highest priority wins, then the one found deepest in the chain (closest to the root cause).
+    public func classify(_ trace: TraceAnalysis) -> (rule: Rule, line: String, confidence: Double)? {
+        let lines = trace.exceptions.map(\.line)
+        let lowered = lines.map { $0.lowercased() }
+        let frames = trace.frames.map { $0.lowercased() }
+        var best: (rule: Rule, line: String, depth: Int, confidence: Double)?
+        for rule in catalogue.rules where !rule.traceAny.isEmpty {
+            if let stage = trace.stage, !rule.stages.isEmpty, !rule.stages.contains(stage) { continue }
+            var found: (line: String, depth: Int)?
+            for (depth, text) in lowered.enumerated().reversed() where rule.traceAny.contains(where: text.contains) {
+                found = (lines[depth], depth)
+                break
+            }
+            if found == nil,
+                let frame = trace.frames.indices.first(where: { i in
+                    rule.traceAny.contains(where: frames[i].contains)
+                })
+            {
+                found = ("at " + trace.frames[frame], 0)
+            }
+            guard let found else { continue }
+            // A match in the root cause is surer than one in a wrapper around it.
+            let atRoot = found.depth == max(0, lines.count - 1)
+            let confidence = rule.confidence * (atRoot ? 1 : 0.9)
+            if let b = best, (b.rule.priority, b.depth) >= (rule.priority, found.depth) { continue }
+            best = (rule, found.line, found.depth, confidence)
+        }
+        return best.map { ($0.rule, $0.line, $0.confidence) }
+    }
+
+    /// A finding for a failed task or connector: the matching rule, or the generic one (`CD-TASK-001`,
+    /// `CD-CONN-001`) showing the root cause and stage as found.
+    public func finding(trace text: String, subject: Subject) -> Finding {
+        let trace = TraceAnalysis(text)
+        var evidence: [Evidence] = []
+        if let match = classify(trace) {
+            evidence.append(Evidence(.trace, match.line))
+            if let root = trace.rootCause, root.line != match.line { evidence.append(Evidence(.trace, root.line)) }
+            if let stage = trace.stage { evidence.append(Evidence(.stage, stage)) }
+            return Finding(
+                rule: match.rule, subject: subject, evidence: evidence, confidence: match.confidence,
+                detail: trace.rootCause.map { Self.shorten($0.line) })
+        }
+        let generic =
+            catalogue.rule(signal: subject.task == nil && subject.connector != nil ? "connector_failed" : "task_failed")
+            ?? Rule(
+                id: "CD-TASK-001", title: "Task FAILED", severity: .critical, category: "state", traceAny: [],
+                stages: [], signal: "task_failed", priority: 0, confidence: 0.3, configKeys: [], explanation: "",
+                fix: "")
+        if let first = trace.exceptions.first { evidence.append(Evidence(.trace, first.line)) }
+        if let root = trace.rootCause, trace.exceptions.count > 1 { evidence.append(Evidence(.trace, root.line)) }
+        if let stage = trace.stage { evidence.append(Evidence(.stage, stage)) }
+        let root = trace.rootCause.map { "root cause \(Self.shorten($0.line))" } ?? "no exception in the trace"
+        return Finding(
+            rule: generic, subject: subject, evidence: evidence, confidence: 0.3,
+            detail: root + (trace.stage.map { " in stage \($0)" } ?? ""))
+    }
+
+    /// A line cut to a readable length.
+    static func shorten(_ line: String, to limit: Int = 160) -> String {
+        let single = line.split(separator: "\n").first.map(String.init) ?? line
+        return single.count <= limit ? single : String(single.prefix(limit - 1)) + "…"
+    }
+}
