@@ -11,7 +11,7 @@ struct ConnectDoctorCommand: ParsableCommand {
             Exit codes: 0 healthy, 1 warnings, 2 failures, 3 cannot reach the cluster. Every finding names a rule \
             (docs/doctor/<id>.md) with its evidence, a confidence and the fix.
             """,
-        subcommands: [TraceCommand.self])
+        subcommands: [CheckCommand.self, ExplainCommand.self, TraceCommand.self, BundleCommand.self])
 }
 
 /// Output options every subcommand shares.
@@ -24,14 +24,18 @@ struct OutputOptions: ParsableArguments {
 
     /// Prints the report and exits with its code.
     func finish(_ report: Report) throws -> Never {
+        print(report)
+        throw ExitCode(report.exitCode)
+    }
+
+    func print(_ report: Report) {
         if json {
-            print(ReportRenderer.json(report))
+            Swift.print(ReportRenderer.json(report))
         } else {
             let colors =
                 !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(ReportRenderer.text(report, colors: colors), terminator: "")
+            Swift.print(ReportRenderer.text(report, colors: colors), terminator: "")
         }
-        throw ExitCode(report.exitCode)
     }
 }
 

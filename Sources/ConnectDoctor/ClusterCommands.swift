@@ -1,0 +1,115 @@
+import ArgumentParser
+import ConnectDoctorKit
+import Foundation
+
+/// Where the cluster is and how to log in, as the worker's REST security expects.
+struct ClusterOptions: ParsableArguments {
+    @Option(name: .long, help: "A worker's REST URL; repeat for every worker of a cluster.")
+    var url: [String] = []
+
+    @Option(name: .long, help: "User for HTTP Basic authentication (rest.basic.auth.users on the worker).")
+    var user: String?
+
+    @Option(name: .long, help: "Password for Basic authentication (or set CONNECT_DOCTOR_PASSWORD).")
+    var password: String?
+
+    @Option(name: .long, help: "Seconds to wait for each REST answer.")
+    var timeout: Double = 10
+
+    var clients: [ConnectClient] {
+        let password = password ?? ProcessInfo.processInfo.environment["CONNECT_DOCTOR_PASSWORD"]
+        return (url.isEmpty ? ["http://localhost:8083"] : url).map {
+            ConnectClient(baseURL: $0, username: user, password: password, timeoutSeconds: timeout)
+        }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Examine the whole cluster: workers, every connector and task, lag, errors, dead letter queues.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: "Diagnose a support bundle (connect-doctor bundle) instead of a live cluster.")
+    var bundle: String?
+
+    @Option(name: .long, help: "Check again every this many seconds until interrupted.")
+    var watch: Double?
+
+    func report() throws -> Report {
+        if let bundle {
+            guard let data = FileManager.default.contents(atPath: bundle) else {
+                throw ValidationError("Cannot read \(bundle).")
+            }
+            let snapshot = try ClusterSnapshot(bundle: String(decoding: data, as: UTF8.self))
+            var r = Diagnoser().diagnose(snapshot)
+            r.target = [bundle]
+            return r
+        }
+        return Diagnoser().diagnose(ClusterSnapshot.collect(cluster.clients))
+    }
+
+    func run() throws {
+        guard let watch else { try output.finish(report()) }
+        while true {
+            let r = try report()
+            if !output.json { print("\u{1B}[2J\u{1B}[H", terminator: "") }
+            output.print(r)
+            fflush(nil)
+            Thread.sleep(forTimeInterval: max(1, watch))
+        }
+    }
+}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "One connector in depth: status, trace analysis, configuration, failure history, metrics.")
+
+    @Argument(help: "The connector's name.")
+    var connector: String
+
+    @Option(name: .long, help: "Only this task.")
+    var task: Int?
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let snapshot = ClusterSnapshot.collect(cluster.clients)
+        var report = Diagnoser().diagnose(snapshot, connector: connector)
+        if let task { report.findings.removeAll { $0.subject.task != nil && $0.subject.task != task } }
+        let known = snapshot.workers.contains { w in w.connectors.contains { $0.name == connector } }
+        if report.reachable && !known {
+            throw ValidationError(
+                "No connector named \(connector) on \(snapshot.workers.map(\.url).joined(separator: ", ")).")
+        }
+        if !output.json, let c = snapshot.workers.lazy.flatMap(\.connectors).first(where: { $0.name == connector }) {
+            print(ConnectorDetails.text(c, task: task))
+        }
+        try output.finish(report)
+    }
+}
+
+struct BundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Write a support bundle (status, configs with secrets redacted, metrics, histories) to a file.",
+        discussion: "connect-doctor check --bundle FILE diagnoses it offline, with the findings the live check gives.")
+
+    @Option(name: .long, help: "The bundle file to write.")
+    var out: String
+
+    @OptionGroup var cluster: ClusterOptions
+
+    func run() throws {
+        let snapshot = ClusterSnapshot.collect(cluster.clients)
+        try snapshot.json.write(toFile: out, atomically: true, encoding: .utf8)
+        let connectors = Set(snapshot.workers.flatMap { $0.connectors.map(\.name) }).count
+        let unreachable = snapshot.workers.filter { $0.error != nil }.count
+        print("wrote \(out): \(snapshot.workers.count) workers (\(unreachable) unreachable), \(connectors) connectors")
+        if unreachable == snapshot.workers.count { throw ExitCode(3) }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import JSON
+
+/// Everything the doctor reads from a cluster at one moment, per worker: whether it answered, `GET /`, `/health`,
+/// every connector's status and configuration (secrets redacted), failure histories (a Swift Connect extension) and
+/// the `/metrics` text. It is also the support bundle: `bundle` writes it, `check --bundle` diagnoses it offline.
+public struct ClusterSnapshot: Sendable {
+    public struct Connector: Sendable {
+        public var name: String
+        /// `GET /connectors/{name}/status`.
+        public var status: JSONValue
+        /// `GET /connectors/{name}` (`name`, `config`, `tasks`, `type`), the config redacted.
+        public var info: JSONValue?
+        /// `GET /connectors/{name}/history` when the worker has it.
+        public var history: JSONValue?
+
+        public init(name: String, status: JSONValue, info: JSONValue?, history: JSONValue?) {
+            self.name = name
+            self.status = status
+            self.info = info
+            self.history = history
+        }
+    }
+
+    public struct Worker: Sendable {
+        public var url: String
+        /// Why the worker could not be read (nil when it answered).
+        public var error: String?
+        public var root: JSONValue?
+        public var healthStatus: Int?
+        public var health: JSONValue?
+        public var connectors: [Connector]
+        /// The Prometheus text of `/metrics`, when the worker serves it.
+        public var metrics: String?
+
+        public init(
+            url: String, error: String? = nil, root: JSONValue? = nil, healthStatus: Int? = nil,
+            health: JSONValue? = nil,
+            connectors: [Connector], metrics: String? = nil
+        ) {
+            self.url = url
+            self.error = error
+            self.root = root
+            self.healthStatus = healthStatus
+            self.health = health
+            self.connectors = connectors
+            self.metrics = metrics
+        }
+    }
+
+    public static let bundleVersion: Int64 = 1
+
+    /// When it was taken, in epoch milliseconds: "now" for every time-based rule, so a bundle diagnosed later gives
+    /// the findings it gave then.
+    public var takenAtMs: Int64
+    public var workers: [Worker]
+
+    public init(takenAtMs: Int64, workers: [Worker]) {
+        self.takenAtMs = takenAtMs
+        self.workers = workers
+    }
+
+    /// Reads every worker. A worker that does not answer is recorded with its error, not thrown.
+    public static func collect(_ clients: [ConnectClient], now: Date = Date()) -> ClusterSnapshot {
+        ClusterSnapshot(takenAtMs: Int64(now.timeIntervalSince1970 * 1000), workers: clients.map(worker))
+    }
+
+    static func worker(_ client: ConnectClient) -> Worker {
+        var w = Worker(url: client.baseURL, connectors: [])
+        func json(_ path: String) throws -> (Int, JSONValue?) {
+            let r = try client.get(path)
+            return (r.status, try? JSONParser.parse(r.body))
+        }
+        do {
+            let (rootStatus, root) = try json("/")
+            guard rootStatus == 200 else {
+                w.error = "GET / answered HTTP \(rootStatus)" + (root?["message"]?.stringValue.map { ": \($0)" } ?? "")
+                return w
+            }
+            w.root = root
+            let (healthStatus, health) = try json("/health")
+            if healthStatus != 404 {
+                w.healthStatus = healthStatus
+                w.health = health
+            }
+            let (_, names) = try json("/connectors")
+            for name in (names?.arrayValue ?? []).compactMap(\.stringValue).sorted() {
+                let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name
+                let (statusCode, status) = try json("/connectors/\(escaped)/status")
+                guard statusCode == 200, let status else { continue }
+                let (_, info) = try json("/connectors/\(escaped)")
+                let (historyCode, history) = try json("/connectors/\(escaped)/history")
+                w.connectors.append(
+                    Connector(
+                        name: name, status: status, info: info.map(redactingConfig),
+                        history: historyCode == 200 ? history : nil))
+            }
+            let metrics = try client.get("/metrics")
+            if metrics.status == 200 { w.metrics = metrics.body }
+        } catch {
+            w.error = "\(error)"
+        }
+        return w
+    }
+
+    // MARK: - Secrets
+
+    /// Keys whose values a bundle never carries, unless they are provider references (`${file:...}`).
+    static func isSecret(_ key: String) -> Bool {
+        let k = key.lowercased()
+        return ["password", "secret", "token", "credential", "jaas.config", "api.key", "apikey", "private.key"]
+            .contains { k.contains($0) }
+    }
+
+    static func redactingConfig(_ info: JSONValue) -> JSONValue { Connector.redacted(info) }
+}
+
+extension ClusterSnapshot.Connector {
+    /// `GET /connectors/{name}` with secret values replaced by `[redacted]` (provider references and Swift Connect's
+    /// `[hidden]` kept as they are).
+    public static func redacted(_ info: JSONValue) -> JSONValue {
+        guard var o = info.objectValue, let config = info["config"]?.objectValue else { return info }
+        var redacted = JSONObject()
+        for (k, v) in config {
+            let text = v.stringValue ?? ""
+            redacted[k] = ClusterSnapshot.isSecret(k) && !text.hasPrefix("${") && text != "[hidden]" ? "[redacted]" : v
+        }
+        o["config"] = .object(redacted)
+        return .object(o)
+    }
+}
+
+extension ClusterSnapshot {
+    // MARK: - Bundle
+
+    public var json: String {
+        var o = JSONObject()
+        o["bundle_version"] = .int(Self.bundleVersion)
+        o["tool"] = "connect-doctor"
+        o["taken_at_ms"] = .int(takenAtMs)
+        o["workers"] = .array(
+            workers.map { w in
+                var x = JSONObject()
+                x["url"] = .string(w.url)
+                x["error"] = w.error.map { .string($0) } ?? .null
+                x["root"] = w.root ?? .null
+                x["health_status"] = w.healthStatus.map { .int(Int64($0)) } ?? .null
+                x["health"] = w.health ?? .null
+                x["connectors"] = .array(
+                    w.connectors.map { c in
+                        [
+                            "name": .string(c.name), "status": c.status, "info": c.info ?? .null,
+                            "history": c.history ?? .null,
+                        ]
+                    })
+                x["metrics"] = w.metrics.map { .string($0) } ?? .null
+                return .object(x)
+            })
+        return JSONWriter.string(.object(o))
+    }
+
+    public init(bundle text: String) throws {
+        let root = try JSONParser.parse(text)
+        guard root["tool"]?.stringValue == "connect-doctor", let version = root["bundle_version"]?.intValue else {
+            throw DoctorError("not a connect-doctor bundle")
+        }
+        guard version <= Self.bundleVersion else {
+            throw DoctorError(
+                "bundle version \(version) is newer than this connect-doctor reads (\(Self.bundleVersion))")
+        }
+        func present(_ v: JSONValue?) -> JSONValue? { v.flatMap { $0.isNull ? nil : $0 } }
+        takenAtMs = root["taken_at_ms"]?.intValue ?? 0
+        workers = (root["workers"]?.arrayValue ?? []).map { w in
+            Worker(
+                url: w["url"]?.stringValue ?? "", error: w["error"]?.stringValue, root: present(w["root"]),
+                healthStatus: w["health_status"]?.intValue.map(Int.init), health: present(w["health"]),
+                connectors: (w["connectors"]?.arrayValue ?? []).map { c in
+                    Connector(
+                        name: c["name"]?.stringValue ?? "", status: c["status"] ?? .null, info: present(c["info"]),
+                        history: present(c["history"]))
+                }, metrics: w["metrics"]?.stringValue)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import JSON
+
+/// Turns a snapshot into findings: workers that do not answer, failed connectors and tasks (their traces classified),
+/// paused connectors, lag verdicts, restart storms from the failure history, and the rates and ratios of `/metrics`.
+public struct Diagnoser: Sendable {
+    public let catalogue: RuleCatalogue
+    let classifier: TraceClassifier
+
+    public init(catalogue: RuleCatalogue = .builtIn) {
+        self.catalogue = catalogue
+        classifier = TraceClassifier(catalogue: catalogue)
+    }
+
+    /// The window the worker's own rates cover.
+    static let rateWindow = "metrics window: metrics.sample.window.ms x metrics.num.samples"
+
+    /// Every finding of the snapshot; `connector` keeps only those about one connector (`explain`).
+    public func diagnose(_ snapshot: ClusterSnapshot, connector only: String? = nil) -> Report {
+        var findings: [Finding] = []
+        let answered = snapshot.workers.filter { $0.error == nil }
+        for w in snapshot.workers {
+            if let error = w.error {
+                findings.append(signal("worker_unreachable", .worker(w.url), [Evidence(.http, error)], detail: error))
+            } else if let status = w.healthStatus, status != 200 {
+                let message = w.health?["message"]?.stringValue ?? w.health.map(JSONWriter.string) ?? ""
+                findings.append(
+                    signal(
+                        "worker_unreachable", .worker(w.url),
+                        [Evidence(.http, "GET /health answered \(status) \(message)")],
+                        detail: "not ready: \(message)"))
+            }
+        }
+        // Every worker lists every connector of a distributed cluster: take each once.
+        var seen = Set<String>()
+        var connectors: [ClusterSnapshot.Connector] = []
+        for w in answered {
+            for c in w.connectors where seen.insert(c.name).inserted && (only == nil || c.name == only) {
+                connectors.append(c)
+            }
+        }
+        var taskStates: [String: String] = [:]
+        var failedTasks = Set<String>()
+        var taskCount = 0
+        for c in connectors {
+            findings += connectorFindings(c, now: snapshot.takenAtMs)
+            for t in c.status["tasks"]?.arrayValue ?? [] {
+                guard let id = t["id"]?.intValue else { continue }
+                taskCount += 1
+                let key = "\(c.name)\u{1}\(id)"
+                taskStates[key] = t["state"]?.stringValue
+                if t["state"]?.stringValue == "FAILED" { failedTasks.insert(key) }
+            }
+        }
+        for w in answered {
+            guard let text = w.metrics else { continue }
+            findings += metricFindings(
+                PrometheusSamples(text: text), worker: w.url, now: snapshot.takenAtMs, states: taskStates,
+                failed: failedTasks, only: only)
+        }
+        if only == nil {
+            findings = findings.filter { $0.subject.connector == nil || seen.contains($0.subject.connector!) }
+        }
+        return Report(
+            target: snapshot.workers.map(\.url), findings: findings, reachable: !answered.isEmpty,
+            connectors: connectors.count, tasks: taskCount)
+    }
+
+    func signal(_ name: String, _ subject: Subject, _ evidence: [Evidence], detail: String? = nil) -> Finding {
+        let rule = catalogue.rule(signal: name)!
+        return Finding(rule: rule, subject: subject, evidence: evidence, confidence: rule.confidence, detail: detail)
+    }
+
+    // MARK: - Status and history
+
+    func connectorFindings(_ c: ClusterSnapshot.Connector, now: Int64) -> [Finding] {
+        var out: [Finding] = []
+        let config = c.info?["config"]?.objectValue ?? JSONObject()
+        let state = c.status["connector"]?["state"]?.stringValue ?? ""
+        switch state {
+        case "FAILED":
+            var f = classifier.finding(
+                trace: c.status["connector"]?["trace"]?.stringValue ?? "", subject: .connector(c.name))
+            f.evidence.insert(Evidence(.status, "connector \(c.name) is FAILED"), at: 0)
+            f.evidence += configEvidence(f, config)
+            out.append(f)
+        case "PAUSED", "STOPPED":
+            out.append(
+                signal("paused", .connector(c.name), [Evidence(.status, "connector \(c.name) is \(state)")]))
+            return out
+        default: break
+        }
+        for t in c.status["tasks"]?.arrayValue ?? [] {
+            guard let id = t["id"]?.intValue.map(Int.init) else { continue }
+            let subject = Subject.task(c.name, id)
+            let taskState = t["state"]?.stringValue ?? ""
+            if taskState == "FAILED" {
+                var f = classifier.finding(trace: t["trace"]?.stringValue ?? "", subject: subject)
+                f.evidence.insert(
+                    Evidence(.status, "task \(c.name)-\(id) is FAILED on \(t["worker_id"]?.stringValue ?? "?")"), at: 0)
+                f.evidence += configEvidence(f, config)
+                out.append(f)
+                continue
+            }
+            guard taskState == "RUNNING", let lag = t["lag"], let verdict = lag["verdict"]?.stringValue else {
+                continue
+            }
+            let lagText =
+                "lag verdict \(verdict): \(lag["records"].map(JSONWriter.string) ?? "?") records, "
+                + "\(lag["seconds"].map(JSONWriter.string) ?? "?") s behind"
+            if verdict == "WARN" {
+                out.append(signal("lag_warn", subject, [Evidence(.status, lagText)], detail: lagText))
+            } else if verdict == "STALL" || verdict == "STOP" {
+                out.append(signal("lag_stalled", subject, [Evidence(.status, lagText)], detail: lagText))
+            }
+        }
+        // Restarts in the last fifteen minutes, from the failure history.
+        for (task, entries) in c.history?["tasks"]?.objectValue ?? JSONObject() {
+            let recent = (entries.arrayValue ?? []).filter {
+                $0["kind"]?.stringValue == "restart" && ($0["last_seen_ms"]?.intValue ?? 0) >= now - 15 * 60_000
+            }
+            let restarts = recent.reduce(0) { $0 + Int($1["count"]?.intValue ?? 1) }
+            guard restarts >= 3, let id = Int(task) else { continue }
+            let reasons = Set(recent.compactMap { $0["reason"]?.stringValue }).sorted().joined(separator: ", ")
+            out.append(
+                signal(
+                    "restart_storm", .task(c.name, id),
+                    [Evidence(.history, "\(restarts) restarts (\(reasons))", window: "last 15 min")],
+                    detail: "\(restarts) restarts in 15 minutes"))
+        }
+        return out
+    }
+
+    /// The connector's values of the keys a rule names, or that they are unset (the worker's default applies); for
+    /// a converter failure, only the keys of the converter that failed (key or value).
+    func configEvidence(_ f: Finding, _ config: JSONObject) -> [Evidence] {
+        let stage = f.evidence.first { $0.kind == .stage }?.text
+        let side = stage == "KEY_CONVERTER" ? "key." : stage == "VALUE_CONVERTER" ? "value." : nil
+        return f.rule.configKeys.compactMap { key in
+            if let side, key.hasPrefix("key.") || key.hasPrefix("value."), !key.hasPrefix(side) { return nil }
+            if let v = config[key]?.stringValue { return Evidence(.config, "\(key)=\(v)") }
+            if key.hasSuffix("converter") || key.hasSuffix("schemas.enable") {
+                return Evidence(.config, "\(key) not set on the connector: the worker's default applies")
+            }
+            return nil
+        }
+    }
+
+    // MARK: - Metrics
+
+    func metricFindings(
+        _ m: PrometheusSamples, worker: String, now: Int64, states: [String: String], failed: Set<String>,
+        only: String?
+    ) -> [Finding] {
+        var out: [Finding] = []
+        func subject(_ s: PrometheusSamples.Sample) -> Subject? {
+            guard let c = s.labels["connector"], only == nil || c == only else { return nil }
+            if let t = s.labels["task"].flatMap({ Int($0) }) { return .task(c, t) }
+            return .connector(c)
+        }
+        func key(_ s: Subject) -> String { "\(s.connector ?? "")\u{1}\(s.task ?? -1)" }
+        func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.3g", v) }
+
+        for s in m.values("swift_connect_task_dlq_records_rate") where s.value > 0 {
+            guard let subj = subject(s) else { continue }
+            var evidence = [
+                Evidence(.metric, "swift_connect_task_dlq_records_rate = \(number(s.value))/s", window: Self.rateWindow)
+            ]
+            if let total = m.value(
+                "kafka_connect_task_error_metrics_deadletterqueue_produce_requests",
+                s.labels.filter { $0.key == "connector" || $0.key == "task" })
+            {
+                evidence.append(Evidence(.metric, "deadletterqueue-produce-requests = \(number(total))"))
+            }
+            out.append(
+                signal("dlq_rate", subj, evidence, detail: "\(number(s.value)) records/s to the dead letter queue"))
+        }
+        var errorRates: [String: (Subject, Double, [String])] = [:]
+        for s in m.values("swift_connect_task_errors_rate") where s.value > 0 {
+            guard let subj = subject(s), !failed.contains(key(subj)) else { continue }
+            var e = errorRates[key(subj)] ?? (subj, 0, [])
+            e.1 += s.value
+            e.2.append("\(s.labels["stage"] ?? "?")/\(s.labels["error_class"] ?? "?") \(number(s.value))/s")
+            errorRates[key(subj)] = e
+        }
+        for (_, (subj, rate, parts)) in errorRates.sorted(by: { $0.key < $1.key }) where rate > 1 {
+            out.append(
+                signal(
+                    "error_rate", subj,
+                    [
+                        Evidence(
+                            .metric, "swift_connect_task_errors_rate = \(parts.joined(separator: ", "))",
+                            window: Self.rateWindow)
+                    ],
+                    detail: "\(number(rate)) failed record operations/s"))
+        }
+        for s in m.values("kafka_connect_source_task_metrics_source_record_poll_rate") where s.value == 0 {
+            guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            let total = m.value("kafka_connect_source_task_metrics_source_record_poll_total", s.labels) ?? 0
+            out.append(
+                signal(
+                    "source_stalled", subj,
+                    [
+                        Evidence(.metric, "source-record-poll-rate = 0", window: Self.rateWindow),
+                        Evidence(.metric, "source-record-poll-total = \(number(total))"),
+                    ], detail: "no record polled in the metrics window"))
+        }
+        for s in m.values("kafka_connect_connector_task_metrics_offset_commit_failure_percentage")
+        where s.value > 0 && s.value.isFinite {
+            guard let subj = subject(s), !failed.contains(key(subj)) else { continue }
+            out.append(
+                signal(
+                    "commit_failures", subj,
+                    [
+                        Evidence(
+                            .metric, "offset-commit-failure-percentage = \(number(s.value))", window: Self.rateWindow)
+                    ],
+                    detail: "\(Int(s.value * 100)) % of offset commits fail"))
+        }
+        for s in m.values("kafka_connect_sink_task_metrics_partition_count") where s.value == 0 {
+            guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            out.append(
+                signal(
+                    "no_partitions", subj, [Evidence(.metric, "sink partition-count = 0")],
+                    detail: "the consumer holds no partition"))
+        }
+        if only == nil {
+            for s in m.values("swift_connect_metrics_push_failures_total") where s.value > 0 {
+                out.append(
+                    signal(
+                        "push_failures", .worker(worker),
+                        [
+                            Evidence(
+                                .metric,
+                                "swift_connect_metrics_push_failures_total{target=\"\(s.labels["target"] ?? "")\"} = \(number(s.value))"
+                            )
+                        ]))
+            }
+        }
+        // Rebalances per ten minutes since the worker started.
+        if let start = m.value("process_start_time_seconds") {
+            let uptime = max(600, Double(now) / 1000 - start)
+            for s in m.values("kafka_consumer_consumer_coordinator_metrics_rebalance_total") where s.value > 5 {
+                let per10 = s.value / uptime * 600
+                guard per10 > 5 else { continue }
+                let client = s.labels["client_id"] ?? ""
+                // connector-consumer-<connector>-<task>
+                let parts = client.split(separator: "-")
+                let subj: Subject =
+                    client.hasPrefix("connector-consumer-") && parts.count >= 4
+                    ? .task(parts[2..<(parts.count - 1)].joined(separator: "-"), Int(parts.last!) ?? 0)
+                    : .worker(worker)
+                if let only, subj.connector != only { continue }
+                out.append(
+                    signal(
+                        "rebalance_storm", subj,
+                        [
+                            Evidence(
+                                .metric, "\(client) rebalance-total = \(number(s.value))",
+                                window: "since the worker started")
+                        ],
+                        detail: "\(number(per10)) rebalances per 10 minutes"))
+            }
+        }
+        return out
+    }
+}
