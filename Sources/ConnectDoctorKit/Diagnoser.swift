@@ -61,9 +61,27 @@ public struct Diagnoser: Sendable {
         if only == nil {
             findings = findings.filter { $0.subject.connector == nil || seen.contains($0.subject.connector!) }
         }
+        findings = Self.mergingSymptoms(findings)
         return Report(
             target: snapshot.workers.map(\.url), findings: findings, reachable: !answered.isEmpty,
             connectors: connectors.count, tasks: taskCount)
+    }
+
+    /// A task whose offset commits fail also shows no commit progress; the stalled lag is that failure's symptom,
+    /// so it becomes evidence of the commit finding instead of a finding of its own. Likewise a stalled sink that
+    /// stopped polling is reported once.
+    static func mergingSymptoms(_ findings: [Finding]) -> [Finding] {
+        var out = findings
+        for (i, f) in out.enumerated() where f.rule.signal == "commit_failures" {
+            let symptoms = out.indices.filter { out[$0].rule.signal == "lag_stalled" && out[$0].subject == f.subject }
+            out[i].evidence += symptoms.flatMap { out[$0].evidence }
+            for j in symptoms.reversed() { out.remove(at: j) }
+        }
+        var seen = Set<String>()
+        return out.filter { f in
+            guard f.rule.signal == "lag_stalled" || f.rule.signal == "source_stalled" else { return true }
+            return seen.insert("\(f.rule.id) \(f.subject)").inserted
+        }
     }
 
     func signal(_ name: String, _ subject: Subject, _ evidence: [Evidence], detail: String? = nil) -> Finding {
@@ -216,6 +234,16 @@ public struct Diagnoser: Sendable {
                             .metric, "offset-commit-failure-percentage = \(number(s.value))", window: Self.rateWindow)
                     ],
                     detail: "\(Int(s.value * 100)) % of offset commits fail"))
+        }
+        // A RUNNING task that has not polled for half a minute is stuck in put, flush or poll.
+        let sinks = Set(m.values("kafka_connect_sink_task_metrics_partition_count").compactMap(subject).map(key))
+        for s in m.values("swift_connect_task_time_since_last_poll_seconds") where s.value > 30 && s.value.isFinite {
+            guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            let evidence = [Evidence(.metric, "time-since-last-poll = \(number(s.value)) s")]
+            out.append(
+                signal(
+                    sinks.contains(key(subj)) ? "lag_stalled" : "source_stalled", subj, evidence,
+                    detail: "no poll for \(Int(s.value)) s: the task is stuck"))
         }
         for s in m.values("kafka_connect_sink_task_metrics_partition_count") where s.value == 0 {
             guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }

@@ -52,6 +52,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// Next offset to consume, per partition, for records already put.
     private var currentOffsets: [TopicPartition: Int64] = [:]
     private var lastCommitted: [TopicPartition: Int64] = [:]
+    /// Where consumption of each partition started: its committed offset at assignment, else the first offset read.
+    /// A failed flush rewinds partitions never committed since to here.
+    private var startOffsets: [TopicPartition: Int64] = [:]
     /// Records put or filtered per partition since its last commit (for the `committed` funnel stage).
     private var doneSinceCommit: [TopicPartition: Int] = [:]
     private var nextCommit = ContinuousClock.now
@@ -195,6 +198,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 read += 1
                 used(topic: message.topic)
                 let tp = TopicPartition(message.topic, message.partition)
+                if startOffsets[tp] == nil { startOffsets[tp] = message.offset }
                 if reads[tp] == nil {
                     reads[tp] = SinkLagTracker.ReadSpan(
                         first: message.offset, last: message.offset, timestamp: message.timestamp)
@@ -211,6 +215,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 logger.info("\(self) Partitions assigned: \(tps.map(\.description).sorted())")
                 listener.onRebalance(id, assigned: tps.map(\.description).sorted(), revoked: [])
                 let committed = (try? consumer.committed(partitions)) ?? [:]
+                for (tp, offset) in committed where offset >= 0 { startOffsets[Self.connect(tp)] = offset }
                 lag.assigned(
                     tps, committed: Dictionary(uniqueKeysWithValues: committed.map { (Self.connect($0.key), $0.value) })
                 )
@@ -235,6 +240,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 for tp in tps {
                     currentOffsets[tp] = nil
                     lastCommitted[tp] = nil
+                    startOffsets[tp] = nil
                 }
                 context.requests.withLock { $0.assignment = assigned }
                 consumer.completeRevocation()
@@ -389,7 +395,12 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         do {
             committable = try task.preCommit(current)
         } catch {
-            logger.error("\(self) Commit of offsets threw an unexpected exception: \(ConnectError.describe(error))")
+            // As Connect does: the task may not have written what it was given, so its partitions go back to the
+            // last committed offsets and those records are delivered again.
+            logger.error(
+                "\(self) Offset commit failed, rewinding to last committed offsets: \(ConnectError.describe(error))")
+            metrics.recordCommit(durationMs: nil, success: false)
+            if partitions == nil { rewindToLastCommitted() }
             return
         }
         // Never past a record still waiting: in the backlog, or on its way to the dead letter queue.
@@ -419,6 +430,24 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         } catch {
             metrics.recordCommit(durationMs: nil, success: false)
             logger.error("\(self) Offset commit failed: \(error.description)")
+        }
+    }
+
+    /// Seeks every assigned partition back to its last committed offset (or where it started), forgetting what was
+    /// put or read since, so it is read and put again.
+    private func rewindToLastCommitted() {
+        for tp in assigned {
+            guard let offset = lastCommitted[tp] ?? startOffsets[tp] else { continue }
+            do {
+                try consumer.seek(Self.kafka(tp), to: offset)
+            } catch {
+                logger.warning("\(self) Could not rewind \(tp) to \(offset): \(error.description)")
+                continue
+            }
+            currentOffsets[tp] = lastCommitted[tp]
+            doneSinceCommit[tp] = nil
+            backlog.removeAll { $0.raw.topic == tp.topic && $0.raw.partition == tp.partition }
+            logger.info("\(self) Rewound \(tp) to offset \(offset)")
         }
     }
 
