@@ -61,11 +61,13 @@ let package = Package(
 
         // connect-doctor: the diagnosis logic in a library the tests call, the executable a thin shell.
         .target(
-            name: "ConnectDoctorKit", dependencies: ["JSON"], resources: [.copy("Resources/rules.json")],
+            name: "ConnectDoctorKit", dependencies: ["JSON", "Kafka"], resources: [.copy("Resources/rules.json")],
             swiftSettings: strict),
         .executableTarget(
             name: "ConnectDoctor",
-            dependencies: ["ConnectDoctorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ConnectDoctorKit", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
 
         // Benchmark program (not a test): the cost of recording metrics and of rendering /metrics.

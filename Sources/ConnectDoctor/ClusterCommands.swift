@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConnectDoctorKit
 import Foundation
+import JSON
 
 /// Where the cluster is and how to log in, as the worker's REST security expects.
 struct ClusterOptions: ParsableArguments {
@@ -16,10 +17,18 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for each REST answer.")
     var timeout: Double = 10
 
+    @Option(name: .long, help: "PEM file of the certificate authorities to trust for an https worker.")
+    var cacert: String?
+
+    @Flag(name: .long, help: "Do not verify an https worker's certificate.")
+    var insecure = false
+
     var clients: [ConnectClient] {
         let password = password ?? ProcessInfo.processInfo.environment["CONNECT_DOCTOR_PASSWORD"]
         return (url.isEmpty ? ["http://localhost:8083"] : url).map {
-            ConnectClient(baseURL: $0, username: user, password: password, timeoutSeconds: timeout)
+            ConnectClient(
+                baseURL: $0, username: user, password: password, timeoutSeconds: timeout, caCertificate: cacert,
+                insecure: insecure)
         }
     }
 }
@@ -74,6 +83,13 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: "Only this task.")
     var task: Int?
 
+    @Option(
+        name: .long,
+        help:
+            "The Kafka cluster (or set BOOTSTRAP_SERVERS): with it, the last records of the connector's dead letter queue are shown too."
+    )
+    var bootstrapServers: String?
+
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var output: OutputOptions
 
@@ -87,7 +103,18 @@ struct ExplainCommand: ParsableCommand {
                 "No connector named \(connector) on \(snapshot.workers.map(\.url).joined(separator: ", ")).")
         }
         if !output.json, let c = snapshot.workers.lazy.flatMap(\.connectors).first(where: { $0.name == connector }) {
-            print(ConnectorDetails.text(c, task: task))
+            let metrics = snapshot.workers.compactMap { $0.metrics.map(PrometheusSamples.init(text:)) }
+            print(ConnectorDetails.text(c, task: task, metrics: metrics))
+            let env = ProcessInfo.processInfo.environment
+            if let dlq = c.info?["config"]?["errors.deadletterqueue.topic.name"]?.stringValue, !dlq.isEmpty,
+                let bootstrap = bootstrapServers ?? env["BOOTSTRAP_SERVERS"] ?? env["CONNECT_BOOTSTRAP_SERVERS"]
+            {
+                if let queue = try? DeadLetterQueue.read(topic: dlq, bootstrapServers: bootstrap, limit: 20) {
+                    print(queue.text(connector: connector))
+                } else {
+                    print("Dead letter queue \(dlq): cannot be read from \(bootstrap)\n")
+                }
+            }
         }
         try output.finish(report)
     }
@@ -111,5 +138,69 @@ struct BundleCommand: ParsableCommand {
         let unreachable = snapshot.workers.filter { $0.error != nil }.count
         print("wrote \(out): \(snapshot.workers.count) workers (\(unreachable) unreachable), \(connectors) connectors")
         if unreachable == snapshot.workers.count { throw ExitCode(3) }
+    }
+}
+
+struct DeadLetterQueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "Show a connector's dead-lettered records with their __connect.errors.* headers, grouped by error.",
+        discussion:
+            "Exit codes: 0 the queue is empty, 1 it holds records, 3 the worker or the broker cannot be reached.")
+
+    @Argument(help: "The connector whose dead letter queue (errors.deadletterqueue.topic.name) to read.")
+    var connector: String
+
+    @Option(name: .long, help: "Records to read from the end of each partition.")
+    var limit: Int = 100
+
+    @Option(
+        name: .long,
+        help: "The Kafka cluster holding the queue (or set BOOTSTRAP_SERVERS); the REST API does not tell it.")
+    var bootstrapServers: String?
+
+    @Option(name: .long, help: "Read this topic instead of the connector's errors.deadletterqueue.topic.name.")
+    var topic: String?
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let bootstrap = bootstrapServers ?? env["BOOTSTRAP_SERVERS"] ?? env["CONNECT_BOOTSTRAP_SERVERS"] else {
+            throw ValidationError(
+                "Give --bootstrap-servers (or BOOTSTRAP_SERVERS): the REST API does not say where Kafka is.")
+        }
+        var dlqTopic = topic
+        if dlqTopic == nil {
+            let client = cluster.clients[0]
+            let escaped = connector.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? connector
+            let answer: ConnectClient.Response
+            do {
+                answer = try client.get("/connectors/\(escaped)")
+            } catch {
+                FileHandle.standardError.write(Data("Cannot reach \(client.baseURL): \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            guard answer.status == 200 else {
+                throw ValidationError("No connector named \(connector) on \(client.baseURL).")
+            }
+            let config = (try? JSONParser.parse(answer.body))?["config"]
+            dlqTopic = config?["errors.deadletterqueue.topic.name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            guard dlqTopic != nil else {
+                throw ValidationError(
+                    "Connector \(connector) has no dead letter queue: set errors.deadletterqueue.topic.name (and errors.tolerance=all)."
+                )
+            }
+        }
+        let queue: DeadLetterQueue
+        do {
+            queue = try DeadLetterQueue.read(topic: dlqTopic!, bootstrapServers: bootstrap, limit: max(1, limit))
+        } catch {
+            FileHandle.standardError.write(Data("Cannot read \(dlqTopic!) from \(bootstrap): \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        print(output.json ? queue.json(connector: topic == nil ? connector : nil) : queue.text(connector: connector))
+        throw ExitCode(queue.records.isEmpty ? 0 : 1)
     }
 }

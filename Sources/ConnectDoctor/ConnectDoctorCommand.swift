@@ -11,7 +11,9 @@ struct ConnectDoctorCommand: ParsableCommand {
             Exit codes: 0 healthy, 1 warnings, 2 failures, 3 cannot reach the cluster. Every finding names a rule \
             (docs/doctor/<id>.md) with its evidence, a confidence and the fix.
             """,
-        subcommands: [CheckCommand.self, ExplainCommand.self, TraceCommand.self, BundleCommand.self])
+        subcommands: [
+            CheckCommand.self, ExplainCommand.self, TraceCommand.self, DeadLetterQueueCommand.self, BundleCommand.self,
+        ])
 }
 
 /// Output options every subcommand shares.

@@ -1,9 +1,11 @@
 import JSON
 
 /// The facts `explain` prints about one connector before its findings: state, tasks, configuration (secrets
-/// redacted) and failure history.
+/// redacted), failure history, and the rates its tasks report over the worker's metrics window.
 public enum ConnectorDetails {
-    public static func text(_ c: ClusterSnapshot.Connector, task only: Int? = nil) -> String {
+    public static func text(
+        _ c: ClusterSnapshot.Connector, task only: Int? = nil, metrics: [PrometheusSamples] = []
+    ) -> String {
         var out = "Connector \(c.name)"
         if let type = c.status["type"]?.stringValue ?? c.info?["type"]?.stringValue { out += " (\(type))" }
         out += ": \(c.status["connector"]?["state"]?.stringValue ?? "?")"
@@ -43,6 +45,36 @@ public enum ConnectorDetails {
             }
             if !lines.isEmpty { out += "History:\n" + lines.joined(separator: "\n") + "\n" }
         }
+        let rates = metrics.flatMap { rateLines($0, connector: c.name, task: only) }
+        if !rates.isEmpty { out += "Rates over the metrics window:\n" + rates.joined(separator: "\n") + "\n" }
         return out
+    }
+
+    /// Per task: records per second through each stage, failed operations and dead-lettered records per second,
+    /// seconds since the last poll and commit.
+    static func rateLines(_ m: PrometheusSamples, connector: String, task only: Int?) -> [String] {
+        func fmt(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : "-" }
+        let tasks = Set(
+            m.values("swift_connect_task_funnel_records_rate", ["connector": connector]).compactMap {
+                $0.labels["task"]
+            }
+        ).sorted()
+        return tasks.filter { only == nil || Int($0) == only }.map { t in
+            let labels = ["connector": connector, "task": t]
+            let stages = m.values("swift_connect_task_funnel_records_rate", labels).map {
+                "\($0.labels["stage"] ?? "?") \(fmt($0.value))"
+            }
+            let errors = m.values("swift_connect_task_errors_rate", labels).reduce(0) { $0 + $1.value }
+            var line = "  task \(t): records/s " + stages.joined(separator: ", ")
+            line +=
+                "; errors/s \(fmt(errors)); dead-lettered/s \(fmt(m.value("swift_connect_task_dlq_records_rate", labels) ?? 0))"
+            if let poll = m.value("swift_connect_task_time_since_last_poll_seconds", labels) {
+                line += "; last poll \(fmt(poll)) s ago"
+            }
+            if let commit = m.value("swift_connect_task_time_since_last_commit_seconds", labels) {
+                line += ", last commit \(fmt(commit)) s ago"
+            }
+            return line
+        }
     }
 }

@@ -102,6 +102,14 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// Reads these partitions from these offsets, outside any group rebalance (a reader, not a group member).
+    public func assign(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
+        let list = Self.list(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(client.handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Assigning partitions failed") }
+    }
+
     /// Commits the given next-offsets synchronously.
     public func commit(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
         guard !offsets.isEmpty else { return }

@@ -237,6 +237,7 @@ struct DoctorFaultTests {
                 "key.converter": "org.apache.kafka.connect.json.JsonConverter", "errors.tolerance": "all",
                 "errors.deadletterqueue.topic.name": unique("dr-dlq"),
                 "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
             ])
         try expectTop("CD-DLQ-001", exit: 1)
         // A support bundle taken now diagnoses offline to the findings of the live check.
@@ -254,6 +255,29 @@ struct DoctorFaultTests {
         }
         #expect(findings(try JSONParser.parse(offline.out)) == findings(live.report))
         #expect(offline.code == live.code)
+        // connect-doctor dlq reads the queue, decodes the error headers and names the rule of each group.
+        let dlq = try Self.run([
+            "dlq", "dr-dlq", "--url", url, "--bootstrap-servers", broker.bootstrapServers, "--limit", "20", "--json",
+        ])
+        #expect(dlq.code == 1, "a queue holding records exits 1")
+        let queue = try JSONParser.parse(dlq.out)
+        let group = queue["groups"]?.arrayValue?.first
+        #expect((queue["records_read"]?.intValue ?? 0) > 0)
+        #expect(group?["stage"]?.stringValue == "KEY_CONVERTER")
+        #expect(group?["rule"]?.stringValue == "CD-SERDE-003")
+        #expect(group?["original"]?["topic"]?.stringValue == topic)
+        // connect-doctor explain: the connector's facts, its rates, its queue, then its findings only.
+        let explained = try Self.run([
+            "explain", "dr-dlq", "--url", url, "--bootstrap-servers", broker.bootstrapServers,
+        ])
+        #expect(explained.code == 1)
+        for part in [
+            "Connector dr-dlq (sink): RUNNING", "errors.tolerance=all", "Rates over the metrics window:",
+            "Dead letter queue ", "x KEY_CONVERTER", "WARNING  CD-DLQ-001",
+        ] {
+            #expect(explained.out.contains(part), "explain lacks \(part)")
+        }
+        #expect(!explained.out.contains("dr-snk"), "explain shows another connector")
         try delete("dr-dlq")
 
         // 10. Offset commits failing (the sink's flush fails every time).
