@@ -8,6 +8,8 @@ import Synchronization
 final class SinkLagTracker: Sendable {
     struct Partition {
         var end: Int64?
+        /// When `end` was last learned (0: never).
+        var endUpdatedAt: Int64 = 0
         /// The log start offset, where a partition with no committed offset starts when the consumer resets to the
         /// earliest offset (nil otherwise).
         var start: Int64?
@@ -183,12 +185,20 @@ final class SinkLagTracker: Sendable {
             let end = Swift.max(end, p.end ?? end)
             if (p.base ?? end) >= end { p.caughtUpAt = now }
             p.end = end
+            p.endUpdatedAt = now
             sample(&p, now: now)
             s[tp] = p
         }
     }
 
     var partitions: [TopicPartition] { state.withLock { Array($0.keys) } }
+
+    /// Partitions whose log end the task has not refreshed for `ms` (the task thread is stuck in `put` or `flush`,
+    /// so only someone else can keep the lag and its verdict true).
+    func stalePartitions(olderThanMs ms: Int64) -> [TopicPartition] {
+        let now = registry.clock.nowMs()
+        return state.withLock { s in s.filter { now - $0.value.endUpdatedAt > ms }.map(\.key) }
+    }
 
     func close() {
         revoked(partitions)

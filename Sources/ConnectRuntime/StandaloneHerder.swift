@@ -401,6 +401,7 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
             let all = order
             worker.stopAndAwaitTasks(all.flatMap { worker.taskIds($0) })
             for name in all { worker.stopConnector(name) }
+            worker.close()
         }
     }
 }

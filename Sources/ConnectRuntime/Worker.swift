@@ -30,6 +30,8 @@ public final class Worker {
 
     private var connectors: [String: RunningConnector] = [:]
     private var tasks: [ConnectorTaskId: WorkerTask] = [:]
+    /// Refreshes the lag of stuck sink tasks; made with the first sink task.
+    private var lagWatchdog: SinkLagWatchdog?
 
     /// Java client keys that librdkafka has no counterpart for; Connect sets some of them itself.
     static let javaOnlyClientKeys: Set<String> = [
@@ -170,6 +172,12 @@ public final class Worker {
         }
     }
 
+    /// Releases what the worker holds itself (the lag watchdog); tasks and connectors are stopped first.
+    public func close() {
+        lagWatchdog?.stop()
+        lagWatchdog = nil
+    }
+
     /// Stops tasks and waits for them, within `task.shutdown.graceful.timeout.ms` in total.
     public func stopAndAwaitTasks(_ ids: [ConnectorTaskId]) {
         let running = ids.compactMap { id in tasks.removeValue(forKey: id) }
@@ -226,6 +234,12 @@ public final class Worker {
                 throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")
             }
             let (consumerConfig, maxPollRecords) = try consumerConfig(id, connectorConfig)
+            if lagWatchdog == nil {
+                lagWatchdog = try? SinkLagWatchdog(
+                    consumerProperties: config.clientProperties(prefix: "consumer.").filter {
+                        !Self.javaOnlyClientKeys.contains($0.key)
+                    }, logger: logger)
+            }
             let consumer = try KafkaConsumer(
                 config: consumerConfig, logger: Logger(label: "org.apache.kafka.clients.consumer"))
             let taskMetrics = TaskMetrics(
@@ -239,7 +253,7 @@ public final class Worker {
                 converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
                 maxPollRecords: maxPollRecords,
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
-                errors: errors, dlq: dlq,
+                errors: errors, dlq: dlq, lagWatchdog: lagWatchdog,
                 startsAtLogStart: ["earliest", "smallest", "beginning"].contains(
                     consumerConfig["auto.offset.reset"] ?? "earliest"))
         }

@@ -77,6 +77,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private let dlq: DeadLetterQueueReporter?
     private var started = false
     private let lag: SinkLagTracker
+    private let lagWatchdog: SinkLagWatchdog?
     private var nextLagRefresh = ContinuousClock.now
     /// How often log end offsets are asked of the broker for the lag metrics.
     static let lagRefreshInterval = Duration.seconds(2)
@@ -86,8 +87,10 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         topics: [String],
         converters: TaskConverters, chain: TransformationChain, commitIntervalMs: Int64, maxPollRecords: Int,
         initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics, logger: Logger,
-        errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?, startsAtLogStart: Bool = true
+        errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?, lagWatchdog: SinkLagWatchdog? = nil,
+        startsAtLogStart: Bool = true
     ) {
+        self.lagWatchdog = lagWatchdog
         self.task = task
         self.taskConfig = taskConfig
         self.consumer = consumer
@@ -139,6 +142,10 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         try task.start(taskConfig)
         started = true
         try consumer.subscribe(topics)
+        lagWatchdog?.watch(id, lag) { [listener, id, lag] in
+            // A task closing revokes every partition: nothing to publish then.
+            if !lag.partitions.isEmpty { listener.onLag(id, lag.summary) }
+        }
         logger.info("\(self) Sink task finished initialization and start")
         listener.onStartup(id)
         scheduleCommit()
@@ -467,6 +474,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
         consumer.close()
         chain.close()
+        lagWatchdog?.unwatch(id)
         lag.close()
         listener.onLag(id, nil)
     }

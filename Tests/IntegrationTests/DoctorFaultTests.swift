@@ -227,6 +227,13 @@ struct DoctorFaultTests {
         FaultySinkConnector.released.store(false, ordering: .releasing)
         try create("dr-stuck", ["connector.class": FaultySinkConnector.className, "topics": topic, "fault": "block"])
         try expectTop("CD-LAG-002", exit: 2, seconds: 90)
+        // The worker's own lag verdict knows too, though the task's thread is stuck: the watchdog refreshes its lag.
+        var verdict: LagVerdict?
+        #expect(
+            ProjectPaths.waitUntil(60) {
+                verdict = try? herder.connectorStatus("dr-stuck").tasks.first?.status.lag?.verdict
+                return verdict == .stop
+            }, "the stuck sink's lag verdict is \(String(describing: verdict))")
         FaultySinkConnector.released.store(true, ordering: .releasing)
         try delete("dr-stuck")
 
