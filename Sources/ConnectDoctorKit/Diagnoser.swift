@@ -84,6 +84,19 @@ public struct Diagnoser: Sendable {
         }
     }
 
+    /// The task a client belongs to, from Connect's client ids `connector-producer-<connector>-<task>` and
+    /// `connector-consumer-<connector>-<task>`.
+    static func taskSubject(clientId: String) -> Subject? {
+        for prefix in ["connector-producer-", "connector-consumer-"] where clientId.hasPrefix(prefix) {
+            let rest = clientId.dropFirst(prefix.count)
+            guard let dash = rest.lastIndex(of: "-"), let task = Int(rest[rest.index(after: dash)...]) else {
+                return nil
+            }
+            return .task(String(rest[..<dash]), task)
+        }
+        return nil
+    }
+
     func signal(_ name: String, _ subject: Subject, _ evidence: [Evidence], detail: String? = nil) -> Finding {
         let rule = catalogue.rule(signal: name)!
         return Finding(rule: rule, subject: subject, evidence: evidence, confidence: rule.confidence, detail: detail)
@@ -265,6 +278,21 @@ public struct Diagnoser: Sendable {
                         ]))
             }
         }
+        // A RUNNING task whose Kafka client has no connection to any broker: it retries quietly, nothing flows.
+        for family in [
+            "kafka_producer_producer_metrics_connection_count", "kafka_consumer_consumer_metrics_connection_count",
+        ] {
+            for s in m.values(family) where s.value == 0 {
+                let client = s.labels["client_id"] ?? ""
+                guard let subj = Self.taskSubject(clientId: client), only == nil || subj.connector == only,
+                    states[key(subj)] == "RUNNING"
+                else { continue }
+                out.append(
+                    signal(
+                        "broker_unreachable", subj, [Evidence(.metric, "\(client) connection-count = 0")],
+                        detail: "the task's Kafka client is connected to no broker"))
+            }
+        }
         // Rebalances per ten minutes since the worker started.
         if let start = m.value("process_start_time_seconds") {
             let uptime = max(600, Double(now) / 1000 - start)
@@ -272,12 +300,7 @@ public struct Diagnoser: Sendable {
                 let per10 = s.value / uptime * 600
                 guard per10 > 5 else { continue }
                 let client = s.labels["client_id"] ?? ""
-                // connector-consumer-<connector>-<task>
-                let parts = client.split(separator: "-")
-                let subj: Subject =
-                    client.hasPrefix("connector-consumer-") && parts.count >= 4
-                    ? .task(parts[2..<(parts.count - 1)].joined(separator: "-"), Int(parts.last!) ?? 0)
-                    : .worker(worker)
+                let subj = Self.taskSubject(clientId: client) ?? .worker(worker)
                 if let only, subj.connector != only { continue }
                 out.append(
                     signal(

@@ -141,6 +141,8 @@ public enum ConnectMetricsCatalog {
         c(
             coordinatorGroup, "assigned-partitions", .gauge,
             "The number of partitions currently assigned to this consumer."),
+        c(producerGroup, "connection-count", .gauge, "The current number of active connections."),
+        c(consumerGroup, "connection-count", .gauge, "The current number of active connections."),
     ]
 
     /// Metrics Connect does not have, under names of their own (`swift_connect_*`).

@@ -59,12 +59,14 @@ final class ClientMetrics: Sendable {
             producer.add("request-latency-max", latest { $0.latencyMs(\.rtt)?.max ?? .nan })
             producer.add("record-queue-time-avg", latest { $0.latencyMs(\.internalLatency)?.avg ?? .nan })
             producer.add("record-queue-time-max", latest { $0.latencyMs(\.internalLatency)?.max ?? .nan })
+            producer.add("connection-count", latest { Double($0.connectionCount) })
             lagMax = registry.sensor(nil, [])
         case .consumer:
             let consumer = registry.group(ConnectMetricsCatalog.consumerGroup, tags: tags)
             let fetch = registry.group(ConnectMetricsCatalog.fetchManagerGroup, tags: tags)
             let coordinator = registry.group(ConnectMetricsCatalog.coordinatorGroup, tags: tags)
             groups = [consumer, fetch, coordinator]
+            consumer.add("connection-count", latest { Double($0.connectionCount) })
             coordinator.add("rebalance-total", latest { $0.group.map { Double($0.rebalances) } ?? .nan })
             coordinator.add(
                 "last-rebalance-seconds-ago",

@@ -24,13 +24,19 @@ public struct KafkaClientStatistics: Sendable {
         public var rtt: Window?
         /// Time produced records waited in the client's queue before being sent.
         public var internalLatency: Window?
+        /// librdkafka's connection state: `UP` when connected (`INIT`, `DOWN`, `CONNECT`, `AUTH`, ... otherwise).
+        public var state: String
 
-        public init(nodeId: Int32, rtt: Window?, internalLatency: Window? = nil) {
+        public init(nodeId: Int32, rtt: Window?, internalLatency: Window? = nil, state: String = "UP") {
             self.nodeId = nodeId
             self.rtt = rtt
             self.internalLatency = internalLatency
+            self.state = state
         }
     }
+
+    /// Brokers (bootstrap ones included) the client is connected to, as the Java client's `connection-count`.
+    public var connectionCount: Int { brokers.filter { $0.state == "UP" }.count }
 
     public struct Partition: Sendable {
         public var topic: String
@@ -97,7 +103,7 @@ public struct KafkaClientStatistics: Sendable {
             brokers.append(
                 Broker(
                     nodeId: Int32(truncatingIfNeeded: int(b, "nodeid", -1)), rtt: window(b, "rtt"),
-                    internalLatency: window(b, "int_latency")))
+                    internalLatency: window(b, "int_latency"), state: b["state"] as? String ?? ""))
         }
         for (name, t) in root["topics"] as? [String: Any] ?? [:] {
             let ps = (t as? [String: Any])?["partitions"] as? [String: Any] ?? [:]

@@ -106,7 +106,7 @@ struct DoctorFaultTests {
 
     func unique(_ base: String) -> String { "\(base)-\(UInt32.random(in: 0...UInt32.max))" }
 
-    @Test("a healthy cluster exits 0; each of fourteen faults is the top finding with the right exit code")
+    @Test("a healthy cluster exits 0; each of fifteen faults is the top finding with the right exit code")
     func faults() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.doctor), "build connect-doctor first")
         let dir = try ProjectPaths.temporaryDirectory("doctor")
@@ -222,6 +222,16 @@ struct DoctorFaultTests {
             ])
         try expectTop("CD-SIZE-001", exit: 2)
         try delete("dr-big")
+
+        // 7b. A source whose producer points at a broker that is not there: RUNNING, retrying quietly.
+        try create(
+            "dr-nobroker",
+            [
+                "connector.class": "DatagenConnector", "kafka.topic": unique("nobroker"), "quickstart": "users",
+                "max.interval": "100", "producer.override.bootstrap.servers": "127.0.0.1:\(try FreePort.allocate())",
+            ])
+        try expectTop("CD-NET-002", exit: 2)
+        try delete("dr-nobroker")
 
         // 8. A sink stuck in put: it stops polling.
         FaultySinkConnector.released.store(false, ordering: .releasing)
