@@ -287,10 +287,21 @@ public struct Diagnoser: Sendable {
                 guard let subj = Self.taskSubject(clientId: client), only == nil || subj.connector == only,
                     states[key(subj)] == "RUNNING"
                 else { continue }
-                out.append(
-                    signal(
-                        "broker_unreachable", subj, [Evidence(.metric, "\(client) connection-count = 0")],
-                        detail: "the task's Kafka client is connected to no broker"))
+                var finding = signal(
+                    "broker_unreachable", subj, [Evidence(.metric, "\(client) connection-count = 0")],
+                    detail: "the task's Kafka client is connected to no broker")
+                // The client's last error says why: refused, DNS, TLS or authentication.
+                let errorFamily = family.replacingOccurrences(of: "_connection_count", with: "_last_error_info")
+                if let lastError = m.values(errorFamily, ["client_id": client]).first?.labels["last_error"],
+                    !lastError.isEmpty
+                {
+                    finding.evidence.append(Evidence(.trace, "\(client) last error: \(lastError)"))
+                    if let match = classifier.classify(TraceAnalysis(lastError)), match.rule.id != finding.rule.id {
+                        finding.rule = match.rule
+                        finding.confidence = match.confidence
+                    }
+                }
+                out.append(finding)
             }
         }
         // Rebalances per ten minutes since the worker started.

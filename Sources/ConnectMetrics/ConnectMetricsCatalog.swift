@@ -143,6 +143,8 @@ public enum ConnectMetricsCatalog {
             "The number of partitions currently assigned to this consumer."),
         c(producerGroup, "connection-count", .gauge, "The current number of active connections."),
         c(consumerGroup, "connection-count", .gauge, "The current number of active connections."),
+        c(producerGroup, "last-error", .text, "Extension: the last error the client reported (empty when none)."),
+        c(consumerGroup, "last-error", .text, "Extension: the last error the client reported (empty when none)."),
     ]
 
     /// Metrics Connect does not have, under names of their own (`swift_connect_*`).

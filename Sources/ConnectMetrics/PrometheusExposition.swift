@@ -76,8 +76,11 @@ public enum PrometheusExposition {
         def.extensionName ?? sanitize(def.domain) + "_" + sanitize(def.group) + "_" + sanitize(def.attribute)
     }
 
-    /// `kafka_connect_<group>`, the family of a group's string attributes.
-    public static func groupFamilyName(_ group: String) -> String { "kafka_connect_" + sanitize(group) }
+    /// `<domain>_<group>` (`kafka_connect_connector_metrics`, `kafka_producer_producer_metrics`), the family of a
+    /// group's string attributes.
+    public static func groupFamilyName(_ group: String) -> String {
+        sanitize(ConnectMetricsCatalog.domain(ofGroup: group)) + "_" + sanitize(group)
+    }
 
     /// The names Strimzi's JMX exporter rules produce, which its dashboard and alerts query: aliases of the same
     /// values under `kafka_connect_worker_*`, `kafka_connect_connector_*` and `kafka_connect_task_error_*`.

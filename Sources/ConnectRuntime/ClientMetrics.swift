@@ -24,6 +24,12 @@ final class ClientMetrics: Sendable {
     }
 
     private let latest: LatestStatistics
+    /// Reads the client's last error (set once the client exists).
+    private final class ErrorSource: Sendable {
+        let read = Mutex<(@Sendable () -> String?)?>(nil)
+        var value: String { read.withLock { $0 }?() ?? "" }
+    }
+    private let lastError = ErrorSource()
     /// Latest lag per assigned partition, and the partition's group.
     private let partitions = Mutex<[String: (group: MetricGroup, lag: Int64)]>([:])
 
@@ -60,6 +66,7 @@ final class ClientMetrics: Sendable {
             producer.add("record-queue-time-avg", latest { $0.latencyMs(\.internalLatency)?.avg ?? .nan })
             producer.add("record-queue-time-max", latest { $0.latencyMs(\.internalLatency)?.max ?? .nan })
             producer.add("connection-count", latest { Double($0.connectionCount) })
+            producer.add("last-error", .text { [lastError] in lastError.value })
             lagMax = registry.sensor(nil, [])
         case .consumer:
             let consumer = registry.group(ConnectMetricsCatalog.consumerGroup, tags: tags)
@@ -67,6 +74,7 @@ final class ClientMetrics: Sendable {
             let coordinator = registry.group(ConnectMetricsCatalog.coordinatorGroup, tags: tags)
             groups = [consumer, fetch, coordinator]
             consumer.add("connection-count", latest { Double($0.connectionCount) })
+            consumer.add("last-error", .text { [lastError] in lastError.value })
             coordinator.add("rebalance-total", latest { $0.group.map { Double($0.rebalances) } ?? .nan })
             coordinator.add(
                 "last-rebalance-seconds-ago",
@@ -93,6 +101,9 @@ final class ClientMetrics: Sendable {
             registry.sensor(group, [("response-rate", .rate)])
         )
     }
+
+    /// Where the `last-error` attribute reads the client's last error from.
+    func readLastError(_ read: @escaping @Sendable () -> String?) { lastError.read.withLock { $0 = read } }
 
     /// Takes in one statistics document.
     func update(_ json: String) {

@@ -222,6 +222,7 @@ public final class Worker {
                 registry: metrics, id: id, isSource: true, status: statusStore,
                 clientId: producerConfig["client.id"] ?? "")
             producer.onStatistics { [client = taskMetrics.client] in client.update($0) }
+            taskMetrics.client.readLastError { [producer] in producer.lastError }
             let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: false, metrics: taskMetrics.errors)
             return WorkerSourceTask(
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
@@ -246,6 +247,7 @@ public final class Worker {
                 registry: metrics, id: id, isSource: false, status: statusStore,
                 clientId: consumerConfig["client.id"] ?? "")
             consumer.onStatistics { [client = taskMetrics.client] in client.update($0) }
+            taskMetrics.client.readLastError { [consumer] in consumer.lastError }
             let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: true, metrics: taskMetrics.errors)
             return WorkerSinkTask(
                 id: id, task: task, taskConfig: taskConfig, consumer: consumer,

@@ -200,6 +200,9 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     public var lastStatistics: String? { client.lastStatistics }
 
+    /// The last error the client reported (connection, authentication, TLS), if any.
+    public var lastError: String? { client.lastError }
+
     /// Calls `handler` with each statistics document (every `statistics.interval.ms`), on the thread that polls.
     public func onStatistics(_ handler: @escaping @Sendable (String) -> Void) { client.onStatistics(handler) }
 

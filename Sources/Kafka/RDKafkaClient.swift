@@ -13,6 +13,7 @@ final class RDKafkaClient: @unchecked Sendable {
     let queue: OpaquePointer
     let logger: Logger
     private let statistics = Mutex<String?>(nil)
+    private let latestError = Mutex<String?>(nil)
     private let statisticsHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     init(role: Role, config: KafkaClientConfig, events: Int32, logger: Logger) throws(KafkaError) {
@@ -43,6 +44,9 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
+    /// The last error librdkafka reported (`_TRANSPORT: ... Connection refused`, `_AUTHENTICATION: ...`), if any.
+    var lastError: String? { latestError.withLock { $0 } }
+
     /// The most recent `statistics.interval.ms` JSON document, if statistics are enabled.
     var lastStatistics: String? { statistics.withLock { $0 } }
 
@@ -70,6 +74,12 @@ final class RDKafkaClient: @unchecked Sendable {
         case RD_KAFKA_EVENT_ERROR:
             let err = rd_kafka_event_error(event)
             let text = String(cString: rd_kafka_event_error_string(event))
+            // "All brokers are down" follows the error that says why; keep that one.
+            latestError.withLock { last in
+                if err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || last == nil {
+                    last = "\(String(cString: rd_kafka_err2name(err))): \(text)"
+                }
+            }
             if rd_kafka_event_error_is_fatal(event) != 0 {
                 logger.error("Fatal Kafka client error \(String(cString: rd_kafka_err2name(err))): \(text)")
             } else {

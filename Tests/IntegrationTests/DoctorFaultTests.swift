@@ -106,7 +106,7 @@ struct DoctorFaultTests {
 
     func unique(_ base: String) -> String { "\(base)-\(UInt32.random(in: 0...UInt32.max))" }
 
-    @Test("a healthy cluster exits 0; each of fifteen faults is the top finding with the right exit code")
+    @Test("a healthy cluster exits 0; each of seventeen faults is the top finding with the right exit code")
     func faults() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.doctor), "build connect-doctor first")
         let dir = try ProjectPaths.temporaryDirectory("doctor")
@@ -232,6 +232,28 @@ struct DoctorFaultTests {
             ])
         try expectTop("CD-NET-002", exit: 2)
         try delete("dr-nobroker")
+
+        // 7c. A broker host name that does not resolve.
+        try create(
+            "dr-dns",
+            [
+                "connector.class": "DatagenConnector", "kafka.topic": unique("dns"), "quickstart": "users",
+                "max.interval": "100", "producer.override.bootstrap.servers": "no-such-broker.invalid:9092",
+            ])
+        try expectTop("CD-NET-001", exit: 2)
+        try delete("dr-dns")
+
+        // 7d. SASL credentials the broker does not accept.
+        try create(
+            "dr-sasl",
+            [
+                "connector.class": "DatagenConnector", "kafka.topic": unique("sasl"), "quickstart": "users",
+                "max.interval": "100", "producer.override.security.protocol": "SASL_PLAINTEXT",
+                "producer.override.sasl.mechanism": "PLAIN", "producer.override.sasl.username": "connect",
+                "producer.override.sasl.password": "wrong-password",
+            ])
+        try expectTop("CD-AUTH-001", exit: 2)
+        try delete("dr-sasl")
 
         // 8. A sink stuck in put: it stops polling.
         FaultySinkConnector.released.store(false, ordering: .releasing)
