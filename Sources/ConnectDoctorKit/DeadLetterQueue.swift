@@ -12,6 +12,17 @@ public struct DeadLetterQueue: Sendable {
         public var value: String?
         /// `__connect.errors.*` headers, without the prefix (`stage`, `class.name`, `exception.class.name`, ...).
         public var errors: [String: String]
+
+        public init(
+            topic: String, partition: Int32, offset: Int64, key: String?, value: String?, errors: [String: String]
+        ) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+            self.key = key
+            self.value = value
+            self.errors = errors
+        }
     }
 
     public struct Group: Sendable {

@@ -51,7 +51,7 @@ struct ReportRendererTests {
         #expect(ReportRenderer.text(try report(), colors: true).contains("\u{1B}[1;31mCRITICAL"))
     }
 
-    @Test("--json validates against docs/doctor/findings.schema.json")
+    @Test("--json validates against docs/doctor/findings.schema.json, and dlq --json against dlq.schema.json")
     func jsonSchema() throws {
         let schema = try JSONParser.parse(
             try String(
@@ -62,6 +62,34 @@ struct ReportRendererTests {
             let problems = JSONSchemaCheck.problems(document, schema)
             #expect(problems.isEmpty, "\(problems)")
         }
+        // connect-doctor dlq --json, against its own schema.
+        let dlqSchema = try JSONParser.parse(
+            try String(
+                contentsOf: ProjectPaths.root.appendingPathComponent("docs/doctor/dlq.schema.json"), encoding: .utf8))
+        func record(_ offset: Int64, _ message: String, stage: String = "VALUE_CONVERTER") -> DeadLetterQueue.Record {
+            DeadLetterQueue.Record(
+                topic: "orders-dlq", partition: 0, offset: offset, key: "k\(offset)", value: nil,
+                errors: [
+                    "stage": stage, "exception.class.name": "org.apache.kafka.connect.errors.DataException",
+                    "exception.message": message, "topic": "orders", "partition": "2", "offset": "\(offset + 100)",
+                ])
+        }
+        let queue = DeadLetterQueue(
+            topic: "orders-dlq",
+            records: [
+                record(0, "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields"),
+                record(1, "Something else entirely", stage: "TRANSFORMATION"),
+                record(2, "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields"),
+            ])
+        #expect(queue.groups.map(\.records.count) == [2, 1])
+        #expect(queue.groups.map(\.rule.id) == ["CD-SERDE-001", "CD-TASK-001"])
+        let dlqDocument = try JSONParser.parse(queue.json(connector: "orders-sink"))
+        #expect(
+            JSONSchemaCheck.problems(dlqDocument, dlqSchema).isEmpty,
+            "\(JSONSchemaCheck.problems(dlqDocument, dlqSchema))")
+        #expect(
+            queue.text(connector: "orders-sink").contains(
+                "2 x VALUE_CONVERTER org.apache.kafka.connect.errors.DataException"))
         // The checker itself catches a document that breaks the schema.
         let broken = try JSONParser.parse(#"{"schema_version": 2, "tool": "x", "findings": [{"rule": "bad"}]}"#)
         #expect(JSONSchemaCheck.problems(broken, schema).count >= 4)
@@ -71,20 +99,33 @@ struct ReportRendererTests {
 /// The part of JSON Schema the findings schema uses: type, required, properties, items, enum, pattern, minimum,
 /// maximum.
 enum JSONSchemaCheck {
-    static func problems(_ value: JSONValue, _ schema: JSONValue, at path: String = "$") -> [String] {
+    static func problems(
+        _ value: JSONValue, _ schema: JSONValue, at path: String = "$", root: JSONValue? = nil
+    )
+        -> [String]
+    {
+        let root = root ?? schema
+        if let ref = schema["$ref"]?.stringValue, ref.hasPrefix("#/$defs/") {
+            let name = String(ref.dropFirst("#/$defs/".count))
+            guard let target = root["$defs"]?[name] else { return ["\(path): unresolved \(ref)"] }
+            return problems(value, target, at: path, root: root)
+        }
         var out: [String] = []
-        if let type = schema["type"]?.stringValue {
-            let ok: Bool
-            switch type {
-            case "object": ok = value.objectValue != nil
-            case "array": ok = value.arrayValue != nil
-            case "string": ok = value.stringValue != nil
-            case "integer": ok = value.intValue != nil && !(value.doubleValue.map { $0 != $0.rounded() } ?? false)
-            case "number": ok = value.doubleValue != nil
-            case "boolean": ok = value.boolValue != nil
-            default: ok = true
+        let types = schema["type"]?.stringValue.map { [$0] } ?? schema["type"]?.arrayValue?.compactMap(\.stringValue)
+        if let types {
+            func matches(_ type: String) -> Bool {
+                switch type {
+                case "object": value.objectValue != nil
+                case "array": value.arrayValue != nil
+                case "string": value.stringValue != nil
+                case "integer": value.intValue != nil && !(value.doubleValue.map { $0 != $0.rounded() } ?? false)
+                case "number": value.doubleValue != nil
+                case "boolean": value.boolValue != nil
+                case "null": value.isNull
+                default: true
+                }
             }
-            if !ok { return ["\(path): not a \(type)"] }
+            if !types.contains(where: matches) { return ["\(path): not a \(types.joined(separator: " or "))"] }
         }
         if let options = schema["enum"]?.arrayValue, !options.contains(value) {
             out.append("\(path): not one of the enum")
@@ -105,11 +146,11 @@ enum JSONSchemaCheck {
                 out.append("\(path): lacks \(key)")
             }
             for (key, sub) in schema["properties"]?.objectValue ?? JSONObject() {
-                if let v = object[key] { out += problems(v, sub, at: "\(path).\(key)") }
+                if let v = object[key] { out += problems(v, sub, at: "\(path).\(key)", root: root) }
             }
         }
         if let array = value.arrayValue, let items = schema["items"] {
-            for (i, v) in array.enumerated() { out += problems(v, items, at: "\(path)[\(i)]") }
+            for (i, v) in array.enumerated() { out += problems(v, items, at: "\(path)[\(i)]", root: root) }
         }
         return out
     }

@@ -364,6 +364,23 @@ struct DoctorFaultTests {
         try expectTop("none", exit: 0)
     }
 
+    @Test("--watch checks again every interval until interrupted")
+    func watch() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.doctor)
+        p.arguments = ["check", "--watch", "1", "--no-color", "--url", "http://127.0.0.1:\(try FreePort.allocate())"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        Thread.sleep(forTimeInterval: 3.5)
+        // SIGKILL: a child of the test runner inherits its blocked signals, SIGTERM included.
+        kill(p.processIdentifier, SIGKILL)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let reports = text.components(separatedBy: "connect-doctor: cannot reach the cluster").count - 1
+        #expect(reports >= 3, "\(reports) reports in 3.5 s")
+    }
+
     @Test("a sink whose flush fails is rewound to its last committed offsets, so what it lost is delivered again")
     func flushFailureRewinds() throws {
         let dir = try ProjectPaths.temporaryDirectory("rewind")
