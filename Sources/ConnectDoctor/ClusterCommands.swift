@@ -49,10 +49,7 @@ struct CheckCommand: ParsableCommand {
 
     func report() throws -> Report {
         if let bundle {
-            guard let data = FileManager.default.contents(atPath: bundle) else {
-                throw ValidationError("Cannot read \(bundle).")
-            }
-            let snapshot = try ClusterSnapshot(bundle: String(decoding: data, as: UTF8.self))
+            let snapshot = try ClusterSnapshot(bundle: try readText(bundle))
             var r = Diagnoser().diagnose(snapshot)
             r.target = [bundle]
             return r

@@ -52,16 +52,16 @@ struct TraceCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let text: String
-        if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("Cannot read \(file).")
-            }
-            text = String(decoding: data, as: UTF8.self)
-        }
+        let text =
+            file == "-"
+            ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : try readText(file)
         let finding = TraceClassifier().finding(trace: text, subject: .trace)
         try output.finish(Report(target: [file == "-" ? "stdin" : file], findings: [finding]))
     }
+}
+
+/// A file's text, or a usage error naming it.
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("Cannot read \(path).") }
+    return String(decoding: data, as: UTF8.self)
 }

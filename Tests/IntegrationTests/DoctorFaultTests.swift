@@ -223,37 +223,28 @@ struct DoctorFaultTests {
         try expectTop("CD-SIZE-001", exit: 2)
         try delete("dr-big")
 
-        // 7b. A source whose producer points at a broker that is not there: RUNNING, retrying quietly.
-        try create(
-            "dr-nobroker",
-            [
-                "connector.class": "DatagenConnector", "kafka.topic": unique("nobroker"), "quickstart": "users",
-                "max.interval": "100", "producer.override.bootstrap.servers": "127.0.0.1:\(try FreePort.allocate())",
-            ])
-        try expectTop("CD-NET-002", exit: 2)
-        try delete("dr-nobroker")
-
-        // 7c. A broker host name that does not resolve.
-        try create(
-            "dr-dns",
-            [
-                "connector.class": "DatagenConnector", "kafka.topic": unique("dns"), "quickstart": "users",
-                "max.interval": "100", "producer.override.bootstrap.servers": "no-such-broker.invalid:9092",
-            ])
-        try expectTop("CD-NET-001", exit: 2)
-        try delete("dr-dns")
-
-        // 7d. SASL credentials the broker does not accept.
-        try create(
-            "dr-sasl",
-            [
-                "connector.class": "DatagenConnector", "kafka.topic": unique("sasl"), "quickstart": "users",
-                "max.interval": "100", "producer.override.security.protocol": "SASL_PLAINTEXT",
-                "producer.override.sasl.mechanism": "PLAIN", "producer.override.sasl.username": "connect",
-                "producer.override.sasl.password": "wrong-password",
-            ])
-        try expectTop("CD-AUTH-001", exit: 2)
-        try delete("dr-sasl")
+        // 7b-7d. A source whose producer cannot reach its broker: nobody listens there, the host name does not
+        // resolve, or the broker refuses its SASL credentials. The task stays RUNNING, retrying quietly.
+        for (name, rule, producer) in [
+            ("dr-nobroker", "CD-NET-002", ["bootstrap.servers": "127.0.0.1:\(try FreePort.allocate())"]),
+            ("dr-dns", "CD-NET-001", ["bootstrap.servers": "no-such-broker.invalid:9092"]),
+            (
+                "dr-sasl", "CD-AUTH-001",
+                [
+                    "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": "connect",
+                    "sasl.password": "wrong-password",
+                ]
+            ),
+        ] {
+            var config = [
+                "connector.class": "DatagenConnector", "kafka.topic": unique(name), "quickstart": "users",
+                "max.interval": "100",
+            ]
+            for (k, v) in producer { config["producer.override." + k] = v }
+            try create(name, config)
+            try expectTop(rule, exit: 2)
+            try delete(name)
+        }
 
         // 8. A sink stuck in put: it stops polling.
         FaultySinkConnector.released.store(false, ordering: .releasing)
