@@ -61,7 +61,8 @@ let package = Package(
 
         // connect-doctor: the diagnosis logic in a library the tests call, the executable a thin shell.
         .target(
-            name: "ConnectDoctorKit", dependencies: ["JSON", "Kafka"], resources: [.copy("Resources/rules.json")],
+            name: "ConnectDoctorKit", dependencies: ["ConnectAPI", "JSON", "Kafka"],
+            resources: [.copy("Resources/rules.json")],
             swiftSettings: strict),
         .executableTarget(
             name: "ConnectDoctor",

@@ -1,3 +1,4 @@
+import ConnectAPI
 import Foundation
 import JSON
 
@@ -92,7 +93,7 @@ public struct ClusterSnapshot: Sendable {
                 let (historyCode, history) = try json("/connectors/\(escaped)/history")
                 w.connectors.append(
                     Connector(
-                        name: name, status: status, info: info.map(redactingConfig),
+                        name: name, status: status, info: info.map(Connector.redacted),
                         history: historyCode == 200 ? history : nil))
             }
             let metrics = try client.get("/metrics")
@@ -103,16 +104,6 @@ public struct ClusterSnapshot: Sendable {
         return w
     }
 
-    // MARK: - Secrets
-
-    /// Keys whose values a bundle never carries, unless they are provider references (`${file:...}`).
-    static func isSecret(_ key: String) -> Bool {
-        let k = key.lowercased()
-        return ["password", "secret", "token", "credential", "jaas.config", "api.key", "apikey", "private.key"]
-            .contains { k.contains($0) }
-    }
-
-    static func redactingConfig(_ info: JSONValue) -> JSONValue { Connector.redacted(info) }
 }
 
 extension ClusterSnapshot.Connector {
@@ -123,7 +114,9 @@ extension ClusterSnapshot.Connector {
         var redacted = JSONObject()
         for (k, v) in config {
             let text = v.stringValue ?? ""
-            redacted[k] = ClusterSnapshot.isSecret(k) && !text.hasPrefix("${") && text != "[hidden]" ? "[redacted]" : v
+            let secret =
+                SecretRedaction.isSecret(k) && !SecretRedaction.isReference(text) && text != SecretRedaction.hidden
+            redacted[k] = secret ? "[redacted]" : v
         }
         o["config"] = .object(redacted)
         return .object(o)

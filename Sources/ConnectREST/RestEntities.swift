@@ -31,8 +31,8 @@ enum RestEntities {
     static func historyEntry(_ e: HistoryEntry) -> JSONValue {
         var o = JSONObject()
         o["kind"] = .string(e.kind.rawValue)
-        o["first_seen"] = .string(iso8601(e.firstSeen))
-        o["last_seen"] = .string(iso8601(e.lastSeen))
+        o["first_seen"] = .string(Timestamps.iso8601(e.firstSeen))
+        o["last_seen"] = .string(Timestamps.iso8601(e.lastSeen))
         o["first_seen_ms"] = .int(e.firstSeen)
         o["last_seen_ms"] = .int(e.lastSeen)
         o["count"] = .int(Int64(e.count))
@@ -42,8 +42,6 @@ enum RestEntities {
         if let trace = e.trace { o["trace"] = .string(trace) }
         return .object(o)
     }
-
-    static func iso8601(_ ms: Int64) -> String { Timestamps.iso8601(ms) }
 
     static func failure(_ f: FailureSummary) -> JSONObject {
         var e = JSONObject()

@@ -71,19 +71,6 @@ final class DeadLetterQueueReporter: ErrorReporter {
         self.logger = logger
     }
 
-    /// Creates the DLQ topic when missing (one partition, the configured replication factor), as Connect does.
-    static func ensureTopic(_ topic: String, replicationFactor: Int16, admin: KafkaAdmin) throws {
-        let existing = try admin.describeTopics([topic])
-        guard existing.isEmpty else { return }
-        do {
-            try admin.createTopics([.init(name: topic, partitions: 1, replicationFactor: Int32(replicationFactor))])
-        } catch {
-            throw ConnectError.connect(
-                "Could not create dead letter queue topic \(topic) with replication factor \(replicationFactor) (errors.deadletterqueue.topic.replication.factor)",
-                cause: error)
-        }
-    }
-
     func report(_ context: ProcessingContext) {
         guard let error = context.error else { return }
         var key: [UInt8]?

@@ -60,22 +60,13 @@ public final class MetricsTopicReporter: Sendable {
     public static func make(
         settings: Settings, config: WorkerConfig, registry: MetricsRegistry, status: StatusStore, logger: Logger
     ) throws -> MetricsTopicReporter {
-        var props = KafkaProducer.connectDefaults
-        props.merge(config.clientProperties(prefix: "producer.")) { _, new in new }
+        var props = config.producerProperties
         props["client.id"] = "connect-metrics-reporter"
         props["statistics.interval.ms"] = "0"
         let admin = try KafkaAdmin(config: KafkaClientConfig(config.adminClientProperties))
-        do {
-            if try admin.describeTopics([settings.topic]).isEmpty {
-                try admin.createTopics([
-                    .init(name: settings.topic, partitions: 1, replicationFactor: Int32(settings.replicationFactor))
-                ])
-            }
-        } catch {
-            throw ConnectError.connect(
-                "Could not create the metrics reporter topic \(settings.topic) with replication factor \(settings.replicationFactor) (metrics.reporter.topic.replication.factor)",
-                cause: ConnectError.wrap(error))
-        }
+        try admin.ensureTopic(
+            settings.topic, replicationFactor: settings.replicationFactor, describing: "the metrics reporter topic",
+            key: "metrics.reporter.topic.replication.factor")
         let producer = try KafkaProducer(config: KafkaClientConfig(props))
         return MetricsTopicReporter(
             settings: settings, registry: registry, status: status, producer: producer, logger: logger)

@@ -277,7 +277,9 @@ public final class Worker {
             let admin = try KafkaAdmin(
                 config: KafkaClientConfig(self.config.adminClientProperties),
                 logger: Logger(label: "org.apache.kafka.clients.admin"))
-            try DeadLetterQueueReporter.ensureTopic(topic, replicationFactor: config.dlqReplicationFactor, admin: admin)
+            try admin.ensureTopic(
+                topic, replicationFactor: config.dlqReplicationFactor, describing: "dead letter queue topic",
+                key: "errors.deadletterqueue.topic.replication.factor")
             let reporter = DeadLetterQueueReporter(
                 topic: topic,
                 producer: try KafkaProducer(config: props, logger: Logger(label: "org.apache.kafka.clients.producer")),
@@ -339,10 +341,10 @@ public final class Worker {
     func producerConfig(
         _ id: ConnectorTaskId, _ connectorConfig: [String: String]
     ) throws(ConnectError) -> KafkaClientConfig {
-        var props = KafkaProducer.connectDefaults
-        props["client.id"] = "connector-producer-\(id)"
-        props["statistics.interval.ms"] = Self.clientStatisticsIntervalMs
-        props.merge(config.clientProperties(prefix: "producer.")) { _, new in new }
+        var props = [
+            "client.id": "connector-producer-\(id)", "statistics.interval.ms": Self.clientStatisticsIntervalMs,
+        ]
+        props.merge(config.producerProperties) { _, new in new }
         props.merge(connectorConfig.strippingPrefix("producer.override.")) { _, new in new }
         return try checkedClientConfig(props, role: "producer", id: id)
     }

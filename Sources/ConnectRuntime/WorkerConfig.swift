@@ -1,4 +1,5 @@
 import ConnectAPI
+import Kafka
 
 #if canImport(Glibc)
     import Glibc
@@ -234,6 +235,12 @@ public struct WorkerConfig: Sendable {
     /// The admin client's properties: the worker's `admin.*` keys, without Java-only client keys.
     public var adminClientProperties: [String: String] {
         clientProperties(prefix: "admin.").filter { !Worker.javaOnlyClientKeys.contains($0.key) }
+    }
+
+    /// A producer's properties before any task's own: Connect's defaults (`acks=all`, idempotence, ...) under the
+    /// worker's `producer.*` keys.
+    public var producerProperties: [String: String] {
+        KafkaProducer.connectDefaults.merging(clientProperties(prefix: "producer.")) { _, new in new }
     }
 
     public func clientProperties(prefix: String) -> [String: String] {
