@@ -1,7 +1,10 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+// Warnings are errors, and a file sees only the members of modules it imports itself (SE-0444). With
+// `swift build --explicit-target-dependency-import-check error` (scripts/test), a target may import only the targets
+// it declares, so a split of targets cannot build by accident through a transitive dependency.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error), .enableUpcomingFeature("MemberImportVisibility")]
 
 let package = Package(
     name: "swift-connect",
@@ -36,7 +39,7 @@ let package = Package(
             name: "ConnectRuntime",
             dependencies: [
                 "ConnectAPI", "ConnectConverters", "ConnectTransforms", "ConnectFile", "ConnectDatagen", "Kafka",
-                "JSON",
+                "JSON", "ConnectMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -90,7 +93,10 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
         .testTarget(
             name: "ConnectRuntimeTests",
-            dependencies: ["ConnectRuntime", "ConnectAPI", "ConnectFile", "ConnectDatagen", "JSON", "ConnectTestKit"],
+            dependencies: [
+                "ConnectRuntime", "ConnectAPI", "ConnectFile", "ConnectDatagen", "JSON", "ConnectTestKit",
+                "ConnectMetrics",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

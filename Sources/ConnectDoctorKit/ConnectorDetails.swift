@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 
 /// The facts `explain` prints about one connector before its findings: state, tasks, configuration (secrets

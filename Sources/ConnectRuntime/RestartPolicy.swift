@@ -1,3 +1,4 @@
+import ConnectAPI
 import ConnectMetrics
 import Synchronization
 

@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectMetrics
 import Foundation
 import Kafka
 import Logging

@@ -3,6 +3,7 @@ import ConnectREST
 import ConnectRuntime
 import HTTPServer
 import JSON
+import Synchronization
 import Testing
 
 @Suite("REST resources, called through the router without a socket")

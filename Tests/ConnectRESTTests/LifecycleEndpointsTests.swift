@@ -4,6 +4,7 @@ import ConnectRuntime
 import HTTPServer
 import JSON
 import Logging
+import Synchronization
 import Testing
 
 @Suite("Config patches, task configs, active topics, offsets and loggers through the router")

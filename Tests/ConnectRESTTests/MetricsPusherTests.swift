@@ -1,4 +1,5 @@
 import ConnectMetrics
+import ConnectRuntime
 import Foundation
 import Logging
 import Testing

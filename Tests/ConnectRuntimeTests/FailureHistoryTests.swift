@@ -1,4 +1,5 @@
 import ConnectAPI
+import Synchronization
 import Testing
 
 @testable import ConnectRuntime

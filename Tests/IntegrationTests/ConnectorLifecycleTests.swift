@@ -1,7 +1,9 @@
 import ConnectMetrics
+import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
 import Foundation
+import HTTPServer
 import JSON
 import Kafka
 import Testing

@@ -1,6 +1,8 @@
+import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
 import Foundation
+import HTTPServer
 import JSON
 import Testing
 

@@ -3,6 +3,7 @@ import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
 import Foundation
+import HTTPServer
 import JSON
 import Synchronization
 import Testing

@@ -4,6 +4,7 @@ import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
 import Foundation
+import HTTPServer
 import JSON
 import Kafka
 import Synchronization

@@ -1,3 +1,4 @@
+import ConnectREST
 import ConnectTestKit
 import Foundation
 import Testing

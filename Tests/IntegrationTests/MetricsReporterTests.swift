@@ -1,3 +1,4 @@
+import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
 import Foundation

@@ -2,6 +2,7 @@ import ConnectMetrics
 import ConnectREST
 import ConnectTestKit
 import Foundation
+import HTTPServer
 import Logging
 import Testing
 

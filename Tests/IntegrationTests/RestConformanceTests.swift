@@ -1,5 +1,7 @@
+import ConnectREST
 import ConnectTestKit
 import Foundation
+import HTTPServer
 import JSON
 import Testing
 
