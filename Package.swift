@@ -38,8 +38,7 @@ let package = Package(
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectAPI", "ConnectConverters", "ConnectTransforms", "ConnectFile", "ConnectDatagen", "Kafka",
-                "JSON", "ConnectMetrics",
+                "ConnectAPI", "ConnectConverters", "ConnectTransforms", "Kafka", "JSON", "ConnectMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -47,15 +46,24 @@ let package = Package(
         .target(
             name: "ConnectREST",
             dependencies: [
-                "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON", "Kafka",
+                "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The composition root: one start-up and shut-down for both modes, and the plug-ins the worker ships.
+        .target(
+            name: "ConnectWorkerKit",
+            dependencies: [
+                "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "Kafka", "ConnectFile",
+                "ConnectDatagen", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "ConnectWorker",
             dependencies: [
-                "ConnectRuntime", "ConnectREST", "ConnectAPI", "HTTPServer", "Kafka",
+                "ConnectWorkerKit", "ConnectRuntime", "ConnectAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -95,13 +103,16 @@ let package = Package(
             name: "ConnectRuntimeTests",
             dependencies: [
                 "ConnectRuntime", "ConnectAPI", "ConnectFile", "ConnectDatagen", "JSON", "ConnectTestKit",
-                "ConnectMetrics",
+                "ConnectMetrics", "ConnectWorkerKit",
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ConnectRESTTests",
-            dependencies: ["ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON"],
+            dependencies: [
+                "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON",
+                "ConnectWorkerKit",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -109,7 +120,10 @@ let package = Package(
             exclude: ["corpus"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ConnectRuntime", "ConnectREST", "Kafka", "JSON", "ConnectTestKit"],
+            dependencies: [
+                "ConnectRuntime", "ConnectREST", "ConnectWorkerKit", "Kafka", "JSON", "ConnectTestKit", "ConnectAPI",
+                "ConnectMetrics", "HTTPServer",
+            ],
             swiftSettings: strict
         ),
     ]

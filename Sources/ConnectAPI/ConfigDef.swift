@@ -318,3 +318,10 @@ extension String {
         return String(s)
     }
 }
+
+extension Duration {
+    /// The duration in whole milliseconds (truncated), for the APIs that take milliseconds.
+    public var inMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

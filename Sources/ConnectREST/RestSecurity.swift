@@ -29,8 +29,8 @@ public struct RestSecurity: Sendable {
     /// Reads the worker's settings; a missing or unreadable file is a config error naming its key.
     public static func from(_ config: WorkerConfig) throws(ConnectError) -> RestSecurity {
         var security = RestSecurity()
-        let extensions = config.parsed.list("rest.extension.classes")
-        let file = config.parsed.string("rest.basic.auth.credentials.file") ?? ""
+        let extensions = config.rest.extensionClasses
+        let file = config.rest.basicAuthCredentialsFile
         if extensions.contains(where: { $0 == basicAuthExtension || $0.hasSuffix(".BasicAuthSecurityRestExtension") })
             || !file.isEmpty
         {
@@ -41,10 +41,10 @@ public struct RestSecurity: Sendable {
             }
             security.credentials = try PropertiesParser.parse(try readText(file), source: file)
         }
-        let origin = config.parsed.string("access.control.allow.origin") ?? ""
+        let origin = config.rest.allowOrigin
         if !origin.isEmpty {
             security.allowOrigin = origin
-            let methods = config.parsed.string("access.control.allow.methods") ?? ""
+            let methods = config.rest.allowMethods
             security.allowMethods = methods.isEmpty ? nil : methods
         }
         security.tls = try tlsCredentials(config.originals)

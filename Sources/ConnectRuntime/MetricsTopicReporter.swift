@@ -29,11 +29,10 @@ public final class MetricsTopicReporter: Sendable {
 
         /// From the worker's `metrics.reporter.*` keys; nil when `metrics.reporter.topic` is not set.
         public static func from(_ config: WorkerConfig, workerId: String) -> Settings? {
-            let topic = (config.parsed.string("metrics.reporter.topic") ?? "").trimmingSpaces
-            guard !topic.isEmpty else { return nil }
-            var s = Settings(topic: topic, workerId: workerId)
-            s.intervalMs = config.parsed.int("metrics.reporter.interval.ms") ?? 30_000
-            s.replicationFactor = Int16(config.parsed.int("metrics.reporter.topic.replication.factor") ?? -1)
+            guard let reporter = config.metrics.reporter else { return nil }
+            var s = Settings(topic: reporter.topic, workerId: workerId)
+            s.intervalMs = reporter.interval.inMilliseconds
+            s.replicationFactor = reporter.replicationFactor
             return s
         }
     }

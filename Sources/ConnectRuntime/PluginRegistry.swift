@@ -1,7 +1,5 @@
 import ConnectAPI
 import ConnectConverters
-import ConnectDatagen
-import ConnectFile
 import ConnectTransforms
 
 /// Plug-in types, named as `/connector-plugins` names them.
@@ -27,19 +25,17 @@ public struct PluginDesc: Sendable {
     }
 }
 
-/// The built-in plug-ins, found by full Java class name, simple name, or simple name without its type suffix
+/// The plug-ins a worker can run, found by full Java class name, simple name, or simple name without its type suffix
 /// (`FileStreamSink`, `Json`), as Connect's `PluginUtils` computes aliases.
 public struct PluginRegistry: Sendable {
     public private(set) var plugins: [PluginDesc] = []
 
     public init() {}
 
-    public static let builtIn: PluginRegistry = {
+    /// The framework's own plug-ins: converters, header converters, transforms and predicates. Connectors are
+    /// plug-ins the runtime does not know of; the worker's composition adds them.
+    public static let framework: PluginRegistry = {
         var r = PluginRegistry()
-        r.register(connector: FileStreamSinkConnector.self, className: FileStreamSinkConnector.className, type: .sink)
-        r.register(
-            connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
-        r.register(connector: DatagenConnector.self, className: DatagenConnector.className, type: .source)
         r.register(converter: JsonConverter.self, className: JsonConverter.className)
         r.register(converter: StringConverter.self, className: StringConverter.className)
         r.register(converter: ByteArrayConverter.self, className: ByteArrayConverter.className)

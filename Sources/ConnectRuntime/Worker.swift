@@ -183,7 +183,7 @@ public final class Worker {
         let running = ids.compactMap { id in tasks.removeValue(forKey: id) }
         workerMetrics.taskCount.set(tasks.count)
         for t in running { t.stop() }
-        let deadline = Date().addingTimeInterval(Double(config.shutdownTimeoutMs) / 1000)
+        let deadline = Date().addingTimeInterval(Double(config.taskShutdownGracefulTimeout.inMilliseconds) / 1000)
         for t in running {
             let left = Int64(max(0, deadline.timeIntervalSinceNow) * 1000)
             if !t.awaitStop(timeoutMs: left) {
@@ -226,8 +226,8 @@ public final class Worker {
             let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: false, metrics: taskMetrics.errors)
             return WorkerSourceTask(
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
-                offsetStore: offsetStore, flushIntervalMs: config.offsetFlushIntervalMs,
-                flushTimeoutMs: config.offsetFlushTimeoutMs,
+                offsetStore: offsetStore, flushIntervalMs: config.offsetFlushInterval.inMilliseconds,
+                flushTimeoutMs: config.offsetFlushTimeout.inMilliseconds,
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
                 errors: errors, dlq: dlq)
         default:
@@ -252,7 +252,7 @@ public final class Worker {
             return WorkerSinkTask(
                 id: id, task: task, taskConfig: taskConfig, consumer: consumer,
                 topics: Self.sinkTopics(connectorConfig),
-                converters: converters, chain: chain, commitIntervalMs: config.offsetFlushIntervalMs,
+                converters: converters, chain: chain, commitIntervalMs: config.offsetFlushInterval.inMilliseconds,
                 maxPollRecords: maxPollRecords,
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
                 errors: errors, dlq: dlq, lagWatchdog: lagWatchdog,
@@ -402,7 +402,7 @@ public final class Worker {
         let (headerClass, headerSource) =
             connectorConfig[headerKey].map { ($0, connectorConfig) }
             ?? (
-                config.parsed.string(headerKey) ?? "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+                config.headerConverter,
                 config.originals
             )
         let header = try plugins.newHeaderConverter(headerClass)

@@ -9,7 +9,6 @@ import Kafka
 /// (`CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`, as the cp-kafka-connect image does).
 public struct WorkerConfig: Sendable {
     public let originals: [String: String]
-    public let parsed: ParsedConfig
 
     public static let configDef = ConfigDef()
         .define(
@@ -195,9 +194,116 @@ public struct WorkerConfig: Sendable {
             validator: .oneOf(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"], caseInsensitive: true),
             importance: .low, documentation: "Level of the worker's log.")
 
+    /// The typed values, each key parsed once through `configDef`.
+    public let bootstrapServers: String
+    public let offsetFlushInterval: Duration
+    public let offsetFlushTimeout: Duration
+    /// `task.shutdown.graceful.timeout.ms`: how long stopping tasks may take in total before they are cancelled.
+    public let taskShutdownGracefulTimeout: Duration
+    public let topicTrackingEnabled: Bool
+    public let topicTrackingResetAllowed: Bool
+    public let topicCreationEnabled: Bool
+    /// `offset.storage.file.filename`; nil when unset or empty.
+    public let offsetFile: String?
+    /// `header.converter` as given (class name or alias).
+    public let headerConverter: String
+    public let logLevel: String
+    public let startupBrokerTimeout: Duration
+    public let rest: Rest
+    public let metrics: Metrics
+
+    /// The REST server's keys.
+    public struct Rest: Sendable {
+        public let listeners: [String]
+        /// `admin.listeners`: nil when unset (admin endpoints on the REST listeners), empty when switched off.
+        public let adminListeners: [String]?
+        public let metricsListeners: [String]
+        public let advertisedHostName: String?
+        public let advertisedPort: Int?
+        /// `rest.advertised.listener`: `http` or `https`, when set.
+        public let advertisedListener: String?
+        public let maxRequestBodyBytes: Int
+        public let idleTimeout: Duration
+        public let extensionClasses: [String]
+        /// `rest.basic.auth.credentials.file`, empty when unset.
+        public let basicAuthCredentialsFile: String
+        public let allowOrigin: String
+        public let allowMethods: String
+
+        /// The idle timeout in whole seconds, as the HTTP server takes it.
+        public var idleTimeoutSeconds: Int { Int(idleTimeout.components.seconds) }
+    }
+
+    /// The metrics keys: windows, recording, and the push and topic reporters (nil when their URL or topic is unset).
+    public struct Metrics: Sendable {
+        public let sampleWindow: Duration
+        public let numSamples: Int
+        public let recordingEnabled: Bool
+        public let push: Push?
+        public let reporter: Reporter?
+
+        public struct Push: Sendable {
+            public let url: String
+            public let interval: Duration
+            public let job: String
+            /// `label=value` pairs as given; empty for the default grouping.
+            public let groupingLabels: [String]
+            public let families: [String]
+            public let username: String?
+            public let password: String?
+        }
+
+        public struct Reporter: Sendable {
+            public let topic: String
+            public let interval: Duration
+            public let replicationFactor: Int16
+        }
+    }
+
     public init(_ props: [String: String]) throws(ConnectError) {
         originals = props
-        parsed = try Self.configDef.parse(props)
+        let p = try Self.configDef.parse(props)
+        func ms(_ key: String) -> Duration { .milliseconds(p.int(key) ?? 0) }
+        func nonEmpty(_ key: String) -> String? { p.string(key).flatMap { $0.trimmingSpaces.isEmpty ? nil : $0 } }
+        bootstrapServers = p.list("bootstrap.servers").joined(separator: ",")
+        offsetFlushInterval = ms("offset.flush.interval.ms")
+        offsetFlushTimeout = ms("offset.flush.timeout.ms")
+        taskShutdownGracefulTimeout = ms("task.shutdown.graceful.timeout.ms")
+        topicTrackingEnabled = p.bool("topic.tracking.enable") ?? true
+        topicTrackingResetAllowed = p.bool("topic.tracking.allow.reset") ?? true
+        topicCreationEnabled = p.bool("topic.creation.enable") ?? true
+        offsetFile = nonEmpty("offset.storage.file.filename")
+        headerConverter = p.string("header.converter") ?? ""
+        logLevel = p.string("log.level") ?? "INFO"
+        startupBrokerTimeout = ms("startup.broker.timeout.ms")
+        rest = Rest(
+            listeners: p.list("listeners"),
+            adminListeners: props["admin.listeners"].map { _ in p.list("admin.listeners") },
+            metricsListeners: p.list("metrics.listeners"),
+            advertisedHostName: nonEmpty("rest.advertised.host.name"),
+            advertisedPort: p.int("rest.advertised.port").map(Int.init),
+            advertisedListener: nonEmpty("rest.advertised.listener")?.lowercased(),
+            maxRequestBodyBytes: Int(p.int("rest.max.request.body.bytes") ?? 0),
+            idleTimeout: ms("rest.connection.idle.timeout.ms"),
+            extensionClasses: p.list("rest.extension.classes"),
+            basicAuthCredentialsFile: p.string("rest.basic.auth.credentials.file") ?? "",
+            allowOrigin: p.string("access.control.allow.origin") ?? "",
+            allowMethods: p.string("access.control.allow.methods") ?? "")
+        metrics = Metrics(
+            sampleWindow: ms("metrics.sample.window.ms"), numSamples: Int(p.int("metrics.num.samples") ?? 2),
+            recordingEnabled: p.bool("metrics.recording.enabled") ?? true,
+            push: nonEmpty("metrics.push.url").map { url in
+                Metrics.Push(
+                    url: url.trimmingSpaces, interval: ms("metrics.push.interval.ms"),
+                    job: p.string("metrics.push.job") ?? "kafka-connect",
+                    groupingLabels: p.list("metrics.push.grouping.labels"), families: p.list("metrics.push.families"),
+                    username: nonEmpty("metrics.push.username"), password: p.string("metrics.push.password"))
+            },
+            reporter: nonEmpty("metrics.reporter.topic").map { topic in
+                Metrics.Reporter(
+                    topic: topic.trimmingSpaces, interval: ms("metrics.reporter.interval.ms"),
+                    replicationFactor: Int16(p.int("metrics.reporter.topic.replication.factor") ?? -1))
+            })
     }
 
     /// Reads a properties file and applies `CONNECT_*` environment overrides.
@@ -222,15 +328,6 @@ public struct WorkerConfig: Sendable {
         return out
     }
 
-    public var bootstrapServers: String { parsed.list("bootstrap.servers").joined(separator: ",") }
-    public var offsetFlushIntervalMs: Int64 { parsed.int("offset.flush.interval.ms") ?? 60000 }
-    public var offsetFlushTimeoutMs: Int64 { parsed.int("offset.flush.timeout.ms") ?? 5000 }
-    public var shutdownTimeoutMs: Int64 { parsed.int("task.shutdown.graceful.timeout.ms") ?? 5000 }
-    public var listeners: [String] { parsed.list("listeners") }
-    public var topicTrackingEnabled: Bool { parsed.bool("topic.tracking.enable") ?? true }
-    public var topicTrackingResetAllowed: Bool { parsed.bool("topic.tracking.allow.reset") ?? true }
-    public var offsetFile: String? { parsed.string("offset.storage.file.filename").flatMap { $0.isEmpty ? nil : $0 } }
-
     /// Client properties for task clients of one kind: `bootstrap.servers` plus the worker's `<prefix>` keys.
     /// The admin client's properties: the worker's `admin.*` keys, without Java-only client keys.
     public var adminClientProperties: [String: String] {
@@ -245,7 +342,7 @@ public struct WorkerConfig: Sendable {
 
     public func clientProperties(prefix: String) -> [String: String] {
         // `admin.listeners` and the like are the worker's own keys, not client properties.
-        var props = parsed.originals(withPrefix: prefix).filter { Self.configDef.key(prefix + $0.key) == nil }
+        var props = originals.strippingPrefix(prefix).filter { Self.configDef.key(prefix + $0.key) == nil }
         props["bootstrap.servers"] = props["bootstrap.servers"] ?? bootstrapServers
         if let dns = originals["client.dns.lookup"] { props["client.dns.lookup"] = props["client.dns.lookup"] ?? dns }
         return props

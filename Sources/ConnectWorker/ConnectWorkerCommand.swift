@@ -1,10 +1,8 @@
 import ArgumentParser
 import ConnectAPI
-import ConnectREST
 import ConnectRuntime
+import ConnectWorkerKit
 import Foundation
-import HTTPServer
-import Kafka
 import Logging
 
 @main
@@ -43,10 +41,10 @@ struct Standalone: ParsableCommand {
         LoggingSystem.bootstrap { ConnectLogHandler(label: $0) }
         let logger = Logger(label: "org.apache.kafka.connect.cli.ConnectStandalone")
         do {
-            let runtime = try StandaloneRuntime.start(
+            let connect = try ConnectStandalone.start(
                 workerProperties: workerProperties, connectorFiles: connectorFiles, logLevel: logLevel,
                 environment: ProcessInfo.processInfo.environment, logger: logger)
-            runtime.waitForShutdownSignal()
+            connect.awaitShutdownSignal()
         } catch {
             logger.error("Stopping due to error: \(ConnectError.describe(error))")
             throw ExitCode(1)

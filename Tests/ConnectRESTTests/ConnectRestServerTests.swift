@@ -1,6 +1,7 @@
 import ConnectAPI
 import ConnectREST
 import ConnectRuntime
+import ConnectWorkerKit
 import HTTPServer
 import JSON
 import Synchronization

@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectRuntime
+import ConnectWorkerKit
 import Synchronization
 
 /// An in-memory herder for REST tests: connectors are configs with a settable status.

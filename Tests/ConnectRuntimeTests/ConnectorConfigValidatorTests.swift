@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectRuntime
+import ConnectWorkerKit
 import Testing
 
 @Suite struct PluginRegistryTests {

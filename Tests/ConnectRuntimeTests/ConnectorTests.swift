@@ -1,6 +1,7 @@
 import ConnectAPI
 import ConnectDatagen
 import ConnectFile
+import ConnectWorkerKit
 import Foundation
 import Testing
 

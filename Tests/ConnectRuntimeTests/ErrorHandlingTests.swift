@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectWorkerKit
 import Kafka
 import Synchronization
 import Testing

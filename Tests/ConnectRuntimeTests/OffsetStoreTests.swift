@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectRuntime
+import ConnectWorkerKit
 import Foundation
 import Testing
 

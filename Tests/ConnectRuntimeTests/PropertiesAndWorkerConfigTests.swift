@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectRuntime
+import ConnectWorkerKit
 import Testing
 
 @Suite struct PropertiesParserTests {
@@ -64,9 +65,9 @@ import Testing
         #expect(throws: ConnectError.self) { try WorkerConfig([:]) }
         let c = try WorkerConfig(["key.converter": "StringConverter", "value.converter": "JsonConverter"])
         #expect(c.bootstrapServers == "localhost:9092")
-        #expect(c.listeners == ["http://:8083"])
-        #expect(c.offsetFlushIntervalMs == 60000)
-        #expect(c.shutdownTimeoutMs == 5000)
+        #expect(c.rest.listeners == ["http://:8083"])
+        #expect(c.offsetFlushInterval == .milliseconds(60000))
+        #expect(c.taskShutdownGracefulTimeout == .milliseconds(5000))
     }
 
     @Test("task client properties layer bootstrap.servers under the worker's prefixed keys")

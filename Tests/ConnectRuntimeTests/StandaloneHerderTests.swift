@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectWorkerKit
 import Logging
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectConverters
+import ConnectWorkerKit
 import Logging
 import Testing
 

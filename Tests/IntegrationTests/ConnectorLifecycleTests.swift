@@ -2,6 +2,7 @@ import ConnectMetrics
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import HTTPServer
 import JSON

@@ -3,6 +3,7 @@ import ConnectMetrics
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import HTTPServer
 import JSON
@@ -124,7 +125,7 @@ struct ErrorHandlingPipelineTests {
         return c.flatMap { $0 >= 0 ? $0 : nil }
     }
 
-    func metric(_ runtime: StandaloneRuntime, _ line: String) -> Double? {
+    func metric(_ runtime: Connect, _ line: String) -> Double? {
         let text = PrometheusExposition.render(runtime.metrics, process: nil)
         return text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap {
             Double($0.split(separator: " ").last ?? "")

@@ -2,6 +2,7 @@ import ConnectAPI
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import JSON
 import Logging
@@ -34,8 +35,8 @@ struct FileStreamPipelineTests {
             "listeners": "http://127.0.0.1:0",
             "consumer.session.timeout.ms": "6000",
         ]
-        func start() throws -> StandaloneRuntime {
-            try StandaloneRuntime.start(
+        func start() throws -> Connect {
+            try ConnectStandalone.start(
                 workerProperties: nil, connectorFiles: [source.path, sink.path], extraProperties: props,
                 logLevel: "WARN",
                 environment: [:], logger: Logger(label: "test"))

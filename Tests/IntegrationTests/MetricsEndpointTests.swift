@@ -1,6 +1,7 @@
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import HTTPServer
 import Logging

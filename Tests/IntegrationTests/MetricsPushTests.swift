@@ -1,5 +1,6 @@
 import ConnectREST
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import Testing
 

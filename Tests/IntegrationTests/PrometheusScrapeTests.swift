@@ -1,6 +1,7 @@
 import ConnectMetrics
 import ConnectREST
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import HTTPServer
 import Logging

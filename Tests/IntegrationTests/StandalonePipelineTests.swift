@@ -2,6 +2,7 @@ import ConnectAPI
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import JSON
 import Logging
@@ -50,7 +51,7 @@ struct StandalonePipelineTests {
         let sink = dir.appendingPathComponent("sink.properties")
         try write("name=sink-\(topic)\nconnector.class=FileStreamSink\ntopics=\(topic)\nfile=\(sinkFile)\n", to: sink)
 
-        let runtime = try StandaloneRuntime.start(
+        let runtime = try ConnectStandalone.start(
             workerProperties: nil, connectorFiles: [datagen.path, sink.path], extraProperties: workerProperties(dir),
             logLevel: "WARN", environment: [:], logger: Logger(label: "test"))
         defer { runtime.stop() }
@@ -94,7 +95,7 @@ struct StandalonePipelineTests {
             dir, extra: ["bootstrap.servers": "127.0.0.1:1", "startup.broker.timeout.ms": "1500"])
         props["consumer.session.timeout.ms"] = nil
         #expect {
-            _ = try StandaloneRuntime.start(
+            _ = try ConnectStandalone.start(
                 workerProperties: nil, connectorFiles: [], extraProperties: props, logLevel: "ERROR", environment: [:],
                 logger: Logger(label: "test"))
         } throws: { error in
@@ -122,7 +123,7 @@ struct StandalonePipelineTests {
         let url = dir.appendingPathComponent(file)
         try write(content, to: url)
         #expect {
-            _ = try StandaloneRuntime.start(
+            _ = try ConnectStandalone.start(
                 workerProperties: nil, connectorFiles: [url.path], extraProperties: workerProperties(dir),
                 logLevel: "ERROR",
                 environment: [:], logger: Logger(label: "test"))
@@ -134,7 +135,7 @@ struct StandalonePipelineTests {
     @Test("a worker properties file that is missing or malformed is named in the error")
     func badWorkerFile() throws {
         #expect {
-            _ = try StandaloneRuntime.start(
+            _ = try ConnectStandalone.start(
                 workerProperties: "/nonexistent/worker.properties", connectorFiles: [], logLevel: nil, environment: [:],
                 logger: Logger(label: "test"))
         } throws: { error in
@@ -144,7 +145,7 @@ struct StandalonePipelineTests {
         let url = dir.appendingPathComponent("worker.properties")
         try write("bootstrap.servers=x\nkey.converter=a\nvalue.converter=b\nbroken=\\u12", to: url)
         #expect {
-            _ = try StandaloneRuntime.start(
+            _ = try ConnectStandalone.start(
                 workerProperties: url.path, connectorFiles: [], logLevel: nil, environment: [:],
                 logger: Logger(label: "test"))
         } throws: { error in

@@ -3,6 +3,7 @@ import ConnectMetrics
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import JSON
 import Logging
@@ -13,7 +14,7 @@ struct TransformPipelineTests {
     let broker = TansuBroker.shared
 
     /// Starts a worker with connectors from JSON bodies; returns the runtime.
-    func startWorker(_ connectorJSON: String...) throws -> StandaloneRuntime {
+    func startWorker(_ connectorJSON: String...) throws -> Connect {
         try WorkerFixture.start(connectorJSON)
     }
 
@@ -92,7 +93,7 @@ struct TransformPipelineTests {
         )
         defer { runtime.stop() }
         func value(_ prefix: String) -> Double? {
-            PrometheusExposition.render(runtime.herder.worker.metrics, process: nil).split(separator: "\n")
+            PrometheusExposition.render(runtime.metrics, process: nil).split(separator: "\n")
                 .first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last ?? "") }
         }
         let dropped =

@@ -1,6 +1,7 @@
 import ConnectREST
 import ConnectRuntime
 import ConnectTestKit
+import ConnectWorkerKit
 import Foundation
 import JSON
 import Logging
@@ -22,7 +23,7 @@ enum WorkerFixture {
 
     static func start(
         _ connectors: [String], extra: [String: String] = [:], in dir: URL? = nil, plugins: PluginRegistry = .builtIn
-    ) throws -> StandaloneRuntime {
+    ) throws -> Connect {
         let dir = try dir ?? ProjectPaths.temporaryDirectory("worker")
         var files: [String] = []
         for (i, body) in connectors.enumerated() {
@@ -30,7 +31,7 @@ enum WorkerFixture {
             try body.write(to: file, atomically: true, encoding: .utf8)
             files.append(file.path)
         }
-        return try StandaloneRuntime.start(
+        return try ConnectStandalone.start(
             workerProperties: nil, connectorFiles: files, extraProperties: properties(dir, extra: extra),
             logLevel: "WARN",
             environment: [:], logger: Logger(label: "test"), plugins: plugins)
@@ -40,7 +41,7 @@ enum WorkerFixture {
 extension WorkerFixture {
     /// The status of the connector's task 0 once it is in `state`, or the last status seen after `seconds`.
     static func waitForTask(
-        _ runtime: StandaloneRuntime, _ connector: String, _ state: String, seconds: Double = 60
+        _ runtime: Connect, _ connector: String, _ state: String, seconds: Double = 60
     ) -> StatusRecord? {
         var status: StatusRecord?
         _ = ProjectPaths.waitUntil(seconds) {

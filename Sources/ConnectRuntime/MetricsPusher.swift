@@ -1,6 +1,5 @@
 import ConnectAPI
 import ConnectMetrics
-import ConnectRuntime
 import Foundation
 import Logging
 import Synchronization
@@ -29,24 +28,23 @@ public final class MetricsPusher: Sendable {
 
         /// From the worker's `metrics.push.*` keys; nil when `metrics.push.url` is not set.
         public static func from(_ config: WorkerConfig, workerId: String) -> Settings? {
-            let url = (config.parsed.string("metrics.push.url") ?? "").trimmingSpaces
-            guard !url.isEmpty else { return nil }
-            var s = Settings(url: url.hasSuffix("/") ? String(url.dropLast()) : url)
-            s.intervalMs = config.parsed.int("metrics.push.interval.ms") ?? 30_000
-            s.job = config.parsed.string("metrics.push.job") ?? "kafka-connect"
-            let labels = config.parsed.list("metrics.push.grouping.labels").compactMap { pair -> (String, String)? in
+            guard let push = config.metrics.push else { return nil }
+            var s = Settings(url: push.url.hasSuffix("/") ? String(push.url.dropLast()) : push.url)
+            s.intervalMs = push.interval.inMilliseconds
+            s.job = push.job
+            let labels = push.groupingLabels.compactMap { pair -> (String, String)? in
                 let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
                 return kv.count == 2 ? (kv[0], kv[1]) : nil
             }
             s.grouping = labels.isEmpty ? [("instance", workerId)] : labels
-            let families = config.parsed.list("metrics.push.families")
+            let families = push.families
             if families == ["all"] {
                 s.families = []
             } else if !families.isEmpty && families != ["default"] {
                 s.families = families
             }
-            s.username = config.parsed.string("metrics.push.username").flatMap { $0.isEmpty ? nil : $0 }
-            s.password = config.parsed.string("metrics.push.password")
+            s.username = push.username
+            s.password = push.password
             return s
         }
     }

@@ -1,10 +1,9 @@
 import ConnectMetrics
-import ConnectRuntime
 import Foundation
 import Logging
 import Testing
 
-@testable import ConnectREST
+@testable import ConnectRuntime
 
 @Suite("Metrics pusher")
 struct MetricsPusherTests {

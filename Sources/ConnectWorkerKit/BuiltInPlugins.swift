@@ -1,0 +1,15 @@
+import ConnectDatagen
+import ConnectFile
+import ConnectRuntime
+
+extension PluginRegistry {
+    /// Every plug-in this worker ships: the framework's converters, transforms and predicates, and the connectors.
+    public static let builtIn: PluginRegistry = {
+        var r = PluginRegistry.framework
+        r.register(connector: FileStreamSinkConnector.self, className: FileStreamSinkConnector.className, type: .sink)
+        r.register(
+            connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
+        r.register(connector: DatagenConnector.self, className: DatagenConnector.className, type: .source)
+        return r
+    }()
+}
