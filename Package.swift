@@ -23,12 +23,14 @@ let package = Package(
         // C libraries: each imported by exactly one wrapper target.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "JSON", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
             name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
         .target(name: "ConnectMetrics", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectAPI", "ConnectConverters", "ConnectTransforms", "Kafka", "JSON", "ConnectMetrics",
+                "ConnectAPI", "ConnectConverters", "ConnectTransforms", "Kafka", "JSON", "ConnectMetrics", "HTTPClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -72,7 +74,7 @@ let package = Package(
 
         // connect-doctor: the diagnosis logic in a library the tests call, the executable a thin shell.
         .target(
-            name: "ConnectDoctorKit", dependencies: ["ConnectAPI", "JSON", "Kafka"],
+            name: "ConnectDoctorKit", dependencies: ["ConnectAPI", "JSON", "Kafka", "HTTPClient"],
             resources: [.copy("Resources/rules.json")],
             swiftSettings: strict),
         .executableTarget(
@@ -86,7 +88,9 @@ let package = Package(
         .executableTarget(name: "MetricsBenchmark", dependencies: ["ConnectMetrics"], swiftSettings: strict),
 
         // Shared test support: starts the real Tansu broker on a free loopback port.
-        .target(name: "ConnectTestKit", dependencies: ["Kafka"], path: "Tests/ConnectTestKit", swiftSettings: strict),
+        .target(
+            name: "ConnectTestKit", dependencies: ["Kafka", "HTTPClient"], path: "Tests/ConnectTestKit",
+            swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .testTarget(
@@ -98,6 +102,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ConnectMetricsTests", dependencies: ["ConnectMetrics"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "ConnectTestKit"],
+            swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
         .testTarget(
             name: "ConnectRuntimeTests",

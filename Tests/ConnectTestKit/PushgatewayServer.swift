@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// A real Prometheus Pushgateway (Debian's package) on a free loopback port.
 public final class PushgatewayServer: Sendable {
@@ -33,6 +34,7 @@ public final class PushgatewayServer: Sendable {
 
     /// The gateway's own exposition (every pushed series, with its job and grouping labels); nil if unreachable.
     public func metrics() -> String? {
-        try? ProjectPaths.run("/usr/bin/curl", ["-sf", "\(url)/metrics"])
+        guard let response = try? HTTPClient().get("\(url)/metrics"), response.status == 200 else { return nil }
+        return response.text
     }
 }

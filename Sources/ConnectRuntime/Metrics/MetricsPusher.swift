@@ -1,12 +1,9 @@
 import ConnectAPI
 import ConnectMetrics
 import Foundation
+import HTTPClient
 import Logging
 import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// Pushes metrics to a Prometheus Pushgateway (`metrics.push.url`) every `metrics.push.interval.ms`, on a thread of
 /// its own so a slow or absent gateway never slows a task: `PUT <url>/metrics/job/<job>/<label>/<value>…` with the
@@ -66,9 +63,15 @@ public final class MetricsPusher: Sendable {
     let pushes = AtomicCounter()
     let failures = AtomicCounter()
     private let group: MetricGroup
+    private let client: HTTPClient
 
     public init(settings: Settings, registry: MetricsRegistry, logger: Logger) {
         self.settings = settings
+        var configuration = HTTPClientConfiguration()
+        if let user = settings.username {
+            configuration.basicAuth = .init(username: user, password: settings.password ?? "")
+        }
+        client = HTTPClient(configuration: configuration)
         self.registry = registry
         self.logger = logger
         group = registry.group(ConnectMetricsCatalog.metricsPushGroup, tags: [("target", "pushgateway")])
@@ -148,28 +151,21 @@ public final class MetricsPusher: Sendable {
             logger.error("metrics.push.url \(settings.url) is not a URL")
             return false
         }
-        var request = URLRequest(url: url, timeoutInterval: min(10, max(1, Double(settings.intervalMs) / 1000)))
-        request.httpMethod = method
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("text/plain; version=0.0.4", forHTTPHeaderField: "Content-Type")
+        let request = HTTPClientRequest(
+            method: method, url: url.absoluteString,
+            headers: body == nil ? [] : [("Content-Type", "text/plain; version=0.0.4")],
+            body: body.map { Array($0.utf8) })
+        let problem: String
+        do {
+            let response = try client.execute(
+                request, timeout: .milliseconds(min(10_000, max(1_000, settings.intervalMs))))
+            if (200..<300).contains(response.status) { return true }
+            problem = "HTTP \(response.status)"
+        } catch {
+            problem = error.message
         }
-        if let user = settings.username {
-            let token = Data("\(user):\(settings.password ?? "")".utf8).base64EncodedString()
-            request.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
-        }
-        let result = Mutex<(Int, String?)>((0, nil))
-        let finished = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { _, response, error in
-            result.withLock { $0 = ((response as? HTTPURLResponse)?.statusCode ?? 0, error.map { "\($0)" }) }
-            finished.signal()
-        }.resume()
-        _ = finished.wait(timeout: .now() + .seconds(15))
-        let (status, error) = result.withLock { $0 }
-        if (200..<300).contains(status) { return true }
         logger.warning(
-            "Pushing metrics to \(settings.url) failed: \(error ?? "HTTP \(status)") (\(failures.value + 1) failures so far)"
-        )
+            "Pushing metrics to \(settings.url) failed: \(problem) (\(failures.value + 1) failures so far)")
         return false
     }
 }
