@@ -17,7 +17,7 @@ final class SleepRecordingClock: Sendable {
     var timing: RetryTiming {
         RetryTiming(
             nowMs: { self.now.withLock { $0 } },
-            sleep: { ms in
+            sleep: { ms, _ in
                 self.sleeps.withLock { $0.append(ms) }
                 self.now.withLock { $0 += ms }
             },
@@ -28,7 +28,7 @@ final class SleepRecordingClock: Sendable {
 final class RecordingReporter: ErrorReporter {
     var reported: [ProcessingContext] = []
     func report(_ context: ProcessingContext) { reported.append(context) }
-    func close() {}
+    func close(timeoutMs: Int) {}
 }
 
 @Suite("Retry and tolerance with Connect's semantics, on an injected clock")

@@ -1,6 +1,7 @@
 import ConnectAPI
 import Foundation
 import Kafka
+import Synchronization
 
 /// The stages of record processing, named as Connect names them in logs, traces and DLQ headers (`Stage`).
 enum ErrorStage: String, Sendable, CaseIterable {
@@ -83,20 +84,21 @@ struct ProcessingContext {
 /// Receives each failed record (`ErrorReporter`): the error log, the dead letter queue.
 protocol ErrorReporter: AnyObject {
     func report(_ context: ProcessingContext)
-    func close()
+    /// Waits up to `timeoutMs` for what was reported to be written.
+    func close(timeoutMs: Int)
 }
 
 /// Clock, sleep and randomness of the retry loop, injectable for tests.
 struct RetryTiming: Sendable {
     var nowMs: @Sendable () -> Int64
-    /// Sleeps up to the given milliseconds; returns early when the task stops.
-    var sleep: @Sendable (Int64) -> Void
+    /// Waits up to the given milliseconds, ending early when the task is asked to stop.
+    var sleep: @Sendable (Int64, TaskControl) -> Void
     /// A random value in `0..<bound`.
     var random: @Sendable (Int64) -> Int64
 
     static let system = RetryTiming(
         nowMs: { Int64(Date().timeIntervalSince1970 * 1000) },
-        sleep: { ms in if ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) } },
+        sleep: { ms, control in control.wait(milliseconds: ms) },
         random: { bound in bound > 0 ? Int64.random(in: 0..<bound) : 0 })
 }
 
@@ -104,23 +106,36 @@ struct RetryTiming: Sendable {
 /// retriable errors are retried with exponential backoff until `errors.retry.timeout`; errors a stage tolerates
 /// (any error in converters and transforms, only retriable ones elsewhere) skip the record under
 /// `errors.tolerance=all`; anything else fails the task with "Tolerance exceeded in error handler". Every failed
-/// record goes to the reporters, and the `task-error-metrics` counters follow. Used from the task thread only.
-final class RetryWithToleranceOperator {
+/// record goes to the reporters, and the `task-error-metrics` counters follow. Stages run on the task thread;
+/// `executeFailed` (the errant record reporter) may also be called from a connector's own threads.
+///
+/// `@unchecked Sendable`: `execute` is called from the task thread only; what `executeFailed` shares with it is
+/// thread-safe: `failureCount` is a `Mutex`, every report is made while holding `reportLock`, and `reporters` is
+/// filled before the task starts and never changed after.
+final class RetryWithToleranceOperator: @unchecked Sendable {
     static let retriesDelayMinMs: Int64 = 300
 
     let config: ErrorHandlingConfig
     let timing: RetryTiming
     let metrics: ErrorMetrics
+    /// Set up by the worker before the task starts.
     var reporters: [any ErrorReporter] = []
+    private let reportLock = NSLock()
     /// Failed records so far (`totalFailures`): with `errors.tolerance=none`, one is too many.
-    private(set) var totalFailures = 0
-    /// True once the task is stopping: retries end and the record counts as failed.
-    var isStopping: () -> Bool = { false }
+    private let failureCount = Mutex(0)
+    var totalFailures: Int { failureCount.withLock { $0 } }
+    /// The task's stop latch: once it is set, retries end and the record counts as failed, and a backoff in
+    /// progress ends at once.
+    let control: TaskControl
 
-    init(config: ErrorHandlingConfig, metrics: ErrorMetrics, timing: RetryTiming = .system) {
+    init(
+        config: ErrorHandlingConfig, metrics: ErrorMetrics, timing: RetryTiming = .system,
+        control: TaskControl = TaskControl()
+    ) {
         self.config = config
         self.metrics = metrics
         self.timing = timing
+        self.control = control
     }
 
     var withinToleranceLimits: Bool { config.tolerance == .all || totalFailures == 0 }
@@ -212,10 +227,10 @@ final class RetryWithToleranceOperator {
         -> Bool
     {
         metrics.recordFailure(context.stage, error)
-        if timing.nowMs() < deadline && !isStopping() {
-            timing.sleep(backoffMs(attempt: attempt, deadline: deadline))
+        if timing.nowMs() < deadline && !control.isStopping {
+            timing.sleep(backoffMs(attempt: attempt, deadline: deadline), control)
             metrics.recordRetry()
-            if !isStopping() { return true }
+            if !control.isStopping { return true }
         }
         context.error = error
         return false
@@ -236,16 +251,20 @@ final class RetryWithToleranceOperator {
 
     private func markAsFailed() {
         metrics.recordErrorTimestamp(timing.nowMs())
-        totalFailures += 1
+        failureCount.withLock { $0 += 1 }
     }
 
     private func report(_ context: ProcessingContext) {
-        for reporter in reporters { reporter.report(context) }
+        reportLock.withLock {
+            for reporter in reporters { reporter.report(context) }
+        }
     }
 
-    func close() {
-        for reporter in reporters { reporter.close() }
-        reporters = []
+    /// Closes the reporters, giving the dead letter queue up to `timeoutMs` to acknowledge what it was sent.
+    func close(timeoutMs: Int) {
+        reportLock.withLock {
+            for reporter in reporters { reporter.close(timeoutMs: timeoutMs) }
+        }
     }
 
     static func toleranceExceeded(_ context: ProcessingContext) -> ConnectError {

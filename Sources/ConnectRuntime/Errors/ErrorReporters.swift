@@ -3,6 +3,7 @@ import ConnectConverters
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 
 /// The error log (`LogReporter`): one ERROR line per failed record, in Connect's words, from the logger Connect
 /// uses, when `errors.log.enable=true`.
@@ -33,13 +34,15 @@ final class LogReporter: ErrorReporter {
         metrics.recordErrorLogged()
     }
 
-    func close() {}
+    func close(timeoutMs: Int) {}
 }
 
 /// The dead letter queue (`DeadLetterQueueReporter`): each failed record is written to the DLQ topic with its
 /// original key, value, headers and timestamp, plus the `__connect.errors.*` context headers when enabled. Writes
 /// are asynchronous; the sink task holds back the offset commit of a dead-lettered record until its write is
-/// acknowledged (`pendingOffsets`). A failed write is counted and logged, not fatal.
+/// acknowledged (`pendingOffsets`). A failed write is counted and logged, not fatal. Reports may come from the task
+/// thread and, through the errant record reporter, from a connector's threads (one at a time, under the retry
+/// operator's report lock); the writes in flight are kept behind a `Mutex` the task thread reads too.
 final class DeadLetterQueueReporter: ErrorReporter {
     static let headerPrefix = "__connect.errors."
 
@@ -49,9 +52,8 @@ final class DeadLetterQueueReporter: ErrorReporter {
     private let contextHeaders: Bool
     private let metrics: ErrorMetrics
     private let logger: Logger
-    private var nextID: UInt64 = 0
-    /// Writes not yet acknowledged: the consumed record's partition and offset (none for source records).
-    private var pending: [UInt64: (TopicPartition, Int64)?] = [:]
+    /// Writes not yet acknowledged, by id: the consumed record's partition and offset (none for source records).
+    private let pending = Mutex<(nextID: UInt64, origins: [UInt64: (TopicPartition, Int64)?])>((0, [:]))
     /// Renders source records that failed conversion: schemaless JSON.
     private let fallback: JsonConverter = {
         let c = JsonConverter()
@@ -59,10 +61,14 @@ final class DeadLetterQueueReporter: ErrorReporter {
         return c
     }()
 
+    /// The task's stop latch: a write that waits for room in a full producer queue gives up once it is set.
+    private let control: TaskControl
+
     init(
         topic: String, producer: KafkaProducer, id: ConnectorTaskId, contextHeaders: Bool, metrics: ErrorMetrics,
-        logger: Logger
+        control: TaskControl, logger: Logger
     ) {
+        self.control = control
         self.topic = topic
         self.producer = producer
         self.id = id
@@ -96,12 +102,16 @@ final class DeadLetterQueueReporter: ErrorReporter {
             headers += Self.contextHeaders(
                 topic: originalTopic, partition: partition, offset: offset, id: id, context: context, error: error)
         }
-        nextID += 1
+        let id = pending.withLock { p in
+            p.nextID += 1
+            p.origins[p.nextID] = origin
+            return p.nextID
+        }
         metrics.recordDeadLetterQueueProduceRequest()
         do {
-            try send(id: nextID, key: key, value: value, headers: headers, timestamp: timestamp)
-            pending[nextID] = origin
+            try send(id: id, key: key, value: value, headers: headers, timestamp: timestamp)
         } catch {
+            _ = pending.withLock { $0.origins.removeValue(forKey: id) }
             metrics.recordDeadLetterQueueProduceFailed()
             logger.error(
                 "Could not produce message to dead letter queue. topic=\(topic) (record \(origin.map { "\($0.0)@\($0.1)" } ?? "from the source"))): \(ConnectError.describe(error))"
@@ -109,12 +119,15 @@ final class DeadLetterQueueReporter: ErrorReporter {
         }
     }
 
-    private func send(id: UInt64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader], timestamp: Int64?) throws {
+    private func send(
+        id: UInt64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader], timestamp: Int64?
+    ) throws(KafkaError) {
         while true {
             do {
                 try producer.send(id: id, topic: topic, key: key, value: value, headers: headers, timestamp: timestamp)
                 return
-            } catch  where error.kind == .queueFull {
+            } catch {
+                guard error.kind == .queueFull, !control.isStopping else { throw error }
                 handle(producer.poll(timeoutMs: 100))
             }
         }
@@ -149,7 +162,7 @@ final class DeadLetterQueueReporter: ErrorReporter {
 
     private func handle(_ reports: [DeliveryReport]) {
         for report in reports {
-            let origin = pending.removeValue(forKey: report.id) ?? nil
+            let origin = pending.withLock { $0.origins.removeValue(forKey: report.id) } ?? nil
             if case .failure(let error) = report.result {
                 metrics.recordDeadLetterQueueProduceFailed()
                 logger.error(
@@ -162,17 +175,20 @@ final class DeadLetterQueueReporter: ErrorReporter {
     /// The lowest consumed offset per partition whose DLQ write is not acknowledged yet.
     var pendingOffsets: [TopicPartition: Int64] {
         var out: [TopicPartition: Int64] = [:]
-        for case let (tp, offset)? in pending.values { out[tp] = min(out[tp] ?? offset, offset) }
+        for case let (tp, offset)? in pending.withLock({ Array($0.origins.values) }) {
+            out[tp] = min(out[tp] ?? offset, offset)
+        }
         return out
     }
 
     /// Waits up to `timeoutMs` for every write to be acknowledged.
     func flush(timeoutMs: Int) { handle(producer.flush(timeoutMs: timeoutMs)) }
 
-    func close() {
-        flush(timeoutMs: 30_000)
-        if !pending.isEmpty {
-            logger.warning("\(pending.count) dead letter queue write(s) were not acknowledged before the task stopped")
+    func close(timeoutMs: Int) {
+        flush(timeoutMs: timeoutMs)
+        let unacknowledged = pending.withLock { $0.origins.count }
+        if unacknowledged > 0 {
+            logger.warning("\(unacknowledged) dead letter queue write(s) were not acknowledged before the task stopped")
         }
     }
 }

@@ -2,105 +2,78 @@ import ConnectAPI
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 
-/// The standalone herder: one worker, connector configurations in memory, every operation serialised by one lock
-/// (as Connect's `StandaloneHerder` synchronises its methods).
+/// The standalone herder (Connect's `StandaloneHerder`): one worker, connector configurations in a
+/// `ConfigBackingStore` (in memory), statuses in the worker's `StatusStore`.
 ///
-/// `@unchecked Sendable`: all mutable state, and every call into the worker, is guarded by `lock`.
-public final class StandaloneHerder: Herder, @unchecked Sendable {
+/// A connector's plug-in code never runs under a herder lock: the worker runs each connector on a thread of its
+/// own, and the herder continues (task configurations, task starts) from its callbacks. Operations on one connector
+/// run one at a time under that connector's lock (`PerConnectorLocks`), which is held only for bounded work
+/// (stopping within the stop timeouts, starting threads); reads take no connector lock. A request that waits for a
+/// connector (creating it, the legacy restart) waits at most `requestTimeout` (Connect's 90 s) and then fails with
+/// Connect's "Request timed out", naming what the worker is doing; the work itself goes on.
+public final class StandaloneHerder: Herder, Sendable {
     public let worker: Worker
+    public let configStore: any ConfigBackingStore
     public var plugins: PluginRegistry { worker.plugins }
+    /// How long a request waits for the work it started (Connect's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
+    public let requestTimeout: Duration
     private let validator: ConnectorConfigValidator
-    private let lock = NSRecursiveLock()
     private let logger: Logger
     private let commit: String
     private let clusterID: @Sendable () -> String?
-
-    struct ConnectorState {
-        var config: [String: String]
-        var target: TargetState
-        var taskConfigs: [[String: String]]
-    }
-
-    private var state: [String: ConnectorState] = [:]
-    private var order: [String] = []
-    private var ready = false
-    private var stopped = false
-    /// Times of the restart policy's restarts, per task.
-    private var policyRestarts: [ConnectorTaskId: [Int64]] = [:]
+    private let locks = PerConnectorLocks()
+    private let stages = StageTracker()
     private let restartMetrics: RestartMetrics
     private let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
+    private struct State {
+        var ready = false
+        var stopped = false
+        /// Times of the restart policy's restarts, per task.
+        var policyRestarts: [ConnectorTaskId: [Int64]] = [:]
+    }
+
+    private let state = Mutex(State())
+
     public init(
-        worker: Worker, commit: String = "unknown", clusterID: @escaping @Sendable () -> String?, logger: Logger
+        worker: Worker, configStore: any ConfigBackingStore = MemoryConfigBackingStore(), commit: String = "unknown",
+        clusterID: @escaping @Sendable () -> String?, requestTimeout: Duration = .seconds(90), logger: Logger
     ) {
         self.worker = worker
+        self.configStore = configStore
         self.validator = ConnectorConfigValidator(plugins: worker.plugins)
         self.commit = commit
         self.clusterID = clusterID
+        self.requestTimeout = requestTimeout
         self.logger = logger
         self.restartMetrics = RestartMetrics(registry: worker.metrics)
         worker.statusStore.observeTaskFailures { [weak self] id in
             guard let herder = self else { return }
-            // Off the failing task's thread: the herder may be holding its lock waiting for that thread.
+            // Off the failing task's thread: the herder may be waiting for that thread to finish.
             DispatchQueue.global().async { herder.taskFailed(id) }
         }
     }
 
-    /// Applies the connector's restart policy to a task that just failed.
-    private func taskFailed(_ id: ConnectorTaskId) {
-        lock.withLock {
-            guard !stopped, let e = state[id.connector] else { return }
-            let policy = RestartPolicy(e.config)
-            guard policy.enabled else { return }
-            let recent = policy.inWindow(policyRestarts[id] ?? [], now: nowMs())
-            policyRestarts[id] = recent
-            guard recent.count < policy.maxRestarts else {
-                worker.statusStore.annotateFailure(id, policy.givingUpNote)
-                worker.statusStore.history.recordGivenUp(.task(id))
-                logger.error("[\(id.connector)|task-\(id.task)] \(policy.givingUpNote)")
-                return
-            }
-            let delay = policy.backoffMs(restartsInWindow: recent.count)
-            logger.info(
-                "[\(id.connector)|task-\(id.task)] Restarting failed task \(id) in \(delay) ms (errors.restart.policy, restart \(recent.count + 1) of at most \(policy.maxRestarts) within \(policy.windowMs) ms)"
-            )
-            let generation = worker.statusStore.task(id)?.generation
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(delay))) { [weak self] in
-                self?.policyRestart(id, ifGeneration: generation)
-            }
-        }
-    }
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
-    private func policyRestart(_ id: ConnectorTaskId, ifGeneration generation: Int?) {
-        lock.withLock {
-            // Only if nothing happened to the task meanwhile (no manual restart, no deletion).
-            guard !stopped, state[id.connector] != nil, let status = worker.statusStore.task(id),
-                status.state == .failed, status.generation == generation
-            else { return }
-            policyRestarts[id, default: []].append(nowMs())
-            restartTaskUnlocked(id, reason: "policy")
-        }
-    }
-
-    private func locked<T>(_ body: () throws(ConnectError) -> T) throws(ConnectError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
-
-    public func markReady() { lock.withLock { ready = true } }
-    public func isReady() -> Bool { lock.withLock { ready && !stopped } }
+    public func markReady() { state.withLock { $0.ready = true } }
+    public func isReady() -> Bool { state.withLock { $0.ready && !$0.stopped } }
 
     public func serverInfo() -> ServerInfo {
         ServerInfo(version: ConnectVersion.kafka, commit: commit, kafkaClusterId: clusterID())
     }
 
-    public func connectors() -> [String] { lock.withLock { order } }
+    // MARK: Reads (no connector lock)
 
-    private func entry(_ name: String) throws(ConnectError) -> ConnectorState {
-        guard let e = state[name] else { throw ConnectError(.notFound, "Connector \(name) not found") }
-        return e
+    public func connectors() -> [String] { configStore.snapshot().connectors }
+
+    private func config(_ name: String, in snapshot: ClusterConfigState) throws(ConnectError) -> [String: String] {
+        guard let config = snapshot.connectorConfig(name) else {
+            throw ConnectError(.notFound, "Connector \(name) not found")
+        }
+        return config
     }
 
     private func type(of config: [String: String]) -> String {
@@ -111,35 +84,41 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     }
 
     public func connectorInfo(_ name: String) throws(ConnectError) -> ConnectorInfo {
-        try locked { () throws(ConnectError) in
-            let e = try entry(name)
-            return ConnectorInfo(
-                name: name, config: e.config, tasks: e.taskConfigs.indices.map { ConnectorTaskId(name, $0) },
-                type: type(of: e.config))
-        }
+        let snapshot = configStore.snapshot()
+        let config = try config(name, in: snapshot)
+        return ConnectorInfo(name: name, config: config, tasks: snapshot.tasks(name), type: type(of: config))
     }
 
     public func connectorConfig(_ name: String) throws(ConnectError) -> [String: String] {
-        try locked { () throws(ConnectError) in try entry(name).config }
+        try config(name, in: configStore.snapshot())
     }
 
     public func connectorStatus(_ name: String) throws(ConnectError) -> ConnectorStateInfo {
-        try locked { () throws(ConnectError) in
-            // As Connect's AbstractHerder: the status store answers, so an unknown connector has no status.
-            guard let e = state[name], let status = worker.statusStore.connector(name) else {
-                throw ConnectError(.notFound, "No status found for connector \(name)")
-            }
-            let tasks =
-                e.target == .stopped
-                ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
-            return ConnectorStateInfo(name: name, connector: status, tasks: tasks, type: type(of: e.config))
+        let snapshot = configStore.snapshot()
+        // As Connect's AbstractHerder: the status store answers, so an unknown connector has no status.
+        guard let config = snapshot.connectorConfig(name), let status = worker.statusStore.connector(name) else {
+            throw ConnectError(.notFound, "No status found for connector \(name)")
         }
+        let tasks =
+            snapshot.targetState(name) == .stopped
+            ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
+        return ConnectorStateInfo(name: name, connector: status, tasks: tasks, type: type(of: config))
     }
 
-    public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
-        var config = try locked { () throws(ConnectError) in try entry(name).config }
-        for (k, v) in patch { config[k] = v }
-        return try putConnectorConfig(name, config: config, allowReplace: true, initialState: nil).info
+    public func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
+        _ = try config(id.connector, in: configStore.snapshot())
+        guard let s = worker.statusStore.task(id) else {
+            throw ConnectError(.notFound, "No status found for task \(id)")
+        }
+        return TaskStateInfo(id: id.task, status: s)
+    }
+
+    public func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] {
+        let snapshot = configStore.snapshot()
+        _ = try config(name, in: snapshot)
+        return (snapshot.taskConfigs[name] ?? []).enumerated().map {
+            TaskInfo(id: ConnectorTaskId(name, $0.offset), config: $0.element)
+        }
     }
 
     public func connectorActiveTopics(_ name: String) throws(ConnectError) -> [String] {
@@ -156,8 +135,279 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     }
 
     public func connectorOffsets(_ name: String) throws(ConnectError) -> [ConnectorOffset] {
-        let config = try locked { () throws(ConnectError) in try entry(name).config }
-        return try worker.connectorOffsets(name, config: config)
+        try worker.connectorOffsets(name, config: try connectorConfig(name))
+    }
+
+    public func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory {
+        let snapshot = configStore.snapshot()
+        _ = try config(name, in: snapshot)
+        let history = worker.statusStore.history
+        let ids = Set(history.tasks(of: name)).union(0..<snapshot.taskCount(name))
+        return ConnectorHistory(
+            connector: history.entries(.connector(name)),
+            tasks: Dictionary(uniqueKeysWithValues: ids.map { ($0, history.entries(.task(ConnectorTaskId(name, $0)))) })
+        )
+    }
+
+    public func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry] {
+        let snapshot = configStore.snapshot()
+        _ = try config(id.connector, in: snapshot)
+        let entries = worker.statusStore.history.entries(.task(id))
+        guard snapshot.taskConfig(id) != nil || !entries.isEmpty else {
+            throw ConnectError(.notFound, "Task \(id) not found")
+        }
+        return entries
+    }
+
+    public func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos {
+        let transformer = worker.configTransformer
+        let resolved = try transformer.transform(config)
+        return try validator.validate(resolved).redacted(raw: config, resolved: resolved, transformer: transformer)
+    }
+
+    // MARK: Writes (one at a time per connector)
+
+    /// Runs `body` holding the connector's lock; a lock not had by `deadline` is Connect's request timeout.
+    private func withConnector<T>(
+        _ name: String, deadline: ContinuousClock.Instant, _ body: () throws(ConnectError) -> T
+    ) throws(ConnectError) -> T {
+        guard !isStopped else { throw ConnectError.connect("The worker is shutting down") }
+        guard let result = try locks.withLock(name, deadline: deadline, body) else { throw requestTimedOut(name) }
+        return result
+    }
+
+    /// Connect's error for a request whose work did not finish within `requestTimeout` (a 500).
+    private func requestTimedOut(_ name: String) -> ConnectError {
+        ConnectError.connect(
+            ["Request timed out.", stages.summary(connector: name)].compactMap { $0 }.joined(separator: " "))
+    }
+
+    private func awaitCompletion(
+        _ done: FutureCallback, until deadline: ContinuousClock.Instant, _ name: String
+    )
+        throws(ConnectError)
+    {
+        guard done.wait(until: deadline) else { throw requestTimedOut(name) }
+    }
+
+    public func putConnectorConfig(
+        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
+        let infos = try validateConnectorConfig(config)
+        if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
+        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
+        let (created, started) = try withConnector(name, deadline: deadline) {
+            () throws(ConnectError) -> (Bool, FutureCallback) in
+            let exists = configStore.contains(name)
+            if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
+            if exists { stopConnectorAndTasks(name) }
+            try configStore.putConnectorConfig(
+                name, config, targetState: exists ? nil : initialState ?? .started)
+            logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
+            return (!exists, startConnector(name))
+        }
+        try awaitCompletion(started, until: deadline, name)
+        return (created, try connectorInfo(name))
+    }
+
+    public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
+        var config = try connectorConfig(name)
+        for (k, v) in patch { config[k] = v }
+        return try putConnectorConfig(name, config: config, allowReplace: true, initialState: nil).info
+    }
+
+    /// Starts the connector as stored (holding its lock); completes once its start has run and, when it runs, its
+    /// tasks are configured and started. What fails shows in the statuses.
+    private func startConnector(_ name: String) -> FutureCallback {
+        let done = FutureCallback()
+        let snapshot = configStore.snapshot()
+        guard let config = snapshot.connectorConfig(name), !isStopped else {
+            done.complete()
+            return done
+        }
+        let target = snapshot.targetState(name)
+        let stage = stages.begin("starting connector \(name)", connector: name)
+        worker.startConnector(name, config: config, target: target) { [self] connector, error in
+            stages.end(stage)
+            guard let connector, error == nil, target != .stopped else {
+                done.complete()
+                return
+            }
+            reconfigureTasks(name, connector, maxTasks: Self.tasksMax(config), then: done)
+        }
+        return done
+    }
+
+    static func tasksMax(_ config: [String: String]) -> Int { Int(config["tasks.max"]?.trimmingSpaces ?? "1") ?? 1 }
+
+    /// Asks the running connector for its task configurations (on its own thread), then, holding its lock on another
+    /// thread, replaces its tasks when they changed or are not running (Connect's `updateConnectorTasks`).
+    private func reconfigureTasks(
+        _ name: String, _ connector: WorkerConnector, maxTasks: Int, then done: FutureCallback
+    ) {
+        let stage = stages.begin("generating task configurations for connector \(name)", connector: name)
+        connector.taskConfigs(maxTasks: maxTasks) { [self] result in
+            stages.end(stage)
+            guard case .success(let configs) = result else {
+                done.complete()
+                return
+            }
+            DispatchQueue.global().async { [self] in
+                defer { done.complete() }
+                let deadline = ContinuousClock.now.advanced(by: requestTimeout)
+                do {
+                    try withConnector(name, deadline: deadline) { () throws(ConnectError) in
+                        try applyTaskConfigs(name, connector, configs)
+                    }
+                } catch {
+                    logger.error(
+                        "[\(name)|worker] Could not start the tasks of connector \(name): \(ConnectError.describe(error))"
+                    )
+                }
+            }
+        }
+    }
+
+    /// Holding the connector's lock: stores and starts the tasks, unless the connector was replaced, deleted or
+    /// stopped meanwhile, or the same tasks already run.
+    private func applyTaskConfigs(
+        _ name: String, _ connector: WorkerConnector, _ configs: [[String: String]]
+    )
+        throws(ConnectError)
+    {
+        guard worker.connector(name) === connector else { return }
+        let snapshot = configStore.snapshot()
+        guard let config = snapshot.connectorConfig(name), snapshot.targetState(name) != .stopped else { return }
+        let running = worker.taskIds(name)
+        let wanted = configs.indices.map { ConnectorTaskId(name, $0) }
+        if snapshot.taskConfigs[name] == configs && running == wanted { return }
+        if !running.isEmpty {
+            let stage = stages.begin("stopping the tasks of connector \(name)", connector: name)
+            worker.stopAndAwaitTasks(running)
+            stages.end(stage)
+        }
+        worker.statusStore.removeTasks(name)
+        try configStore.putTaskConfigs(name, configs)
+        let target = snapshot.targetState(name)
+        for (id, taskConfig) in zip(wanted, configs) {
+            worker.startTask(id, connectorConfig: config, taskConfig: taskConfig, target: target)
+        }
+    }
+
+    /// Holding the connector's lock: stops its tasks (cancelling what overruns), then the connector.
+    private func stopConnectorAndTasks(_ name: String) {
+        let stage = stages.begin("stopping connector \(name) and its tasks", connector: name)
+        worker.stopAndAwaitTasks(worker.taskIds(name))
+        worker.stopAndAwaitConnector(name)
+        worker.statusStore.removeTasks(name)
+        stages.end(stage)
+    }
+
+    public func deleteConnector(_ name: String) throws(ConnectError) {
+        try withConnector(name, deadline: ContinuousClock.now.advanced(by: requestTimeout)) { () throws(ConnectError) in
+            guard configStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            stopConnectorAndTasks(name)
+            try configStore.removeConnectorConfig(name)
+            worker.statusStore.removeConnector(name)
+            restartMetrics.remove(connector: name)
+            state.withLock { $0.policyRestarts = $0.policyRestarts.filter { $0.key.connector != name } }
+            logger.info("[\(name)|worker] Deleted connector \(name)")
+        }
+    }
+
+    public func pauseConnector(_ name: String) throws(ConnectError) { try setTarget(name, .paused) }
+    public func resumeConnector(_ name: String) throws(ConnectError) { try setTarget(name, .started) }
+    public func stopConnector(_ name: String) throws(ConnectError) { try setTarget(name, .stopped) }
+
+    private func setTarget(_ name: String, _ target: TargetState) throws(ConnectError) {
+        try withConnector(name, deadline: ContinuousClock.now.advanced(by: requestTimeout)) { () throws(ConnectError) in
+            let snapshot = configStore.snapshot()
+            guard snapshot.contains(name) else {
+                throw ConnectError(
+                    .notFound, target == .stopped ? "Connector \(name) not found" : "Unknown connector \(name)")
+            }
+            let previous = snapshot.targetState(name)
+            guard previous != target else { return }
+            try configStore.putTargetState(name, target)
+            if target == .stopped || previous == .stopped {
+                // Stopping shuts tasks down and empties their configurations; leaving STOPPED starts everything
+                // anew. Neither waits for the connector's own code.
+                stopConnectorAndTasks(name)
+                try configStore.removeTaskConfigs(name)
+                _ = startConnector(name)
+            } else {
+                worker.setTargetState(name, target)
+            }
+        }
+    }
+
+    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
+    {
+        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
+        if request.isLegacy {
+            // Connect answers the legacy restart once the connector has started again.
+            let started = try withConnector(name, deadline: deadline) { () throws(ConnectError) -> FutureCallback in
+                guard configStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+                return restartConnectorOnly(name)
+            }
+            try awaitCompletion(started, until: deadline, name)
+            return nil
+        }
+        return try withConnector(name, deadline: deadline) { () throws(ConnectError) -> ConnectorStateInfo in
+            guard configStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            var plan = try connectorStatus(name)
+            let restartConnector = !request.onlyFailed || plan.connector.state == .failed
+            let tasksToRestart =
+                request.includeTasks
+                ? plan.tasks.filter { !request.onlyFailed || $0.status.state == .failed }.map(\.id) : []
+            if restartConnector { plan.connector.state = .restarting }
+            for i in plan.tasks.indices where tasksToRestart.contains(plan.tasks[i].id) {
+                plan.tasks[i].status.state = .restarting
+            }
+            if restartConnector && request.includeTasks && !request.onlyFailed {
+                stopConnectorAndTasks(name)
+                _ = startConnector(name)
+            } else {
+                if restartConnector { _ = restartConnectorOnly(name) }
+                for t in tasksToRestart { restartTaskLocked(ConnectorTaskId(name, t)) }
+            }
+            return plan
+        }
+    }
+
+    /// Holding the connector's lock: restarts the connector alone. Its tasks keep running unless its new task
+    /// configurations differ, or it has none yet (it had failed before making any).
+    private func restartConnectorOnly(_ name: String) -> FutureCallback {
+        worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
+        worker.stopAndAwaitConnector(name)
+        return startConnector(name)
+    }
+
+    public func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
+        try withConnector(id.connector, deadline: ContinuousClock.now.advanced(by: requestTimeout)) {
+            () throws(ConnectError) in
+            let snapshot = configStore.snapshot()
+            guard snapshot.contains(id.connector) else {
+                throw ConnectError(.notFound, "Connector \(id.connector) not found")
+            }
+            guard snapshot.taskConfig(id) != nil else { throw ConnectError(.notFound, "Task \(id) not found") }
+            restartTaskLocked(id)
+        }
+    }
+
+    /// Holding the connector's lock: stops the task (cancelling it when it overruns) and starts it again.
+    private func restartTaskLocked(_ id: ConnectorTaskId, reason: String = "rest") {
+        let snapshot = configStore.snapshot()
+        guard let config = snapshot.connectorConfig(id.connector), let taskConfig = snapshot.taskConfig(id) else {
+            return
+        }
+        let stage = stages.begin("restarting task \(id)", connector: id.connector)
+        defer { stages.end(stage) }
+        worker.stopAndAwaitTasks([id])
+        worker.statusStore.putTask(id, .restarting, restartReason: reason)
+        restartMetrics.restarted(id, reason: reason)
+        worker.startTask(
+            id, connectorConfig: config, taskConfig: taskConfig, target: snapshot.targetState(id.connector))
     }
 
     public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
@@ -174,15 +424,17 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
     private func modifyOffsets(
         _ name: String, _ offsets: [ConnectorOffset]?, verb: String
     ) throws(ConnectError) -> String {
-        try locked { () throws(ConnectError) in
-            let e = try entry(name)
-            guard e.target == .stopped, worker.statusStore.connector(name)?.state == .stopped else {
+        try withConnector(name, deadline: ContinuousClock.now.advanced(by: requestTimeout)) {
+            () throws(ConnectError) -> String in
+            let snapshot = configStore.snapshot()
+            let config = try config(name, in: snapshot)
+            guard snapshot.targetState(name) == .stopped, worker.statusStore.connector(name)?.state == .stopped else {
                 throw ConnectError(
                     .badRequest,
                     "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
                 )
             }
-            let complete = try worker.alterConnectorOffsets(name, config: e.config, offsets: offsets)
+            let complete = try worker.alterConnectorOffsets(name, config: config, offsets: offsets)
             logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
             return complete
                 ? "The offsets for this connector have been \(verb) successfully"
@@ -190,218 +442,56 @@ public final class StandaloneHerder: Herder, @unchecked Sendable {
         }
     }
 
-    public func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory {
-        try locked { () throws(ConnectError) in
-            let e = try entry(name)
-            let history = worker.statusStore.history
-            let ids = Set(history.tasks(of: name)).union(e.taskConfigs.indices)
-            return ConnectorHistory(
-                connector: history.entries(.connector(name)),
-                tasks: Dictionary(
-                    uniqueKeysWithValues: ids.map { ($0, history.entries(.task(ConnectorTaskId(name, $0)))) }))
+    // MARK: Restart policy
+
+    /// Applies the connector's restart policy to a task that just failed.
+    private func taskFailed(_ id: ConnectorTaskId) {
+        guard !isStopped, let config = configStore.snapshot().connectorConfig(id.connector) else { return }
+        let policy = RestartPolicy(config)
+        guard policy.enabled else { return }
+        let now = nowMs()
+        let recent = state.withLock { s -> [Int64] in
+            let recent = policy.inWindow(s.policyRestarts[id] ?? [], now: now)
+            s.policyRestarts[id] = recent
+            return recent
+        }
+        guard recent.count < policy.maxRestarts else {
+            worker.statusStore.annotateFailure(id, policy.givingUpNote)
+            worker.statusStore.history.recordGivenUp(.task(id))
+            logger.error("[\(id.connector)|task-\(id.task)] \(policy.givingUpNote)")
+            return
+        }
+        let delay = policy.backoffMs(restartsInWindow: recent.count)
+        logger.info(
+            "[\(id.connector)|task-\(id.task)] Restarting failed task \(id) in \(delay) ms (errors.restart.policy, restart \(recent.count + 1) of at most \(policy.maxRestarts) within \(policy.windowMs) ms)"
+        )
+        let generation = worker.statusStore.task(id)?.generation
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(delay))) { [weak self] in
+            self?.policyRestart(id, ifGeneration: generation)
         }
     }
 
-    public func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry] {
-        try locked { () throws(ConnectError) in
-            let e = try entry(id.connector)
-            let entries = worker.statusStore.history.entries(.task(id))
-            guard e.taskConfigs.indices.contains(id.task) || !entries.isEmpty else {
-                throw ConnectError(.notFound, "Task \(id) not found")
-            }
-            return entries
+    private func policyRestart(_ id: ConnectorTaskId, ifGeneration generation: Int?) {
+        try? withConnector(id.connector, deadline: ContinuousClock.now.advanced(by: requestTimeout)) {
+            // Only if nothing happened to the task meanwhile (no manual restart, no deletion).
+            guard configStore.contains(id.connector), let status = worker.statusStore.task(id),
+                status.state == .failed, status.generation == generation
+            else { return }
+            state.withLock { $0.policyRestarts[id, default: []].append(nowMs()) }
+            restartTaskLocked(id, reason: "policy")
         }
     }
 
-    public func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
-        try locked { () throws(ConnectError) in
-            _ = try entry(id.connector)
-            guard let s = worker.statusStore.task(id) else {
-                throw ConnectError(.notFound, "No status found for task \(id)")
-            }
-            return TaskStateInfo(id: id.task, status: s)
-        }
-    }
+    // MARK: Shutdown
 
-    public func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] {
-        try locked { () throws(ConnectError) in
-            try entry(name).taskConfigs.enumerated().map {
-                TaskInfo(id: ConnectorTaskId(name, $0.offset), config: $0.element)
-            }
-        }
-    }
-
-    public func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos {
-        let transformer = worker.configTransformer
-        let resolved = try transformer.transform(config)
-        return try validator.validate(resolved).redacted(raw: config, resolved: resolved, transformer: transformer)
-    }
-
-    public func putConnectorConfig(
-        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
-    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
-        let infos = try validateConnectorConfig(config)
-        if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
-        return try locked { () throws(ConnectError) in
-            let existing = state[name]
-            if existing != nil && !allowReplace {
-                throw ConnectError(.alreadyExists, "Connector \(name) already exists")
-            }
-            let target = existing?.target ?? initialState ?? .started
-            if existing != nil {
-                stopConnectorAndTasks(name)
-            } else {
-                order.append(name)
-            }
-            state[name] = ConnectorState(config: config, target: target, taskConfigs: [])
-            logger.info("[\(name)|worker] \(existing == nil ? "Created" : "Updated") connector \(name)")
-            startConnectorAndTasks(name)
-            return (existing == nil, try connectorInfoUnlocked(name))
-        }
-    }
-
-    private func connectorInfoUnlocked(_ name: String) throws(ConnectError) -> ConnectorInfo {
-        let e = try entry(name)
-        return ConnectorInfo(
-            name: name, config: e.config, tasks: e.taskConfigs.indices.map { ConnectorTaskId(name, $0) },
-            type: type(of: e.config))
-    }
-
-    /// Starts a connector and, unless it is STOPPED or failed, its tasks. Failures show in the status, not here.
-    private func startConnectorAndTasks(_ name: String) {
-        guard let e = state[name] else { return }
-        do {
-            try worker.startConnector(name, config: e.config, target: e.target)
-            try startTasks(name)
-        } catch {
-            logger.error("[\(name)|worker] Connector \(name) failed: \(error.description)")
-        }
-    }
-
-    /// Asks the running connector for task configurations and starts those tasks.
-    private func startTasks(_ name: String) throws(ConnectError) {
-        guard var e = state[name], e.target != .stopped else { return }
-        let maxTasks = Int(e.config["tasks.max"]?.trimmingSpaces ?? "1") ?? 1
-        e.taskConfigs = try worker.connectorTaskConfigs(name, maxTasks: maxTasks)
-        state[name] = e
-        for (i, taskConfig) in e.taskConfigs.enumerated() {
-            worker.startTask(
-                ConnectorTaskId(name, i), connectorConfig: e.config, taskConfig: taskConfig, target: e.target)
-        }
-    }
-
-    private func stopConnectorAndTasks(_ name: String) {
-        worker.stopAndAwaitTasks(worker.taskIds(name))
-        worker.stopConnector(name)
-        worker.statusStore.removeTasks(name)
-    }
-
-    public func deleteConnector(_ name: String) throws(ConnectError) {
-        try locked { () throws(ConnectError) in
-            _ = try entry(name)
-            stopConnectorAndTasks(name)
-            state[name] = nil
-            order.removeAll { $0 == name }
-            worker.statusStore.removeConnector(name)
-            restartMetrics.remove(connector: name)
-            policyRestarts = policyRestarts.filter { $0.key.connector != name }
-            logger.info("[\(name)|worker] Deleted connector \(name)")
-        }
-    }
-
-    public func pauseConnector(_ name: String) throws(ConnectError) { try setTarget(name, .paused) }
-    public func resumeConnector(_ name: String) throws(ConnectError) { try setTarget(name, .started) }
-    public func stopConnector(_ name: String) throws(ConnectError) { try setTarget(name, .stopped) }
-
-    private func setTarget(_ name: String, _ target: TargetState) throws(ConnectError) {
-        try locked { () throws(ConnectError) in
-            guard var e = state[name] else {
-                throw ConnectError(
-                    .notFound, target == .stopped ? "Connector \(name) not found" : "Unknown connector \(name)")
-            }
-            let previous = e.target
-            guard previous != target else { return }
-            e.target = target
-            state[name] = e
-            if target == .stopped || previous == .stopped {
-                // Stopping shuts tasks down and empties their configurations; leaving STOPPED starts everything anew.
-                stopConnectorAndTasks(name)
-                state[name]?.taskConfigs = []
-                startConnectorAndTasks(name)
-            } else {
-                worker.setConnectorTarget(name, target)
-            }
-        }
-    }
-
-    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
-    {
-        try locked { () throws(ConnectError) in
-            guard state[name] != nil else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            if request.isLegacy {
-                restartConnectorOnly(name)
-                return nil
-            }
-            var plan = try connectorStatus(name)
-            let restartConnector = !request.onlyFailed || plan.connector.state == .failed
-            let tasksToRestart =
-                request.includeTasks
-                ? plan.tasks.filter { !request.onlyFailed || $0.status.state == .failed }.map(\.id) : []
-            if restartConnector { plan.connector.state = .restarting }
-            for i in plan.tasks.indices where tasksToRestart.contains(plan.tasks[i].id) {
-                plan.tasks[i].status.state = .restarting
-            }
-            if restartConnector && request.includeTasks && !request.onlyFailed {
-                stopConnectorAndTasks(name)
-                startConnectorAndTasks(name)
-            } else {
-                if restartConnector { restartConnectorOnly(name) }
-                for t in tasksToRestart { restartTaskUnlocked(ConnectorTaskId(name, t)) }
-            }
-            return plan
-        }
-    }
-
-    /// Restarts the connector alone; tasks keep running, unless it has none yet (it had failed before making any),
-    /// in which case they are created now.
-    private func restartConnectorOnly(_ name: String) {
-        guard let e = state[name] else { return }
-        worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
-        worker.stopConnector(name)
-        do {
-            try worker.startConnector(name, config: e.config, target: e.target)
-            if e.taskConfigs.isEmpty { try startTasks(name) }
-        } catch {
-            logger.error("[\(name)|worker] Restart of connector \(name) failed: \(error.description)")
-        }
-    }
-
-    public func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
-        try locked { () throws(ConnectError) in
-            guard let e = state[id.connector] else {
-                throw ConnectError(.notFound, "Connector \(id.connector) not found")
-            }
-            guard e.taskConfigs.indices.contains(id.task) else { throw ConnectError(.notFound, "Task \(id) not found") }
-            restartTaskUnlocked(id)
-        }
-    }
-
-    private func restartTaskUnlocked(_ id: ConnectorTaskId, reason: String = "rest") {
-        guard let e = state[id.connector], e.taskConfigs.indices.contains(id.task) else { return }
-        worker.stopAndAwaitTasks([id])
-        worker.statusStore.putTask(id, .restarting, restartReason: reason)
-        restartMetrics.restarted(id, reason: reason)
-        worker.startTask(id, connectorConfig: e.config, taskConfig: e.taskConfigs[id.task], target: e.target)
-    }
-
-    /// Stops every connector and task: tasks stop and commit their offsets first, then connectors.
+    /// Stops every connector and task: tasks stop and commit their offsets first (within
+    /// `task.shutdown.graceful.timeout.ms` in all, cancelling what overruns), then connectors. Nothing starts after.
     public func stop() {
-        lock.withLock {
-            stopped = true
-            let all = order
-            worker.stopAndAwaitTasks(all.flatMap { worker.taskIds($0) })
-            for name in all { worker.stopConnector(name) }
-            worker.close()
-        }
+        state.withLock { $0.stopped = true }
+        worker.beginClosing()
+        let names = configStore.snapshot().connectors
+        worker.stopAndAwaitTasks(names.flatMap { worker.taskIds($0) })
+        worker.stopAndAwaitConnectors(names)
+        worker.close()
     }
 }

@@ -3,12 +3,16 @@ import ConnectMetrics
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 
 /// Runs connectors and tasks on this process (`Worker`): instantiates plug-ins, builds their converters and Kafka
-/// clients from worker and connector configuration, and starts and stops task threads.
+/// clients from worker and connector configuration, runs each connector on a thread of its own
+/// (`WorkerConnector`) and each task on its own thread, and stops them within their timeouts, cancelling what
+/// overruns.
 ///
-/// Not thread-safe on its own: the herder serialises every call.
-public final class Worker {
+/// Safe to call from any thread: the running connectors and tasks sit behind one `Mutex`, which is never held
+/// across a plug-in call or a wait.
+public final class Worker: Sendable {
     public let config: WorkerConfig
     public let plugins: PluginRegistry
     public let offsetStore: any OffsetBackingStore
@@ -17,21 +21,22 @@ public final class Worker {
     let logger: Logger
     private let workerMetrics: WorkerMetrics
 
-    struct RunningConnector {
-        let desc: PluginDesc
-        let instance: any Connector
-        /// The config as given (references unresolved) and as the connector got it.
-        var raw: [String: String] = [:]
-        var resolved: [String: String] = [:]
-    }
-
     /// Resolves `${provider:path:key}` references (`config.providers`) in connector and task configs.
     public let configTransformer: ConfigTransformer
 
-    private var connectors: [String: RunningConnector] = [:]
-    private var tasks: [ConnectorTaskId: WorkerTask] = [:]
-    /// Refreshes the lag of stuck sink tasks; made with the first sink task.
-    private var lagWatchdog: SinkLagWatchdog?
+    struct State {
+        var connectors: [String: WorkerConnector] = [:]
+        var tasks: [ConnectorTaskId: WorkerTask] = [:]
+        /// Refreshes the lag of stuck sink tasks; made with the first sink task.
+        var lagWatchdog: SinkLagWatchdog?
+        /// Set by `close`: nothing new starts.
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// How long a connector has to stop before it is cancelled (Connect's `Worker.CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT_MS`).
+    static let connectorShutdownTimeout = Duration.seconds(5)
 
     /// Java client keys that librdkafka has no counterpart for; Connect sets some of them itself.
     static let javaOnlyClientKeys: Set<String> = [
@@ -54,7 +59,7 @@ public final class Worker {
         self.workerMetrics = WorkerMetrics(registry: metrics)
     }
 
-    public var connectorNames: [String] { Array(connectors.keys) }
+    public var connectorNames: [String] { state.withLock { Array($0.connectors.keys) } }
 
     /// Checks the worker's `producer.*`, `consumer.*` and `admin.*` keys against librdkafka, so a wrong key stops
     /// start-up with its name instead of failing every task later.
@@ -73,137 +78,196 @@ public final class Worker {
     }
 
     public func taskIds(_ connector: String) -> [ConnectorTaskId] {
-        tasks.keys.filter { $0.connector == connector }.sorted()
+        state.withLock { $0.tasks.keys.filter { $0.connector == connector }.sorted() }
     }
 
-    public func connectorType(_ name: String) -> PluginType? { connectors[name]?.desc.type }
+    public func connectorType(_ name: String) -> PluginType? { state.withLock { $0.connectors[name]?.desc.type } }
+
+    /// The connector running under `name`, if any.
+    func connector(_ name: String) -> WorkerConnector? { state.withLock { $0.connectors[name] } }
 
     // MARK: Connectors
 
-    /// Starts a connector; its status becomes RUNNING, PAUSED or STOPPED, or FAILED with a trace (then it throws).
-    public func startConnector(_ name: String, config props: [String: String], target: TargetState) throws(ConnectError)
-    {
-        let (desc, instance) = try plugins.newConnector(props["connector.class"] ?? "")
-        let resolved = try configTransformer.transform(props)
-        // What providers resolved, and literal secrets, never show in logs or traces.
-        SecretScrubber.shared.add(
-            resolved.filter { k, v in v != props[k] || SecretRedaction.isSecret(k) }.map(\.value))
-        connectors[name] = RunningConnector(desc: desc, instance: instance, raw: props, resolved: resolved)
-        workerMetrics.connectorAdded(name, desc: desc, status: statusStore)
-        workerMetrics.connectorCount.set(connectors.count)
-        if target == .stopped {
-            statusStore.putConnector(name, .stopped)
+    /// Starts a connector on a thread of its own, in `target`, and returns at once. `then` gets the connector and
+    /// nil once it runs (or is recorded STOPPED), or the failure (also its FAILED status); it runs on the
+    /// connector's thread, or at once when the connector could not even be made (an unknown class, a config
+    /// provider failing: no connector then), or not at all when the worker is closing.
+    func startConnector(
+        _ name: String, config props: [String: String], target: TargetState,
+        then: @escaping @Sendable (WorkerConnector?, ConnectError?) -> Void
+    ) {
+        let connector: WorkerConnector
+        do throws(ConnectError) {
+            let (desc, instance) = try plugins.newConnector(props["connector.class"] ?? "")
+            let resolved = try configTransformer.transform(props)
+            // What providers resolved, and literal secrets, never show in logs or traces.
+            SecretScrubber.shared.add(
+                resolved.filter { k, v in v != props[k] || SecretRedaction.isSecret(k) }.map(\.value))
+            connector = WorkerConnector(
+                name: name, desc: desc, instance: instance, raw: props, resolved: resolved, statusStore: statusStore,
+                configTransformer: configTransformer, logger: logger)
+        } catch {
+            logger.error("[\(name)|worker] Failed to start connector \(name): \(error.description)")
+            statusStore.putConnector(name, .failed, trace: error.trace)
+            workerMetrics.connectorStartup(success: false)
+            then(nil, error)
             return
         }
-        do {
-            try instance.start(resolved)
-        } catch {
-            let e = ConnectError.wrap(error).adding(context: "\(desc.className).start [connector \(name)]")
-            logger.error("[\(name)|worker] Failed to start connector \(name): \(e.description)")
-            statusStore.putConnector(name, .failed, trace: e.trace)
-            workerMetrics.connectorStartup(success: false)
-            throw e
+        let count = state.withLock { s -> Int? in
+            guard !s.closed else { return nil }
+            s.connectors[name] = connector
+            return s.connectors.count
         }
-        workerMetrics.connectorStartup(success: true)
-        logger.info("[\(name)|worker] Finished creating connector \(name)")
-        statusStore.putConnector(name, target == .paused ? .paused : .running)
+        guard let count else {
+            connector.shutdown()
+            return
+        }
+        workerMetrics.connectorAdded(name, desc: connector.desc, status: statusStore)
+        workerMetrics.connectorCount.set(count)
+        let metrics = workerMetrics
+        connector.start(target) { error in
+            if target != .stopped { metrics.connectorStartup(success: error == nil) }
+            then(connector, error)
+        }
     }
 
-    /// The task configurations of a started connector, checked against `tasks.max`.
-    public func connectorTaskConfigs(_ name: String, maxTasks: Int) throws(ConnectError) -> [[String: String]] {
-        guard let c = connectors[name] else { throw ConnectError(.notFound, "Connector \(name) not found") }
-        let configs: [[String: String]]
-        do {
-            configs = try c.instance.taskConfigs(maxTasks: maxTasks)
-        } catch {
-            let e = ConnectError.wrap(error).adding(context: "\(c.desc.className).taskConfigs [connector \(name)]")
-            statusStore.putConnector(name, .failed, trace: e.trace)
-            throw e
+    /// Stops connectors and waits up to `connectorShutdownTimeout` for them; one that overruns is cancelled and
+    /// left behind with Connect's warning.
+    func stopAndAwaitConnectors(_ names: [String]) {
+        let stopping = state.withLock { s in
+            let found = names.compactMap { s.connectors.removeValue(forKey: $0) }
+            return (found, s.connectors.count)
         }
-        if configs.count > maxTasks {
-            let e = ConnectError.connect(
-                "The connector \(name) has generated \(configs.count) tasks, which is greater than \(maxTasks), the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect."
+        workerMetrics.connectorCount.set(stopping.1)
+        for c in stopping.0 {
+            workerMetrics.connectorRemoved(c.name)
+            c.shutdown()
+        }
+        let deadline = ContinuousClock.now.advanced(by: Self.connectorShutdownTimeout)
+        for c in stopping.0 where !c.awaitShutdown(timeout: max(.zero, deadline - ContinuousClock.now)) {
+            c.cancel()
+            logger.error(
+                "[\(c.name)|worker] Connector '\(c.name)' failed to properly shut down, has become unresponsive, and may be consuming external resources. Correct the configuration for this connector or remove the connector. After fixing the connector, it may be necessary to restart this worker to release any consumed resources."
             )
-            statusStore.putConnector(name, .failed, trace: e.trace)
-            throw e
         }
-        // Stored and shown with the connector's references, never their values.
-        return configs.map { configTransformer.reverseTransform($0, raw: c.raw, resolved: c.resolved) }
     }
 
-    public func stopConnector(_ name: String) {
-        guard let c = connectors.removeValue(forKey: name) else { return }
-        workerMetrics.connectorRemoved(name)
-        workerMetrics.connectorCount.set(connectors.count)
-        do {
-            try c.instance.stop()
-        } catch {
-            logger.warning("[\(name)|worker] Error while stopping connector \(name): \(ConnectError.describe(error))")
-        }
-        logger.info("[\(name)|worker] Stopped connector \(name)")
-    }
+    func stopAndAwaitConnector(_ name: String) { stopAndAwaitConnectors([name]) }
 
-    public func setConnectorTarget(_ name: String, _ target: TargetState) {
-        guard connectors[name] != nil else { return }
-        statusStore.putConnector(name, target == .paused ? .paused : target == .stopped ? .stopped : .running)
-        for id in taskIds(name) { tasks[id]?.transition(to: target) }
+    /// Pauses or resumes a connector and its tasks.
+    public func setTargetState(_ name: String, _ target: TargetState) {
+        let (connector, tasks) = state.withLock { s in
+            (s.connectors[name], s.tasks.filter { $0.key.connector == name }.map { $0.value })
+        }
+        connector?.transition(to: target)
+        for task in tasks { task.transition(to: target) }
     }
 
     // MARK: Tasks
 
-    /// Builds and starts one task. A failure to build it (bad converter config, client config) marks the task FAILED.
+    /// Builds and starts one task; false when it could not be built (a bad converter or client config: it is FAILED
+    /// then) or the worker is closing.
+    @discardableResult
     public func startTask(
         _ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState
-    ) {
+    ) -> Bool {
+        let task: WorkerTask
         do {
-            let task = try buildTask(
+            task = try buildTask(
                 id, connectorConfig: try configTransformer.transform(connectorConfig),
                 taskConfig: try configTransformer.transform(taskConfig), target: target)
-            tasks[id] = task
-            workerMetrics.taskCount.set(tasks.count)
-            task.start()
-            workerMetrics.taskStartup(success: true)
         } catch {
             workerMetrics.taskStartup(success: false)
             let e = ConnectError.wrap(error).adding(
                 context: "org.apache.kafka.connect.runtime.Worker.startTask [\(id)]")
             logger.error("[\(id.connector)|task-\(id.task)] Failed to start task \(id): \(e.description)")
             statusStore.onFailure(id, e)
+            return false
         }
+        let count = state.withLock { s -> Int? in
+            guard !s.closed, s.tasks[id] == nil else { return nil }
+            s.tasks[id] = task
+            return s.tasks.count
+        }
+        guard let count else {
+            task.metrics.close()
+            return false
+        }
+        workerMetrics.taskCount.set(count)
+        task.start()
+        workerMetrics.taskStartup(success: true)
+        return true
     }
 
-    /// Releases what the worker holds itself (the lag watchdog); tasks and connectors are stopped first.
+    /// Refuses new connectors and tasks from now on (a worker shutting down).
+    public func beginClosing() { state.withLock { $0.closed = true } }
+
+    /// Refuses new connectors and tasks, and releases what the worker holds itself (the lag watchdog). Connectors
+    /// and tasks are stopped first.
     public func close() {
-        lagWatchdog?.stop()
-        lagWatchdog = nil
+        let watchdog = state.withLock { s in
+            s.closed = true
+            defer { s.lagWatchdog = nil }
+            return s.lagWatchdog
+        }
+        watchdog?.stop()
     }
 
-    /// Stops tasks and waits for them, within `task.shutdown.graceful.timeout.ms` in total.
-    public func stopAndAwaitTasks(_ ids: [ConnectorTaskId]) {
-        let running = ids.compactMap { id in tasks.removeValue(forKey: id) }
-        workerMetrics.taskCount.set(tasks.count)
+    /// Stops tasks and waits for them, within `task.shutdown.graceful.timeout.ms` in total; a task that overruns is
+    /// cancelled (Connect's `Worker.awaitStopTask`): it commits no more offsets and reports no more status, and
+    /// its status says so. Returns the tasks that had to be cancelled.
+    @discardableResult
+    public func stopAndAwaitTasks(_ ids: [ConnectorTaskId]) -> [ConnectorTaskId] {
+        let (running, count) = state.withLock { s in
+            (ids.compactMap { s.tasks.removeValue(forKey: $0) }, s.tasks.count)
+        }
+        workerMetrics.taskCount.set(count)
         for t in running { t.stop() }
-        let deadline = Date().addingTimeInterval(Double(config.taskShutdownGracefulTimeout.inMilliseconds) / 1000)
+        let timeout = config.taskShutdownGracefulTimeout
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var cancelled: [ConnectorTaskId] = []
         for t in running {
-            let left = Int64(max(0, deadline.timeIntervalSinceNow) * 1000)
-            if !t.awaitStop(timeoutMs: left) {
+            let left = max(.zero, deadline - ContinuousClock.now)
+            if !t.awaitStop(timeoutMs: left.inMilliseconds) {
                 logger.error("[\(t.id.connector)|task-\(t.id.task)] Graceful stop of task \(t.id) failed.")
+                t.cancel()
+                let e = ConnectError.connect(
+                    "Task \(t.id) did not stop within task.shutdown.graceful.timeout.ms=\(timeout.inMilliseconds) ms and was cancelled: it commits no more offsets and reports no more status; its thread may still be blocked in the connector's code"
+                ).adding(context: "org.apache.kafka.connect.runtime.Worker.awaitStopTask [\(t.id)]")
+                logger.error("[\(t.id.connector)|task-\(t.id.task)] \(e.message)")
+                statusStore.putTask(t.id, .unassigned, trace: e.trace)
+                statusStore.history.recordFailure(.task(t.id), trace: e.trace)
+                cancelled.append(t.id)
             }
             // As Connect's removeMetrics: a failed task's metrics (its FAILED status, its error counts) stay until
             // the task is stopped, so scrapes and alerts see the failure.
             t.metrics.close()
+        }
+        return cancelled
+    }
+
+    /// The worker's one lag watchdog, made with the first sink task.
+    private func sinkLagWatchdog() -> SinkLagWatchdog? {
+        state.withLock { s in
+            if s.lagWatchdog == nil && !s.closed {
+                s.lagWatchdog = try? SinkLagWatchdog(
+                    consumerProperties: config.clientProperties(prefix: "consumer.").filter {
+                        !Self.javaOnlyClientKeys.contains($0.key)
+                    }, logger: logger)
+            }
+            return s.lagWatchdog
         }
     }
 
     private func buildTask(
         _ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState
     ) throws -> WorkerTask {
-        guard let running = connectors[id.connector] else {
+        guard let running = connector(id.connector) else {
             throw ConnectError(.notFound, "Connector \(id.connector) not found")
         }
         let converters = try buildConverters(connectorConfig)
         let chain = try buildChain(connectorConfig)
-        guard let taskObject = running.instance.taskType.init() as AnyObject? else {
+        guard let taskObject = running.taskType.init() as AnyObject? else {
             throw ConnectError.connect("Cannot create task")
         }
         let taskLogger = Logger(
@@ -235,12 +299,7 @@ public final class Worker {
                 throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")
             }
             let (consumerConfig, maxPollRecords) = try consumerConfig(id, connectorConfig)
-            if lagWatchdog == nil {
-                lagWatchdog = try? SinkLagWatchdog(
-                    consumerProperties: config.clientProperties(prefix: "consumer.").filter {
-                        !Self.javaOnlyClientKeys.contains($0.key)
-                    }, logger: logger)
-            }
+            let lagWatchdog = sinkLagWatchdog()
             let consumer = try KafkaConsumer(
                 config: consumerConfig, logger: Logger(label: "org.apache.kafka.clients.consumer"))
             let taskMetrics = TaskMetrics(
@@ -257,7 +316,8 @@ public final class Worker {
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
                 errors: errors, dlq: dlq, lagWatchdog: lagWatchdog,
                 startsAtLogStart: ["earliest", "smallest", "beginning"].contains(
-                    consumerConfig["auto.offset.reset"] ?? "earliest"))
+                    consumerConfig["auto.offset.reset"] ?? "earliest"),
+                flushTimeoutMs: config.offsetFlushTimeout.inMilliseconds)
         }
     }
 
@@ -283,7 +343,7 @@ public final class Worker {
             let reporter = DeadLetterQueueReporter(
                 topic: topic,
                 producer: try KafkaProducer(config: props, logger: Logger(label: "org.apache.kafka.clients.producer")),
-                id: id, contextHeaders: config.dlqContextHeaders, metrics: metrics,
+                id: id, contextHeaders: config.dlqContextHeaders, metrics: metrics, control: errors.control,
                 logger: Logger(label: "org.apache.kafka.connect.runtime.errors.DeadLetterQueueReporter"))
             errors.reporters.append(reporter)
             dlq = reporter

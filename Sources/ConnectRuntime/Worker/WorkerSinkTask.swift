@@ -68,14 +68,16 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// Records consumed but not yet put successfully (a retriable `put` failure keeps them here for redelivery;
     /// records that arrive while paused wait here too, so nothing consumed is ever skipped).
     private var backlog: [Pending] = []
-    /// The consumed bytes of the batch being put, by partition and offset, for errant record reports.
-    private var batchRaw: [TopicPartition: [Int64: KafkaMessage]] = [:]
     private var pausedForRetry = false
     /// Retriable `put` failures in a row, when to try again, and when to give up.
     private var putRetry: (attempt: Int, deadline: Int64)?
     private var nextPutAttempt = ContinuousClock.now
     private let errors: RetryWithToleranceOperator
     private let dlq: DeadLetterQueueReporter?
+    /// What the task's errant records go to, when the connector has a DLQ or the error log.
+    private let errantReporter: WorkerErrantRecordReporter?
+    /// How long stopping waits for the dead letter queue to acknowledge its writes.
+    private let flushTimeoutMs: Int64
     private var started = false
     private let lag: SinkLagTracker
     private let lagWatchdog: SinkLagWatchdog?
@@ -89,8 +91,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         converters: TaskConverters, chain: TransformationChain, commitIntervalMs: Int64, maxPollRecords: Int,
         initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics, logger: Logger,
         errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?, lagWatchdog: SinkLagWatchdog? = nil,
-        startsAtLogStart: Bool = true
+        startsAtLogStart: Bool = true, flushTimeoutMs: Int64 = 5000
     ) {
+        self.flushTimeoutMs = flushTimeoutMs
         self.lagWatchdog = lagWatchdog
         self.task = task
         self.taskConfig = taskConfig
@@ -100,7 +103,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         self.chain = chain
         self.commitIntervalMs = commitIntervalMs
         self.maxPollRecords = maxPollRecords
-        let reporter = errors.config.enablesErrantRecordReporter ? ErrantReporter() : nil
+        let reporter = errors.config.enablesErrantRecordReporter ? WorkerErrantRecordReporter(errors: errors) : nil
+        self.errantReporter = reporter
         self.context = Context(configs: taskConfig, errantRecordReporter: reporter)
         let lastPoll = metrics.lastPoll
         let clock = metrics.registry.clock
@@ -113,29 +117,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             })
         self.errors = errors
         self.dlq = dlq
-        super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
-        reporter?.owner = self
-        errors.isStopping = { [unowned self] in isStopping }
-    }
-
-    /// Forwards a sink task's errant record reports to its worker task (`WorkerErrantRecordReporter`).
-    final class ErrantReporter: ErrantRecordReporter, @unchecked Sendable {
-        weak var owner: WorkerSinkTask?
-
-        func report(_ record: SinkRecord, error: any Error) throws { try owner?.reportErrant(record, error) }
-    }
-
-    /// Reports a record `put` could not process: it follows the error handling as stage `TASK_PUT`, class
-    /// `SinkTask`; throws when the tolerance is exceeded. Called on the task thread, from inside `put`.
-    func reportErrant(_ record: SinkRecord, _ error: any Error) throws {
-        let tp = TopicPartition(record.originalTopic, record.originalKafkaPartition ?? 0)
-        let raw =
-            batchRaw[tp]?[record.originalKafkaOffset]
-            ?? KafkaMessage(
-                topic: tp.topic, partition: tp.partition, offset: record.originalKafkaOffset, key: nil, value: nil,
-                timestamp: record.timestamp, timestampType: .none, headers: [])
-        var context = ProcessingContext(consumed: raw)
-        try errors.executeFailed(&context, .taskPut, "org.apache.kafka.connect.sink.SinkTask", error: error)
+        super.init(
+            id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger,
+            control: errors.control)
     }
 
     override func execute() throws {
@@ -293,15 +277,12 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     private func deliver() throws {
         let batch = backlog.map(\.record)
         // Only a task that can report errant records needs the consumed bytes by offset.
-        if context.errantRecordReporter != nil {
-            for p in backlog {
-                batchRaw[TopicPartition(p.raw.topic, p.raw.partition), default: [:]][p.raw.offset] = p.raw
-            }
-        }
-        defer { batchRaw = [:] }
+        errantReporter?.putting(backlog.map(\.raw))
         let started = ContinuousClock.now
         do {
             try task.put(batch)
+            // A report from another of the connector's threads that exceeded the tolerance fails the task here.
+            if let failure = errantReporter?.takeFailure() { throw failure }
         } catch let e as ConnectError where e.isRetriable {
             try scheduleRedelivery(after: e)
             return
@@ -426,7 +407,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         let started = ContinuousClock.now
         metrics.commitSeqNo.increment()
         do {
-            try consumer.commit(toCommit)
+            guard try unlessCancelled({ try consumer.commit(toCommit) }) else { return }
             metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
             metrics.commitCompletion.record()
             for (tp, offset) in toCommit { lastCommitted[Self.connect(tp)] = offset }
@@ -437,7 +418,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             logger.debug("\(self) Committed offsets \(toCommit.map { "\($0.key)=\($0.value)" }.sorted())")
         } catch {
             metrics.recordCommit(durationMs: nil, success: false)
-            logger.error("\(self) Offset commit failed: \(error.description)")
+            logger.error("\(self) Offset commit failed: \(ConnectError.describe(error))")
         }
     }
 
@@ -461,7 +442,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
 
     override func close() {
         // Dead-lettered records acknowledged now can be committed below.
-        errors.close()
+        errors.close(timeoutMs: Int(flushTimeoutMs))
         if started {
             do { try commitOffsets() } catch {
                 logger.error("\(self) Final offset commit failed: \(ConnectError.describe(error))")

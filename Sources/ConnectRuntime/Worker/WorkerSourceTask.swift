@@ -50,8 +50,9 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         self.offsetStore = offsetStore
         self.flushIntervalMs = flushIntervalMs
         self.flushTimeoutMs = flushTimeoutMs
-        super.init(id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger)
-        errors.isStopping = { [unowned self] in isStopping }
+        super.init(
+            id: id, initialState: initialState, listener: listener, metrics: metrics, logger: logger,
+            control: errors.control)
     }
 
     override func execute() throws {
@@ -76,7 +77,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             let records = try pollTask()
             metrics.touch(metrics.lastPoll)
             metrics.recordBehindSource(task.recordsBehindSource())
-            if let records, !records.isEmpty {
+            // A cancelled task sends nothing more: the task that replaces it polls these records again.
+            if let records, !records.isEmpty, !isCancelled {
                 metrics.pollTime.record(milliseconds(since: started))
                 metrics.poll.record(Double(records.count))
                 metrics.passed("polled", records.count)
@@ -101,7 +103,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         }
         // Offsets of records the broker acknowledged before the stop are kept, even after a failure.
         try? handleDeliveries(producer.flush(timeoutMs: Int(flushTimeoutMs)))
-        errors.close()
+        errors.close(timeoutMs: Int(flushTimeoutMs))
         do { try commitOffsets() } catch {
             logger.error("\(self) Failed to commit offsets on stop: \(ConnectError.describe(error))")
         }
@@ -152,6 +154,9 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 metrics.passed("produced")
                 return
             } catch  where error.kind == .queueFull {
+                // Stopping, the record is left unsent and unacknowledged: its offset is never committed, so the
+                // task that runs next polls it again.
+                if isStopping { return }
                 try handleDeliveries(producer.poll(timeoutMs: 100))
             } catch {
                 throw ConnectError.connect("Unrecoverable exception trying to send", cause: error)
@@ -220,12 +225,14 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         for (partition, offset) in offsets {
             values[OffsetCodec.key(connector: id.connector, partition: partition)] = OffsetCodec.value(offset)
         }
+        let committed: Bool
         do {
-            try offsetStore.set(values)
+            committed = try unlessCancelled { try offsetStore.set(values) }
         } catch {
             metrics.recordCommit(durationMs: nil, success: false)
             throw error
         }
+        guard committed else { return }
         metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
         logger.debug("\(self) Committed offsets for \(offsets.count) source partition(s)")
         try task.commit()

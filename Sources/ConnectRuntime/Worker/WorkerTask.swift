@@ -1,19 +1,24 @@
 import ConnectAPI
 import Foundation
 import Logging
-import Synchronization
 
 /// The thread and lifecycle shared by source and sink tasks (`WorkerTask`): each task runs on its own thread,
-/// reports RUNNING / PAUSED / FAILED / UNASSIGNED to the status listener, and stops when asked.
+/// reports RUNNING / PAUSED / FAILED / UNASSIGNED to the status listener, and stops when asked. A task that does not
+/// stop in time is cancelled (Connect's `WorkerTask.cancel`): it reports nothing more and commits no more offsets,
+/// whatever its thread still does.
 ///
-/// `@unchecked Sendable`: the plug-in task and the Kafka clients are touched only by the task's own thread; what other
-/// threads touch (stop flag, target state, completion) is atomic or behind `condition`.
+/// `@unchecked Sendable`: the plug-in task, the Kafka clients and `reportedTopics` / `lastTopic` are touched only by
+/// the task's own thread; what other threads touch is the `TaskControl` (atomics and a condition), `target` and
+/// `finished` (behind `condition`), and `commitLock`.
 class WorkerTask: @unchecked Sendable, CustomStringConvertible {
     let id: ConnectorTaskId
     let listener: any StatusListener
     let metrics: TaskMetrics
     var logger: Logger
-    private let stopping = Atomic<Bool>(false)
+    /// Stop and cancel requests, shared with the task's retry operator.
+    let control: TaskControl
+    /// Held while offsets are written; `cancel` takes it too, so once it returns no commit is under way or can start.
+    private let commitLock = NSLock()
     /// Topics already reported active, so each is reported once per task run.
     private var reportedTopics: Set<String> = []
     private var lastTopic = ""
@@ -24,10 +29,11 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
 
     init(
         id: ConnectorTaskId, initialState: TargetState, listener: any StatusListener, metrics: TaskMetrics,
-        logger: Logger
+        logger: Logger, control: TaskControl
     ) {
         self.id = id
-        self.listener = TrackingStatusListener(inner: listener, tracker: metrics.tracker)
+        self.control = control
+        self.listener = TrackingStatusListener(inner: listener, tracker: metrics.tracker, control: control)
         self.metrics = metrics
         self.target = initialState
         var logger = logger
@@ -37,7 +43,8 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
 
     var description: String { "\(String(describing: type(of: self))){id=\(id)}" }
 
-    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    var isStopping: Bool { control.isStopping }
+    var isCancelled: Bool { control.isCancelled }
 
     /// The task's work; returns when `isStopping` turns true. Errors fail the task.
     func execute() throws {}
@@ -59,9 +66,11 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
             failed = true
             let e = ConnectError.wrap(error).adding(
                 context: "org.apache.kafka.connect.runtime.\(String(describing: type(of: self))).execute [\(id)]")
-            logger.error(
-                "\(self) Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted. Error: \(e.description)"
-            )
+            if !isCancelled {
+                logger.error(
+                    "\(self) Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted. Error: \(e.description)"
+                )
+            }
             listener.onFailure(id, e)
         }
         close()
@@ -79,12 +88,38 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         if reportedTopics.insert(topic).inserted { listener.onActiveTopic(id, topic) }
     }
 
-    /// Asks the task to stop; does not wait.
+    /// Asks the task to stop; does not wait. Every wait of the task (a retry backoff, a pause) ends at once.
     func stop() {
-        stopping.store(true, ordering: .releasing)
+        control.stop()
         condition.lock()
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Cancels a task that did not stop in time: it reports no status and commits no offsets from now on. A commit
+    /// already under way is waited for (up to `commitWait`), so none is in progress when this returns.
+    func cancel(commitWait: Duration = .seconds(10)) {
+        control.cancel()
+        stop()
+        let waitUntil = Date().addingTimeInterval(Double(commitWait.inMilliseconds) / 1000)
+        if commitLock.lock(before: waitUntil) {
+            commitLock.unlock()
+        } else {
+            logger.warning("\(self) An offset commit begun before the task was cancelled is still under way")
+        }
+    }
+
+    /// Runs `commit` (an offset write) unless the task was cancelled; returns whether it ran.
+    @discardableResult
+    func unlessCancelled(_ commit: () throws -> Void) rethrows -> Bool {
+        commitLock.lock()
+        defer { commitLock.unlock() }
+        guard !isCancelled else {
+            logger.info("\(self) Skipping offset commit: the task was cancelled")
+            return false
+        }
+        try commit()
+        return true
     }
 
     /// Waits until the task thread has finished, up to `timeoutMs`; returns whether it finished.
@@ -122,7 +157,7 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         while targetState == .paused && !isStopping {
             idle()
             condition.lock()
-            if target == .paused && !stopping.load(ordering: .acquiring) {
+            if target == .paused && !isStopping {
                 _ = condition.wait(until: Date().addingTimeInterval(0.5))
             }
             condition.unlock()
@@ -135,34 +170,45 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
     }
 }
 
-/// Passes status changes on, and notes them for `running-ratio` / `pause-ratio`.
+/// Passes status changes on, and notes them for `running-ratio` / `pause-ratio`; a cancelled task's are dropped,
+/// so a late report cannot overwrite the status of the task that replaced it.
 struct TrackingStatusListener: StatusListener {
     let inner: any StatusListener
     let tracker: StateTracker
+    let control: TaskControl
 
     func onStartup(_ id: ConnectorTaskId) {
+        guard !control.isCancelled else { return }
         tracker.changed(to: .running)
         inner.onStartup(id)
     }
     func onPause(_ id: ConnectorTaskId) {
+        guard !control.isCancelled else { return }
         tracker.changed(to: .paused)
         inner.onPause(id)
     }
     func onResume(_ id: ConnectorTaskId) {
+        guard !control.isCancelled else { return }
         tracker.changed(to: .running)
         inner.onResume(id)
     }
     func onFailure(_ id: ConnectorTaskId, _ error: ConnectError) {
+        guard !control.isCancelled else { return }
         tracker.changed(to: .failed)
         inner.onFailure(id, error)
     }
     func onShutdown(_ id: ConnectorTaskId) {
+        guard !control.isCancelled else { return }
         tracker.changed(to: .unassigned)
         inner.onShutdown(id)
     }
     func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) { inner.onActiveTopic(id, topic) }
-    func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) { inner.onLag(id, lag) }
+    func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) {
+        guard !control.isCancelled else { return }
+        inner.onLag(id, lag)
+    }
     func onRebalance(_ id: ConnectorTaskId, assigned: [String], revoked: [String]) {
+        guard !control.isCancelled else { return }
         inner.onRebalance(id, assigned: assigned, revoked: revoked)
     }
 }

@@ -1,0 +1,109 @@
+import ConnectAPI
+import Synchronization
+
+/// Where connector and task statuses, and the topics each connector used, are kept (Connect's
+/// `StatusBackingStore`): in memory for a standalone worker (`MemoryStatusBackingStore`); the status topic in a
+/// cluster, where every worker reads every worker's statuses. Updates are read-modify-write steps applied
+/// atomically, so a status is never replaced on the strength of a stale read.
+public protocol StatusBackingStore: AnyObject, Sendable {
+    func connector(_ name: String) -> StatusRecord?
+    func task(_ id: ConnectorTaskId) -> StatusRecord?
+    /// The connector's tasks' statuses, by task.
+    func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord]
+    /// Every connector's and task's status.
+    func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord])
+
+    /// Writes what `update` makes of the connector's current status, in one step; `update` returning nil leaves
+    /// it alone. Returns the status it saw and the one written (nil when nothing was).
+    @discardableResult
+    func updateConnector(
+        _ name: String, _ update: (StatusRecord?) -> StatusRecord?
+    )
+        -> (previous: StatusRecord?, written: StatusRecord?)
+    /// As `updateConnector`, for a task.
+    @discardableResult
+    func updateTask(
+        _ id: ConnectorTaskId, _ update: (StatusRecord?) -> StatusRecord?
+    )
+        -> (previous: StatusRecord?, written: StatusRecord?)
+
+    /// Forgets the connector: its status, its tasks' and its topics.
+    func remove(connector: String)
+    /// Forgets the connector's tasks' statuses.
+    func removeTasks(of connector: String)
+
+    /// Notes that the connector used `topic` (KIP-558 `TopicStatus`).
+    func putTopic(_ topic: String, connector: String)
+    func topics(of connector: String) -> Set<String>
+    func deleteTopics(of connector: String)
+}
+
+/// Statuses in memory (Connect's `MemoryStatusBackingStore`), for a standalone worker and for tests.
+public final class MemoryStatusBackingStore: StatusBackingStore {
+    struct State {
+        var connectors: [String: StatusRecord] = [:]
+        var tasks: [ConnectorTaskId: StatusRecord] = [:]
+        var topics: [String: Set<String>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func connector(_ name: String) -> StatusRecord? { state.withLock { $0.connectors[name] } }
+    public func task(_ id: ConnectorTaskId) -> StatusRecord? { state.withLock { $0.tasks[id] } }
+
+    public func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord] {
+        state.withLock { $0.tasks.filter { $0.key.connector == connector } }
+    }
+
+    public func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord]) {
+        state.withLock { ($0.connectors, $0.tasks) }
+    }
+
+    public func updateConnector(
+        _ name: String, _ update: (StatusRecord?) -> StatusRecord?
+    )
+        -> (previous: StatusRecord?, written: StatusRecord?)
+    {
+        state.withLock { s in
+            let previous = s.connectors[name]
+            guard let record = update(previous) else { return (previous, nil) }
+            s.connectors[name] = record
+            return (previous, record)
+        }
+    }
+
+    public func updateTask(
+        _ id: ConnectorTaskId, _ update: (StatusRecord?) -> StatusRecord?
+    )
+        -> (previous: StatusRecord?, written: StatusRecord?)
+    {
+        state.withLock { s in
+            let previous = s.tasks[id]
+            guard let record = update(previous) else { return (previous, nil) }
+            s.tasks[id] = record
+            return (previous, record)
+        }
+    }
+
+    public func remove(connector: String) {
+        state.withLock { s in
+            s.connectors[connector] = nil
+            s.tasks = s.tasks.filter { $0.key.connector != connector }
+            s.topics[connector] = nil
+        }
+    }
+
+    public func removeTasks(of connector: String) {
+        state.withLock { s in s.tasks = s.tasks.filter { $0.key.connector != connector } }
+    }
+
+    public func putTopic(_ topic: String, connector: String) {
+        state.withLock { _ = $0.topics[connector, default: []].insert(topic) }
+    }
+
+    public func topics(of connector: String) -> Set<String> { state.withLock { $0.topics[connector] ?? [] } }
+
+    public func deleteTopics(of connector: String) { state.withLock { _ = $0.topics.removeValue(forKey: connector) } }
+}
