@@ -89,7 +89,9 @@ let package = Package(
 
         // Shared test support: starts the real Tansu broker on a free loopback port.
         .target(
-            name: "ConnectTestKit", dependencies: ["Kafka", "HTTPClient"], path: "Tests/ConnectTestKit",
+            name: "ConnectTestKit",
+            dependencies: ["Kafka", "HTTPClient", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ConnectTestKit",
             swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
@@ -129,7 +131,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ConnectRuntime", "ConnectREST", "ConnectWorkerKit", "Kafka", "JSON", "ConnectTestKit", "ConnectAPI",
-                "ConnectMetrics", "HTTPServer",
+                "ConnectMetrics", "HTTPServer", "HTTPClient",
             ],
             swiftSettings: strict
         ),

@@ -1,5 +1,6 @@
 import ConnectAPI
 import ConnectWorkerKit
+import Foundation
 import Kafka
 import Synchronization
 import Testing
@@ -307,5 +308,55 @@ struct ErrorHandlingTests {
                 \tat org.apache.kafka.connect.runtime.WorkerSinkTask.execute(WorkerSinkTask.java:618)
                 """)
         #expect(java.errorClass == "auth" && java.stage == nil)
+    }
+
+    @Test("the errant record reporter takes reports from many threads at once; each is counted and reported once")
+    func errantReportsFromManyThreads() throws {
+        let (op, metrics, reporter) = makeOperator(.all)
+        let errant = WorkerErrantRecordReporter(errors: op)
+        errant.putting([message])
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for i in 0..<100 {
+                let record = SinkRecord(
+                    topic: "orders", kafkaPartition: 2, keySchema: nil, key: nil, valueSchema: nil,
+                    value: .string("r\(thread)-\(i)"), kafkaOffset: i == 0 ? 41 : Int64(1000 + thread * 100 + i))
+                try? errant.report(record, error: ConnectError(.connect, "the index refused document \(thread)-\(i)"))
+            }
+        }
+        #expect(op.totalFailures == 800)
+        #expect(metrics.failures.value == 800)
+        #expect(metrics.skipped.value == 800)
+        #expect(reporter.reported.count == 800)
+        // A record of the batch being put is reported with the bytes it was consumed as.
+        #expect(reporter.reported.filter { $0.consumed?.value == message.value }.count == 8)
+        #expect(errant.takeFailure() == nil)
+    }
+
+    @Test("a report beyond the tolerance throws to its caller and fails the task after its put, once")
+    func errantReportBeyondTolerance() throws {
+        let (op, _, _) = makeOperator(.none)
+        let errant = WorkerErrantRecordReporter(errors: op)
+        let record = SinkRecord(
+            topic: "orders", kafkaPartition: 0, keySchema: nil, key: nil, valueSchema: nil, value: nil, kafkaOffset: 7)
+        let thrown = Mutex<(any Error)?>(nil)
+        let reporting = Thread {
+            do { try errant.report(record, error: ConnectError(.connect, "mapping conflict")) } catch {
+                thrown.withLock { $0 = error }
+            }
+        }
+        reporting.start()
+        #expect(waitUntil(5) { thrown.withLock { $0 } != nil })
+        #expect((thrown.withLock { $0 } as? ConnectError)?.message == "Tolerance exceeded in error handler")
+        #expect(errant.takeFailure()?.message == "Tolerance exceeded in error handler")
+        #expect(errant.takeFailure() == nil)
+    }
+
+    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return condition()
     }
 }

@@ -68,6 +68,13 @@ public struct PluginRegistry: Sendable {
         )
     }
 
+    public mutating func register<T: Transformation & SendableMetatype>(transformation: T.Type, className: String) {
+        plugins.append(
+            PluginDesc(
+                className: className, type: .transformation, version: T.version, configDef: T.configDef,
+                make: { T() }))
+    }
+
     public mutating func register(_ plugin: TransformPlugin, type: PluginType) {
         plugins.append(
             PluginDesc(
