@@ -56,7 +56,9 @@ public final class KafkaMockCluster: @unchecked Sendable {
     /// The next requests of type `api` (to any broker) fail with `errors`, one each, in order.
     public func failNext(_ api: API, with errors: [ErrorCode]) {
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0.rawValue) }
-        codes.withUnsafeBufferPointer { rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, $0.count, $0.baseAddress) }
+        codes.withUnsafeBufferPointer {
+            rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, $0.count, $0.baseAddress)
+        }
     }
 
     /// Takes a broker down (its connections are closed and refused) or brings it back.
