@@ -112,7 +112,8 @@ let package = Package(
             name: "ConnectRuntimeTests",
             dependencies: [
                 "ConnectRuntime", "ConnectAPI", "ConnectFile", "ConnectDatagen", "JSON", "ConnectTestKit",
-                "ConnectMetrics", "ConnectWorkerKit",
+                "ConnectMetrics", "ConnectWorkerKit", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

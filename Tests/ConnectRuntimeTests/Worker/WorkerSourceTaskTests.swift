@@ -1,0 +1,138 @@
+import ConnectAPI
+import Foundation
+import Kafka
+import Testing
+
+@testable import ConnectRuntime
+
+@Suite("WorkerSourceTask's loop on librdkafka's mock cluster", .serialized, .timeLimit(.minutes(2)))
+struct WorkerSourceTaskTests {
+    let fixture: TaskLoopFixture
+    init() throws { fixture = try TaskLoopFixture() }
+
+    @Test("offsets of acknowledged records are written, then commitRecord and commit tell the task")
+    func acknowledgedOffsetsAreCommitted() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3], [4, 5]])
+        let task = try fixture.sourceTask(name, task: plugin)
+        task.start()
+        #expect(fixture.eventually { fixture.sourceOffset(name) == 5 })
+        #expect(plugin.committedRecords == 5)
+        #expect(fixture.eventually { plugin.commits >= 1 })
+        task.stop()
+        #expect(task.awaitStop(timeoutMs: 10_000))
+        #expect(fixture.status.task(task.id)?.state == .unassigned)
+    }
+
+    @Test("produce requests the broker refuses for a while are retried; offsets wait for the acknowledgements")
+    func refusedProducesAreRetried() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        fixture.cluster.failNext(.produce, with: [.notEnoughReplicas, .notEnoughReplicas, .notEnoughReplicas])
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3]])
+        let task = try fixture.sourceTask(name, task: plugin)
+        task.start()
+        defer {
+            task.stop()
+            task.awaitStop(timeoutMs: 10_000)
+        }
+        #expect(fixture.eventually { fixture.sourceOffset(name) == 3 })
+        #expect(plugin.committedRecords == 3)
+        #expect(fixture.status.task(task.id)?.state == .running)
+    }
+
+    @Test(
+        "with the broker down nothing is acknowledged, no offset is written, and stop gives up within the flush timeout"
+    )
+    func brokerDownCommitsNothing() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2]])
+        let task = try fixture.sourceTask(name, task: plugin, flushTimeoutMs: 1000)
+        task.start()
+        #expect(fixture.eventually { fixture.sourceOffset(name) == 2 })
+        fixture.cluster.setBroker(1, up: false)
+        let plugin2 = FakeSourceTask(topic: topic, batches: [[3, 4]])
+        let task2 = try fixture.sourceTask(fixture.unique("source"), task: plugin2, flushTimeoutMs: 1000)
+        task.stop()
+        task.awaitStop(timeoutMs: 10_000)
+        task2.start()
+        Thread.sleep(forTimeInterval: 1)
+        let started = ContinuousClock.now
+        task2.stop()
+        #expect(task2.awaitStop(timeoutMs: 10_000))
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(fixture.sourceOffset(task2.id.connector) == nil)
+        #expect(plugin2.committedRecords == 0)
+        fixture.cluster.setBroker(1, up: true)
+    }
+
+    @Test("pausing flushes and commits what is in flight before reporting PAUSED; resumed, it polls again")
+    func pauseFlushesFirst() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3]])
+        // Offsets are flushed every hour: only pausing writes them.
+        let task = try fixture.sourceTask(name, task: plugin, flushIntervalMs: 3_600_000)
+        task.start()
+        defer {
+            task.stop()
+            task.awaitStop(timeoutMs: 10_000)
+        }
+        #expect(fixture.eventually { plugin.committedRecords == 3 })
+        #expect(fixture.sourceOffset(name) == nil)
+        task.transition(to: .paused)
+        #expect(fixture.eventually { fixture.status.task(task.id)?.state == .paused })
+        #expect(fixture.sourceOffset(name) == 3)
+        task.transition(to: .started)
+        #expect(fixture.eventually { fixture.status.task(task.id)?.state == .running })
+    }
+
+    @Test("a cancelled task writes no offsets, not even on its way out, and reports no status")
+    func cancelledWritesNoOffsets() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3]])
+        let task = try fixture.sourceTask(name, task: plugin, flushIntervalMs: 3_600_000)
+        task.start()
+        #expect(fixture.eventually { plugin.committedRecords == 3 })
+        task.cancel()
+        #expect(task.awaitStop(timeoutMs: 10_000))
+        #expect(fixture.sourceOffset(name) == nil)
+        #expect(fixture.status.task(task.id)?.state == .running)
+    }
+
+    @Test("a retriable transform failure in a long backoff ends as soon as the task is asked to stop")
+    func stopEndsBackoff() throws {
+        var plugins = PluginRegistry.framework
+        plugins.register(transformation: RetriableFailureTransform.self, className: RetriableFailureTransform.className)
+        let fixture = try TaskLoopFixture(plugins: plugins)
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1]])
+        let task = try fixture.sourceTask(
+            name, task: plugin,
+            extra: [
+                "transforms": "fail", "transforms.fail.type": RetriableFailureTransform.className,
+                "errors.retry.timeout": "600000", "errors.retry.delay.max.ms": "60000",
+            ])
+        task.start()
+        // 300, 600, 1200 ms: after three retries it waits 2.4 s.
+        #expect(fixture.eventually { task.metrics.errors.retries.value >= 3 })
+        let started = ContinuousClock.now
+        task.stop()
+        #expect(task.awaitStop(timeoutMs: 10_000))
+        #expect(ContinuousClock.now - started < .milliseconds(500))
+    }
+}
+
+/// A transform that always fails with a retriable error.
+final class RetriableFailureTransform: Transformation {
+    static let className = "com.example.RetriableFailureTransform"
+    static var configDef: ConfigDef { ConfigDef() }
+    init() {}
+    func configure(_ configs: [String: String]) throws {}
+    func apply<R: ConnectRecord>(_ record: R) throws -> R? { throw ConnectError(.retriable, "lookup unavailable") }
+    func close() {}
+}
