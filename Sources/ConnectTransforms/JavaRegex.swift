@@ -2,8 +2,10 @@ import ConnectAPI
 
 /// Java regular-expression behaviour where Connect uses `java.util.regex`: `matches()` is a whole-string match, and
 /// replacements refer to groups as `$1` (`\$` is a literal dollar).
+///
+/// `@unchecked Sendable`: `Regex<AnyRegexOutput>` is not declared `Sendable`, but it is immutable once built and
+/// matching does not mutate it, so one value may be matched from several threads.
 public struct JavaRegex: @unchecked Sendable {
-    // `Regex<AnyRegexOutput>` is immutable once built; matching does not mutate it.
     private let regex: Regex<AnyRegexOutput>
     public let pattern: String
 

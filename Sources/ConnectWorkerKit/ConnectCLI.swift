@@ -110,17 +110,17 @@ public enum ConnectCLI {
     }
 }
 
-/// The Kafka cluster id, fetched once it is reachable.
+/// The Kafka cluster id, fetched once it is reachable; the admin client is let go then, as nothing else uses it.
 final class ClusterIDCache: Sendable {
-    private let admin: KafkaAdmin
-    private let cached = Mutex<String?>(nil)
+    private let state: Mutex<(admin: KafkaAdmin?, id: String?)>
 
-    init(admin: KafkaAdmin) { self.admin = admin }
+    init(admin: KafkaAdmin) { state = Mutex((admin, nil)) }
 
     func get(timeoutMs: Int32) -> String? {
-        if let id = cached.withLock({ $0 }) { return id }
-        let id = admin.clusterID(timeoutMs: timeoutMs)
-        if let id { cached.withLock { $0 = id } }
+        let (admin, cached) = state.withLock { ($0.admin, $0.id) }
+        if let cached { return cached }
+        guard let id = admin?.clusterID(timeoutMs: timeoutMs) else { return nil }
+        state.withLock { $0 = (nil, id) }
         return id
     }
 }

@@ -19,7 +19,10 @@ public final class HTTPServer: @unchecked Sendable {
     private let state = Mutex<State>(State())
     private let inFlight = Atomic<Int>(0)
 
-    /// A daemon handle; libmicrohttpd daemons may be stopped from any thread.
+    /// A daemon handle.
+    ///
+    /// `@unchecked Sendable`: an opaque pointer; libmicrohttpd daemons may be quiesced and stopped from any thread,
+    /// and only `stop` does so, once, after taking the handle out of `state`.
     struct Daemon: @unchecked Sendable {
         let pointer: OpaquePointer
     }

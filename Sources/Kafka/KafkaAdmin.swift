@@ -1,7 +1,8 @@
 import CRdKafka
 import Logging
 
-/// Topic administration over a producer handle (librdkafka's admin API runs on any client).
+/// Topic administration over a producer handle (librdkafka's admin API runs on any client). It has no poll loop:
+/// each call serves the logs and errors queued meanwhile, so hold an admin client only as long as it is used.
 ///
 /// `@unchecked Sendable`: librdkafka handles are thread-safe and this type holds no other mutable state.
 public final class KafkaAdmin: @unchecked Sendable {
@@ -34,6 +35,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     /// Creates topics; returns the names that were created (existing ones are skipped, not errors).
     @discardableResult
     public func createTopics(_ topics: [NewTopic], timeoutMs: Int32 = 30000) throws(KafkaError) -> [String] {
+        defer { client.serveEvents() }
         guard !topics.isEmpty else { return [] }
         var errstr = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
@@ -92,8 +94,12 @@ public final class KafkaAdmin: @unchecked Sendable {
     public func describeTopics(
         _ names: [String]? = nil, timeoutMs: Int32 = 5000
     ) throws(KafkaError) -> [KafkaTopicDescription] {
-        try client.describeTopics(names, timeoutMs: timeoutMs)
+        defer { client.serveEvents() }
+        return try client.describeTopics(names, timeoutMs: timeoutMs)
     }
 
-    public func clusterID(timeoutMs: Int32 = 5000) -> String? { client.clusterID(timeoutMs: timeoutMs) }
+    public func clusterID(timeoutMs: Int32 = 5000) -> String? {
+        defer { client.serveEvents() }
+        return client.clusterID(timeoutMs: timeoutMs)
+    }
 }

@@ -14,10 +14,13 @@ public enum ConsumerEvent: Sendable {
 /// A group consumer with manual commits. Rebalances arrive as events from `poll`, so the owner commits and
 /// cleans up on its own thread before partitions move.
 ///
-/// `@unchecked Sendable`: librdkafka's consumer is thread-safe; `poll` is meant to be called from one thread.
+/// `@unchecked Sendable`: `poll`, `completeRevocation` and `close` must be called from one thread, the owner's (a
+/// sink task's); they alone touch `pendingRevocation` and `cooperative`. Every other method only calls librdkafka,
+/// whose consumer is thread-safe.
 public final class KafkaConsumer: @unchecked Sendable {
     private let client: RDKafkaClient
-    private var pendingRevocation: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    /// The partitions of the last `.revoked` event, until the owner completes the revocation.
+    private var pendingRevocation: RDKafkaTopicPartitionList?
     private var cooperative = false
 
     public init(
@@ -30,16 +33,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             role: .consumer, config: config, events: RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_FETCH, logger: logger)
     }
 
-    deinit {
-        if let pendingRevocation { rd_kafka_topic_partition_list_destroy(pendingRevocation) }
-    }
-
     /// Subscribes to topics; a name starting with `^` is a regular expression.
     public func subscribe(_ topics: [String]) throws(KafkaError) {
-        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        for t in topics { rd_kafka_topic_partition_list_add(list, t, RD_KAFKA_PARTITION_UA) }
-        let err = rd_kafka_subscribe(client.handle, list)
+        let err = RDKafkaTopicPartitionList(topics: topics).withPointer { rd_kafka_subscribe(client.handle, $0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Subscribe failed") }
     }
 
@@ -69,7 +65,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     private func handleRebalance(_ event: OpaquePointer) -> ConsumerEvent? {
         let partitions = rd_kafka_event_topic_partition_list(event)!
-        let list = Self.partitions(of: partitions)
+        let list = RDKafkaTopicPartitionList.partitions(of: partitions)
         cooperative = String(cString: rd_kafka_rebalance_protocol(client.handle)) == "COOPERATIVE"
         switch rd_kafka_event_error(event) {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
@@ -84,8 +80,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             return .assigned(list)
         default:
             // Revocation is completed by the owner once it has committed.
-            if let pendingRevocation { rd_kafka_topic_partition_list_destroy(pendingRevocation) }
-            pendingRevocation = rd_kafka_topic_partition_list_copy(partitions)
+            pendingRevocation = RDKafkaTopicPartitionList(adopting: rd_kafka_topic_partition_list_copy(partitions))
             return .revoked(list)
         }
     }
@@ -94,9 +89,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func completeRevocation() {
         guard let list = pendingRevocation else { return }
         pendingRevocation = nil
-        defer { rd_kafka_topic_partition_list_destroy(list) }
         if cooperative {
-            if let e = rd_kafka_incremental_unassign(client.handle, list) { rd_kafka_error_destroy(e) }
+            if let e = list.withPointer({ rd_kafka_incremental_unassign(client.handle, $0) }) {
+                rd_kafka_error_destroy(e)
+            }
         } else {
             _ = rd_kafka_assign(client.handle, nil)
         }
@@ -104,18 +100,14 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Reads these partitions from these offsets, outside any group rebalance (a reader, not a group member).
     public func assign(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
-        let list = Self.list(offsets)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_assign(client.handle, list)
+        let err = RDKafkaTopicPartitionList(offsets).withPointer { rd_kafka_assign(client.handle, $0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Assigning partitions failed") }
     }
 
     /// Commits the given next-offsets synchronously.
     public func commit(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
-        let list = Self.list(offsets)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_commit(client.handle, list, 0)
+        let err = RDKafkaTopicPartitionList(offsets).withPointer { rd_kafka_commit(client.handle, $0, 0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
             throw KafkaError(err, "Offset commit failed")
         }
@@ -125,17 +117,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func committed(
         _ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10000
     ) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
-        let list = Self.list(
-            Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_committed(client.handle, list, timeoutMs)
+        let list = RDKafkaTopicPartitionList(partitions)
+        let err = list.withPointer { rd_kafka_committed(client.handle, $0, timeoutMs) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Fetching committed offsets failed") }
-        var out: [KafkaTopicPartition: Int64] = [:]
-        for i in 0..<Int(list.pointee.cnt) where list.pointee.elems[i].offset >= 0 {
-            let e = list.pointee.elems[i]
-            out[KafkaTopicPartition(String(cString: e.topic), e.partition)] = e.offset
-        }
-        return out
+        return list.offsets
     }
 
     /// The partition's low and high watermarks, asked of the broker (blocks up to `timeoutMs`).
@@ -170,20 +155,18 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Moves the fetch position of an assigned partition.
     public func seek(_ partition: KafkaTopicPartition, to offset: Int64) throws(KafkaError) {
-        let list = Self.list([partition: offset])
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        if let e = rd_kafka_seek_partitions(client.handle, list, 5000) { throw KafkaError(owning: e) }
-        if list.pointee.elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(list.pointee.elems[0].err, "Seek failed")
+        let list = RDKafkaTopicPartitionList([partition: offset])
+        if let e = list.withPointer({ rd_kafka_seek_partitions(client.handle, $0, 5000) }) {
+            throw KafkaError(owning: e)
         }
+        if let err = list.firstError { throw KafkaError(err, "Seek failed") }
     }
 
     /// The current assignment.
     public func assignment() -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(client.handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        return Self.partitions(of: list)
+        return RDKafkaTopicPartitionList(adopting: list).partitions
     }
 
     /// Leaves the group. Pending revocations are completed first.
@@ -211,26 +194,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         _ op: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
     ) {
         guard !partitions.isEmpty else { return }
-        let list = Self.list(
-            Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { a, _ in a }))
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = op(list)
+        let err = RDKafkaTopicPartitionList(partitions).withPointer(op)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             client.logger.warning("Pause/resume of \(partitions) failed: \(String(cString: rd_kafka_err2str(err)))")
-        }
-    }
-
-    static func list(_ offsets: [KafkaTopicPartition: Int64]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
-        for (tp, offset) in offsets {
-            rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition).pointee.offset = offset
-        }
-        return list
-    }
-
-    static func partitions(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [KafkaTopicPartition] {
-        (0..<Int(list.pointee.cnt)).map { i in
-            KafkaTopicPartition(String(cString: list.pointee.elems[i].topic), list.pointee.elems[i].partition)
         }
     }
 

@@ -96,6 +96,16 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
+    /// Handles the events waiting on the queue (logs, errors, statistics) without blocking, for a client that has no
+    /// poll loop of its own (an admin client): its queue would otherwise grow for as long as it lives. Events only
+    /// a producer or consumer handles are dropped.
+    func serveEvents() {
+        while let event = rd_kafka_queue_poll(queue, 0) {
+            _ = handleCommonEvent(event)
+            rd_kafka_event_destroy(event)
+        }
+    }
+
     /// The cluster id, or nil when the broker cannot be reached within the timeout.
     func clusterID(timeoutMs: Int32) -> String? {
         guard let id = rd_kafka_clusterid(handle, timeoutMs) else { return nil }

@@ -53,6 +53,8 @@ import Testing
 @Suite("HTTP server over a real loopback port")
 struct HTTPServerLiveTests {
     /// Requests to /barrier wait until four of them are in the handler at once (or give up with 504 after 10 s).
+    ///
+    /// `@unchecked Sendable`: `arrived` is read and written only while holding `condition`.
     final class Barrier: @unchecked Sendable {
         let condition = NSCondition()
         var arrived = 0

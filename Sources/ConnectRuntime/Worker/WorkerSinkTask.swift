@@ -11,6 +11,10 @@ import Synchronization
 /// dead-lettered, acknowledged by the DLQ) are committed, and never past a record still waiting; a retriable `put`
 /// failure pauses the partitions and redelivers the same batch with backoff, up to `errors.retry.timeout` when it is
 /// positive (`WorkerSinkTask`).
+///
+/// `@unchecked Sendable` as `WorkerTask`: every stored property added here is the task thread's alone, but for the
+/// `Context`'s requests (a `Mutex`, since the plug-in may call its context from other threads) and the errant
+/// record reporter, which is thread-safe.
 final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// What the plug-in task may ask for; requests are applied by the task thread between polls.
     final class Context: SinkTaskContext {

@@ -9,6 +9,9 @@ import Logging
 /// every `offset.flush.interval.ms` and when the task stops (`WorkerSourceTask`). Transforms and converters run
 /// under the connector's error handling; with `errors.tolerance=all` a record that fails them, or that the broker
 /// refuses, is skipped (its offset advances) and reported (error log; the DLQ when the source DLQ extension is on).
+///
+/// `@unchecked Sendable` as `WorkerTask`: every stored property added here is the task thread's alone (set at
+/// init, then read and written only by `execute` and `close`).
 final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     struct Context: SourceTaskContext {
         let offsetStorageReader: any OffsetStorageReader

@@ -56,6 +56,8 @@ final class SinkLagWatchdog: Sendable {
                 }
                 w.publish()
             }
+            // The client's logs and errors: it never fetches, so nothing else serves its queue.
+            _ = consumer.poll(timeoutMs: 0)
             for _ in 0..<20 where !stopping.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.1) }
         }
         done.signal()
