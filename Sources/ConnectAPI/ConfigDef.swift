@@ -158,6 +158,13 @@ public struct ConfigDef: Sendable {
         return def
     }
 
+    /// Only the keys whose names start with `prefix` (`errors.`), to parse a part of a configuration.
+    public func keys(withPrefix prefix: String) -> ConfigDef {
+        var def = ConfigDef()
+        def.keys = keys.filter { $0.name.hasPrefix(prefix) }
+        return def
+    }
+
     /// Keys of `other` that this definition lacks are appended (plug-in keys first, then framework keys).
     public func merging(_ other: ConfigDef) -> ConfigDef {
         var def = self

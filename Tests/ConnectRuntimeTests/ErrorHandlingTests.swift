@@ -44,8 +44,8 @@ struct ErrorHandlingTests {
     ) -> (RetryWithToleranceOperator, ErrorMetrics, RecordingReporter) {
         var config = ErrorHandlingConfig()
         config.tolerance = tolerance
-        config.retryTimeoutMs = retryTimeoutMs
-        config.retryDelayMaxMs = maxDelayMs
+        config.retryTimeout = retryTimeoutMs < 0 ? nil : .milliseconds(retryTimeoutMs)
+        config.retryDelayMax = .milliseconds(maxDelayMs)
         let metrics = ErrorMetrics()
         let op = RetryWithToleranceOperator(config: config, metrics: metrics, timing: clock.timing)
         let reporter = RecordingReporter()
@@ -271,19 +271,20 @@ struct ErrorHandlingTests {
     }
 
     @Test("errors.* keys are read from a connector config; the DLQ is for sinks unless the source extension is on")
-    func config() {
+    func config() throws {
         let props = [
             "errors.tolerance": "all", "errors.retry.timeout": "-1", "errors.log.enable": "true",
             "errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.topic.replication.factor": "1",
             "errors.deadletterqueue.context.headers.enable": "true",
         ]
-        let sink = ErrorHandlingConfig(props, isSink: true)
-        #expect(sink.tolerance == .all && sink.retryTimeoutMs == -1 && sink.logEnable)
+        let sink = try ErrorHandlingConfig(props, isSink: true)
+        #expect(sink.tolerance == .all && sink.retryTimeout == nil && sink.logEnable)
         #expect(sink.dlqTopic == "dlq" && sink.dlqReplicationFactor == 1 && sink.dlqContextHeaders)
-        #expect(ErrorHandlingConfig(props, isSink: false).dlqTopic == nil)
+        #expect(try ErrorHandlingConfig(props, isSink: false).dlqTopic == nil)
         var source = props
         source["errors.deadletterqueue.source.enable"] = "true"
-        #expect(ErrorHandlingConfig(source, isSink: false).dlqTopic == "dlq")
+        #expect(try ErrorHandlingConfig(source, isSink: false).dlqTopic == "dlq")
+        #expect(throws: ConnectError.self) { try ErrorHandlingConfig(["errors.retry.timeout": "soon"], isSink: true) }
     }
 
     @Test("a failure summary reads class, stage and retriability from a trace, Connect's or this worker's")

@@ -57,8 +57,8 @@ struct FailureHistoryTests {
     }
 
     @Test("the restart policy doubles its backoff up to the maximum and counts restarts within its window")
-    func policy() {
-        let p = RestartPolicy([
+    func policy() throws {
+        let p = try RestartPolicy([
             "errors.restart.policy": "exponential", "errors.restart.backoff.initial.ms": "500",
             "errors.restart.backoff.max.ms": "3000", "errors.restart.max.restarts": "3",
             "errors.restart.window.ms": "10000",
@@ -66,7 +66,7 @@ struct FailureHistoryTests {
         #expect(p.enabled && p.maxRestarts == 3)
         #expect((0..<5).map { p.backoffMs(restartsInWindow: $0) } == [500, 1000, 2000, 3000, 3000])
         #expect(p.inWindow([1_000, 5_000, 12_000], now: 14_000) == [5_000, 12_000])
-        #expect(!RestartPolicy([:]).enabled)
+        #expect(try !RestartPolicy([:]).enabled)
         #expect(p.givingUpNote.contains("errors.restart.max.restarts=3"))
     }
 }

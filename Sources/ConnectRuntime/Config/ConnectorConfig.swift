@@ -173,6 +173,20 @@ public enum ConnectorConfig {
     public static func configDef(for type: PluginType) -> ConfigDef {
         type == .sink ? sink : source
     }
+
+    /// The framework keys whose names start with `prefix`, parsed through the sink's or source's `ConfigDef` (the
+    /// keys all connectors share when `isSink` is nil), where their types, defaults and validators are declared
+    /// once. Throws Connect's `ConfigException` for a value that does not parse (a stored configuration was
+    /// validated, so it parses).
+    static func parse(
+        _ props: [String: String], keysStartingWith prefix: String, isSink: Bool? = nil
+    ) throws(ConnectError) -> ParsedConfig {
+        let def = isSink.map { configDef(for: $0 ? .sink : .source) } ?? common
+        return try def.keys(withPrefix: prefix).parse(props)
+    }
+
+    /// A list key's entries, blanks left out (`transforms=a, ,b`).
+    static func list(_ key: String, in parsed: ParsedConfig) -> [String] { parsed.list(key).filter { !$0.isEmpty } }
 }
 
 /// One key's row in a validation result (`ConfigInfo`).

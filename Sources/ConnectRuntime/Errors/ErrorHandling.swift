@@ -30,14 +30,15 @@ struct StagedError: Error {
     let error: any Error
 }
 
-/// A connector's `errors.*` settings.
+/// A connector's `errors.*` settings, parsed through the connector's `ConfigDef` (`ConnectorConfig`).
 struct ErrorHandlingConfig: Sendable, Equatable {
     enum Tolerance: String, Sendable { case none, all }
 
     var tolerance = Tolerance.none
-    /// `errors.retry.timeout`: how long a retriable failure is retried, in ms; 0 none, -1 forever.
-    var retryTimeoutMs: Int64 = 0
-    var retryDelayMaxMs: Int64 = 60_000
+    /// `errors.retry.timeout`: how long a retriable failure is retried; zero: not at all; nil (-1): forever.
+    var retryTimeout: Duration? = .zero
+    /// `errors.retry.delay.max.ms`.
+    var retryDelayMax: Duration = .seconds(60)
     var logEnable = false
     var logIncludeMessages = false
     /// The dead letter queue topic, when there is one (sink connectors; source connectors with the extension on).
@@ -47,19 +48,24 @@ struct ErrorHandlingConfig: Sendable, Equatable {
 
     init() {}
 
-    init(_ props: [String: String], isSink: Bool) {
-        func bool(_ key: String) -> Bool { props[key]?.trimmingSpaces.lowercased() == "true" }
-        tolerance = Tolerance(rawValue: props["errors.tolerance"]?.trimmingSpaces ?? "") ?? .none
-        retryTimeoutMs = Int64(props["errors.retry.timeout"]?.trimmingSpaces ?? "") ?? 0
-        retryDelayMaxMs = Int64(props["errors.retry.delay.max.ms"]?.trimmingSpaces ?? "") ?? 60_000
-        logEnable = bool("errors.log.enable")
-        logIncludeMessages = bool("errors.log.include.messages")
-        let topic = (props["errors.deadletterqueue.topic.name"] ?? "").trimmingSpaces
-        if !topic.isEmpty && (isSink || bool("errors.deadletterqueue.source.enable")) { dlqTopic = topic }
-        dlqReplicationFactor =
-            Int16(props["errors.deadletterqueue.topic.replication.factor"]?.trimmingSpaces ?? "") ?? 3
-        dlqContextHeaders = bool("errors.deadletterqueue.context.headers.enable")
+    /// From a connector's configuration; throws when an `errors.*` value does not parse.
+    init(_ props: [String: String], isSink: Bool) throws(ConnectError) {
+        let p = try ConnectorConfig.parse(props, keysStartingWith: "errors.", isSink: isSink)
+        tolerance = Tolerance(rawValue: p.string("errors.tolerance") ?? "") ?? .none
+        let timeout = p.int("errors.retry.timeout") ?? 0
+        retryTimeout = timeout < 0 ? nil : .milliseconds(timeout)
+        retryDelayMax = .milliseconds(p.int("errors.retry.delay.max.ms") ?? 0)
+        logEnable = p.bool("errors.log.enable") ?? false
+        logIncludeMessages = p.bool("errors.log.include.messages") ?? false
+        let topic = (p.string("errors.deadletterqueue.topic.name") ?? "").trimmingSpaces
+        if !topic.isEmpty && (isSink || p.bool("errors.deadletterqueue.source.enable") == true) { dlqTopic = topic }
+        dlqReplicationFactor = Int16(p.int("errors.deadletterqueue.topic.replication.factor") ?? 3)
+        dlqContextHeaders = p.bool("errors.deadletterqueue.context.headers.enable") ?? false
     }
+
+    /// The retry timeout in milliseconds as the retry loop counts it: -1 forever.
+    var retryTimeoutMs: Int64 { retryTimeout?.inMilliseconds ?? -1 }
+    var retryDelayMaxMs: Int64 { retryDelayMax.inMilliseconds }
 
     /// Whether sink tasks get an `ErrantRecordReporter` (a DLQ or the error log is configured), as in Connect.
     var enablesErrantRecordReporter: Bool { dlqTopic != nil || logEnable }

@@ -7,26 +7,29 @@ import Synchronization
 /// times within `errors.restart.window.ms`; past that the task stays FAILED with the reason.
 struct RestartPolicy: Sendable, Equatable {
     var enabled = false
-    var initialBackoffMs: Int64 = 1_000
-    var maxBackoffMs: Int64 = 60_000
+    var initialBackoff: Duration = .seconds(1)
+    var maxBackoff: Duration = .seconds(60)
     var maxRestarts = 5
-    var windowMs: Int64 = 600_000
+    var window: Duration = .seconds(600)
 
     init() {}
 
-    init(_ props: [String: String]) {
-        func long(_ key: String, _ otherwise: Int64) -> Int64 { Int64(props[key]?.trimmingSpaces ?? "") ?? otherwise }
-        enabled = props["errors.restart.policy"]?.trimmingSpaces == "exponential"
-        initialBackoffMs = max(0, long("errors.restart.backoff.initial.ms", 1_000))
-        maxBackoffMs = max(initialBackoffMs, long("errors.restart.backoff.max.ms", 60_000))
-        maxRestarts = Int(max(0, long("errors.restart.max.restarts", 5)))
-        windowMs = max(1, long("errors.restart.window.ms", 600_000))
+    /// From a connector's configuration, parsed through its `ConfigDef`; throws when a value does not parse.
+    init(_ props: [String: String]) throws(ConnectError) {
+        let p = try ConnectorConfig.parse(props, keysStartingWith: "errors.restart.", isSink: true)
+        enabled = p.string("errors.restart.policy") == "exponential"
+        initialBackoff = .milliseconds(p.int("errors.restart.backoff.initial.ms") ?? 0)
+        maxBackoff = max(initialBackoff, .milliseconds(p.int("errors.restart.backoff.max.ms") ?? 0))
+        maxRestarts = Int(p.int("errors.restart.max.restarts") ?? 0)
+        window = .milliseconds(p.int("errors.restart.window.ms") ?? 1)
     }
 
     /// The wait before the next restart, given how many restarts the window already holds.
     func backoffMs(restartsInWindow n: Int) -> Int64 {
-        min(maxBackoffMs, initialBackoffMs << Int64(min(n, 40)))
+        min(maxBackoff.inMilliseconds, initialBackoff.inMilliseconds << Int64(min(n, 40)))
     }
+
+    var windowMs: Int64 { window.inMilliseconds }
 
     /// Restart times still inside the window at `now`.
     func inWindow(_ restarts: [Int64], now: Int64) -> [Int64] { restarts.filter { now - $0 < windowMs } }

@@ -233,12 +233,11 @@ public final class StandaloneHerder: Herder, Sendable {
                 done.complete()
                 return
             }
-            reconfigureTasks(name, connector, maxTasks: Self.tasksMax(config), then: done)
+            let maxTasks = (try? ConnectorConfig.parse(config, keysStartingWith: "tasks.max"))?.int("tasks.max") ?? 1
+            reconfigureTasks(name, connector, maxTasks: Int(maxTasks), then: done)
         }
         return done
     }
-
-    static func tasksMax(_ config: [String: String]) -> Int { Int(config["tasks.max"]?.trimmingSpaces ?? "1") ?? 1 }
 
     /// Asks the running connector for its task configurations (on its own thread), then, holding its lock on another
     /// thread, replaces its tasks when they changed or are not running (Connect's `updateConnectorTasks`).
@@ -447,8 +446,7 @@ public final class StandaloneHerder: Herder, Sendable {
     /// Applies the connector's restart policy to a task that just failed.
     private func taskFailed(_ id: ConnectorTaskId) {
         guard !isStopped, let config = configStore.snapshot().connectorConfig(id.connector) else { return }
-        let policy = RestartPolicy(config)
-        guard policy.enabled else { return }
+        guard let policy = try? RestartPolicy(config), policy.enabled else { return }
         let now = nowMs()
         let recent = state.withLock { s -> [Int64] in
             let recent = policy.inWindow(s.policyRestarts[id] ?? [], now: now)

@@ -160,8 +160,9 @@ extension Worker {
     private func sinkPartitions(
         _ config: [String: String], admin: KafkaAdmin
     ) throws(ConnectError) -> [KafkaTopicPartition] {
-        let regex = (config["topics.regex"] ?? "").trimmingSpaces
-        let named = ConnectorConfigValidator.list(config["topics"])
+        let p = try ConnectorConfig.parse(config, keysStartingWith: "topics", isSink: true)
+        let regex = (p.string("topics.regex") ?? "").trimmingSpaces
+        let named = ConnectorConfig.list("topics", in: p)
         let topics: [KafkaTopicDescription]
         do {
             topics = try regex.isEmpty ? admin.describeTopics(named) : admin.describeTopics(nil)

@@ -310,7 +310,7 @@ public final class Worker: Sendable {
             let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: true, metrics: taskMetrics.errors)
             return WorkerSinkTask(
                 id: id, task: task, taskConfig: taskConfig, consumer: consumer,
-                topics: Self.sinkTopics(connectorConfig),
+                topics: try Self.sinkTopics(connectorConfig),
                 converters: converters, chain: chain, commitIntervalMs: config.offsetFlushInterval.inMilliseconds,
                 maxPollRecords: maxPollRecords,
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
@@ -327,7 +327,7 @@ public final class Worker: Sendable {
     func errorHandling(
         _ id: ConnectorTaskId, _ connectorConfig: [String: String], isSink: Bool, metrics: ErrorMetrics
     ) throws -> (RetryWithToleranceOperator, DeadLetterQueueReporter?) {
-        let config = ErrorHandlingConfig(connectorConfig, isSink: isSink)
+        let config = try ErrorHandlingConfig(connectorConfig, isSink: isSink)
         let errors = RetryWithToleranceOperator(config: config, metrics: metrics)
         var dlq: DeadLetterQueueReporter?
         if let topic = config.dlqTopic {
@@ -359,7 +359,8 @@ public final class Worker: Sendable {
     func buildChain(_ props: [String: String]) throws -> TransformationChain {
         var chain = TransformationChain()
         var predicates: [String: any ConnectAPI.Predicate] = [:]
-        for name in ConnectorConfigValidator.list(props["predicates"]) {
+        let predicateNames = try ConnectorConfig.parse(props, keysStartingWith: "predicates")
+        for name in ConnectorConfig.list("predicates", in: predicateNames) {
             let prefix = "predicates.\(name)."
             let p = try plugins.newPredicate(props[prefix + "type"] ?? "")
             var configs = props.strippingPrefix(prefix)
@@ -367,7 +368,9 @@ public final class Worker: Sendable {
             try p.configure(configs)
             predicates[name] = p
         }
-        for alias in ConnectorConfigValidator.list(props["transforms"]) {
+        for alias in ConnectorConfig.list(
+            "transforms", in: try ConnectorConfig.parse(props, keysStartingWith: "transforms"))
+        {
             let prefix = "transforms.\(alias)."
             let t = try plugins.newTransformation(props[prefix + "type"] ?? "")
             var configs = props.strippingPrefix(prefix)
@@ -388,10 +391,11 @@ public final class Worker: Sendable {
     }
 
     /// `topics` as a list, or `topics.regex` as a librdkafka pattern subscription (`^...`).
-    static func sinkTopics(_ props: [String: String]) -> [String] {
-        let regex = (props["topics.regex"] ?? "").trimmingSpaces
+    static func sinkTopics(_ props: [String: String]) throws(ConnectError) -> [String] {
+        let p = try ConnectorConfig.parse(props, keysStartingWith: "topics", isSink: true)
+        let regex = (p.string("topics.regex") ?? "").trimmingSpaces
         if !regex.isEmpty { return [regex.hasPrefix("^") ? regex : "^" + regex] }
-        return ConnectorConfigValidator.list(props["topics"])
+        return ConnectorConfig.list("topics", in: p)
     }
 
     /// How often task clients report the statistics their `kafka.producer` / `kafka.consumer` metrics come from
