@@ -50,7 +50,7 @@ import Testing
     }
 }
 
-@Suite("HTTP server over a real loopback port")
+@Suite("HTTP server over a real loopback port", .timeLimit(.minutes(2)))
 struct HTTPServerLiveTests {
     /// Requests to /barrier wait until four of them are in the handler at once (or give up with 504 after 10 s).
     ///

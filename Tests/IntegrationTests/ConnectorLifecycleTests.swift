@@ -9,18 +9,13 @@ import JSON
 import Kafka
 import Testing
 
-@Suite("A connector's whole life cycle through the REST API on a real broker", .serialized)
+@Suite("A connector's whole life cycle through the REST API on a real broker", .serialized, .timeLimit(.minutes(5)))
 struct ConnectorLifecycleTests {
     let broker = TansuBroker.shared
 
-    /// A REST call with curl: status and parsed body.
+    /// A REST call: status and parsed body.
     func rest(_ port: Int, _ method: String, _ path: String, _ body: String? = nil) throws -> (Int, JSONValue?) {
-        var args = ["-s", "-X", method, "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"]
-        if let body { args += ["-H", "Content-Type: application/json", "-d", body] }
-        let out = try ProjectPaths.run("/usr/bin/curl", args)
-        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
-        let status = Int(lines.last ?? "") ?? 0
-        let text = lines.dropLast().joined(separator: "\n")
+        let (status, text) = try WorkerREST.call(port, method, path, body: body)
         return (status, text.isEmpty ? nil : try? JSONParser.parse(text))
     }
 

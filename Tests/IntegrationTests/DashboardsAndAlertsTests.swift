@@ -8,7 +8,7 @@ import JSON
 import Testing
 
 /// The shipped `dashboards/` and `alerts/` against a real Prometheus scraping a live worker on the real broker.
-@Suite("Shipped dashboards and alerts against a live worker", .serialized)
+@Suite("Shipped dashboards and alerts against a live worker", .serialized, .timeLimit(.minutes(5)))
 struct DashboardsAndAlertsTests {
     static let dashboardFiles = ["kafka-connect-overview.json", "kafka-connect-connector.json"]
 

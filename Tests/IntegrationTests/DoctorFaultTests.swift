@@ -76,7 +76,7 @@ final class FaultySinkTask: SinkTask {
 
 /// Faults injected for real into a live worker on the real broker, each diagnosed by the `connect-doctor` executable:
 /// its top finding must name the fault's rule and its exit code must match.
-@Suite("connect-doctor check on injected faults", .serialized)
+@Suite("connect-doctor check on injected faults", .serialized, .timeLimit(.minutes(5)))
 struct DoctorFaultTests {
     let broker = TansuBroker.shared
 

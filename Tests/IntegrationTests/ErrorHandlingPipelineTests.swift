@@ -68,7 +68,7 @@ final class FlakySinkTask: SinkTask {
     func stop() throws {}
 }
 
-@Suite("Error tolerance, dead letter queue and retries on a real broker", .serialized)
+@Suite("Error tolerance, dead letter queue and retries on a real broker", .serialized, .timeLimit(.minutes(5)))
 struct ErrorHandlingPipelineTests {
     let broker = TansuBroker.shared
 
@@ -167,8 +167,7 @@ struct ErrorHandlingPipelineTests {
         #expect((try committed("plain-sink", plain) ?? 0) <= 3)
         // The status says what kind of failure it is (an extension field).
         let port = runtime.restServer.boundListeners[0].port
-        let status = try ProjectPaths.run(
-            "/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/connectors/plain-sink/status"])
+        let status = try WorkerREST.call(port, "GET", "/connectors/plain-sink/status").body
         #expect(
             status.contains(
                 #""error":{"class":"serialization","stage":"VALUE_CONVERTER","retriable":false,"fixable_by":"person"}"#),
@@ -424,8 +423,7 @@ struct ErrorHandlingPipelineTests {
             (metric(runtime, #"swift_connect_task_restarts_total{connector="healing-sink",task="0",reason="policy"}"#)
                 ?? 0) >= 1)
         let port = runtime.restServer.boundListeners[0].port
-        let json = try ProjectPaths.run(
-            "/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/connectors/healing-sink/tasks/0/history"])
+        let json = try WorkerREST.call(port, "GET", "/connectors/healing-sink/tasks/0/history").body
         #expect(json.contains(#""kind":"failure""#) && json.contains(#""reason":"policy""#), "\(json)")
     }
 

@@ -8,7 +8,7 @@ import JSON
 import Logging
 import Testing
 
-@Suite("FileStream source and sink through a real Tansu broker", .serialized)
+@Suite("FileStream source and sink through a real Tansu broker", .serialized, .timeLimit(.minutes(5)))
 struct FileStreamPipelineTests {
     let broker = TansuBroker.shared
 

@@ -11,7 +11,7 @@ import Testing
     import FoundationNetworking
 #endif
 
-@Suite("GET /metrics on a live worker with a source and a sink on a real broker", .serialized)
+@Suite("GET /metrics on a live worker with a source and a sink on a real broker", .serialized, .timeLimit(.minutes(5)))
 struct MetricsEndpointTests {
     let broker = TansuBroker.shared
 

@@ -4,7 +4,7 @@ import ConnectWorkerKit
 import Foundation
 import Testing
 
-@Suite("Metrics pushed to a real Pushgateway", .serialized)
+@Suite("Metrics pushed to a real Pushgateway", .serialized, .timeLimit(.minutes(5)))
 struct MetricsPushTests {
     @Test("lag, error and status families arrive with the job and instance labels, and vanish on a clean shutdown")
     func pushAndDelete() throws {

@@ -6,7 +6,7 @@ import Foundation
 import JSON
 import Testing
 
-@Suite("Metrics documents and lifecycle events on a Kafka topic", .serialized)
+@Suite("Metrics documents and lifecycle events on a Kafka topic", .serialized, .timeLimit(.minutes(5)))
 struct MetricsReporterTests {
     @Test("an independent consumer reads CloudEvents: metrics documents with rates and lag, and every lifecycle change")
     func documentsAndEvents() throws {

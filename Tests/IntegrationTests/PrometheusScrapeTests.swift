@@ -7,7 +7,7 @@ import HTTPServer
 import Logging
 import Testing
 
-@Suite("A real Prometheus scraping a live worker", .serialized)
+@Suite("A real Prometheus scraping a live worker", .serialized, .timeLimit(.minutes(5)))
 struct PrometheusScrapeTests {
     let broker = TansuBroker.shared
 

@@ -8,7 +8,7 @@ import Testing
 
 /// Every error row of Connect's REST reference (§1.2) and the status code of every endpoint, against a real worker:
 /// status, `error_code` and the exact message.
-@Suite("REST conformance: every endpoint's status and every error row's message", .serialized)
+@Suite("REST conformance: every endpoint's status and every error row's message", .serialized, .timeLimit(.minutes(5)))
 struct RestConformanceTests {
     struct Row {
         let method: String
@@ -23,12 +23,9 @@ struct RestConformanceTests {
     }
 
     func call(_ port: Int, _ row: Row) throws -> (Int, JSONValue?) {
-        var args = ["-s", "-X", row.method, "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(row.path)"]
-        if let body = row.body { args += ["-H", "Content-Type: \(row.contentType)", "--data-binary", body] }
-        let out = try ProjectPaths.run("/usr/bin/curl", args)
-        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
-        let text = lines.dropLast().joined(separator: "\n")
-        return (Int(lines.last ?? "") ?? 0, text.isEmpty ? nil : try? JSONParser.parse(text))
+        let (status, text) = try WorkerREST.call(
+            port, row.method, row.path, body: row.body, contentType: row.contentType)
+        return (status, text.isEmpty ? nil : try? JSONParser.parse(text))
     }
 
     @Test("status codes and messages as Connect answers them")

@@ -8,7 +8,7 @@ import JSON
 import Logging
 import Testing
 
-@Suite("Standalone worker against a real Tansu broker", .serialized)
+@Suite("Standalone worker against a real Tansu broker", .serialized, .timeLimit(.minutes(5)))
 struct StandalonePipelineTests {
     let broker = TansuBroker.shared
 

@@ -9,7 +9,7 @@ import JSON
 import Logging
 import Testing
 
-@Suite("Single message transforms through a real Tansu broker", .serialized)
+@Suite("Single message transforms through a real Tansu broker", .serialized, .timeLimit(.minutes(5)))
 struct TransformPipelineTests {
     let broker = TansuBroker.shared
 

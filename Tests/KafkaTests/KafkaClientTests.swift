@@ -3,7 +3,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("Kafka client against a real Tansu broker")
+@Suite("Kafka client against a real Tansu broker", .timeLimit(.minutes(2)))
 struct KafkaClientTests {
     let broker = TansuBroker.shared
 
