@@ -328,7 +328,7 @@ extension String {
 
 extension Duration {
     /// The duration in whole milliseconds (truncated), for the APIs that take milliseconds.
-    public var inMilliseconds: Int64 {
+    package var inMilliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

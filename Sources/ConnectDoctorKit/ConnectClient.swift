@@ -8,8 +8,7 @@ public struct ConnectClient: Sendable {
         public var body: String
     }
 
-    public var baseURL: String
-    public var timeoutSeconds: Double
+    public let baseURL: String
     private let client: HTTPClient
 
     /// `caCertificate`: a PEM file of the certificate authorities to trust for an https worker (the worker's own
@@ -19,7 +18,6 @@ public struct ConnectClient: Sendable {
         caCertificate: String? = nil, insecure: Bool = false
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.timeoutSeconds = timeoutSeconds
         var configuration = HTTPClientConfiguration()
         configuration.timeout = .milliseconds(Int64(max(0.001, timeoutSeconds) * 1000))
         configuration.tls = .init(caFile: caCertificate, verifyPeer: !insecure)

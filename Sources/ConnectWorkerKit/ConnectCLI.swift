@@ -65,8 +65,8 @@ public enum ConnectCLI {
     ) throws -> Connect {
         let restServer = try RestServer(
             config: config, logger: Logger(label: "org.apache.kafka.connect.runtime.rest.RestServer"))
-        try restServer.initializeServer()
         do {
+            try restServer.initializeServer()
             let admin = try KafkaAdmin(config: KafkaClientConfig(config.adminClientProperties))
             let clusterID = ClusterIDCache(admin: admin)
             logger.info("Kafka cluster: \(config.bootstrapServers)")

@@ -31,6 +31,32 @@ final class ScriptedConnector: SourceConnector {
     func stop() throws {}
 }
 
+/// A source connector whose `start` waits until the test opens the gate named by its `gate` key; it notes its stop.
+final class GatedConnector: SourceConnector {
+    static let gates = Mutex<[String: DispatchSemaphore]>([:])
+    static let stopped = Mutex<Set<String>>([])
+    static let configDef = ConfigDef()
+    private var gate = ""
+
+    static func gate(_ name: String) -> DispatchSemaphore {
+        gates.withLock { g in
+            if let s = g[name] { return s }
+            let s = DispatchSemaphore(value: 0)
+            g[name] = s
+            return s
+        }
+    }
+
+    init() {}
+    var taskType: any Task.Type { IdleTask.self }
+    func start(_ props: [String: String]) throws {
+        gate = props["gate"] ?? ""
+        Self.gate(gate).wait()
+    }
+    func taskConfigs(maxTasks: Int) throws -> [[String: String]] { [] }
+    func stop() throws { _ = Self.stopped.withLock { $0.insert(gate) } }
+}
+
 final class IdleTask: SourceTask {
     init() {}
     func initialize(_ context: any SourceTaskContext) {}
@@ -45,6 +71,7 @@ final class IdleTask: SourceTask {
     init() throws {
         var plugins = PluginRegistry.builtIn
         plugins.register(connector: ScriptedConnector.self, className: "com.example.ScriptedConnector", type: .source)
+        plugins.register(connector: GatedConnector.self, className: "com.example.GatedConnector", type: .source)
         let worker = Worker(
             config: try WorkerConfig(["key.converter": "StringConverter", "value.converter": "StringConverter"]),
             plugins: plugins, offsetStore: MemoryOffsetBackingStore(), statusStore: StatusStore(workerId: "host:8083"),
@@ -93,7 +120,6 @@ final class IdleTask: SourceTask {
         try herder.resumeConnector("c")
         #expect(try connectorState(becoming: .running) == .running)
         try herder.stopConnector("c")
-        #expect(try connectorState(becoming: .stopped) == .stopped)
         let stopped = try herder.connectorStatus("c")
         #expect(stopped.connector.state == .stopped)
         #expect(stopped.tasks.isEmpty)
@@ -147,4 +173,78 @@ final class IdleTask: SourceTask {
         } throws: { ($0 as? ConnectError)?.kind == .badRequest }
         #expect(herder.connectors().isEmpty)
     }
+
+    func gated(_ gate: String) -> [String: String] {
+        ["name": gate, "connector.class": "com.example.GatedConnector", "gate": gate]
+    }
+
+    /// Runs `body` on a thread of its own; the result arrives in the returned box.
+    func inBackground<T: Sendable>(_ body: @escaping @Sendable () -> T) -> ResultSlot<T> {
+        let slot = ResultSlot<T>()
+        Thread { slot.set(body()) }.start()
+        return slot
+    }
+
+    @Test("stop answers once the connector is STOPPED, so its offsets can be reset right away")
+    func stopThenOffsets() throws {
+        _ = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: nil)
+        try herder.stopConnector("c")
+        #expect(try herder.connectorStatus("c").connector.state == .stopped)
+        #expect(
+            try herder.resetConnectorOffsets("c").contains("offsets for this connector have been reset successfully"))
+    }
+
+    @Test(
+        "a create still waiting for a start that hangs answers once the connector is deleted; the late start is stopped"
+    )
+    func deleteDuringHungStart() throws {
+        let gate = "g-\(UInt32.random(in: 0...UInt32.max))"
+        let creating = inBackground { () -> String in
+            do {
+                _ = try herder.putConnectorConfig(gate, config: gated(gate), allowReplace: false, initialState: nil)
+                return "created"
+            } catch { return (error as? ConnectError)?.message ?? "\(error)" }
+        }
+        #expect(eventually { herder.connectors().contains(gate) })
+        try herder.deleteConnector(gate)
+        #expect(eventually(1) { creating.get() != nil })
+        #expect(creating.get() == "Connector \(gate) not found")
+        GatedConnector.gate(gate).signal()
+        #expect(eventually { GatedConnector.stopped.withLock { $0.contains(gate) } })
+    }
+
+    @Test("stopping the herder answers a waiting request at once that the worker is shutting down")
+    func stopDuringHungStart() throws {
+        let gate = "h-\(UInt32.random(in: 0...UInt32.max))"
+        let creating = inBackground { () -> String in
+            do {
+                _ = try herder.putConnectorConfig(gate, config: gated(gate), allowReplace: false, initialState: nil)
+                return "created"
+            } catch { return (error as? ConnectError)?.message ?? "\(error)" }
+        }
+        #expect(eventually { herder.connectors().contains(gate) })
+        let started = ContinuousClock.now
+        herder.stop()
+        #expect(ContinuousClock.now - started < .seconds(8))
+        #expect(eventually(1) { creating.get() == "The worker is shutting down" })
+        GatedConnector.gate(gate).signal()
+    }
+
+    /// Polls `condition` every 10 ms until it holds or `seconds` pass.
+    func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return condition()
+    }
+}
+
+/// A slot one thread fills and another reads.
+final class ResultSlot<Value: Sendable>: Sendable {
+    private let slot = Mutex<Value?>(nil)
+    init() {}
+    func set(_ value: Value) { slot.withLock { $0 = value } }
+    func get() -> Value? { slot.withLock { $0 } }
 }

@@ -216,7 +216,9 @@ struct RuntimeLifecycleTests {
         let started = ContinuousClock.now
         runtime.stop()
         let took = ContinuousClock.now - started
-        #expect(took < .seconds(4), "stopping took \(took)")
+        // Within the graceful timeout (3 s): the task stopped rather than being cancelled when the timeout ran out.
+        #expect(took < .seconds(2), "stopping took \(took)")
+        #expect(!LogCapture.lines(containing: "Kafka Connect stopped").isEmpty)
         #expect(LogCapture.lines(containing: "Graceful stop of task \(name)-0 failed").isEmpty)
     }
 
@@ -233,13 +235,13 @@ struct RuntimeLifecycleTests {
             extra: ["task.shutdown.graceful.timeout.ms": "1000", "offset.flush.interval.ms": "200"], plugins: plugins)
         defer { runtime.stop() }
         let id = ConnectorTaskId(name, 0)
-        func committedPositions() -> [Int64] {
-            ((try? runtime.herder.connectorOffsets(name)) ?? []).compactMap {
+        func committedPositions() throws -> [Int64] {
+            try runtime.herder.connectorOffsets(name).compactMap {
                 if case .int64(let p)? = $0.offset?["pos"] { return p }
                 return nil
             }
         }
-        #expect(ProjectPaths.waitUntil(30) { committedPositions() == [5] })
+        #expect(try ProjectPaths.waitUntil(30) { try committedPositions() == [5] })
         StubbornSourceConnector.stubborn.withLock { _ = $0.insert(1) }
         Thread.sleep(forTimeInterval: 0.2)
 
@@ -256,7 +258,7 @@ struct RuntimeLifecycleTests {
         // stop does not overwrite the status of the task that replaced it.
         Gates.open("stubborn-1")
         Thread.sleep(forTimeInterval: 1.5)
-        #expect(committedPositions().allSatisfy { $0 < 1_000_000 })
+        #expect(try committedPositions() == [5])
         #expect(try runtime.herder.taskStatus(id).status.state == .running)
         let values = TopicReader.read(name, 10, waitSeconds: 5).compactMap { $0["value"]?.stringValue }
         #expect(values.filter { $0.hasPrefix("incarnation-") }.count == 10)

@@ -111,10 +111,19 @@ final class DeadLetterQueueReporter: ErrorReporter {
         do {
             try send(id: id, key: key, value: value, headers: headers, timestamp: timestamp)
         } catch {
-            _ = pending.withLock { $0.origins.removeValue(forKey: id) }
             metrics.recordDeadLetterQueueProduceFailed()
+            let record = origin.map { "\($0.0)@\($0.1)" } ?? "from the source"
+            if error.kind == .queueFull {
+                // Given up because the task is stopping: the record stays pending, so no offset is committed past
+                // it and the task that runs next consumes it again.
+                logger.warning(
+                    "Dead letter queue write of record \(record) given up: the task is stopping with the producer queue full; its offset is not committed"
+                )
+                return
+            }
+            _ = pending.withLock { $0.origins.removeValue(forKey: id) }
             logger.error(
-                "Could not produce message to dead letter queue. topic=\(topic) (record \(origin.map { "\($0.0)@\($0.1)" } ?? "from the source"))): \(ConnectError.describe(error))"
+                "Could not produce message to dead letter queue. topic=\(topic) (record \(record)): \(error.description)"
             )
         }
     }

@@ -58,3 +58,13 @@ final class StageTracker: Sendable {
             "The last operation the worker completed was \(stage.description), which began at \(began) and completed at \(Timestamps.iso8601(completed))."
     }
 }
+
+extension StageTracker {
+    /// Forgets a deleted connector's stages, so a connector created later under its name starts afresh.
+    func forget(connector: String) {
+        state.withLock { s in
+            s.current = s.current.filter { $0.value.connector != connector }
+            s.last[connector] = nil
+        }
+    }
+}

@@ -7,10 +7,11 @@ import Synchronization
 /// The standalone herder (Connect's `StandaloneHerder`): one worker, connector configurations in a
 /// `ConfigBackingStore` (in memory), statuses in the worker's `StatusStore`.
 ///
-/// A connector's plug-in code never runs under a herder lock: the worker runs each connector on a thread of its
-/// own, and the herder continues (task configurations, task starts) from its callbacks. Operations on one connector
-/// run one at a time under that connector's lock (`PerConnectorLocks`), which is held only for bounded work
-/// (stopping within the stop timeouts, starting threads); reads take no connector lock. A request that waits for a
+/// A connector's own code (`start`, `taskConfigs`, `stop`, `alterOffsets`) never runs under a herder lock: the worker
+/// runs each connector on a thread of its own, and the herder continues (task configurations, task starts) from its
+/// callbacks. Operations on one connector run one at a time under that connector's lock (`PerConnectorLocks`), which
+/// is held for bounded work: stopping within the stop timeouts, and starting tasks (building their clients,
+/// converters and transforms); reads take no connector lock. A request that waits for a
 /// connector (creating it, the legacy restart) waits at most `requestTimeout` (Connect's 90 s) and then fails with
 /// Connect's "Request timed out", naming what the worker is doing; the work itself goes on.
 public final class StandaloneHerder: Herder, Sendable {
@@ -31,6 +32,8 @@ public final class StandaloneHerder: Herder, Sendable {
     private struct State {
         var ready = false
         var stopped = false
+        /// Completions requests may be waiting for, by connector.
+        var pending: [String: [FutureCallback<Void>]] = [:]
         /// Times of the restart policy's restarts, per task.
         var policyRestarts: [ConnectorTaskId: [Int64]] = [:]
     }
@@ -171,23 +174,51 @@ public final class StandaloneHerder: Herder, Sendable {
     private func withConnector<T>(
         _ name: String, deadline: ContinuousClock.Instant, _ body: () throws(ConnectError) -> T
     ) throws(ConnectError) -> T {
-        guard !isStopped else { throw ConnectError.connect("The worker is shutting down") }
+        guard !isStopped else { throw shuttingDown }
         guard let result = try locks.withLock(name, deadline: deadline, body) else { throw requestTimedOut(name) }
         return result
     }
 
-    /// Connect's error for a request whose work did not finish within `requestTimeout` (a 500).
+    private var shuttingDown: ConnectError { ConnectError.connect("The worker is shutting down") }
+
+    /// Connect's error for a request whose work did not finish within `requestTimeout` (a 500): `Request timed out`,
+    /// then what the worker is doing for that connector, when known.
     private func requestTimedOut(_ name: String) -> ConnectError {
         ConnectError.connect(
-            ["Request timed out.", stages.summary(connector: name)].compactMap { $0 }.joined(separator: " "))
+            ["Request timed out", stages.summary(connector: name)].compactMap { $0 }.joined(separator: ". "))
     }
 
-    private func awaitCompletion(
-        _ done: FutureCallback, until deadline: ContinuousClock.Instant, _ name: String
-    )
-        throws(ConnectError)
-    {
-        guard done.wait(until: deadline) else { throw requestTimedOut(name) }
+    /// Waits for `done` until `deadline`; returns its value or rethrows its error.
+    @discardableResult
+    private func awaitCompletion<T>(
+        _ done: FutureCallback<T>, until deadline: ContinuousClock.Instant, _ name: String
+    ) throws(ConnectError) -> T {
+        guard let outcome = done.wait(until: deadline) else { throw requestTimedOut(name) }
+        return try outcome.get()
+    }
+
+    /// A completion a request may wait for, on the connector's work: it is completed when the work is done, when
+    /// the connector is stopped first (`completePending`), or, with an error, when the herder stops.
+    private func pendingCompletion(_ name: String) -> FutureCallback<Void> {
+        let done = FutureCallback<Void>()
+        state.withLock { s in
+            s.pending[name, default: []].removeAll { $0.isCompleted }
+            s.pending[name, default: []].append(done)
+        }
+        return done
+    }
+
+    /// The connector was stopped: requests waiting for work it will not do now stop waiting.
+    private func completePending(_ name: String) {
+        for done in state.withLock({ $0.pending.removeValue(forKey: name) ?? [] }) { done.complete() }
+    }
+
+    /// Runs `body` on a thread of its own: continuations that may wait for a connector's lock, so they never hold
+    /// a thread of a shared pool.
+    private func detached(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.start()
     }
 
     public func putConnectorConfig(
@@ -197,16 +228,19 @@ public final class StandaloneHerder: Herder, Sendable {
         if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
         let deadline = ContinuousClock.now.advanced(by: requestTimeout)
         let (created, started) = try withConnector(name, deadline: deadline) {
-            () throws(ConnectError) -> (Bool, FutureCallback) in
+            () throws(ConnectError) -> (Bool, FutureCallback<Void>) in
             let exists = configStore.contains(name)
             if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
-            if exists { stopConnectorAndTasks(name) }
-            try configStore.putConnectorConfig(
-                name, config, targetState: exists ? nil : initialState ?? .started)
+            if exists {
+                stopConnectorAndTasks(name)
+                worker.statusStore.removeTasks(name)
+            }
+            try configStore.putConnectorConfig(name, config, targetState: exists ? nil : initialState ?? .started)
             logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
             return (!exists, startConnector(name))
         }
         try awaitCompletion(started, until: deadline, name)
+        // Deleted meanwhile: Connect's 404.
         return (created, try connectorInfo(name))
     }
 
@@ -217,11 +251,11 @@ public final class StandaloneHerder: Herder, Sendable {
     }
 
     /// Starts the connector as stored (holding its lock); completes once its start has run and, when it runs, its
-    /// tasks are configured and started. What fails shows in the statuses.
-    private func startConnector(_ name: String) -> FutureCallback {
-        let done = FutureCallback()
+    /// tasks are configured and started, or once it was stopped before that. What fails shows in the statuses.
+    private func startConnector(_ name: String) -> FutureCallback<Void> {
+        let done = pendingCompletion(name)
         let snapshot = configStore.snapshot()
-        guard let config = snapshot.connectorConfig(name), !isStopped else {
+        guard let config = snapshot.connectorConfig(name) else {
             done.complete()
             return done
         }
@@ -229,33 +263,27 @@ public final class StandaloneHerder: Herder, Sendable {
         let stage = stages.begin("starting connector \(name)", connector: name)
         worker.startConnector(name, config: config, target: target) { [self] connector, error in
             stages.end(stage)
-            guard let connector, error == nil, target != .stopped else {
-                done.complete()
-                return
-            }
+            guard let connector, error == nil, target != .stopped else { return done.complete() }
             let maxTasks = (try? ConnectorConfig.parse(config, keysStartingWith: "tasks.max"))?.int("tasks.max") ?? 1
             reconfigureTasks(name, connector, maxTasks: Int(maxTasks), then: done)
         }
         return done
     }
 
-    /// Asks the running connector for its task configurations (on its own thread), then, holding its lock on another
-    /// thread, replaces its tasks when they changed or are not running (Connect's `updateConnectorTasks`).
+    /// Asks the running connector for its task configurations (on its own thread), then, holding its lock on a thread
+    /// of its own, replaces its tasks when they changed or are not running (Connect's `updateConnectorTasks`).
     private func reconfigureTasks(
-        _ name: String, _ connector: WorkerConnector, maxTasks: Int, then done: FutureCallback
+        _ name: String, _ connector: WorkerConnector, maxTasks: Int, then done: FutureCallback<Void>
     ) {
         let stage = stages.begin("generating task configurations for connector \(name)", connector: name)
         connector.taskConfigs(maxTasks: maxTasks) { [self] result in
             stages.end(stage)
-            guard case .success(let configs) = result else {
-                done.complete()
-                return
-            }
-            DispatchQueue.global().async { [self] in
+            guard case .success(let configs) = result else { return done.complete() }
+            detached("herder-\(name)") { [self] in
                 defer { done.complete() }
-                let deadline = ContinuousClock.now.advanced(by: requestTimeout)
                 do {
-                    try withConnector(name, deadline: deadline) { () throws(ConnectError) in
+                    try withConnector(name, deadline: ContinuousClock.now.advanced(by: requestTimeout)) {
+                        () throws(ConnectError) in
                         try applyTaskConfigs(name, connector, configs)
                     }
                 } catch {
@@ -268,13 +296,14 @@ public final class StandaloneHerder: Herder, Sendable {
     }
 
     /// Holding the connector's lock: stores and starts the tasks, unless the connector was replaced, deleted or
-    /// stopped meanwhile, or the same tasks already run.
+    /// stopped meanwhile, or the same tasks already run. Tasks beyond the new count lose their statuses; the others
+    /// keep theirs (RESTARTING after a restart) until they report.
     private func applyTaskConfigs(
         _ name: String, _ connector: WorkerConnector, _ configs: [[String: String]]
     )
         throws(ConnectError)
     {
-        guard worker.connector(name) === connector else { return }
+        guard !isStopped, worker.connector(name) === connector else { return }
         let snapshot = configStore.snapshot()
         guard let config = snapshot.connectorConfig(name), snapshot.targetState(name) != .stopped else { return }
         let running = worker.taskIds(name)
@@ -285,7 +314,9 @@ public final class StandaloneHerder: Herder, Sendable {
             worker.stopAndAwaitTasks(running)
             stages.end(stage)
         }
-        worker.statusStore.removeTasks(name)
+        for (id, _) in worker.statusStore.tasks(name) where id >= configs.count {
+            worker.statusStore.removeTask(ConnectorTaskId(name, id))
+        }
         try configStore.putTaskConfigs(name, configs)
         let target = snapshot.targetState(name)
         for (id, taskConfig) in zip(wanted, configs) {
@@ -298,7 +329,7 @@ public final class StandaloneHerder: Herder, Sendable {
         let stage = stages.begin("stopping connector \(name) and its tasks", connector: name)
         worker.stopAndAwaitTasks(worker.taskIds(name))
         worker.stopAndAwaitConnector(name)
-        worker.statusStore.removeTasks(name)
+        completePending(name)
         stages.end(stage)
     }
 
@@ -309,6 +340,7 @@ public final class StandaloneHerder: Herder, Sendable {
             try configStore.removeConnectorConfig(name)
             worker.statusStore.removeConnector(name)
             restartMetrics.remove(connector: name)
+            stages.forget(connector: name)
             state.withLock { $0.policyRestarts = $0.policyRestarts.filter { $0.key.connector != name } }
             logger.info("[\(name)|worker] Deleted connector \(name)")
         }
@@ -329,9 +361,10 @@ public final class StandaloneHerder: Herder, Sendable {
             guard previous != target else { return }
             try configStore.putTargetState(name, target)
             if target == .stopped || previous == .stopped {
-                // Stopping shuts tasks down and empties their configurations; leaving STOPPED starts everything
-                // anew. Neither waits for the connector's own code.
+                // Stopping shuts tasks down and empties their configurations (the connector is STOPPED when this
+                // returns); leaving STOPPED starts everything anew without waiting for the connector's own code.
                 stopConnectorAndTasks(name)
+                worker.statusStore.removeTasks(name)
                 try configStore.removeTaskConfigs(name)
                 _ = startConnector(name)
             } else {
@@ -345,7 +378,8 @@ public final class StandaloneHerder: Herder, Sendable {
         let deadline = ContinuousClock.now.advanced(by: requestTimeout)
         if request.isLegacy {
             // Connect answers the legacy restart once the connector has started again.
-            let started = try withConnector(name, deadline: deadline) { () throws(ConnectError) -> FutureCallback in
+            let started = try withConnector(name, deadline: deadline) {
+                () throws(ConnectError) -> FutureCallback<Void> in
                 guard configStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
                 return restartConnectorOnly(name)
             }
@@ -364,7 +398,17 @@ public final class StandaloneHerder: Herder, Sendable {
                 plan.tasks[i].status.state = .restarting
             }
             if restartConnector && request.includeTasks && !request.onlyFailed {
-                stopConnectorAndTasks(name)
+                // Everything restarts: the statuses say RESTARTING until the new instances report (Connect's
+                // onRestart).
+                let stage = stages.begin("restarting connector \(name) and its tasks", connector: name)
+                let tasks = worker.taskIds(name)
+                worker.stopAndAwaitTasks(tasks)
+                for id in tasks { worker.statusStore.putTask(id, .restarting, restartReason: "rest") }
+                worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
+                worker.statusStore.putConnector(name, .restarting)
+                worker.stopAndAwaitConnector(name)
+                completePending(name)
+                stages.end(stage)
                 _ = startConnector(name)
             } else {
                 if restartConnector { _ = restartConnectorOnly(name) }
@@ -374,11 +418,13 @@ public final class StandaloneHerder: Herder, Sendable {
         }
     }
 
-    /// Holding the connector's lock: restarts the connector alone. Its tasks keep running unless its new task
-    /// configurations differ, or it has none yet (it had failed before making any).
-    private func restartConnectorOnly(_ name: String) -> FutureCallback {
+    /// Holding the connector's lock: restarts the connector alone (RESTARTING until it reports). Its tasks keep
+    /// running unless its new task configurations differ, or it has none yet (it had failed before making any).
+    private func restartConnectorOnly(_ name: String) -> FutureCallback<Void> {
         worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
+        worker.statusStore.putConnector(name, .restarting)
         worker.stopAndAwaitConnector(name)
+        completePending(name)
         return startConnector(name)
     }
 
@@ -420,20 +466,33 @@ public final class StandaloneHerder: Herder, Sendable {
         try modifyOffsets(name, nil, verb: "reset")
     }
 
+    /// Alters or resets a STOPPED connector's offsets (as Connect checks: its target state is STOPPED and it has no
+    /// tasks). The connector's `alterOffsets` and the writes run on a thread of their own, waited for until the
+    /// request's deadline.
     private func modifyOffsets(
         _ name: String, _ offsets: [ConnectorOffset]?, verb: String
     ) throws(ConnectError) -> String {
-        try withConnector(name, deadline: ContinuousClock.now.advanced(by: requestTimeout)) {
-            () throws(ConnectError) -> String in
+        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
+        return try withConnector(name, deadline: deadline) { () throws(ConnectError) -> String in
             let snapshot = configStore.snapshot()
             let config = try config(name, in: snapshot)
-            guard snapshot.targetState(name) == .stopped, worker.statusStore.connector(name)?.state == .stopped else {
+            guard snapshot.targetState(name) == .stopped, snapshot.taskCount(name) == 0 else {
                 throw ConnectError(
                     .badRequest,
                     "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
                 )
             }
-            let complete = try worker.alterConnectorOffsets(name, config: config, offsets: offsets)
+            let stage = stages.begin("modifying the offsets of connector \(name)", connector: name)
+            let done = FutureCallback<Bool>()
+            detached("offsets-\(name)") { [worker] in
+                do throws(ConnectError) {
+                    done.complete(.success(try worker.alterConnectorOffsets(name, config: config, offsets: offsets)))
+                } catch {
+                    done.fail(error)
+                }
+            }
+            let complete = try awaitCompletion(done, until: deadline, name)
+            stages.end(stage)
             logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
             return complete
                 ? "The offsets for this connector have been \(verb) successfully"
@@ -445,8 +504,9 @@ public final class StandaloneHerder: Herder, Sendable {
 
     /// Applies the connector's restart policy to a task that just failed.
     private func taskFailed(_ id: ConnectorTaskId) {
-        guard !isStopped, let config = configStore.snapshot().connectorConfig(id.connector) else { return }
-        guard let policy = try? RestartPolicy(config), policy.enabled else { return }
+        guard !isStopped, let config = configStore.snapshot().connectorConfig(id.connector),
+            let policy = try? RestartPolicy(config), policy.enabled
+        else { return }
         let now = nowMs()
         let recent = state.withLock { s -> [Int64] in
             let recent = policy.inWindow(s.policyRestarts[id] ?? [], now: now)
@@ -463,17 +523,19 @@ public final class StandaloneHerder: Herder, Sendable {
         logger.info(
             "[\(id.connector)|task-\(id.task)] Restarting failed task \(id) in \(delay) ms (errors.restart.policy, restart \(recent.count + 1) of at most \(policy.maxRestarts) within \(policy.windowMs) ms)"
         )
-        let generation = worker.statusStore.task(id)?.generation
+        // The failed instance: a restart of any other (by hand, after a reconfiguration) makes this one moot.
+        let failed = worker.taskInstance(id)
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(delay))) { [weak self] in
-            self?.policyRestart(id, ifGeneration: generation)
+            guard let herder = self else { return }
+            herder.detached("restart-policy-\(id)") { herder.policyRestart(id, ifInstance: failed) }
         }
     }
 
-    private func policyRestart(_ id: ConnectorTaskId, ifGeneration generation: Int?) {
+    private func policyRestart(_ id: ConnectorTaskId, ifInstance failed: ObjectIdentifier?) {
         try? withConnector(id.connector, deadline: ContinuousClock.now.advanced(by: requestTimeout)) {
-            // Only if nothing happened to the task meanwhile (no manual restart, no deletion).
-            guard configStore.contains(id.connector), let status = worker.statusStore.task(id),
-                status.state == .failed, status.generation == generation
+            guard let failed, worker.taskInstance(id) == failed, worker.statusStore.task(id)?.state == .failed,
+                let config = configStore.snapshot().connectorConfig(id.connector),
+                (try? RestartPolicy(config))?.enabled == true
             else { return }
             state.withLock { $0.policyRestarts[id, default: []].append(nowMs()) }
             restartTaskLocked(id, reason: "policy")
@@ -482,14 +544,24 @@ public final class StandaloneHerder: Herder, Sendable {
 
     // MARK: Shutdown
 
-    /// Stops every connector and task: tasks stop and commit their offsets first (within
-    /// `task.shutdown.graceful.timeout.ms` in all, cancelling what overruns), then connectors. Nothing starts after.
+    /// Stops every connector and task: requests still waiting are answered that the worker is shutting down;
+    /// operations under way on a connector finish first (its lock is taken); then tasks stop and commit their
+    /// offsets (within `task.shutdown.graceful.timeout.ms` in all, cancelling what overruns), then connectors.
+    /// Nothing starts after.
     public func stop() {
-        state.withLock { $0.stopped = true }
+        let pending = state.withLock { s in
+            s.stopped = true
+            defer { s.pending = [:] }
+            return s.pending.values.flatMap { $0 }
+        }
+        for done in pending { done.fail(shuttingDown) }
         worker.beginClosing()
         let names = configStore.snapshot().connectors
-        worker.stopAndAwaitTasks(names.flatMap { worker.taskIds($0) })
-        worker.stopAndAwaitConnectors(names)
+        let deadline = ContinuousClock.now.advanced(by: worker.config.taskShutdownGracefulTimeout)
+        locks.withAll(names, deadline: deadline) {
+            worker.stopAndAwaitTasks(worker.allTaskIds())
+            worker.stopAndAwaitConnectors(worker.connectorNames)
+        }
         worker.close()
     }
 }

@@ -151,6 +151,12 @@ public final class StatusStore: StatusListener {
         backing.putTopic(topic, connector: id.connector)
     }
 
+    /// Forgets one task's status (a task beyond a connector's new task count).
+    public func removeTask(_ id: ConnectorTaskId) {
+        backing.removeTask(id)
+        lags.withLock { _ = $0.removeValue(forKey: id) }
+    }
+
     public func removeTasks(_ name: String) {
         backing.removeTasks(of: name)
         lags.withLock { $0 = $0.filter { $0.key.connector != name } }

@@ -31,6 +31,8 @@ public protocol StatusBackingStore: AnyObject, Sendable {
     func remove(connector: String)
     /// Forgets the connector's tasks' statuses.
     func removeTasks(of connector: String)
+    /// Forgets one task's status.
+    func removeTask(_ id: ConnectorTaskId)
 
     /// Notes that the connector used `topic` (KIP-558 `TopicStatus`).
     func putTopic(_ topic: String, connector: String)
@@ -98,6 +100,8 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
     public func removeTasks(of connector: String) {
         state.withLock { s in s.tasks = s.tasks.filter { $0.key.connector != connector } }
     }
+
+    public func removeTask(_ id: ConnectorTaskId) { state.withLock { _ = $0.tasks.removeValue(forKey: id) } }
 
     public func putTopic(_ topic: String, connector: String) {
         state.withLock { _ = $0.topics[connector, default: []].insert(topic) }

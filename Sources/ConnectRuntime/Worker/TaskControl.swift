@@ -8,6 +8,8 @@ final class TaskControl: Sendable {
     private let condition = NSCondition()
     private let stopping = Atomic<Bool>(false)
     private let cancelled = Atomic<Bool>(false)
+    /// Held while a report (a status change) is made, and to cancel: once `cancel` returns, no report is made.
+    private let reporting = NSLock()
 
     init() {}
 
@@ -22,8 +24,15 @@ final class TaskControl: Sendable {
     }
 
     func cancel() {
-        cancelled.store(true, ordering: .releasing)
+        reporting.withLock { cancelled.store(true, ordering: .releasing) }
         stop()
+    }
+
+    /// Runs `report` unless the task was cancelled, atomically with respect to `cancel`.
+    func reportUnlessCancelled(_ report: () -> Void) {
+        reporting.withLock {
+            if !isCancelled { report() }
+        }
     }
 
     /// Waits up to `milliseconds`, less when the task is asked to stop; returns whether it is stopping.

@@ -81,6 +81,14 @@ public final class Worker: Sendable {
         state.withLock { $0.tasks.keys.filter { $0.connector == connector }.sorted() }
     }
 
+    /// Every task this worker runs.
+    public func allTaskIds() -> [ConnectorTaskId] { state.withLock { $0.tasks.keys.sorted() } }
+
+    /// Which instance of the task runs now (a restart makes a new one); nil when none does.
+    func taskInstance(_ id: ConnectorTaskId) -> ObjectIdentifier? {
+        state.withLock { $0.tasks[id].map(ObjectIdentifier.init) }
+    }
+
     public func connectorType(_ name: String) -> PluginType? { state.withLock { $0.connectors[name]?.desc.type } }
 
     /// The connector running under `name`, if any.
@@ -88,10 +96,10 @@ public final class Worker: Sendable {
 
     // MARK: Connectors
 
-    /// Starts a connector on a thread of its own, in `target`, and returns at once. `then` gets the connector and
-    /// nil once it runs (or is recorded STOPPED), or the failure (also its FAILED status); it runs on the
-    /// connector's thread, or at once when the connector could not even be made (an unknown class, a config
-    /// provider failing: no connector then), or not at all when the worker is closing.
+    /// Starts a connector on a thread of its own, in `target`, and returns at once. `then` is called exactly once:
+    /// with the connector and nil once it runs (or is recorded STOPPED), or with the failure (also its FAILED
+    /// status), on the connector's thread; at once, without a connector, when it could not even be made (an unknown
+    /// class, a config provider failing), when one of that name runs already, or when the worker is closing.
     func startConnector(
         _ name: String, config props: [String: String], target: TargetState,
         then: @escaping @Sendable (WorkerConnector?, ConnectError?) -> Void
@@ -113,13 +121,17 @@ public final class Worker: Sendable {
             then(nil, error)
             return
         }
-        let count = state.withLock { s -> Int? in
-            guard !s.closed else { return nil }
+        let added = state.withLock { s -> Result<Int, ConnectError> in
+            guard !s.closed else { return .failure(ConnectError.connect("The worker is shutting down")) }
+            guard s.connectors[name] == nil else {
+                return .failure(ConnectError(.alreadyExists, "Connector with name \(name) already exists"))
+            }
             s.connectors[name] = connector
-            return s.connectors.count
+            return .success(s.connectors.count)
         }
-        guard let count else {
+        guard case .success(let count) = added else {
             connector.shutdown()
+            if case .failure(let e) = added { then(nil, e) }
             return
         }
         workerMetrics.connectorAdded(name, desc: connector.desc, status: statusStore)
@@ -225,25 +237,30 @@ public final class Worker: Sendable {
         for t in running { t.stop() }
         let timeout = config.taskShutdownGracefulTimeout
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        var cancelled: [ConnectorTaskId] = []
-        for t in running {
-            let left = max(.zero, deadline - ContinuousClock.now)
-            if !t.awaitStop(timeoutMs: left.inMilliseconds) {
-                logger.error("[\(t.id.connector)|task-\(t.id.task)] Graceful stop of task \(t.id) failed.")
-                t.cancel()
-                let e = ConnectError.connect(
-                    "Task \(t.id) did not stop within task.shutdown.graceful.timeout.ms=\(timeout.inMilliseconds) ms and was cancelled: it commits no more offsets and reports no more status; its thread may still be blocked in the connector's code"
-                ).adding(context: "org.apache.kafka.connect.runtime.Worker.awaitStopTask [\(t.id)]")
-                logger.error("[\(t.id.connector)|task-\(t.id.task)] \(e.message)")
-                statusStore.putTask(t.id, .unassigned, trace: e.trace)
-                statusStore.history.recordFailure(.task(t.id), trace: e.trace)
-                cancelled.append(t.id)
-            }
-            // As Connect's removeMetrics: a failed task's metrics (its FAILED status, its error counts) stay until
-            // the task is stopped, so scrapes and alerts see the failure.
-            t.metrics.close()
+        let overran = running.filter {
+            !$0.awaitStop(timeoutMs: max(.zero, deadline - ContinuousClock.now).inMilliseconds)
         }
-        return cancelled
+        for t in overran {
+            logger.error("[\(t.id.connector)|task-\(t.id.task)] Graceful stop of task \(t.id) failed.")
+            t.cancel()
+            let e = ConnectError.connect(
+                "Task \(t.id) did not stop within task.shutdown.graceful.timeout.ms=\(timeout.inMilliseconds) ms and was cancelled: it commits no more offsets and reports no more status; its thread may still be blocked in the connector's code"
+            ).adding(context: "org.apache.kafka.connect.runtime.Worker.awaitStopTask [\(t.id)]")
+            logger.error("[\(t.id.connector)|task-\(t.id.task)] \(e.message)")
+            statusStore.putTask(t.id, .unassigned, trace: e.trace)
+            statusStore.history.recordFailure(.task(t.id), trace: e.trace)
+        }
+        // A commit the cancelled tasks began before their cancellation gets a last moment to end.
+        let commitDeadline = ContinuousClock.now.advanced(by: config.offsetFlushTimeout)
+        for t in overran where !t.awaitCommitEnd(until: commitDeadline) {
+            logger.warning(
+                "[\(t.id.connector)|task-\(t.id.task)] An offset commit task \(t.id) began before it was cancelled is still under way"
+            )
+        }
+        // As Connect's removeMetrics: a failed task's metrics (its FAILED status, its error counts) stay until the
+        // task is stopped, so scrapes and alerts see the failure.
+        for t in running { t.metrics.close() }
+        return overran.map(\.id)
     }
 
     /// The worker's one lag watchdog, made with the first sink task.

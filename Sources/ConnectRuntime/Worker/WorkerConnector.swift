@@ -18,8 +18,16 @@ final class WorkerConnector: Sendable {
     private let statusStore: StatusStore
     private let configTransformer: ConfigTransformer
     private let logger: Logger
-    private let cancelled = Atomic<Bool>(false)
-    private let phase = Mutex(Phase.initial)
+    /// The lifecycle, and whether the connector was asked to stop or cancelled. Status writes are made while holding
+    /// it, so once `cancel` returns nothing more is written.
+    private let state = Mutex(State())
+
+    struct State {
+        var phase = Phase.initial
+        /// `shutdown` was called: queued work that has not begun is skipped.
+        var stopRequested = false
+        var cancelled = false
+    }
 
     enum Phase: Sendable {
         /// `start` not called yet (or the connector was created STOPPED).
@@ -61,98 +69,116 @@ final class WorkerConnector: Sendable {
         self.thread = JobThread(name: "connector-thread-\(name)")
     }
 
-    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
 
-    /// Starts the plug-in in `target` on the connector's thread (STOPPED: it is not started, only recorded so);
-    /// `then` gets nil once it runs, or the failure (also recorded as FAILED with its trace).
-    func start(_ target: TargetState, then: @escaping @Sendable (ConnectError?) -> Void) {
-        thread.submit { [self] in
-            guard !isCancelled else { return }
-            if target == .stopped {
-                phase.withLock { $0 = .stopped }
-                statusStore.putConnector(name, .stopped)
-                then(nil)
-                return
-            }
-            do {
-                try plugin.connector.start(resolved)
-            } catch {
-                let e = ConnectError.wrap(error).adding(context: "\(desc.className).start [connector \(name)]")
-                guard !isCancelled else { return }
-                phase.withLock { $0 = .failed }
-                logger.error("[\(name)|worker] Failed to start connector \(name): \(e.description)")
-                statusStore.putConnector(name, .failed, trace: e.trace)
-                then(e)
-                return
-            }
-            guard !isCancelled else { return }
-            phase.withLock { $0 = .started }
-            logger.info("[\(name)|worker] Finished creating connector \(name)")
-            statusStore.putConnector(name, target == .paused ? .paused : .running)
-            then(nil)
+    /// The error a caller gets for work that did not happen because the connector was stopped first.
+    private var superseded: ConnectError {
+        ConnectError.connect("Connector \(name) was stopped before the work asked of it could run")
+    }
+
+    /// Queues `job`; when the connector's thread has ended, `otherwise` runs at once instead.
+    private func submit(_ job: @escaping @Sendable () -> Void, otherwise: () -> Void) {
+        if !thread.submit(job) { otherwise() }
+    }
+
+    /// Moves to `phase` and writes `status` unless the connector was cancelled; returns whether it was cancelled.
+    @discardableResult
+    private func record(_ phase: Phase, _ status: ConnectorState?, trace: String? = nil) -> Bool {
+        state.withLock { s in
+            s.phase = phase
+            guard !s.cancelled else { return true }
+            if let status { statusStore.putConnector(name, status, trace: trace) }
+            return false
         }
+    }
+
+    /// Starts the plug-in in `target` on the connector's thread (STOPPED: it is not started, only recorded so, at
+    /// once); `then` gets nil once it runs, or the failure (also recorded as FAILED with its trace). `then` is
+    /// always called exactly once: with an error when the connector was stopped or cancelled first.
+    func start(_ target: TargetState, then: @escaping @Sendable (ConnectError?) -> Void) {
+        if target == .stopped {
+            record(.stopped, .stopped)
+            then(nil)
+            return
+        }
+        submit(
+            { [self] in
+                guard !state.withLock({ $0.stopRequested || $0.cancelled }) else { return then(superseded) }
+                do {
+                    try plugin.connector.start(resolved)
+                } catch {
+                    let e = ConnectError.wrap(error).adding(context: "\(desc.className).start [connector \(name)]")
+                    if !record(.failed, .failed, trace: e.trace) {
+                        logger.error("[\(name)|worker] Failed to start connector \(name): \(e.description)")
+                    }
+                    return then(e)
+                }
+                // Started even when cancelled meanwhile, so that the queued shutdown stops it.
+                if record(.started, target == .paused ? .paused : .running) { return then(superseded) }
+                logger.info("[\(name)|worker] Finished creating connector \(name)")
+                then(nil)
+            }, otherwise: { then(superseded) })
     }
 
     /// Pauses or resumes a started connector (its status follows, in order with its other calls).
     func transition(to target: TargetState) {
         thread.submit { [self] in
-            guard !isCancelled, phase.withLock({ $0 }) == .started else { return }
-            statusStore.putConnector(name, target == .paused ? .paused : .running)
+            state.withLock { s in
+                guard s.phase == .started, !s.cancelled else { return }
+                statusStore.putConnector(name, target == .paused ? .paused : .running)
+            }
         }
     }
 
     /// The plug-in's task configurations, checked against `tasks.max` and given back with the connector's
-    /// `${provider:...}` references in place of their values; `then` runs on the connector's thread. A failure
-    /// also marks the connector FAILED.
+    /// `${provider:...}` references in place of their values; `then` runs on the connector's thread (or at once when
+    /// it has ended), exactly once. A failure also marks the connector FAILED.
     func taskConfigs(
         maxTasks: Int, then: @escaping @Sendable (Result<[[String: String]], ConnectError>) -> Void
     ) {
-        thread.submit { [self] in
-            guard !isCancelled else { return }
-            guard phase.withLock({ $0 }) == .started else {
-                then(.failure(ConnectError.connect("Connector \(name) is not running")))
-                return
-            }
-            let configs: [[String: String]]
-            do {
-                configs = try plugin.connector.taskConfigs(maxTasks: maxTasks)
-            } catch {
-                then(
-                    .failure(
-                        fail(
-                            ConnectError.wrap(error).adding(
-                                context: "\(desc.className).taskConfigs [connector \(name)]"))))
-                return
-            }
-            guard configs.count <= maxTasks else {
-                then(
-                    .failure(
-                        fail(
-                            ConnectError.connect(
-                                "The connector \(name) has generated \(configs.count) tasks, which is greater than \(maxTasks), the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect."
-                            ))))
-                return
-            }
-            // Stored and shown with the connector's references, never their values.
-            then(.success(configs.map { configTransformer.reverseTransform($0, raw: raw, resolved: resolved) }))
-        }
+        submit(
+            { [self] in
+                let (phase, skip) = state.withLock { ($0.phase, $0.stopRequested || $0.cancelled) }
+                guard !skip else { return then(.failure(superseded)) }
+                guard phase == .started else {
+                    return then(.failure(ConnectError.connect("Connector \(name) is not running")))
+                }
+                let configs: [[String: String]]
+                do {
+                    configs = try plugin.connector.taskConfigs(maxTasks: maxTasks)
+                } catch {
+                    return then(
+                        .failure(
+                            fail(
+                                ConnectError.wrap(error).adding(
+                                    context: "\(desc.className).taskConfigs [connector \(name)]"))))
+                }
+                guard configs.count <= maxTasks else {
+                    return then(
+                        .failure(
+                            fail(
+                                ConnectError.connect(
+                                    "The connector \(name) has generated \(configs.count) tasks, which is greater than \(maxTasks), the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect."
+                                ))))
+                }
+                // Stored and shown with the connector's references, never their values.
+                then(.success(configs.map { configTransformer.reverseTransform($0, raw: raw, resolved: resolved) }))
+            }, otherwise: { then(.failure(superseded)) })
     }
 
     private func fail(_ e: ConnectError) -> ConnectError {
-        if !isCancelled {
-            phase.withLock { $0 = .failed }
-            statusStore.putConnector(name, .failed, trace: e.trace)
-        }
+        record(.failed, .failed, trace: e.trace)
         return e
     }
 
-    /// Stops the plug-in (when it was started) on the connector's thread, after whatever is queued, and ends the
-    /// thread.
+    /// Stops the plug-in (when it was started) on the connector's thread, after whatever is running, and ends the
+    /// thread; work queued and not begun is skipped.
     func shutdown() {
+        state.withLock { $0.stopRequested = true }
         thread.submit { [self] in
-            let wasStarted = phase.withLock { phase in
-                defer { phase = .stopped }
-                return phase == .started
+            let wasStarted = state.withLock { s in
+                defer { s.phase = .stopped }
+                return s.phase == .started
             }
             guard wasStarted else { return }
             do {
@@ -169,6 +195,6 @@ final class WorkerConnector: Sendable {
     /// Waits up to `timeout` for `shutdown` to finish; returns whether it did.
     func awaitShutdown(timeout: Duration) -> Bool { thread.awaitTermination(timeout: timeout) }
 
-    /// Gives up on a connector that did not stop in time: nothing it does from now on is reported.
-    func cancel() { cancelled.store(true, ordering: .releasing) }
+    /// Gives up on a connector that did not stop in time: once this returns, nothing it does is reported.
+    func cancel() { state.withLock { $0.cancelled = true } }
 }

@@ -12,9 +12,10 @@ import Synchronization
 /// failure pauses the partitions and redelivers the same batch with backoff, up to `errors.retry.timeout` when it is
 /// positive (`WorkerSinkTask`).
 ///
-/// `@unchecked Sendable` as `WorkerTask`: every stored property added here is the task thread's alone, but for the
-/// `Context`'s requests (a `Mutex`, since the plug-in may call its context from other threads) and the errant
-/// record reporter, which is thread-safe.
+/// `@unchecked Sendable` as `WorkerTask`: every stored property added here is the task thread's alone, but for what
+/// other threads reach through thread-safe types: the `Context`'s requests (a `Mutex`: the plug-in may call its
+/// context from its own threads), the errant record reporter with the retry operator and the DLQ reporter behind it
+/// (a connector's threads), and the `SinkLagTracker` (the lag watchdog's thread).
 final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
     /// What the plug-in task may ask for; requests are applied by the task thread between polls.
     final class Context: SinkTaskContext {
@@ -460,7 +461,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
         consumer.close()
         chain.close()
-        lagWatchdog?.unwatch(id)
+        lagWatchdog?.unwatch(id, lag)
         lag.close()
         listener.onLag(id, nil)
     }

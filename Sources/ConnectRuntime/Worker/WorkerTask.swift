@@ -7,8 +7,9 @@ import Logging
 /// stop in time is cancelled (Connect's `WorkerTask.cancel`): it reports nothing more and commits no more offsets,
 /// whatever its thread still does.
 ///
-/// `@unchecked Sendable`: the plug-in task, the Kafka clients and `reportedTopics` / `lastTopic` are touched only by
-/// the task's own thread; what other threads touch is the `TaskControl` (atomics and a condition), `target` and
+/// `@unchecked Sendable`: the plug-in task, `reportedTopics` / `lastTopic`, and the Kafka clients' polling and
+/// commits are the task thread's alone; other threads only read the clients' thread-safe status (last error,
+/// statistics) for the metrics, and touch the `TaskControl` (atomics, a lock and a condition), `target` and
 /// `finished` (behind `condition`), and `commitLock`.
 class WorkerTask: @unchecked Sendable, CustomStringConvertible {
     let id: ConnectorTaskId
@@ -96,17 +97,21 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
         condition.unlock()
     }
 
-    /// Cancels a task that did not stop in time: it reports no status and commits no offsets from now on. A commit
-    /// already under way is waited for (up to `commitWait`), so none is in progress when this returns.
-    func cancel(commitWait: Duration = .seconds(10)) {
+    /// Cancels a task that did not stop in time, without waiting: once this returns it reports no status and starts
+    /// no offset commit. A commit already under way may still complete (`awaitCommitEnd`).
+    func cancel() {
         control.cancel()
         stop()
-        let waitUntil = Date().addingTimeInterval(Double(commitWait.inMilliseconds) / 1000)
-        if commitLock.lock(before: waitUntil) {
-            commitLock.unlock()
-        } else {
-            logger.warning("\(self) An offset commit begun before the task was cancelled is still under way")
+    }
+
+    /// Waits until no offset commit is under way, up to `deadline`; returns whether none is.
+    func awaitCommitEnd(until deadline: ContinuousClock.Instant) -> Bool {
+        let left = max(.zero, deadline - ContinuousClock.now)
+        guard commitLock.lock(before: Date().addingTimeInterval(Double(left.inMilliseconds) / 1000)) else {
+            return false
         }
+        commitLock.unlock()
+        return true
     }
 
     /// Runs `commit` (an offset write) unless the task was cancelled; returns whether it ran.
@@ -178,37 +183,40 @@ struct TrackingStatusListener: StatusListener {
     let control: TaskControl
 
     func onStartup(_ id: ConnectorTaskId) {
-        guard !control.isCancelled else { return }
-        tracker.changed(to: .running)
-        inner.onStartup(id)
+        control.reportUnlessCancelled {
+            tracker.changed(to: .running)
+            inner.onStartup(id)
+        }
     }
     func onPause(_ id: ConnectorTaskId) {
-        guard !control.isCancelled else { return }
-        tracker.changed(to: .paused)
-        inner.onPause(id)
+        control.reportUnlessCancelled {
+            tracker.changed(to: .paused)
+            inner.onPause(id)
+        }
     }
     func onResume(_ id: ConnectorTaskId) {
-        guard !control.isCancelled else { return }
-        tracker.changed(to: .running)
-        inner.onResume(id)
+        control.reportUnlessCancelled {
+            tracker.changed(to: .running)
+            inner.onResume(id)
+        }
     }
     func onFailure(_ id: ConnectorTaskId, _ error: ConnectError) {
-        guard !control.isCancelled else { return }
-        tracker.changed(to: .failed)
-        inner.onFailure(id, error)
+        control.reportUnlessCancelled {
+            tracker.changed(to: .failed)
+            inner.onFailure(id, error)
+        }
     }
     func onShutdown(_ id: ConnectorTaskId) {
-        guard !control.isCancelled else { return }
-        tracker.changed(to: .unassigned)
-        inner.onShutdown(id)
+        control.reportUnlessCancelled {
+            tracker.changed(to: .unassigned)
+            inner.onShutdown(id)
+        }
     }
-    func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) { inner.onActiveTopic(id, topic) }
-    func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) {
-        guard !control.isCancelled else { return }
-        inner.onLag(id, lag)
+    func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) {
+        control.reportUnlessCancelled { inner.onActiveTopic(id, topic) }
     }
+    func onLag(_ id: ConnectorTaskId, _ lag: LagSummary?) { control.reportUnlessCancelled { inner.onLag(id, lag) } }
     func onRebalance(_ id: ConnectorTaskId, assigned: [String], revoked: [String]) {
-        guard !control.isCancelled else { return }
-        inner.onRebalance(id, assigned: assigned, revoked: revoked)
+        control.reportUnlessCancelled { inner.onRebalance(id, assigned: assigned, revoked: revoked) }
     }
 }

@@ -79,18 +79,17 @@ final class TaskLoopFixture: Sendable {
             errors: errors, dlq: dlq)
     }
 
-    /// The group `connect-<connector>`'s committed offset of partition 0 of `topic`.
-    func committed(_ connector: String, _ topic: String) -> Int64? {
-        guard
-            let consumer = try? KafkaConsumer(
-                config: KafkaClientConfig([
-                    "bootstrap.servers": cluster.bootstrapServers, "group.id": "connect-\(connector)",
-                    "enable.auto.commit": "false",
-                ]))
-        else { return nil }
+    /// The group `connect-<connector>`'s committed offset of partition 0 of `topic`, nil when it has none; throws
+    /// when the cluster cannot say.
+    func committed(_ connector: String, _ topic: String) throws -> Int64? {
+        let consumer = try KafkaConsumer(
+            config: KafkaClientConfig([
+                "bootstrap.servers": cluster.bootstrapServers, "group.id": "connect-\(connector)",
+                "enable.auto.commit": "false",
+            ]))
         defer { consumer.close() }
         let tp = KafkaTopicPartition(topic, 0)
-        return (try? consumer.committed([tp], timeoutMs: 5000))?[tp]
+        return try consumer.committed([tp], timeoutMs: 5000)[tp]
     }
 
     /// The source offset stored for `connector`'s partition `{"p": "x"}`.

@@ -40,7 +40,12 @@ final class SinkLagWatchdog: Sendable {
         watched.withLock { $0[id] = Watched(tracker: tracker, publish: publish) }
     }
 
-    func unwatch(_ id: ConnectorTaskId) { _ = watched.withLock { $0.removeValue(forKey: id) } }
+    /// Stops watching the task's tracker, unless another instance of the task (a restart) watches its own by now.
+    func unwatch(_ id: ConnectorTaskId, _ tracker: SinkLagTracker) {
+        watched.withLock { w in
+            if w[id]?.tracker === tracker { w[id] = nil }
+        }
+    }
 
     private func run() {
         while !stopping.load(ordering: .acquiring) {
