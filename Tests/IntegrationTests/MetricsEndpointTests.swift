@@ -59,7 +59,12 @@ struct MetricsEndpointTests {
                 text, "kafka_connect_sink_task_metrics_partition_count{connector=\"snk\",task=\"0\"}")
             let consumed =
                 sample(text, "kafka_consumer_consumer_fetch_manager_metrics_records_consumed_total{\(consumerId)}") ?? 0
-            if sent > 5 && partitions == 4 && consumed > 5 { break }
+            // librdkafka's statistics name a partition's lag only once it has fetched from it.
+            let partitionLag = sample(
+                text,
+                "kafka_consumer_consumer_fetch_manager_metrics_records_lag{\(consumerId),topic=\"\(topic)\",partition=\"0\"}"
+            )
+            if sent > 5 && partitions == 4 && consumed > 5 && partitionLag != nil { break }
             try await Task.sleep(for: .milliseconds(300))
         }
         let (status, _, contentType) = try await get("http://127.0.0.1:\(restPort)/metrics")
