@@ -68,6 +68,17 @@ public struct ConfigValidator: Sendable {
         }
     }
 
+    /// A regular expression that compiles (Connect's `RegexValidator`); an empty string is left to other checks.
+    public static let regex = ConfigValidator(describe: "valid regex") { _, v in
+        guard case .string(let s)? = v, !s.isEmpty else { return nil }
+        do {
+            _ = try Regex(s)
+            return nil
+        } catch {
+            return "Not a valid regular expression: \(error)"
+        }
+    }
+
     /// A list with at least one element (`ConfigDef.ValidList` / `NonEmptyList`).
     public static let nonEmptyList = ConfigValidator(describe: "non-empty list") { _, v in
         if case .list(let l)? = v, l.isEmpty { return "Empty list" }

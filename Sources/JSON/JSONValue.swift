@@ -101,9 +101,14 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(floatLiteral value: Double) { self = .double(value) }
 }
 
-/// An insertion-ordered JSON object. Lookups are linear: Connect objects are small, and order is part of the format.
+/// An insertion-ordered JSON object. Small objects (most of Connect's) are searched in order; once an object holds
+/// more than `indexedAbove` keys it keeps an index of positions, so building or reading a large one (a config of
+/// many thousand keys) stays linear in its size.
 public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var entries: [(key: String, value: JSONValue)]
+    /// Each key's position in `entries`, kept once the object is large.
+    private var positions: [String: Int]?
+    static let indexedAbove = 32
 
     public init() { entries = [] }
 
@@ -119,15 +124,37 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
     public var isEmpty: Bool { entries.isEmpty }
     public var keys: [String] { entries.map(\.key) }
 
+    private func position(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        return entries.firstIndex { $0.key == key }
+    }
+
     public subscript(key: String) -> JSONValue? {
-        get { entries.first(where: { $0.key == key })?.value }
+        get { position(of: key).map { entries[$0].value } }
         set {
-            if let i = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            if let i = position(of: key) {
+                if let newValue {
+                    entries[i].value = newValue
+                } else {
+                    entries.remove(at: i)
+                    if positions != nil { reindex() }
+                }
             } else if let newValue {
                 entries.append((key, newValue))
+                if positions != nil {
+                    positions?[key] = entries.count - 1
+                } else if entries.count > Self.indexedAbove {
+                    reindex()
+                }
             }
         }
+    }
+
+    private mutating func reindex() {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entries.count)
+        for (i, e) in entries.enumerated() { index[e.key] = i }
+        positions = index
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

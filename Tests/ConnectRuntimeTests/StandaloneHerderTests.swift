@@ -230,6 +230,38 @@ final class IdleTask: SourceTask {
         GatedConnector.gate(gate).signal()
     }
 
+    @Test("concurrent updates of one connector all answer at once, and concurrent patches keep one another's keys")
+    func concurrentUpdates() throws {
+        _ = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: nil)
+        for round in 0..<5 {
+            let started = ContinuousClock.now
+            let puts = (1...2).map { n in
+                inBackground { () -> Bool in
+                    var c = self.config
+                    c["tasks.max"] = String(n)
+                    return (try? self.herder.putConnectorConfig("c", config: c, allowReplace: true, initialState: nil))
+                        != nil
+                }
+            }
+            #expect(eventually(5) { puts.allSatisfy { $0.get() != nil } })
+            #expect(puts.allSatisfy { $0.get() == true })
+            let patches = ["x.a\(round)", "x.b\(round)"].map { key in
+                inBackground { (try? self.herder.patchConnectorConfig("c", patch: [key: "1"])) != nil }
+            }
+            #expect(eventually(5) { patches.allSatisfy { $0.get() != nil } })
+            #expect(patches.allSatisfy { $0.get() == true })
+            let stored = try herder.connectorConfig("c")
+            #expect(stored["x.a\(round)"] == "1" && stored["x.b\(round)"] == "1")
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+        #expect {
+            _ = try herder.patchConnectorConfig("c", patch: ["name": "other"])
+        } throws: {
+            ($0 as? ConnectError)?.message
+                == "Connector name configuration (other) doesn't match connector name in the URL (c)"
+        }
+    }
+
     /// Polls `condition` every 10 ms until it holds or `seconds` pass.
     func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

@@ -57,6 +57,8 @@ extension ConnectRestServer {
                     )
                 }
                 let name = (object["name"]?.stringValue ?? "").trimmingSpaces
+                // As Connect's ConnectorsResource: a '/' would make the connector unreachable by path.
+                if name.contains("/") { throw ConnectError(.badRequest, "connector name should not contain '/'") }
                 guard let configJSON = object["config"], !configJSON.isNull else {
                     throw ConnectError(
                         .badRequest, "Connector config is required: the request body must contain a \"config\" object")

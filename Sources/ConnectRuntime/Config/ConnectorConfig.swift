@@ -125,7 +125,7 @@ public enum ConnectorConfig {
             width: .long, displayName: "Topics"
         )
         .define(
-            "topics.regex", .string, default: "", importance: .high,
+            "topics.regex", .string, default: "", validator: .regex, importance: .high,
             documentation: "Regular expression giving topics to consume.", group: "Common", orderInGroup: 4,
             width: .long, displayName: "Topics regex"
         )

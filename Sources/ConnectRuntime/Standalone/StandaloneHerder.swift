@@ -226,10 +226,26 @@ public final class StandaloneHerder: Herder, Sendable {
     ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
         let infos = try validateConnectorConfig(config)
         if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
+        let result = try applyConfig(
+            name, config, allowReplace: allowReplace, initialState: initialState, ifStillConfiguredAs: nil)
+        guard let result else { throw ConnectError.connect("Connector \(name) changed while it was reconfigured") }
+        return result
+    }
+
+    /// Stores and starts a validated configuration, holding the connector's lock, and waits for the start. With
+    /// `base`, only if the stored configuration is still `base` (nil otherwise: it changed meanwhile).
+    private func applyConfig(
+        _ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState?,
+        ifStillConfiguredAs base: [String: String]?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? {
         let deadline = ContinuousClock.now.advanced(by: requestTimeout)
-        let (created, started) = try withConnector(name, deadline: deadline) {
-            () throws(ConnectError) -> (Bool, FutureCallback<Void>) in
+        let applied = try withConnector(name, deadline: deadline) {
+            () throws(ConnectError) -> (Bool, FutureCallback<Void>)? in
             let exists = configStore.contains(name)
+            if let base {
+                guard exists else { throw ConnectError(.notFound, "Connector \(name) not found") }
+                guard configStore.snapshot().connectorConfig(name) == base else { return nil }
+            }
             if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
             if exists {
                 stopConnectorAndTasks(name)
@@ -239,15 +255,36 @@ public final class StandaloneHerder: Herder, Sendable {
             logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
             return (!exists, startConnector(name))
         }
+        guard let (created, started) = applied else { return nil }
         try awaitCompletion(started, until: deadline, name)
         // Deleted meanwhile: Connect's 404.
         return (created, try connectorInfo(name))
     }
 
+    /// Merges `patch` into the stored configuration (a nil value removes the key), validates and applies it. The
+    /// merge is checked against the configuration still stored when it is applied, and made again if another
+    /// change came first, so concurrent patches never lose one another (the validation, which runs connector code,
+    /// stays outside the connector's lock).
     public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
-        var config = try connectorConfig(name)
-        for (k, v) in patch { config[k] = v }
-        return try putConnectorConfig(name, config: config, allowReplace: true, initialState: nil).info
+        if case .some(.some(let patched)) = patch["name"], patched != name {
+            throw ConnectError(
+                .badRequest,
+                "Connector name configuration (\(patched)) doesn't match connector name in the URL (\(name))")
+        }
+        while true {
+            let base = try connectorConfig(name)
+            var config = base
+            for (k, v) in patch { config[k] = v }
+            let infos = try validateConnectorConfig(config)
+            if infos.errorCount > 0 {
+                throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos))
+            }
+            if let result = try applyConfig(
+                name, config, allowReplace: true, initialState: nil, ifStillConfiguredAs: base)
+            {
+                return result.info
+            }
+        }
     }
 
     /// Starts the connector as stored (holding its lock); completes once its start has run and, when it runs, its
@@ -403,7 +440,10 @@ public final class StandaloneHerder: Herder, Sendable {
                 let stage = stages.begin("restarting connector \(name) and its tasks", connector: name)
                 let tasks = worker.taskIds(name)
                 worker.stopAndAwaitTasks(tasks)
-                for id in tasks { worker.statusStore.putTask(id, .restarting, restartReason: "rest") }
+                for id in tasks {
+                    worker.statusStore.putTask(id, .restarting, restartReason: "rest")
+                    restartMetrics.restarted(id, reason: "rest")
+                }
                 worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
                 worker.statusStore.putConnector(name, .restarting)
                 worker.stopAndAwaitConnector(name)
