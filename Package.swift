@@ -31,6 +31,10 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        // Kafka's wire protocol for what librdkafka cannot do: membership of a `connect` group.
+        .target(
+            name: "KafkaProtocol", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
         .target(name: "ConnectMetrics", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
@@ -108,6 +112,10 @@ let package = Package(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "ConnectTestKit"],
             swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", "ConnectTestKit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "ConnectRuntimeTests",
             dependencies: [
