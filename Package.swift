@@ -45,6 +45,7 @@ let package = Package(
             name: "ConnectRuntime",
             dependencies: [
                 "ConnectAPI", "ConnectConverters", "ConnectTransforms", "Kafka", "JSON", "ConnectMetrics", "HTTPClient",
+                "KafkaProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -120,7 +121,7 @@ let package = Package(
             name: "ConnectRuntimeTests",
             dependencies: [
                 "ConnectRuntime", "ConnectAPI", "ConnectFile", "ConnectDatagen", "JSON", "ConnectTestKit",
-                "ConnectMetrics", "ConnectWorkerKit", "Kafka",
+                "ConnectMetrics", "ConnectWorkerKit", "Kafka", "KafkaProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
