@@ -98,6 +98,52 @@ public final class KafkaAdmin: @unchecked Sendable {
         return try client.describeTopics(names, timeoutMs: timeoutMs)
     }
 
+    /// A topic's configuration as the broker describes it (`cleanup.policy`, ...); nil when the broker cannot
+    /// describe topic configurations (some Kafka-compatible brokers do not implement DescribeConfigs).
+    public func describeTopicConfig(_ topic: String, timeoutMs: Int32 = 10000) throws(KafkaError) -> [String: String]? {
+        defer { client.serveEvents() }
+        var errstr = [CChar](repeating: 0, count: 512)
+        var resources: [OpaquePointer?] = [rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic)]
+        defer { for r in resources { rd_kafka_ConfigResource_destroy(r) } }
+        let queue = rd_kafka_queue_new(client.handle)!
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(client.handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count)
+        rd_kafka_DescribeConfigs(client.handle, &resources, resources.count, options, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeoutMs + 5000) else {
+            throw KafkaError(kind: .timedOut, message: "Timed out describing topic \(topic)", isRetriable: true)
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        if err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION { return nil }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(
+                kind: .broker, code: String(cString: rd_kafka_err2name(err)),
+                message: String(cString: rd_kafka_event_error_string(event)))
+        }
+        var count = 0
+        guard let result = rd_kafka_event_DescribeConfigs_result(event),
+            let described = rd_kafka_DescribeConfigs_result_resources(result, &count), count > 0,
+            let resource = described[0]
+        else { return nil }
+        let rerr = rd_kafka_ConfigResource_error(resource)
+        if rerr == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION || rerr == RD_KAFKA_RESP_ERR_INVALID_REQUEST { return nil }
+        if rerr != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(
+                kind: .broker, code: String(cString: rd_kafka_err2name(rerr)),
+                message: rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? "")
+        }
+        var entryCount = 0
+        guard let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) else { return [:] }
+        var out: [String: String] = [:]
+        for i in 0..<entryCount {
+            guard let e = entries[i], let name = rd_kafka_ConfigEntry_name(e) else { continue }
+            out[String(cString: name)] = rd_kafka_ConfigEntry_value(e).map { String(cString: $0) }
+        }
+        return out
+    }
+
     public func clusterID(timeoutMs: Int32 = 5000) -> String? {
         defer { client.serveEvents() }
         return client.clusterID(timeoutMs: timeoutMs)

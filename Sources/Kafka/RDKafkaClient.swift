@@ -28,13 +28,18 @@ final class RDKafkaClient: @unchecked Sendable {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(kind: .config, message: text(ofErrorBuffer: errstr))
         }
-        handle = rk
         if role == .consumer {
             rd_kafka_poll_set_consumer(rk)
-            queue = rd_kafka_queue_get_consumer(rk)
+            // librdkafka has a consumer queue only when group.id is set.
+            guard let consumerQueue = rd_kafka_queue_get_consumer(rk) else {
+                rd_kafka_destroy(rk)
+                throw KafkaError(kind: .config, message: "A consumer needs a group.id")
+            }
+            queue = consumerQueue
         } else {
             queue = rd_kafka_queue_get_main(rk)
         }
+        handle = rk
         rd_kafka_set_log_queue(rk, queue)
         self.logger = logger
     }
