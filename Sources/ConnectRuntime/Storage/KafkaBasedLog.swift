@@ -147,9 +147,9 @@ final class KafkaBasedLog: Sendable {
 
     /// Writes the records in order and waits for their acknowledgements; a nil value is a tombstone. `partition`
     /// nil lets the key choose.
-    func send(_ records: [(key: [UInt8], value: [UInt8]?)], partition: Int32? = nil, timeout: Duration = .seconds(30))
-        throws(ConnectError)
-    {
+    func send(
+        _ records: [(key: [UInt8], value: [UInt8]?)], partition: Int32? = nil, timeout: Duration = .seconds(30)
+    ) throws(ConnectError) {
         sendLock.lock()
         defer { sendLock.unlock() }
         var waiting: Set<UInt64> = []
