@@ -15,13 +15,31 @@ public final class StatusStore: StatusListener {
     /// Called on the reporting thread, outside the store's lock, for every change; observers must not block.
     private let observers = Mutex<[@Sendable (StatusEvent) -> Void]>([])
 
+    /// The group generation statuses are written at (a cluster); nil numbers each record's versions instead.
+    private let groupGeneration: (@Sendable () -> Int)?
+
     public init(
         workerId: String, backing: any StatusBackingStore = MemoryStatusBackingStore(),
-        history: FailureHistory = FailureHistory()
+        history: FailureHistory = FailureHistory(), groupGeneration: (@Sendable () -> Int)? = nil
     ) {
         self.workerId = workerId
         self.backing = backing
         self.history = history
+        self.groupGeneration = groupGeneration
+    }
+
+    /// The generation of a record that replaces `previous`.
+    private func generation(after previous: StatusRecord?) -> Int {
+        groupGeneration?() ?? (previous?.generation ?? -1) + 1
+    }
+
+    /// Connect's safe put (`putSafe`): a worker's FAILED or UNASSIGNED does not replace a status another worker wrote
+    /// in a later generation, so a worker that lost its work cannot overwrite the state of the one that took it.
+    private func replacesSafely(_ state: ConnectorState, _ previous: StatusRecord?) -> Bool {
+        guard let current = groupGeneration?(), state == .failed || state == .unassigned, let previous else {
+            return true
+        }
+        return previous.workerId == workerId || previous.generation <= current
     }
 
     /// Every change from now on.
@@ -94,9 +112,11 @@ public final class StatusStore: StatusListener {
 
     public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
-        let (previous, _) = backing.updateConnector(name) { previous in
-            StatusRecord(state: state, trace: trace, workerId: workerId, generation: (previous?.generation ?? -1) + 1)
+        let (previous, written) = backing.updateConnector(name) { previous in
+            guard replacesSafely(state, previous) else { return nil }
+            return StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation(after: previous))
         }
+        guard written != nil else { return }
         if state == .failed, let trace { history.recordFailure(.connector(name), trace: trace) }
         if state == .running { history.recordRunning(.connector(name)) }
         publish(.connector(name, state: state, previous: previous?.state, trace: trace))
@@ -110,8 +130,8 @@ public final class StatusStore: StatusListener {
         let (previous, written) = backing.updateTask(id) { previous in
             // A failure stays visible until the task is started again.
             if state == .unassigned, previous?.state == .failed { return nil }
-            return StatusRecord(
-                state: state, trace: trace, workerId: workerId, generation: (previous?.generation ?? -1) + 1)
+            guard replacesSafely(state, previous) else { return nil }
+            return StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation(after: previous))
         }
         guard written != nil else { return }
         switch state {
@@ -148,7 +168,7 @@ public final class StatusStore: StatusListener {
     public func resetActiveTopics(_ connector: String) { backing.deleteTopics(of: connector) }
 
     public func onActiveTopic(_ id: ConnectorTaskId, _ topic: String) {
-        backing.putTopic(topic, connector: id.connector)
+        backing.putTopic(topic, task: id)
     }
 
     /// Forgets one task's status (a task beyond a connector's new task count).

@@ -34,8 +34,8 @@ public protocol StatusBackingStore: AnyObject, Sendable {
     /// Forgets one task's status.
     func removeTask(_ id: ConnectorTaskId)
 
-    /// Notes that the connector used `topic` (KIP-558 `TopicStatus`).
-    func putTopic(_ topic: String, connector: String)
+    /// Notes that the connector's task used `topic` (KIP-558 `TopicStatus`).
+    func putTopic(_ topic: String, task: ConnectorTaskId)
     func topics(of connector: String) -> Set<String>
     func deleteTopics(of connector: String)
 }
@@ -63,6 +63,7 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
         state.withLock { ($0.connectors, $0.tasks) }
     }
 
+    @discardableResult
     public func updateConnector(
         _ name: String, _ update: (StatusRecord?) -> StatusRecord?
     )
@@ -76,6 +77,7 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
         }
     }
 
+    @discardableResult
     public func updateTask(
         _ id: ConnectorTaskId, _ update: (StatusRecord?) -> StatusRecord?
     )
@@ -103,8 +105,8 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
 
     public func removeTask(_ id: ConnectorTaskId) { state.withLock { _ = $0.tasks.removeValue(forKey: id) } }
 
-    public func putTopic(_ topic: String, connector: String) {
-        state.withLock { _ = $0.topics[connector, default: []].insert(topic) }
+    public func putTopic(_ topic: String, task: ConnectorTaskId) {
+        state.withLock { _ = $0.topics[task.connector, default: []].insert(topic) }
     }
 
     public func topics(of connector: String) -> Set<String> { state.withLock { $0.topics[connector] ?? [] } }
