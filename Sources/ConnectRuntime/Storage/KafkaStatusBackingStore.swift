@@ -40,7 +40,9 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
 
     static func connectorKey(_ name: String) -> String { "status-connector-\(name)" }
     static func taskKey(_ id: ConnectorTaskId) -> String { "status-task-\(id.connector)-\(id.task)" }
-    static func topicKey(_ topic: String, connector: String) -> String { "status-topic-\(topic):connector-\(connector)" }
+    static func topicKey(_ topic: String, connector: String) -> String {
+        "status-topic-\(topic):connector-\(connector)"
+    }
 
     /// `{"state":…,"trace":…,"worker_id":…,"generation":…}` in that order, compact, as Connect's converter writes it.
     static func value(_ r: StatusRecord) -> [UInt8] {
@@ -131,7 +133,9 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
     }
 
     @discardableResult
-    public func updateConnector(_ name: String, _ update: (StatusRecord?) -> StatusRecord?)
+    public func updateConnector(
+        _ name: String, _ update: (StatusRecord?) -> StatusRecord?
+    )
         -> (previous: StatusRecord?, written: StatusRecord?)
     {
         writeLock.lock()
@@ -147,7 +151,9 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
     }
 
     @discardableResult
-    public func updateTask(_ id: ConnectorTaskId, _ update: (StatusRecord?) -> StatusRecord?)
+    public func updateTask(
+        _ id: ConnectorTaskId, _ update: (StatusRecord?) -> StatusRecord?
+    )
         -> (previous: StatusRecord?, written: StatusRecord?)
     {
         writeLock.lock()
