@@ -28,6 +28,11 @@ public struct ClusterConfigState: Sendable, Equatable {
     public var connectorConfigs: [String: [String: String]] = [:]
     public var targetStates: [String: TargetState] = [:]
     public var taskConfigs: [String: [[String: String]]] = [:]
+    /// Connectors whose task records are incomplete (compaction, a leader that died writing them): they count no
+    /// tasks until they publish their task configurations again.
+    public var inconsistent: Set<String> = []
+    /// The offset in the config topic this state was read to (Connect's config offset; -1: nothing read).
+    public var offset: Int64 = -1
 
     public init() {}
 
@@ -42,6 +47,33 @@ public struct ClusterConfigState: Sendable, Equatable {
     public func taskConfig(_ id: ConnectorTaskId) -> [String: String]? {
         guard let configs = taskConfigs[id.connector], configs.indices.contains(id.task) else { return nil }
         return configs[id.task]
+    }
+}
+
+/// What a shared config store tells its herder as records arrive from the cluster (Connect's
+/// `ConfigBackingStore.UpdateListener`), on the store's reader thread; the herder should only note them and act on
+/// its own thread.
+public protocol ConfigUpdateListener: AnyObject, Sendable {
+    func onConnectorConfigRemove(_ connector: String)
+    func onConnectorConfigUpdate(_ connector: String)
+    func onTaskConfigUpdate(_ tasks: [ConnectorTaskId])
+    func onConnectorTargetStateChange(_ connector: String)
+    func onSessionKeyUpdate(_ key: SessionKey)
+    func onRestartRequest(_ connector: String, _ request: RestartRequest)
+    func onLoggingLevelUpdate(_ namespace: String, _ level: String)
+}
+
+/// The key internal requests are signed with (KIP-507), as the leader writes it to the config topic.
+public struct SessionKey: Sendable, Equatable {
+    public var key: [UInt8]
+    public var algorithm: String
+    /// Epoch milliseconds.
+    public var creationTimestamp: Int64
+
+    public init(key: [UInt8], algorithm: String, creationTimestamp: Int64) {
+        self.key = key
+        self.algorithm = algorithm
+        self.creationTimestamp = creationTimestamp
     }
 }
 
