@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // HMAC for signing requests between the workers of a cluster (KIP-507).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"4.0.0"),
     ],
     targets: [
         // C libraries: each imported by exactly one wrapper target.
@@ -47,13 +49,14 @@ let package = Package(
                 "ConnectAPI", "ConnectConverters", "ConnectTransforms", "Kafka", "JSON", "ConnectMetrics", "HTTPClient",
                 "KafkaProtocol",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "ConnectREST",
             dependencies: [
-                "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "JSON",
+                "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "HTTPServer", "HTTPClient", "JSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -5,10 +5,13 @@ public struct ConnectError: Error, Sendable, CustomStringConvertible {
         /// Fully qualified Java class name, as it appears in traces.
         public let className: String
         public let isRetriable: Bool
+        /// The HTTP status a REST answer carries, for the kinds that fix one (`ConnectRestException`'s status code).
+        public let httpStatus: Int?
 
-        public init(className: String, isRetriable: Bool = false) {
+        public init(className: String, isRetriable: Bool = false, httpStatus: Int? = nil) {
             self.className = className
             self.isRetriable = isRetriable
+            self.httpStatus = httpStatus
         }
 
         public static let connect = Kind(className: "org.apache.kafka.connect.errors.ConnectException")
@@ -29,6 +32,9 @@ public struct ConnectError: Error, Sendable, CustomStringConvertible {
     /// Where the error happened, outermost last, rendered as `\tat ...` lines.
     public var context: [String]
     public var cause: CauseBox?
+    /// For a request that must run on another worker of the cluster (Connect's `RequestTargetException`:
+    /// `NotLeaderException`, `NotAssignedException`): that worker's advertised URL, nil when unknown.
+    public var requestTarget: String?
 
     public init(_ kind: Kind, _ message: String, cause: (any Error)? = nil, context: [String] = []) {
         self.kind = kind

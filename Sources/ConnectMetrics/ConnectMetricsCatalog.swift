@@ -71,8 +71,8 @@ public enum ConnectMetricsCatalog {
     public static let taskDLQGroup = "task-dead-letter-queue-metrics"
 
     public static let all: [MetricDefinition] =
-        worker + workerConnector + rebalance + connector + connectorTask + sourceTask + sinkTask + taskError
-        + clients + extensions
+        worker + workerConnector + rebalance + coordinator + connector + connectorTask + sourceTask + sinkTask
+        + taskError + clients + extensions
 
     public static let producerGroup = "producer-metrics"
     public static let consumerGroup = "consumer-metrics"
@@ -301,6 +301,59 @@ public enum ConnectMetricsCatalog {
         d(
             rebalanceGroup, "time-since-last-rebalance-ms", .gauge, [],
             "The time in milliseconds since this worker completed the most recent rebalance."),
+    ]
+
+    /// A distributed worker's group membership (`connect-coordinator-metrics`, tagged with the member's client id):
+    /// Kafka's `GroupCoordinatorMetrics` and Connect's `WorkerCoordinatorMetrics`.
+    public static let connectCoordinatorGroup = "connect-coordinator-metrics"
+
+    static let coordinator: [MetricDefinition] = [
+        c(
+            connectCoordinatorGroup, "assigned-connectors", .gauge,
+            "The number of connector instances currently assigned to this consumer"),
+        c(connectCoordinatorGroup, "assigned-tasks", .gauge, "The number of tasks currently assigned to this consumer"),
+        c(
+            connectCoordinatorGroup, "heartbeat-response-time-max", .gauge,
+            "The max time taken to receive a response to a heartbeat request"),
+        c(connectCoordinatorGroup, "heartbeat-rate", .gauge, "The number of heartbeats per second"),
+        c(connectCoordinatorGroup, "heartbeat-total", .counter, "The total number of heartbeats"),
+        c(connectCoordinatorGroup, "join-time-avg", .gauge, "The average time taken for a group rejoin"),
+        c(connectCoordinatorGroup, "join-time-max", .gauge, "The max time taken for a group rejoin"),
+        c(connectCoordinatorGroup, "join-rate", .gauge, "The number of group joins per second"),
+        c(connectCoordinatorGroup, "join-total", .counter, "The total number of group joins"),
+        c(connectCoordinatorGroup, "sync-time-avg", .gauge, "The average time taken for a group sync"),
+        c(connectCoordinatorGroup, "sync-time-max", .gauge, "The max time taken for a group sync"),
+        c(connectCoordinatorGroup, "sync-rate", .gauge, "The number of group syncs per second"),
+        c(connectCoordinatorGroup, "sync-total", .counter, "The total number of group syncs"),
+        c(
+            connectCoordinatorGroup, "rebalance-latency-avg", .gauge,
+            "The average time taken for a group to complete a successful rebalance, which may be composed of several failed re-trials until it succeeded"
+        ),
+        c(
+            connectCoordinatorGroup, "rebalance-latency-max", .gauge,
+            "The max time taken for a group to complete a successful rebalance, which may be composed of several failed re-trials until it succeeded"
+        ),
+        c(
+            connectCoordinatorGroup, "rebalance-latency-total", .counter,
+            "The total number of milliseconds this consumer has spent in successful rebalances since creation"),
+        c(
+            connectCoordinatorGroup, "rebalance-total", .counter,
+            "The total number of successful rebalance events, each event is composed of several failed re-trials until it succeeded"
+        ),
+        c(
+            connectCoordinatorGroup, "rebalance-rate-per-hour", .gauge,
+            "The number of successful rebalance events per hour, each event is composed of several failed re-trials until it succeeded"
+        ),
+        c(connectCoordinatorGroup, "failed-rebalance-total", .counter, "The total number of failed rebalance events"),
+        c(
+            connectCoordinatorGroup, "failed-rebalance-rate-per-hour", .gauge,
+            "The number of failed rebalance events per hour"),
+        c(
+            connectCoordinatorGroup, "last-rebalance-seconds-ago", .gauge,
+            "The number of seconds since the last successful rebalance event"),
+        c(
+            connectCoordinatorGroup, "last-heartbeat-seconds-ago", .gauge,
+            "The number of seconds since the last coordinator heartbeat was sent"),
     ]
 
     static let connector: [MetricDefinition] = [

@@ -22,7 +22,7 @@ public final class ConnectRestServer: Sendable {
         self.logger = logger
         var router = Router(errorResponder: Self.errorResponse)
         ConnectRestServer.addRoutes(&router, herder: herder)
-        if includeAdmin { LoggingResource.addRoutes(&router) }
+        if includeAdmin { LoggingResource.addRoutes(&router, herder: { herder }) }
         router.add("GET", "/openapi.json") { _, _ in
             HTTPResponse(
                 status: 200, headers: [("Content-Type", "application/json")], body: Array(OpenAPIDocument.text.utf8))
@@ -85,6 +85,7 @@ public final class ConnectRestServer: Sendable {
 
     /// Maps a herder error to Connect's status codes (`ConnectExceptionMapper`).
     static func errorResponse(for error: ConnectError) -> HTTPResponse {
+        if let status = error.kind.httpStatus { return errorResponse(status, error.message) }
         let status: Int =
             switch error.kind {
             case .notFound: 404
@@ -103,6 +104,16 @@ public final class ConnectRestServer: Sendable {
             return try body()
         } catch {
             return errorResponse(for: error)
+        }
+    }
+
+    /// Runs a herder call that another worker of the cluster may have to run (the leader, or the one running the
+    /// connector or task), forwarding it there as Connect's `HerderRequestHandler` does.
+    static func forwardable(_ request: HTTPRequest, _ body: () throws(ConnectError) -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch {
+            return HerderRequestHandler.shared.respond(to: request, error)
         }
     }
 

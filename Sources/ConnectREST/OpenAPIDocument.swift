@@ -79,6 +79,11 @@ public enum OpenAPIDocument {
             method: "POST", path: "/connectors/{name}/restart",
             summary: "Restart a connector; with includeTasks or onlyFailed, 202 with the plan", success: 204,
             response: ref("ConnectorStateInfo"), query: [("includeTasks", boolean), ("onlyFailed", boolean)]),
+        Operation(
+            method: "POST", path: "/connectors/{name}/tasks",
+            summary:
+                "Internal: task configurations for the leader to store (signed with X-Connect-Authorization under the sessioned protocol)",
+            success: 204, body: array(stringMap), query: [("forward", boolean)], tag: "internal"),
         Operation(method: "PUT", path: "/connectors/{name}/pause", summary: "Pause", success: 202),
         Operation(method: "PUT", path: "/connectors/{name}/resume", summary: "Resume", success: 202),
         Operation(

@@ -53,7 +53,8 @@ public final class RestServer: Sendable {
         )
         guard let admin = config.rest.adminListeners, !admin.isEmpty else { return }
         var router = Router(errorResponder: ConnectRestServer.errorResponse)
-        LoggingResource.addRoutes(&router)
+        let resources = resources
+        LoggingResource.addRoutes(&router, herder: { resources.value?.herder })
         let security = security
         let adminServer = HTTPServer(
             connectionTimeoutSeconds: config.rest.idleTimeoutSeconds, errorResponder: ConnectRestServer.errorResponse

@@ -21,7 +21,7 @@ final class EchoProtocol: GroupProtocol, @unchecked Sendable {
     }
     func onJoinPrepare(generation: Int32, memberId: String) { prepared += 1 }
     func performAssignment(
-        leaderId: String, protocolName: String, members: [JoinGroupRequest.Member]
+        leaderId: String, protocolName: String, generation: Int32, members: [JoinGroupRequest.Member]
     ) throws
         -> [String: [UInt8]]
     {
@@ -125,7 +125,7 @@ struct GroupMemberTests {
             func joinProtocols() -> [JoinGroupRequest.GroupProtocolEntry] { [.init(name: "range", metadata: [])] }
             func onJoinPrepare(generation: Int32, memberId: String) {}
             func performAssignment(
-                leaderId: String, protocolName: String, members: [JoinGroupRequest.Member]
+                leaderId: String, protocolName: String, generation: Int32, members: [JoinGroupRequest.Member]
             )
                 throws -> [String: [UInt8]]
             { [:] }

@@ -48,7 +48,7 @@ extension ConnectRestServer {
             return json(200, .object(out))
         }
         r.add("POST", "/connectors") { req, _ in
-            call { () throws(ConnectError) in
+            forwardable(req) { () throws(ConnectError) in
                 let body = try parseBody(req)
                 guard let object = body.objectValue else {
                     throw ConnectError(
@@ -93,8 +93,8 @@ extension ConnectRestServer {
                 json(200, RestEntities.connectorInfo(try herder.connectorInfo(p["name"]!)))
             }
         }
-        r.add("DELETE", "/connectors/{name}") { _, p in
-            call { () throws(ConnectError) in
+        r.add("DELETE", "/connectors/{name}") { req, p in
+            forwardable(req) { () throws(ConnectError) in
                 try herder.deleteConnector(p["name"]!)
                 return .noContent()
             }
@@ -103,7 +103,7 @@ extension ConnectRestServer {
             call { () throws(ConnectError) in json(200, RestEntities.config(try herder.connectorConfig(p["name"]!))) }
         }
         r.add("PUT", "/connectors/{name}/config") { req, p in
-            call { () throws(ConnectError) in
+            forwardable(req) { () throws(ConnectError) in
                 let name = p["name"]!
                 var config = try configMap(try parseBody(req))
                 if let inConfig = config["name"], inConfig != name {
@@ -125,7 +125,7 @@ extension ConnectRestServer {
             }
         }
         r.add("PATCH", "/connectors/{name}/config") { req, p in
-            call { () throws(ConnectError) in
+            forwardable(req) { () throws(ConnectError) in
                 let patch = try patchMap(try parseBody(req))
                 return json(200, RestEntities.connectorInfo(try herder.patchConnectorConfig(p["name"]!, patch: patch)))
             }
@@ -156,13 +156,13 @@ extension ConnectRestServer {
             }
         }
         r.add("PATCH", "/connectors/{name}/offsets") { req, p in
-            call { () throws(ConnectError) in
+            forwardable(req) { () throws(ConnectError) in
                 let offsets = try RestEntities.parseOffsets(try parseBody(req))
                 return json(200, ["message": .string(try herder.alterConnectorOffsets(p["name"]!, offsets))])
             }
         }
-        r.add("DELETE", "/connectors/{name}/offsets") { _, p in
-            call { () throws(ConnectError) in
+        r.add("DELETE", "/connectors/{name}/offsets") { req, p in
+            forwardable(req) { () throws(ConnectError) in
                 json(200, ["message": .string(try herder.resetConnectorOffsets(p["name"]!))])
             }
         }
@@ -204,19 +204,32 @@ extension ConnectRestServer {
                     ])
             }
         }
-        r.add("POST", "/connectors/{name}/tasks/{task}/restart") { _, p in
-            call { () throws(ConnectError) in
+        r.add("POST", "/connectors/{name}/tasks/{task}/restart") { req, p in
+            forwardable(req) { () throws(ConnectError) in
                 try herder.restartTask(try taskId(p))
                 return .noContent()
             }
         }
         r.add("POST", "/connectors/{name}/restart") { req, p in
-            call { () throws(ConnectError) in
+            forwardable(req) { () throws(ConnectError) in
                 let request = RestartRequest(
                     includeTasks: req.queryValue("includeTasks")?.lowercased() == "true",
                     onlyFailed: req.queryValue("onlyFailed")?.lowercased() == "true")
                 guard let plan = try herder.restartConnector(p["name"]!, request) else { return .noContent() }
                 return json(202, RestEntities.connectorState(plan))
+            }
+        }
+        // Internal (InternalClusterResource): task configurations for the leader to store.
+        r.add("POST", "/connectors/{name}/tasks") { req, p in
+            forwardable(req) { () throws(ConnectError) in
+                let body = try parseBody(req)
+                guard let array = body.arrayValue else {
+                    throw ConnectError(
+                        .badRequest, "The task configurations must be a JSON array, but was a JSON \(body.typeName)")
+                }
+                let configs = try array.map { v throws(ConnectError) in try configMap(v, what: "task configuration") }
+                try herder.putTaskConfigs(p["name"]!, configs, body: req.body, headers: req.headers)
+                return .noContent()
             }
         }
         r.add("PUT", "/connectors/{name}/pause") { _, p in
@@ -231,8 +244,8 @@ extension ConnectRestServer {
                 return HTTPResponse(status: 202)
             }
         }
-        r.add("PUT", "/connectors/{name}/stop") { _, p in
-            call { () throws(ConnectError) in
+        r.add("PUT", "/connectors/{name}/stop") { req, p in
+            forwardable(req) { () throws(ConnectError) in
                 try herder.stopConnector(p["name"]!)
                 return .noContent()
             }

@@ -7,7 +7,10 @@ import Logging
 
 /// `/admin/loggers` (`LoggingResource`): the worker's log levels, read and changed at runtime.
 enum LoggingResource {
-    static func addRoutes(_ router: inout Router, levels: LogLevels = .shared) {
+    /// `herder`: the herder once there is one, for the cluster scope.
+    static func addRoutes(
+        _ router: inout Router, herder: @escaping @Sendable () -> (any Herder)?, levels: LogLevels = .shared
+    ) {
         router.add("GET", "/admin/loggers") { _, _ in
             var o = JSONObject()
             for l in levels.explicitLevels() { o[l.name] = loggerLevel(l.level, l.lastModified) }
@@ -29,10 +32,17 @@ enum LoggingResource {
                 guard let level = ConnectLogHandler.level(named: text) else {
                     throw ConnectError(.notFound, "invalid log level '\(text)'.")
                 }
+                // KIP-976: the cluster scope goes to every worker through the herder (the config topic of a
+                // cluster; this worker alone when standalone), answered with 204 and no body.
+                if req.queryValue("scope")?.lowercased() == "cluster" {
+                    guard let herder = herder() else {
+                        throw ConnectError(.serviceUnavailable, "Worker is still starting up.")
+                    }
+                    try herder.setClusterLoggerLevel(p["logger"]!, ConnectLogHandler.name(level))
+                    return HTTPResponse(status: 204)
+                }
                 let affected = levels.setNamespace(
                     p["logger"]!, to: level, at: Int64(Date().timeIntervalSince1970 * 1000))
-                // Standalone: the cluster scope is this worker too, answered as Connect answers it.
-                if req.queryValue("scope")?.lowercased() == "cluster" { return HTTPResponse(status: 204) }
                 return ConnectRestServer.json(200, .array(affected.map { .string($0) }))
             }
         }

@@ -1,4 +1,5 @@
 import ConnectAPI
+import Foundation
 
 /// A connector's definition as REST shows it (`ConnectorInfo`).
 public struct ConnectorInfo: Sendable, Equatable {
@@ -124,6 +125,33 @@ public protocol Herder: Sendable {
     /// Failures and restarts of a connector and of each of its tasks (an extension).
     func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory
     func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry]
+
+    /// The internal `POST /connectors/{c}/tasks` of a cluster: task configurations a worker generated, for the
+    /// leader to store; `body` and `headers` (lower-cased names) are the request's, for its signature (KIP-507).
+    func putTaskConfigs(
+        _ name: String, _ configs: [[String: String]], body: [UInt8], headers: [String: String]
+    ) throws(ConnectError)
+
+    /// `PUT /admin/loggers/{logger}?scope=cluster` (KIP-976): the level for every worker of the cluster.
+    func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError)
+}
+
+extension Herder {
+    /// A standalone worker takes no task configurations from outside (Connect's `StandaloneHerder`).
+    public func putTaskConfigs(
+        _ name: String, _ configs: [[String: String]], body: [UInt8], headers: [String: String]
+    ) throws(ConnectError) {
+        throw ConnectError(
+            .connect, "Kafka Connect in standalone mode does not support externally setting task configurations.")
+    }
+
+    /// A standalone worker is its own cluster: the level is set here only.
+    public func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError) {
+        guard let parsed = ConnectLogHandler.level(named: level) else {
+            throw ConnectError(.badRequest, "Invalid log level '\(level)'.")
+        }
+        _ = LogLevels.shared.setNamespace(namespace, to: parsed, at: Int64(Date().timeIntervalSince1970 * 1000))
+    }
 }
 
 /// A connector's failure history and its tasks', by task number.

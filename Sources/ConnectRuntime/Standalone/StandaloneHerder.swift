@@ -14,13 +14,12 @@ import Synchronization
 /// converters and transforms); reads take no connector lock. A request that waits for a
 /// connector (creating it, the legacy restart) waits at most `requestTimeout` (Connect's 90 s) and then fails with
 /// Connect's "Request timed out", naming what the worker is doing; the work itself goes on.
-public final class StandaloneHerder: Herder, Sendable {
+public final class StandaloneHerder: AbstractHerder, Sendable {
     public let worker: Worker
     public let configStore: any ConfigBackingStore
-    public var plugins: PluginRegistry { worker.plugins }
     /// How long a request waits for the work it started (Connect's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
     public let requestTimeout: Duration
-    private let validator: ConnectorConfigValidator
+    public let configValidator: ConnectorConfigValidator
     private let logger: Logger
     private let commit: String
     private let clusterID: @Sendable () -> String?
@@ -46,7 +45,7 @@ public final class StandaloneHerder: Herder, Sendable {
     ) {
         self.worker = worker
         self.configStore = configStore
-        self.validator = ConnectorConfigValidator(plugins: worker.plugins)
+        self.configValidator = ConnectorConfigValidator(plugins: worker.plugins)
         self.commit = commit
         self.clusterID = clusterID
         self.requestTimeout = requestTimeout
@@ -66,106 +65,6 @@ public final class StandaloneHerder: Herder, Sendable {
 
     public func serverInfo() -> ServerInfo {
         ServerInfo(version: ConnectVersion.kafka, commit: commit, kafkaClusterId: clusterID())
-    }
-
-    // MARK: Reads (no connector lock)
-
-    public func connectors() -> [String] { configStore.snapshot().connectors }
-
-    private func config(_ name: String, in snapshot: ClusterConfigState) throws(ConnectError) -> [String: String] {
-        guard let config = snapshot.connectorConfig(name) else {
-            throw ConnectError(.notFound, "Connector \(name) not found")
-        }
-        return config
-    }
-
-    private func type(of config: [String: String]) -> String {
-        guard let cls = config["connector.class"], let p = plugins.find(cls, types: [.source, .sink]) else {
-            return "unknown"
-        }
-        return p.type.rawValue
-    }
-
-    public func connectorInfo(_ name: String) throws(ConnectError) -> ConnectorInfo {
-        let snapshot = configStore.snapshot()
-        let config = try config(name, in: snapshot)
-        return ConnectorInfo(name: name, config: config, tasks: snapshot.tasks(name), type: type(of: config))
-    }
-
-    public func connectorConfig(_ name: String) throws(ConnectError) -> [String: String] {
-        try config(name, in: configStore.snapshot())
-    }
-
-    public func connectorStatus(_ name: String) throws(ConnectError) -> ConnectorStateInfo {
-        let snapshot = configStore.snapshot()
-        // As Connect's AbstractHerder: the status store answers, so an unknown connector has no status.
-        guard let config = snapshot.connectorConfig(name), let status = worker.statusStore.connector(name) else {
-            throw ConnectError(.notFound, "No status found for connector \(name)")
-        }
-        let tasks =
-            snapshot.targetState(name) == .stopped
-            ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
-        return ConnectorStateInfo(name: name, connector: status, tasks: tasks, type: type(of: config))
-    }
-
-    public func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
-        _ = try config(id.connector, in: configStore.snapshot())
-        guard let s = worker.statusStore.task(id) else {
-            throw ConnectError(.notFound, "No status found for task \(id)")
-        }
-        return TaskStateInfo(id: id.task, status: s)
-    }
-
-    public func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] {
-        let snapshot = configStore.snapshot()
-        _ = try config(name, in: snapshot)
-        return (snapshot.taskConfigs[name] ?? []).enumerated().map {
-            TaskInfo(id: ConnectorTaskId(name, $0.offset), config: $0.element)
-        }
-    }
-
-    public func connectorActiveTopics(_ name: String) throws(ConnectError) -> [String] {
-        guard worker.config.topicTrackingEnabled else { throw ConnectError(.forbidden, "Topic tracking is disabled.") }
-        return worker.statusStore.activeTopics(name)
-    }
-
-    public func resetConnectorActiveTopics(_ name: String) throws(ConnectError) {
-        guard worker.config.topicTrackingEnabled else { throw ConnectError(.forbidden, "Topic tracking is disabled.") }
-        guard worker.config.topicTrackingResetAllowed else {
-            throw ConnectError(.forbidden, "Topic tracking reset is disabled.")
-        }
-        worker.statusStore.resetActiveTopics(name)
-    }
-
-    public func connectorOffsets(_ name: String) throws(ConnectError) -> [ConnectorOffset] {
-        try worker.connectorOffsets(name, config: try connectorConfig(name))
-    }
-
-    public func connectorHistory(_ name: String) throws(ConnectError) -> ConnectorHistory {
-        let snapshot = configStore.snapshot()
-        _ = try config(name, in: snapshot)
-        let history = worker.statusStore.history
-        let ids = Set(history.tasks(of: name)).union(0..<snapshot.taskCount(name))
-        return ConnectorHistory(
-            connector: history.entries(.connector(name)),
-            tasks: Dictionary(uniqueKeysWithValues: ids.map { ($0, history.entries(.task(ConnectorTaskId(name, $0)))) })
-        )
-    }
-
-    public func taskHistory(_ id: ConnectorTaskId) throws(ConnectError) -> [HistoryEntry] {
-        let snapshot = configStore.snapshot()
-        _ = try config(id.connector, in: snapshot)
-        let entries = worker.statusStore.history.entries(.task(id))
-        guard snapshot.taskConfig(id) != nil || !entries.isEmpty else {
-            throw ConnectError(.notFound, "Task \(id) not found")
-        }
-        return entries
-    }
-
-    public func validateConnectorConfig(_ config: [String: String]) throws(ConnectError) -> ConfigInfos {
-        let transformer = worker.configTransformer
-        let resolved = try transformer.transform(config)
-        return try validator.validate(resolved).redacted(raw: config, resolved: resolved, transformer: transformer)
     }
 
     // MARK: Writes (one at a time per connector)
@@ -224,8 +123,7 @@ public final class StandaloneHerder: Herder, Sendable {
     public func putConnectorConfig(
         _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
     ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
-        let infos = try validateConnectorConfig(config)
-        if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
+        try requireValid(config)
         let result = try applyConfig(
             name, config, allowReplace: allowReplace, initialState: initialState, ifStillConfiguredAs: nil)
         guard let result else { throw ConnectError.connect("Connector \(name) changed while it was reconfigured") }
@@ -275,10 +173,7 @@ public final class StandaloneHerder: Herder, Sendable {
             let base = try connectorConfig(name)
             var config = base
             for (k, v) in patch { config[k] = v }
-            let infos = try validateConnectorConfig(config)
-            if infos.errorCount > 0 {
-                throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos))
-            }
+            try requireValid(config)
             if let result = try applyConfig(
                 name, config, allowReplace: true, initialState: nil, ifStillConfiguredAs: base)
             {
@@ -301,8 +196,7 @@ public final class StandaloneHerder: Herder, Sendable {
         worker.startConnector(name, config: config, target: target) { [self] connector, error in
             stages.end(stage)
             guard let connector, error == nil, target != .stopped else { return done.complete() }
-            let maxTasks = (try? ConnectorConfig.parse(config, keysStartingWith: "tasks.max"))?.int("tasks.max") ?? 1
-            reconfigureTasks(name, connector, maxTasks: Int(maxTasks), then: done)
+            reconfigureTasks(name, connector, maxTasks: maxTasks(config), then: done)
         }
         return done
     }

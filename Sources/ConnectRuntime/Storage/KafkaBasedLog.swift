@@ -197,7 +197,7 @@ extension KafkaAdmin {
     /// Creates an internal topic of the cluster when missing (compacted, `partitions`, `replicationFactor`, extra
     /// topic configs), or checks an existing one as Connect does: `exactPartitions` (the config topic must have one),
     /// and a cleanup policy of `compact` only. A wrong topic stops the worker with the topic and the setting named.
-    func ensureInternalTopic(
+    public func ensureInternalTopic(
         _ topic: String, partitions: Int32, replicationFactor: Int16, configs: [String: String],
         exactPartitions: Int? = nil, describing what: String, key: String
     ) throws(ConnectError) {

@@ -279,8 +279,13 @@ public final class Worker: Sendable {
     private func buildTask(
         _ id: ConnectorTaskId, connectorConfig: [String: String], taskConfig: [String: String], target: TargetState
     ) throws -> WorkerTask {
-        guard let running = connector(id.connector) else {
-            throw ConnectError(.notFound, "Connector \(id.connector) not found")
+        // The task's class comes from its connector's class: the connector may run on another worker of a cluster.
+        let running: (desc: PluginDesc, taskType: any Task.Type)
+        if let local = connector(id.connector) {
+            running = (local.desc, local.taskType)
+        } else {
+            let (desc, instance) = try plugins.newConnector(connectorConfig["connector.class"] ?? "")
+            running = (desc, instance.taskType)
         }
         let converters = try buildConverters(connectorConfig)
         let chain = try buildChain(connectorConfig)

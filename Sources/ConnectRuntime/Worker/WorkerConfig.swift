@@ -316,12 +316,13 @@ public struct WorkerConfig: Sendable {
         return try WorkerConfig(props)
     }
 
-    /// `CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`; `___` → `-` and `__` → `_` as in the Confluent images.
+    /// `CONNECT_BOOTSTRAP_SERVERS` → `bootstrap.servers`, with the Confluent images' mapping: lower case, `_` → `.`,
+    /// `__` → `-`, `___` → `_` (`CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR`, `CONNECT_SSL_KEY___PASSWORD`-style names).
     public static func environmentOverrides(_ environment: [String: String]) -> [String: String] {
         var out: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("CONNECT_") && name.count > "CONNECT_".count {
             var key = String(name.dropFirst("CONNECT_".count)).lowercased()
-            key = key.replacing("___", with: "-").replacing("__", with: "\u{1}").replacing("_", with: ".").replacing(
+            key = key.replacing("___", with: "\u{1}").replacing("__", with: "-").replacing("_", with: ".").replacing(
                 "\u{1}", with: "_")
             out[key] = value
         }

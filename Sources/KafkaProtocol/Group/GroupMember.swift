@@ -60,6 +60,20 @@ public struct GroupMembershipConfig: Sendable {
 /// inside `poll`; what it cannot recover from (`INCONSISTENT_GROUP_PROTOCOL`, authorization, a bad session
 /// timeout) is thrown.
 public final class GroupMember: Sendable {
+    /// What the member reports as it goes, for its owner's coordinator metrics (Kafka's `GroupCoordinatorMetrics`).
+    public enum Event: Sendable {
+        /// A JoinGroup was answered after this long.
+        case joined(Duration)
+        /// A SyncGroup was answered after this long.
+        case synced(Duration)
+        /// A heartbeat was answered after this long.
+        case heartbeat(Duration)
+        /// A rebalance succeeded after this long (from the first JoinGroup to the assignment).
+        case rebalanced(Duration)
+        /// A rebalance attempt failed.
+        case rebalanceFailed
+    }
+
     public enum Phase: Sendable, Equatable {
         /// Not in the group (never joined, left, or its membership expired).
         case unjoined
@@ -88,12 +102,17 @@ public final class GroupMember: Sendable {
     private let logger: Logger
     /// Called (from any thread) when the member needs its owner to call `poll` soon: a rebalance began.
     private let wakeOwner: @Sendable () -> Void
+    private let observer: @Sendable (Event) -> Void
     private let heartbeatStop = DispatchSemaphore(value: 0)
 
-    public init(config: GroupMembershipConfig, logger: Logger, wakeOwner: @escaping @Sendable () -> Void = {}) {
+    public init(
+        config: GroupMembershipConfig, logger: Logger, wakeOwner: @escaping @Sendable () -> Void = {},
+        observer: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
         self.config = config
         self.logger = logger
         self.wakeOwner = wakeOwner
+        self.observer = observer
         let thread = Thread { [self] in heartbeatLoop() }
         thread.name = "heartbeat-\(config.groupId)"
         thread.start()
@@ -124,10 +143,13 @@ public final class GroupMember: Sendable {
         guard rejoinNeeded else { return false }
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while !state.withLock({ $0.closed }) {
+            let started = ContinuousClock.now
             do {
                 try joinAndSync(proto, deadline: deadline)
+                observer(.rebalanced(ContinuousClock.now - started))
                 return true
             } catch {
+                observer(.rebalanceFailed)
                 switch error {
                 case .broker(let code, _) where Self.fatal.contains(code):
                     throw error
@@ -219,13 +241,16 @@ public final class GroupMember: Sendable {
             protocolType: proto.protocolType, protocols: proto.joinProtocols())
         // A JoinGroup waits for every member to join: up to the rebalance timeout, and a margin for the network.
         let joinTimeout = max(config.requestTimeout, config.rebalanceTimeout + .seconds(5))
+        var joinStarted = ContinuousClock.now
         var joined = try coordinator.send(join, timeout: joinTimeout)
         if joined.errorCode == KafkaErrorCode.memberIdRequired {
             // The two-step join (KIP-394): retry at once with the member id the coordinator gave.
             join.memberId = joined.memberId
             state.withLock { $0.memberId = joined.memberId }
+            joinStarted = ContinuousClock.now
             joined = try coordinator.send(join, timeout: joinTimeout)
         }
+        observer(.joined(ContinuousClock.now - joinStarted))
         try handle(joined.errorCode, in: JoinGroupRequest.name)
         state.withLock { s in
             s.memberId = joined.memberId
@@ -241,16 +266,19 @@ public final class GroupMember: Sendable {
             let byMember: [String: [UInt8]]
             do {
                 byMember = try proto.performAssignment(
-                    leaderId: joined.leader, protocolName: joined.protocolName, members: joined.members)
+                    leaderId: joined.leader, protocolName: joined.protocolName, generation: joined.generationId,
+                    members: joined.members)
             } catch {
                 throw .config("The group leader could not compute an assignment: \(error)")
             }
             assignments = byMember.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
+        let syncStarted = ContinuousClock.now
         let synced = try coordinator.send(
             SyncGroupRequest(
                 groupId: config.groupId, generationId: joined.generationId, memberId: joined.memberId,
                 assignments: assignments), timeout: remaining(deadline))
+        observer(.synced(ContinuousClock.now - syncStarted))
         try handle(synced.errorCode, in: SyncGroupRequest.name)
         state.withLock { s in
             s.phase = .stable
@@ -301,9 +329,11 @@ public final class GroupMember: Sendable {
             }
             guard phase == .stable, let coordinator else { continue }
             do {
+                let sent = ContinuousClock.now
                 let r = try coordinator.send(
                     HeartbeatRequest(groupId: config.groupId, generationId: generation, memberId: memberId),
                     timeout: config.requestTimeout)
+                observer(.heartbeat(ContinuousClock.now - sent))
                 switch r.errorCode {
                 case .none:
                     state.withLock { $0.lastHeartbeat = ContinuousClock.now }

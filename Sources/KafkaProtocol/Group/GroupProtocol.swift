@@ -8,9 +8,10 @@ public protocol GroupProtocol: AnyObject {
     func joinProtocols() -> [JoinGroupRequest.GroupProtocolEntry]
     /// Before (re)joining: the generation and member id of the membership being left (-1 / "" when none).
     func onJoinPrepare(generation: Int32, memberId: String)
-    /// On the leader only: one assignment per member id, from every member's metadata for the chosen protocol.
+    /// On the leader only: one assignment per member id for `generation`, from every member's metadata for the
+    /// chosen protocol.
     func performAssignment(
-        leaderId: String, protocolName: String, members: [JoinGroupRequest.Member]
+        leaderId: String, protocolName: String, generation: Int32, members: [JoinGroupRequest.Member]
     ) throws
         -> [String: [UInt8]]
     /// After a successful sync: this member's assignment in the new generation.

@@ -1,0 +1,71 @@
+import ConnectAPI
+import ConnectRuntime
+import HTTPClient
+import HTTPServer
+
+/// Sends a request the herder could not run here to the worker that can (Connect's `HerderRequestHandler`): the
+/// leader for configuration writes (`NotLeaderException`), the worker that runs a connector or task for a restart
+/// (`NotAssignedException`). Adds the hidden `forward` parameter (`true` on the first hop, `false` on the second,
+/// never a third), passes on `Authorization` and the internal signature headers, and answers with the target's
+/// answer. Answers Connect's 409s when there is nobody to send it to.
+struct HerderRequestHandler: Sendable {
+    static let shared = HerderRequestHandler()
+
+    let client: HTTPClient = {
+        var configuration = HTTPClientConfiguration()
+        configuration.timeout = .seconds(95)
+        configuration.userAgent = "kafka-connect"
+        return HTTPClient(configuration: configuration)
+    }()
+
+    static let noLeaderMessage =
+        "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
+    static let conflictMessage =
+        "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+    static let staleConfigMessage =
+        "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)"
+
+    /// The answer for a herder error on a request that may be forwarded.
+    func respond(to request: HTTPRequest, _ error: ConnectError) -> HTTPResponse {
+        if error.kind == .rebalanceNeeded { return ConnectRestServer.errorResponse(409, Self.staleConfigMessage) }
+        guard error.kind == .notLeader || error.kind == .notAssigned else {
+            return ConnectRestServer.errorResponse(for: error)
+        }
+        guard let target = error.requestTarget, !target.isEmpty else {
+            return ConnectRestServer.errorResponse(409, Self.noLeaderMessage)
+        }
+        let forward = request.queryValue("forward")
+        if forward?.lowercased() == "false" { return ConnectRestServer.errorResponse(409, Self.conflictMessage) }
+        return send(request, to: target, forward: forward == nil ? "true" : "false")
+    }
+
+    private func send(_ request: HTTPRequest, to base: String, forward: String) -> HTTPResponse {
+        let path = request.path.split(separator: "/", omittingEmptySubsequences: true)
+            .map { RestPath.encode(String($0)) }.joined(separator: "/")
+        var query = request.query.filter { $0.name != "forward" }.map {
+            RestPath.encode($0.name) + "=" + RestPath.encode($0.value)
+        }
+        query.append("forward=\(forward)")
+        let url = (base.hasSuffix("/") ? base : base + "/") + path + "?" + query.joined(separator: "&")
+        var headers: [(String, String)] = [("Accept", "application/json")]
+        for name in [
+            "authorization", "content-type", InternalRequestSignature.signatureHeader.lowercased(),
+            InternalRequestSignature.algorithmHeader.lowercased(),
+        ] {
+            if let v = request.header(name) { headers.append((name, v)) }
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try client.execute(
+                HTTPClientRequest(
+                    method: request.method, url: url, headers: headers,
+                    body: request.body.isEmpty ? nil : request.body))
+        } catch {
+            return ConnectRestServer.errorResponse(500, "IO Error trying to forward REST request: \(error.message)")
+        }
+        var out = HTTPResponse(status: response.status, body: response.body)
+        if let ct = response.header("content-type") { out.headers.append(("Content-Type", ct)) }
+        if let location = response.header("location") { out.headers.append(("Location", location)) }
+        return out
+    }
+}

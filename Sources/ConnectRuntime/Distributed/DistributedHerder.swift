@@ -1,0 +1,861 @@
+import ConnectAPI
+import Foundation
+import HTTPClient
+import JSON
+import KafkaProtocol
+import Logging
+import Synchronization
+
+/// The herder of a worker in a cluster (Connect's `DistributedHerder`): the workers of one `group.id` share the
+/// connectors of the config topic, the group's leader assigns them (`WorkerCoordinator`), and each worker runs what
+/// it was assigned.
+///
+/// One thread of its own (the tick loop) does everything that changes what the worker runs: it keeps the group
+/// membership, applies assignments (stopping what was revoked, starting what is new), acts on what other workers
+/// wrote to the config topic (new and changed connectors, task configurations, target states, restart requests),
+/// and runs the requests REST queued, in order. A request waits for its answer at most `requestTimeout`. Reads
+/// answer from the config and status topics as this worker last read them (`AbstractHerder`).
+///
+/// Only the leader writes connector and task configurations: a request another worker receives fails with
+/// `NotLeaderException` carrying the leader's URL, and REST forwards it there. A worker running a connector sends
+/// the task configurations it generated to the leader (`POST /connectors/{c}/tasks`, signed with the session key
+/// under the `sessioned` protocol, KIP-507).
+public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, WorkerRebalanceListener, Sendable {
+    public let worker: Worker
+    public let config: DistributedConfig
+    public let kafkaConfigStore: KafkaConfigBackingStore
+    public var configStore: any ConfigBackingStore { kafkaConfigStore }
+    public let configValidator: ConnectorConfigValidator
+    /// This worker's advertised REST URL, ending with `/`.
+    public let url: String
+    public let member: GroupMember
+    public let coordinator: WorkerCoordinator
+    /// How long a request waits for the herder (Connect's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
+    public let requestTimeout: Duration
+    private let logger: Logger
+    private let commit: String
+    private let clusterID: @Sendable () -> String?
+    private let http = HTTPClient()
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let stages = StageTracker()
+    private let metrics: DistributedHerderMetrics
+
+    typealias Request = @Sendable () -> Void
+
+    struct State {
+        var started = false
+        var stopping = false
+        /// The first assignment was applied (`/health`).
+        var ready = false
+        /// What the group could not get past, shown by `/health` until a rebalance succeeds.
+        var groupError: String?
+        var requests: [Request] = []
+        var connectorConfigUpdates: Set<String> = []
+        var targetStateChanges: Set<String> = []
+        var taskConfigUpdates: Set<ConnectorTaskId> = []
+        var restartRequests: [String: RestartRequest] = [:]
+        var needsReconfigRebalance = false
+        /// An assignment received in `poll`, applied by the tick that follows.
+        var pendingAssignment: (assignment: ExtendedAssignment, generation: Int32)?
+        /// Whether the last assignment was applied (false from a rebalance's start until then).
+        var rebalanceResolved = false
+        var generation: Int32 = -1
+        var leaderUrl: String?
+        var isLeader = false
+        var scheduledRebalance: ContinuousClock.Instant?
+        /// Connectors known at the last look at the config state: an addition or removal needs a rebalance.
+        var knownConnectors: Set<String> = []
+        /// The target state each connector this worker runs was started with or last set to.
+        var localTargets: [String: TargetState] = [:]
+        /// After a failed read of the config topic: no joining until a read succeeds.
+        var canReadConfigs = true
+    }
+
+    private let state = Mutex(State())
+
+    public init(
+        config: DistributedConfig, worker: Worker, configStore: KafkaConfigBackingStore, url: String,
+        commit: String = "unknown", clusterID: @escaping @Sendable () -> String?,
+        requestTimeout: Duration = .seconds(90), logger: Logger
+    ) throws(ConnectError) {
+        self.config = config
+        self.worker = worker
+        self.kafkaConfigStore = configStore
+        self.configValidator = ConnectorConfigValidator(plugins: worker.plugins)
+        self.url = url
+        self.commit = commit
+        self.clusterID = clusterID
+        self.requestTimeout = requestTimeout
+        self.logger = logger
+        let servers: [(host: String, port: Int)]
+        do {
+            servers = try GroupMembershipConfig.parseServers(config.worker.bootstrapServers)
+        } catch {
+            throw ConnectError.invalidConfig("bootstrap.servers", config.worker.bootstrapServers, "\(error)")
+        }
+        let wake = wake
+        // Connect's member client id: `client.id`, else `connect-<worker id>`.
+        let clientId = config.worker.originals["client.id"] ?? "connect-\(worker.statusStore.workerId)"
+        let metrics = DistributedHerderMetrics(
+            registry: worker.metrics, clientId: clientId, protocolName: config.connectProtocol.configValue.uppercased())
+        self.metrics = metrics
+        member = GroupMember(
+            config: GroupMembershipConfig(
+                groupId: config.groupId, bootstrapServers: servers, clientId: clientId,
+                sessionTimeout: config.sessionTimeout, rebalanceTimeout: config.rebalanceTimeout,
+                heartbeatInterval: config.heartbeatInterval),
+            logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerGroupMember"),
+            wakeOwner: { wake.signal() }, observer: { metrics.record($0) })
+        coordinator = WorkerCoordinator(
+            url: url, maxProtocol: config.connectProtocol,
+            scheduledRebalanceMaxDelayMs: config.scheduledRebalanceMaxDelayMs,
+            configState: { [configStore] in configStore.snapshot() },
+            logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerCoordinator"))
+        coordinator.setListener(self)
+        configStore.setUpdateListener(self)
+    }
+
+    // MARK: Life cycle
+
+    /// Starts the herder's thread; the worker joins the group there and is ready after its first assignment.
+    public func start() {
+        let first = state.withLock { s -> Bool in
+            defer { s.started = true }
+            return !s.started
+        }
+        guard first else { return }
+        state.withLock { $0.knownConnectors = Set(kafkaConfigStore.snapshot().connectors) }
+        let thread = Thread { [self] in run() }
+        thread.name = "DistributedHerder-\(url)"
+        thread.start()
+    }
+
+    /// Stops the herder: requests still queued are answered that the worker is shutting down; the tasks and
+    /// connectors stop (within `task.shutdown.graceful.timeout.ms`), then the worker leaves the group.
+    public func stop() {
+        let wasRunning = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return s.started && !s.stopping
+        }
+        guard wasRunning else { return }
+        worker.beginClosing()
+        wake.signal()
+        finished.wait()
+    }
+
+    public func isReady() -> Bool { state.withLock { $0.ready && !$0.stopping && $0.groupError == nil } }
+
+    public func serverInfo() -> ServerInfo {
+        ServerInfo(version: ConnectVersion.kafka, commit: commit, kafkaClusterId: clusterID())
+    }
+
+    /// Whether this worker led the group in its last rebalance.
+    public var isLeader: Bool { state.withLock { $0.isLeader } }
+    /// The leader's advertised URL, once known.
+    public var leaderUrl: String? { state.withLock { $0.leaderUrl } }
+    /// The group generation of the last rebalance this worker completed.
+    public var generation: Int32 { state.withLock { $0.generation } }
+
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    private func run() {
+        while !isStopping {
+            do throws(ConnectError) {
+                try tick()
+            } catch {
+                logger.error("Uncaught exception in herder work thread, retrying: \(error.description)")
+                _ = wake.wait(timeout: .now() + .milliseconds(500))
+            }
+        }
+        halt()
+        finished.signal()
+    }
+
+    /// Stops everything this worker runs, answers what is still queued, and leaves the group.
+    private func halt() {
+        let queued = state.withLock { s -> [Request] in
+            defer { s.requests = [] }
+            return s.requests
+        }
+        for request in queued { request() }
+        worker.stopAndAwaitTasks(worker.allTaskIds())
+        worker.stopAndAwaitConnectors(worker.connectorNames)
+        member.close()
+        worker.close()
+        logger.info("Herder stopped")
+    }
+
+    // MARK: The tick
+
+    private func tick() throws(ConnectError) {
+        if !state.withLock({ $0.canReadConfigs }) {
+            guard readConfigToEnd(timeout: config.workerSyncTimeout) else {
+                backoff(config.workerUnsyncBackoff)
+                return
+            }
+            state.withLock { $0.canReadConfigs = true }
+        }
+        if let due = state.withLock({ $0.scheduledRebalance }), ContinuousClock.now >= due {
+            state.withLock { $0.scheduledRebalance = nil }
+            member.requestRejoin("scheduled rebalance")
+        }
+        if member.rejoinNeeded {
+            metrics.rebalanceStarted()
+            state.withLock { $0.rebalanceResolved = false }
+            do {
+                _ = try member.poll(coordinator, timeout: config.rebalanceTimeout)
+                state.withLock { $0.groupError = nil }
+            } catch {
+                let message = "Could not join group \(config.groupId): \(error)"
+                logger.error("\(message)")
+                state.withLock { $0.groupError = message }
+                _ = wake.wait(timeout: .now() + .seconds(1))
+                return
+            }
+        }
+        if let (assignment, generation) = state.withLock({ s in
+            defer { s.pendingAssignment = nil }
+            return s.pendingAssignment
+        }) {
+            handleRebalanceCompleted(assignment, generation)
+        }
+        guard state.withLock({ $0.rebalanceResolved }), !member.rejoinNeeded else { return }
+
+        if isLeader { rotateSessionKeyIfNeeded() }
+        processConfigUpdates()
+        guard !member.rejoinNeeded else { return }
+        processRestartRequests()
+
+        let requests = state.withLock { s -> [Request] in
+            defer { s.requests = [] }
+            return s.requests
+        }
+        for request in requests { request() }
+
+        let next = state.withLock { $0.scheduledRebalance }
+        var wait = Duration.seconds(1)
+        if let next { wait = max(.zero, min(wait, next - ContinuousClock.now)) }
+        if state.withLock({ $0.requests.isEmpty }) {
+            _ = self.wake.wait(timeout: .now() + .milliseconds(Int(wait.inMilliseconds)))
+        }
+    }
+
+    private func backoff(_ d: Duration) {
+        logger.info("Backing off for \(d.inMilliseconds) ms before reading the config topic again")
+        let deadline = ContinuousClock.now + d
+        while !isStopping, ContinuousClock.now < deadline {
+            _ = wake.wait(timeout: .now() + .milliseconds(200))
+        }
+    }
+
+    /// Reads the config topic to its end within `timeout`; false (logged) when it could not.
+    private func readConfigToEnd(timeout: Duration) -> Bool {
+        do throws(ConnectError) {
+            try kafkaConfigStore.refresh(timeout: timeout)
+            return true
+        } catch {
+            logger.warning("Didn't reach end of config log quickly enough: \(error.description)")
+            return false
+        }
+    }
+
+    // MARK: Rebalances (WorkerRebalanceListener, on the herder's thread)
+
+    public func onAssigned(_ assignment: ExtendedAssignment, generation: Int32) {
+        state.withLock { $0.pendingAssignment = (assignment, generation) }
+    }
+
+    public func onRevoked(leader: String, _ revoked: ConnectorsAndTasks) {
+        stopWork(revoked, reason: "revoked")
+    }
+
+    /// Stops connectors and tasks this worker no longer owns (tasks first, as Connect's `startAndStop`).
+    private func stopWork(_ work: ConnectorsAndTasks, reason: String) {
+        guard !work.isEmpty else { return }
+        logger.info("Stopping \(reason) connectors \(work.connectors) and tasks \(work.tasks.map(\.description))")
+        worker.stopAndAwaitTasks(work.tasks)
+        worker.stopAndAwaitConnectors(work.connectors)
+        state.withLock { s in for c in work.connectors { s.localTargets[c] = nil } }
+    }
+
+    /// Connect's `handleRebalanceCompleted`: catches up on the config topic when the leader assigned at a later
+    /// offset, stops what was revoked, starts what is new, and asks for the rebalance that follows a revocation
+    /// or a delay.
+    private func handleRebalanceCompleted(_ assignment: ExtendedAssignment, _ generation: Int32) {
+        let leader = assignment.leader == member.memberId
+        if assignment.error != ExtendedAssignment.noError {
+            logger.info(
+                "Joined group at generation \(generation) with a config mismatch (leader at offset \(assignment.configOffset)); reading the config topic and rejoining"
+            )
+            if leader || kafkaConfigStore.snapshot().offset < assignment.configOffset {
+                if !readConfigToEnd(timeout: config.workerSyncTimeout) { leaveUnsynced() }
+            }
+            member.requestRejoin("config mismatch")
+            return
+        }
+        state.withLock { s in
+            s.generation = generation
+            s.leaderUrl = assignment.leaderUrl
+            s.isLeader = leader
+        }
+        if kafkaConfigStore.snapshot().offset < assignment.configOffset {
+            logger.info(
+                "Current config state offset \(kafkaConfigStore.snapshot().offset) is behind group assignment \(assignment.configOffset), reading to end of config log"
+            )
+            guard readConfigToEnd(timeout: config.workerSyncTimeout) else {
+                leaveUnsynced()
+                return
+            }
+        }
+        if assignment.version.isCooperative { stopWork(assignment.revoked, reason: "revoked") }
+        logger.info(
+            "Starting connectors and tasks using config offset \(assignment.configOffset) (generation \(generation), leader \(assignment.leaderUrl)): connectors \(assignment.assigned.connectors), tasks \(assignment.assigned.tasks.map(\.description))"
+        )
+        for c in assignment.assigned.connectors { startConnector(c) }
+        let snapshot = kafkaConfigStore.snapshot()
+        for t in assignment.assigned.tasks { startTask(t, snapshot) }
+        state.withLock { s in
+            s.rebalanceResolved = true
+            s.ready = true
+            s.knownConnectors = Set(snapshot.connectors)
+            s.scheduledRebalance =
+                assignment.delay > 0 ? ContinuousClock.now + .milliseconds(Int(assignment.delay)) : nil
+        }
+        metrics.rebalanceSucceeded(
+            protocolName: assignment.version.configValue.uppercased(), leaderURL: assignment.leaderUrl,
+            generation: generation, connectors: localWork.connectors.count, tasks: localWork.tasks.count)
+        if leader { removeStaleStatuses(snapshot) }
+        if !assignment.revoked.isEmpty {
+            // The second round of an incremental cooperative rebalance: the revoked work is handed out now.
+            member.requestRejoin("revoked work to reassign")
+        }
+    }
+
+    /// After a failed catch-up: leave the group, and rejoin only once the config topic could be read.
+    private func leaveUnsynced() {
+        member.leave("taking too long to read the log")
+        state.withLock { $0.canReadConfigs = false }
+    }
+
+    /// The leader deletes the statuses of connectors and tasks no longer configured (Connect's `onAssigned`).
+    private func removeStaleStatuses(_ snapshot: ClusterConfigState) {
+        let (connectors, tasks) = worker.statusStore.all()
+        for name in connectors.keys where !snapshot.contains(name) { worker.statusStore.removeConnector(name) }
+        for id in tasks.keys where snapshot.contains(id.connector) && id.task >= snapshot.taskCount(id.connector) {
+            if snapshot.targetState(id.connector) != .stopped, !snapshot.inconsistent.contains(id.connector) {
+                worker.statusStore.removeTask(id)
+            }
+        }
+    }
+
+    // MARK: Starting work
+
+    /// Starts a connector as the config topic holds it; once it runs, its task configurations go to the leader.
+    private func startConnector(_ name: String) {
+        let snapshot = kafkaConfigStore.snapshot()
+        guard let config = snapshot.connectorConfig(name) else { return }
+        let target = snapshot.targetState(name)
+        state.withLock { $0.localTargets[name] = target }
+        let stage = stages.begin("starting connector \(name)", connector: name)
+        worker.startConnector(name, config: config, target: target) { [self] connector, error in
+            stages.end(stage)
+            guard let connector, error == nil, target == .started else { return }
+            reconfigureTasks(name, connector, maxTasks: maxTasks(config))
+        }
+    }
+
+    private func startTask(_ id: ConnectorTaskId, _ snapshot: ClusterConfigState) {
+        guard let config = snapshot.connectorConfig(id.connector), let taskConfig = snapshot.taskConfig(id) else {
+            logger.warning("Could not start task \(id): its configuration is not in the config topic")
+            return
+        }
+        worker.startTask(
+            id, connectorConfig: config, taskConfig: taskConfig, target: snapshot.targetState(id.connector))
+    }
+
+    /// Asks the running connector for its task configurations (on its thread), then publishes them from the
+    /// herder's thread when they changed.
+    private func reconfigureTasks(_ name: String, _ connector: WorkerConnector, maxTasks: Int) {
+        connector.taskConfigs(maxTasks: maxTasks) { [self] result in
+            guard case .success(let configs) = result else { return }
+            enqueue { [self] in publishTaskConfigs(name, connector, configs) }
+        }
+    }
+
+    /// On the herder's thread: the leader writes new task configurations with their commit record; another
+    /// worker sends them to the leader (Connect's `reconfigureConnector`).
+    private func publishTaskConfigs(_ name: String, _ connector: WorkerConnector, _ configs: [[String: String]]) {
+        let snapshot = kafkaConfigStore.snapshot()
+        guard worker.connector(name) === connector, snapshot.contains(name), snapshot.targetState(name) == .started
+        else { return }
+        if snapshot.taskConfigs[name] == configs && !snapshot.inconsistent.contains(name) { return }
+        if isLeader {
+            do throws(ConnectError) {
+                try kafkaConfigStore.putTaskConfigs(name, configs)
+            } catch {
+                logger.error(
+                    "[\(name)|worker] Could not write the task configurations of \(name): \(error.description)")
+            }
+            return
+        }
+        let body = JSONWriter.bytes(
+            .array(
+                configs.map { c in .object(JSONObject(c.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+                }))
+        let thread = Thread { [self] in forwardTaskConfigs(name, connector, body) }
+        thread.name = "task-configs-\(name)"
+        thread.start()
+    }
+
+    /// Sends task configurations to the leader until it took them, the connector stopped here, or the worker
+    /// stops: 250 ms, doubling to 60 s between attempts (Connect's `reconfigureConnectorTasksWithRetry`).
+    private func forwardTaskConfigs(_ name: String, _ connector: WorkerConnector, _ body: [UInt8]) {
+        var delay = Duration.milliseconds(250)
+        while !isStopping, worker.connector(name) === connector {
+            guard let leader = leaderUrl else {
+                Thread.sleep(forTimeInterval: Double(delay.inMilliseconds) / 1000)
+                continue
+            }
+            var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
+            if coordinator.currentProtocol == .sessioned, let key = kafkaConfigStore.sessionKey {
+                headers += InternalRequestSignature.headers(for: body, key: key, algorithm: config.signatureAlgorithm)
+            }
+            let target = leader + "connectors/" + RestPath.encode(name) + "/tasks?forward=true"
+            do {
+                let response = try http.execute(
+                    HTTPClientRequest(method: "POST", url: target, headers: headers, body: body), timeout: .seconds(90))
+                if response.status < 300 { return }
+                logger.warning(
+                    "[\(name)|worker] The leader (\(leader)) refused the task configurations of \(name): \(response.status) \(response.text)"
+                )
+            } catch {
+                logger.warning("[\(name)|worker] Could not reach the leader (\(leader)) for \(name): \(error)")
+            }
+            Thread.sleep(forTimeInterval: Double(delay.inMilliseconds) / 1000)
+            delay = min(delay * 2, .seconds(60))
+        }
+    }
+
+    // MARK: Config topic updates (ConfigUpdateListener, on the store's reader thread: noted, acted on in the tick)
+
+    public func onConnectorConfigRemove(_ connector: String) {
+        state.withLock { _ = $0.connectorConfigUpdates.insert(connector) }
+        wake.signal()
+    }
+
+    public func onConnectorConfigUpdate(_ connector: String) {
+        state.withLock { _ = $0.connectorConfigUpdates.insert(connector) }
+        wake.signal()
+    }
+
+    public func onTaskConfigUpdate(_ tasks: [ConnectorTaskId]) {
+        state.withLock { s in
+            s.taskConfigUpdates.formUnion(tasks)
+            s.needsReconfigRebalance = true
+        }
+        wake.signal()
+    }
+
+    public func onConnectorTargetStateChange(_ connector: String) {
+        state.withLock { _ = $0.targetStateChanges.insert(connector) }
+        wake.signal()
+    }
+
+    public func onSessionKeyUpdate(_ key: SessionKey) {
+        logger.debug("Installed a new session key (\(key.algorithm), created \(key.creationTimestamp))")
+    }
+
+    public func onRestartRequest(_ connector: String, _ request: RestartRequest) {
+        state.withLock { $0.restartRequests[connector] = request }
+        wake.signal()
+    }
+
+    public func onLoggingLevelUpdate(_ namespace: String, _ level: String) {
+        guard let parsed = ConnectLogHandler.level(named: level) else { return }
+        _ = LogLevels.shared.setNamespace(namespace, to: parsed, at: Int64(Date().timeIntervalSince1970 * 1000))
+        logger.info("Set the level of logger \(namespace) to \(level) for the whole cluster")
+    }
+
+    /// The work this worker was assigned (its last assignment, revocations applied).
+    private var localWork: ConnectorsAndTasks { coordinator.assignment?.assigned ?? .empty }
+
+    /// Bounces changed connectors this worker runs, applies target states, restarts tasks whose configurations
+    /// changed, and asks for a rebalance when connectors came or went or task configurations changed.
+    private func processConnectorConfigUpdatesNeeded() -> (Set<String>, Set<String>, Set<ConnectorTaskId>, Bool) {
+        state.withLock { s in
+            defer {
+                s.connectorConfigUpdates = []
+                s.targetStateChanges = []
+                s.taskConfigUpdates = []
+                s.needsReconfigRebalance = false
+            }
+            return (s.connectorConfigUpdates, s.targetStateChanges, s.taskConfigUpdates, s.needsReconfigRebalance)
+        }
+    }
+
+    private func processConfigUpdates() {
+        var (connectorUpdates, targetChanges, taskUpdates, rebalance) = processConnectorConfigUpdatesNeeded()
+        guard !connectorUpdates.isEmpty || !targetChanges.isEmpty || !taskUpdates.isEmpty || rebalance else { return }
+        let snapshot = kafkaConfigStore.snapshot()
+        let known = state.withLock { s in
+            defer { s.knownConnectors = Set(snapshot.connectors) }
+            return s.knownConnectors
+        }
+        let local = localWork
+        let localConnectors = Set(local.connectors)
+        for name in connectorUpdates {
+            if known.contains(name) != snapshot.contains(name) { rebalance = true }
+            guard localConnectors.contains(name), worker.connector(name) != nil else { continue }
+            if !snapshot.contains(name) {
+                stopWork(ConnectorsAndTasks(connectors: [name], tasks: worker.taskIds(name)), reason: "deleted")
+            } else {
+                logger.info("[\(name)|worker] Restarting connector \(name) with its new configuration")
+                worker.stopAndAwaitConnector(name)
+                startConnector(name)
+            }
+        }
+        for name in targetChanges where snapshot.contains(name) && !connectorUpdates.contains(name) {
+            let target = snapshot.targetState(name)
+            let previous = state.withLock { $0.localTargets[name] }
+            if localConnectors.contains(name), previous != nil, previous != target,
+                target == .stopped || previous == .stopped
+            {
+                // Into or out of STOPPED: the connector starts anew (its tasks are revoked or assigned by the
+                // rebalance that the task configurations' change brings).
+                worker.stopAndAwaitTasks(worker.taskIds(name))
+                worker.stopAndAwaitConnector(name)
+                startConnector(name)
+            } else {
+                if localConnectors.contains(name) { state.withLock { $0.localTargets[name] = target } }
+                worker.setTargetState(name, target)
+            }
+        }
+        let localTasks = Set(local.tasks)
+        let updatedConnectors = Set(taskUpdates.map(\.connector))
+        for name in updatedConnectors {
+            let running = worker.taskIds(name).filter { localTasks.contains($0) }
+            guard !running.isEmpty else { continue }
+            worker.stopAndAwaitTasks(running)
+            for id in running where id.task < snapshot.taskCount(name) { startTask(id, snapshot) }
+        }
+        if rebalance { member.requestRejoin("connector or task configurations changed") }
+    }
+
+    /// Restart requests read from the config topic: each worker restarts what it runs (KIP-745).
+    private func processRestartRequests() {
+        let requests = state.withLock { s in
+            defer { s.restartRequests = [:] }
+            return s.restartRequests
+        }
+        let local = localWork
+        for (name, request) in requests.sorted(by: { $0.key < $1.key }) {
+            guard let plan = try? restartPlan(name, request) else { continue }
+            if plan.connector.state == .restarting, local.connectors.contains(name) {
+                restartLocalConnector(name)
+            }
+            for t in plan.tasks where t.status.state == .restarting {
+                let id = ConnectorTaskId(name, t.id)
+                if local.tasks.contains(id) { restartLocalTask(id) }
+            }
+        }
+    }
+
+    private func restartLocalConnector(_ name: String) {
+        worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
+        worker.statusStore.putConnector(name, .restarting)
+        worker.stopAndAwaitConnector(name)
+        startConnector(name)
+    }
+
+    private func restartLocalTask(_ id: ConnectorTaskId) {
+        worker.stopAndAwaitTasks([id])
+        worker.statusStore.putTask(id, .restarting, restartReason: "rest")
+        startTask(id, kafkaConfigStore.snapshot())
+    }
+
+    /// The statuses a restart request will give (Connect's `buildRestartPlan`): RESTARTING for what restarts.
+    private func restartPlan(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo {
+        var plan = try connectorStatus(name)
+        if !request.onlyFailed || plan.connector.state == .failed { plan.connector.state = .restarting }
+        if request.includeTasks {
+            for i in plan.tasks.indices where !request.onlyFailed || plan.tasks[i].status.state == .failed {
+                plan.tasks[i].status.state = .restarting
+            }
+        }
+        return plan
+    }
+
+    /// The leader writes a new session key when there is none, it expired, or it is not what this worker would
+    /// make (KIP-507).
+    private func rotateSessionKeyIfNeeded() {
+        guard coordinator.currentProtocol == .sessioned else { return }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if let key = kafkaConfigStore.sessionKey, key.creationTimestamp + config.keyTTL.inMilliseconds > now,
+            key.algorithm == config.keyGenerationAlgorithm, key.key.count == config.keySizeBytes
+        {
+            return
+        }
+        var bytes = [UInt8](repeating: 0, count: config.keySizeBytes)
+        var rng = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        do throws(ConnectError) {
+            try kafkaConfigStore.putSessionKey(
+                SessionKey(key: bytes, algorithm: config.keyGenerationAlgorithm, creationTimestamp: now))
+            logger.info("Wrote a new session key to the config topic")
+        } catch {
+            logger.error("Could not write a session key: \(error.description)")
+        }
+    }
+
+    // MARK: Requests
+
+    /// Queues `body` for the herder's thread and waits for it, at most `requestTimeout`.
+    private func submit<T: Sendable>(
+        _ what: String, connector: String, _ body: @escaping @Sendable () throws(ConnectError) -> T
+    ) throws(ConnectError) -> T {
+        let done = FutureCallback<T>()
+        let queued = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.requests.append {
+                do throws(ConnectError) {
+                    guard !self.isStopping else { throw ConnectError.connect("The worker is shutting down") }
+                    done.complete(.success(try body()))
+                } catch {
+                    done.fail(error)
+                }
+            }
+            return true
+        }
+        guard queued else { throw ConnectError.connect("The worker is shutting down") }
+        wake.signal()
+        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
+        guard let outcome = done.wait(until: deadline) else {
+            let stage = stages.summary(connector: connector)
+            let rebalancing = state.withLock { !$0.rebalanceResolved }
+            throw ConnectError.connect(
+                ["Request timed out", stage, rebalancing ? "The worker is rebalancing" : nil].compactMap { $0 }
+                    .joined(separator: ". "))
+        }
+        return try outcome.get()
+    }
+
+    private func enqueue(_ body: @escaping Request) {
+        state.withLock { $0.requests.append(body) }
+        wake.signal()
+    }
+
+    /// Throws Connect's `NotLeaderException` (REST forwards the request to `requestTarget`) unless this worker leads.
+    private func requireLeader(_ message: String) throws(ConnectError) {
+        let (leader, url) = state.withLock { ($0.isLeader, $0.leaderUrl) }
+        guard !leader else { return }
+        var e = ConnectError(.notLeader, message)
+        e.requestTarget = url
+        throw e
+    }
+
+    public func putConnectorConfig(
+        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
+        try requireValid(config)
+        try validateGroupId(config)
+        return try submit("put connector config", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("Only the leader can set connector configs.")
+            let exists = kafkaConfigStore.contains(name)
+            if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
+            try kafkaConfigStore.putConnectorConfig(name, config, targetState: exists ? nil : initialState ?? .started)
+            logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
+            let snapshot = kafkaConfigStore.snapshot()
+            return (
+                !exists,
+                ConnectorInfo(
+                    name: name, config: config, tasks: exists ? snapshot.tasks(name) : [], type: type(of: config))
+            )
+        }
+    }
+
+    /// A sink connector's consumer group may not be the workers' own group (Connect's `validateSinkConnectorConfig`).
+    private func validateGroupId(_ connectorConfig: [String: String]) throws(ConnectError) {
+        guard type(of: connectorConfig) == "sink" else { return }
+        let group = connectorConfig["consumer.override.group.id"] ?? "connect-\(connectorConfig["name"] ?? "")"
+        if group == config.groupId {
+            throw ConnectError(
+                .badRequest,
+                "Consumer group \(group) of the sink connector conflicts with the Connect worker group \(config.groupId) (group.id); rename the connector or set consumer.override.group.id"
+            )
+        }
+    }
+
+    public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
+        if case .some(.some(let patched)) = patch["name"], patched != name {
+            throw ConnectError(
+                .badRequest,
+                "Connector name configuration (\(patched)) doesn't match connector name in the URL (\(name))")
+        }
+        try submit("patch connector config", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("Only the leader can set connector configs.")
+        }
+        var merged = try connectorConfig(name)
+        for (k, v) in patch { merged[k] = v }
+        return try putConnectorConfig(name, config: merged, allowReplace: true, initialState: nil).info
+    }
+
+    public func deleteConnector(_ name: String) throws(ConnectError) {
+        try submit("delete connector", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("Only the leader can delete connector configs.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            try kafkaConfigStore.removeConnectorConfig(name)
+            logger.info("[\(name)|worker] Deleted connector \(name)")
+        }
+    }
+
+    public func pauseConnector(_ name: String) throws(ConnectError) { try putTargetState(name, .paused) }
+    public func resumeConnector(_ name: String) throws(ConnectError) { try putTargetState(name, .started) }
+
+    /// Any worker writes a paused or started target state (Connect's `pauseConnector` / `resumeConnector`).
+    private func putTargetState(_ name: String, _ target: TargetState) throws(ConnectError) {
+        guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Unknown connector \(name)") }
+        try kafkaConfigStore.putTargetState(name, target)
+    }
+
+    /// The leader empties the connector's task configurations, then writes STOPPED (Connect's `stopConnector`).
+    public func stopConnector(_ name: String) throws(ConnectError) {
+        try submit("stop connector", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("Only the leader can transition connectors to the STOPPED state.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            try kafkaConfigStore.putTaskConfigs(name, [])
+            try kafkaConfigStore.putTargetState(name, .stopped)
+        }
+    }
+
+    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
+    {
+        if request.isLegacy {
+            try submit("restart connector", connector: name) { [self] () throws(ConnectError) in
+                guard kafkaConfigStore.contains(name) else {
+                    throw ConnectError(.notFound, "Connector \(name) not found")
+                }
+                if localWork.connectors.contains(name) {
+                    restartLocalConnector(name)
+                    return
+                }
+                try requireOwner(
+                    coordinator.leaderState?.ownerURL(connector: name),
+                    "Cannot restart connector since it is not assigned to this member")
+            }
+            return nil
+        }
+        return try submit("restart connector", connector: name) {
+            [self] () throws(ConnectError) -> ConnectorStateInfo in
+            try requireLeader("Only the leader can process restart requests.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Unknown connector: \(name)") }
+            let plan = try restartPlan(name, request)
+            try kafkaConfigStore.putRestartRequest(name, request)
+            return plan
+        }
+    }
+
+    public func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
+        try submit("restart task", connector: id.connector) { [self] () throws(ConnectError) in
+            let snapshot = kafkaConfigStore.snapshot()
+            guard snapshot.contains(id.connector) else {
+                throw ConnectError(.notFound, "Connector \(id.connector) not found")
+            }
+            guard snapshot.taskConfig(id) != nil else { throw ConnectError(.notFound, "Task \(id) not found") }
+            if localWork.tasks.contains(id) {
+                restartLocalTask(id)
+                return
+            }
+            try requireOwner(
+                coordinator.leaderState?.ownerURL(task: id),
+                "Cannot restart task since it is not assigned to this member")
+        }
+    }
+
+    /// Not this worker's: the leader names the owner (`NotAssignedException`), any other worker the leader.
+    private func requireOwner(_ ownerURL: String?, _ message: String) throws(ConnectError) {
+        if isLeader {
+            var e = ConnectError(.notAssigned, message)
+            e.requestTarget = ownerURL
+            throw e
+        }
+        try requireLeader(message)
+    }
+
+    public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
+        guard !offsets.isEmpty else {
+            throw ConnectError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request")
+        }
+        return try modifyOffsets(name, offsets, verb: "altered")
+    }
+
+    public func resetConnectorOffsets(_ name: String) throws(ConnectError) -> String {
+        try modifyOffsets(name, nil, verb: "reset")
+    }
+
+    /// The leader alters or resets a STOPPED connector's offsets (Connect's `modifyConnectorOffsets`); the
+    /// connector's own `alterOffsets` runs on this request's thread, not the herder's.
+    private func modifyOffsets(
+        _ name: String, _ offsets: [ConnectorOffset]?, verb: String
+    ) throws(ConnectError) -> String {
+        let config = try submit("modify offsets", connector: name) {
+            [self] () throws(ConnectError) -> [String: String] in
+            try requireLeader("Only the leader can modify connector offsets.")
+            let snapshot = kafkaConfigStore.snapshot()
+            let config = try self.config(name, in: snapshot)
+            guard snapshot.targetState(name) == .stopped, snapshot.taskCount(name) == 0 else {
+                throw ConnectError(
+                    .badRequest,
+                    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
+                )
+            }
+            return config
+        }
+        let complete = try worker.alterConnectorOffsets(name, config: config, offsets: offsets)
+        logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
+        return complete
+            ? "The offsets for this connector have been \(verb) successfully"
+            : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+    }
+
+    /// The internal endpoint (`POST /connectors/{c}/tasks`): the leader stores task configurations a worker
+    /// generated, after checking the request's signature under the `sessioned` protocol.
+    public func putTaskConfigs(
+        _ name: String, _ configs: [[String: String]], body: [UInt8], headers: [String: String]
+    ) throws(ConnectError) {
+        if coordinator.currentProtocol == .sessioned {
+            try InternalRequestSignature.verify(
+                body: body, headers: headers, key: kafkaConfigStore.sessionKey,
+                permitted: config.verificationAlgorithms)
+        }
+        try submit("put task configs", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("This worker is not the leader; task configurations are written by the leader.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            if kafkaConfigStore.snapshot().taskConfigs[name] == configs { return }
+            try kafkaConfigStore.putTaskConfigs(name, configs)
+        }
+    }
+
+    /// `PUT /admin/loggers/{l}?scope=cluster` (KIP-976): any worker writes the level to the config topic, and
+    /// every worker sets it when it reads the record.
+    public func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError) {
+        try kafkaConfigStore.putLoggerLevel(namespace, level)
+    }
+}
+
+/// Percent-encoding of a path segment for requests between workers.
+public enum RestPath {
+    static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    public static func encode(_ segment: String) -> String {
+        var out = ""
+        for b in segment.utf8 {
+            if unreserved.contains(b) {
+                out.unicodeScalars.append(UnicodeScalar(b))
+            } else {
+                out += String(format: "%%%02X", b)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,197 @@
+import ConnectAPI
+import ConnectREST
+import ConnectRuntime
+import ConnectTestKit
+import ConnectWorkerKit
+import Foundation
+import HTTPServer
+import JSON
+import Logging
+import Synchronization
+import Testing
+
+/// Workers of one group on the shared Tansu broker, in this process, each with its own REST port.
+struct TestCluster {
+    let group: String
+    let dir: URL
+    var workers: [Connect?] = []
+
+    init(_ name: String) throws {
+        group = "\(name)-\(UInt32.random(in: 0...UInt32.max))"
+        dir = try ProjectPaths.temporaryDirectory(name)
+    }
+
+    func properties(_ extra: [String: String] = [:]) -> [String: String] {
+        var p = WorkerFixture.properties(dir)
+        p["offset.storage.file.filename"] = nil
+        for (k, v) in [
+            "group.id": group, "config.storage.topic": "\(group)-configs", "offset.storage.topic": "\(group)-offsets",
+            "status.storage.topic": "\(group)-status", "config.storage.replication.factor": "1",
+            "offset.storage.replication.factor": "1", "status.storage.replication.factor": "1",
+            "offset.storage.partitions": "3", "status.storage.partitions": "2", "heartbeat.interval.ms": "1000",
+            "session.timeout.ms": "6000", "rebalance.timeout.ms": "20000", "scheduled.rebalance.max.delay.ms": "4000",
+        ] {
+            p[k] = v
+        }
+        for (k, v) in extra { p[k] = v }
+        return p
+    }
+
+    mutating func startWorker(_ extra: [String: String] = [:]) throws {
+        workers.append(
+            try ConnectDistributed.start(
+                workerProperties: nil, extraProperties: properties(extra), logLevel: "WARN", environment: [:],
+                logger: Logger(label: "test")))
+    }
+
+    func port(_ i: Int) -> Int { workers[i]!.restServer.boundListeners[0].port }
+    var running: [Int] { workers.indices.filter { workers[$0] != nil } }
+
+    func call(_ i: Int, _ method: String, _ path: String, body: String? = nil) -> (status: Int, body: String) {
+        (try? WorkerREST.call(port(i), method, path, body: body)) ?? (0, "")
+    }
+
+    func json(_ i: Int, _ path: String) -> JSONValue? {
+        let r = call(i, "GET", path)
+        guard r.status == 200 else { return nil }
+        return try? JSONParser.parse(Array(r.body.utf8))
+    }
+
+    /// Every running worker's view of the connector's status, once each shows `check` true.
+    func waitForStatus(_ name: String, seconds: Double = 60, _ check: (JSONValue) -> Bool) -> Bool {
+        ProjectPaths.waitUntil(seconds) {
+            running.allSatisfy { i in json(i, "/connectors/\(name)/status").map(check) ?? false }
+        }
+    }
+
+    func stopAll() {
+        for w in workers { w?.stop() }
+    }
+}
+
+func connectorState(_ s: JSONValue) -> String? { s["connector"]?["state"]?.stringValue }
+func taskStates(_ s: JSONValue) -> [String] { s["tasks"]?.arrayValue?.compactMap { $0["state"]?.stringValue } ?? [] }
+func taskWorkers(_ s: JSONValue) -> [String] {
+    s["tasks"]?.arrayValue?.compactMap { $0["worker_id"]?.stringValue } ?? []
+}
+
+func datagen(_ name: String, topic: String, tasks: Int, extra: String = "") -> String {
+    #"{"name": "\#(name)", "config": {"connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector", "kafka.topic": "\#(topic)", "quickstart": "orders", "max.interval": 100, "iterations": 1000000, "tasks.max": \#(tasks)\#(extra)}}"#
+}
+
+@Suite("A cluster of three workers sharing connectors through Kafka", .serialized, .timeLimit(.minutes(6)))
+struct ClusterTests {
+    @Test(
+        "a connector created through worker 2 runs and shows RUNNING from all three; tasks spread over every worker; pause, resume, restart, stop and delete work through any worker"
+    )
+    func threeWorkers() throws {
+        var cluster = try TestCluster("cluster")
+        defer { cluster.stopAll() }
+        for _ in 0..<3 { try cluster.startWorker() }
+        #expect(
+            ProjectPaths.waitUntil(60) {
+                cluster.running.allSatisfy { cluster.call($0, "GET", "/health").status == 200 }
+            })
+
+        let topic = "\(cluster.group)-orders"
+        let created = cluster.call(1, "POST", "/connectors", body: datagen("orders-a", topic: topic, tasks: 2))
+        #expect(created.status == 201, "\(created.body)")
+        #expect(
+            cluster.waitForStatus("orders-a") {
+                connectorState($0) == "RUNNING" && taskStates($0) == ["RUNNING", "RUNNING"]
+            })
+        for i in 0..<3 {
+            #expect(cluster.json(i, "/connectors")?.arrayValue?.compactMap(\.stringValue) == ["orders-a"])
+        }
+        // A second create of the same name is Connect's 409, from any worker.
+        #expect(cluster.call(2, "POST", "/connectors", body: datagen("orders-a", topic: topic, tasks: 2)).status == 409)
+
+        for name in ["orders-b", "orders-c"] {
+            #expect(cluster.call(2, "POST", "/connectors", body: datagen(name, topic: topic, tasks: 2)).status == 201)
+        }
+        var perWorker: [String: Int] = [:]
+        let balanced = ProjectPaths.waitUntil(60) {
+            perWorker = [:]
+            for name in ["orders-a", "orders-b", "orders-c"] {
+                guard let s = cluster.json(0, "/connectors/\(name)/status"), taskStates(s) == ["RUNNING", "RUNNING"]
+                else { return false }
+                for w in taskWorkers(s) { perWorker[w, default: 0] += 1 }
+            }
+            return perWorker.count == 3 && perWorker.values.max()! - perWorker.values.min()! <= 1
+        }
+        #expect(balanced, "tasks per worker: \(perWorker)")
+        let workerIds = Set((0..<3).map { "127.0.0.1:\(cluster.port($0))" })
+        #expect(Set(perWorker.keys) == workerIds)
+
+        // Connect's rebalance and coordinator groups: the workers' assigned tasks add up to the cluster's.
+        func sample(_ text: String, _ family: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(family + "{") || $0.hasPrefix(family + " ") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        let texts = (0..<3).map { cluster.call($0, "GET", "/metrics").body }
+        let assigned = texts.compactMap { sample($0, "kafka_connect_connect_coordinator_metrics_assigned_tasks") }
+        #expect(assigned.count == 3 && assigned.reduce(0, +) == 6, "assigned-tasks per worker: \(assigned)")
+        for text in texts {
+            #expect(
+                (sample(text, "kafka_connect_connect_worker_rebalance_metrics_completed_rebalances_total") ?? 0) >= 1)
+            #expect(sample(text, "kafka_connect_connect_worker_rebalance_metrics_epoch").map { $0 >= 1 } == true)
+            #expect(text.contains("leader_name=\"http://127.0.0.1:"))
+        }
+
+        // Pause through worker 3, resume through worker 1.
+        #expect(cluster.call(2, "PUT", "/connectors/orders-a/pause").status == 202)
+        #expect(
+            cluster.waitForStatus("orders-a") {
+                connectorState($0) == "PAUSED" && taskStates($0) == ["PAUSED", "PAUSED"]
+            })
+        #expect(cluster.call(0, "PUT", "/connectors/orders-a/resume").status == 202)
+        #expect(cluster.waitForStatus("orders-a") { taskStates($0) == ["RUNNING", "RUNNING"] })
+
+        // KIP-745 restart through worker 2: 202 with the plan, then RUNNING again.
+        let restart = cluster.call(1, "POST", "/connectors/orders-b/restart?includeTasks=true&onlyFailed=false")
+        #expect(restart.status == 202, "\(restart.body)")
+        #expect(restart.body.contains(#""state":"RESTARTING""#))
+        #expect(cluster.waitForStatus("orders-b") { taskStates($0) == ["RUNNING", "RUNNING"] })
+        // The legacy restarts reach the worker running the connector or task, from any worker.
+        for i in 0..<3 {
+            #expect(cluster.call(i, "POST", "/connectors/orders-b/restart").status == 204)
+            #expect(cluster.call(i, "POST", "/connectors/orders-b/tasks/1/restart").status == 204)
+        }
+
+        // Stop through worker 3: STOPPED with no tasks everywhere; offsets can be read then.
+        #expect(cluster.call(2, "PUT", "/connectors/orders-c/stop").status == 204)
+        #expect(cluster.waitForStatus("orders-c") { connectorState($0) == "STOPPED" && taskStates($0).isEmpty })
+        #expect(cluster.call(1, "GET", "/connectors/orders-c/offsets").status == 200)
+        #expect(cluster.call(0, "PUT", "/connectors/orders-c/resume").status == 202)
+        #expect(cluster.waitForStatus("orders-c") { taskStates($0) == ["RUNNING", "RUNNING"] })
+
+        // PATCH through worker 1 changes the config everywhere.
+        #expect(cluster.call(0, "PATCH", "/connectors/orders-c/config", body: #"{"max.interval": "50"}"#).status == 200)
+        #expect(
+            ProjectPaths.waitUntil(30) {
+                (0..<3).allSatisfy {
+                    cluster.json($0, "/connectors/orders-c/config")?["max.interval"]?.stringValue == "50"
+                }
+            })
+
+        // Delete through worker 3: gone from every worker.
+        #expect(cluster.call(2, "DELETE", "/connectors/orders-c").status == 204)
+        #expect(
+            ProjectPaths.waitUntil(30) {
+                (0..<3).allSatisfy { cluster.call($0, "GET", "/connectors/orders-c").status == 404 }
+            })
+
+        // A worker stopped gracefully leaves the group: its tasks run elsewhere within seconds.
+        let leaving = "127.0.0.1:\(cluster.port(2))"
+        cluster.workers[2]?.stop()
+        cluster.workers[2] = nil
+        let moved = ProjectPaths.waitUntil(30) {
+            ["orders-a", "orders-b"].allSatisfy { name in
+                guard let s = cluster.json(0, "/connectors/\(name)/status") else { return false }
+                return taskStates(s) == ["RUNNING", "RUNNING"] && !taskWorkers(s).contains(leaving)
+                    && s["connector"]?["worker_id"]?.stringValue != leaving
+            }
+        }
+        #expect(moved)
+    }
+}
