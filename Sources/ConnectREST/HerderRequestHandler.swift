@@ -22,12 +22,9 @@ struct HerderRequestHandler: Sendable {
         "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
     static let conflictMessage =
         "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
-    static let staleConfigMessage =
-        "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)"
 
     /// The answer for a herder error on a request that may be forwarded.
     func respond(to request: HTTPRequest, _ error: ConnectError) -> HTTPResponse {
-        if error.kind == .rebalanceNeeded { return ConnectRestServer.errorResponse(409, Self.staleConfigMessage) }
         guard error.kind == .notLeader || error.kind == .notAssigned else {
             return ConnectRestServer.errorResponse(for: error)
         }
@@ -62,6 +59,11 @@ struct HerderRequestHandler: Sendable {
                     body: request.body.isEmpty ? nil : request.body))
         } catch {
             return ConnectRestServer.errorResponse(500, "IO Error trying to forward REST request: \(error.message)")
+        }
+        // As Connect's `RestClient`: 2xx and 4xx/5xx pass through; anything else is a 500.
+        guard (200..<300).contains(response.status) || response.status >= 400 else {
+            return ConnectRestServer.errorResponse(
+                500, "Unexpected status code when handling forwarded request: \(response.status)")
         }
         var out = HTTPResponse(status: response.status, body: response.body)
         if let ct = response.header("content-type") { out.headers.append(("Content-Type", ct)) }

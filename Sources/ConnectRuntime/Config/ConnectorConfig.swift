@@ -418,18 +418,12 @@ extension ConnectError.Kind {
     /// A REST 503 (`ConnectRestException` with SERVICE_UNAVAILABLE).
     public static let serviceUnavailable = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.rest.errors.ConnectRestException", httpStatus: 503)
-    /// A REST 409 (`ConnectRestException` with CONFLICT): a cluster that is rebalancing.
-    public static let conflict = ConnectError.Kind(
-        className: "org.apache.kafka.connect.runtime.rest.errors.ConnectRestException", httpStatus: 409)
     /// The request must run on the leader (`NotLeaderException`); `requestTarget` is the leader's URL.
     public static let notLeader = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.distributed.NotLeaderException")
     /// The request must run on the worker that runs the connector or task (`NotAssignedException`).
     public static let notAssigned = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.distributed.NotAssignedException")
-    /// The configuration changed under the request; a rebalance must come first (`RebalanceNeededException`).
-    public static let rebalanceNeeded = ConnectError.Kind(
-        className: "org.apache.kafka.connect.runtime.distributed.RebalanceNeededException")
 }
 
 extension ConfigDef {

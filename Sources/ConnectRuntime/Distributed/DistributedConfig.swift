@@ -224,8 +224,16 @@ public struct DistributedConfig: Sendable {
         return props
     }
 
-    /// The session key's length in bytes.
-    public var keySizeBytes: Int { (keySizeBits ?? 256) / 8 }
+    /// The session key's length in bytes: `inter.worker.key.size`, else the JDK KeyGenerator's default for the
+    /// algorithm (so a Java leader's key is not rotated at once by a Swift one, and the other way round).
+    public var keySizeBytes: Int {
+        if let keySizeBits { return keySizeBits / 8 }
+        switch keyGenerationAlgorithm {
+        case "HmacSHA384": return 48
+        case "HmacSHA512", "HmacSHA1": return 64
+        default: return 32
+        }
+    }
 
     /// Extra topic settings for an internal topic: the worker's `<prefix>.*` keys other than the ones Connect keeps
     /// for itself (`DistributedConfig.topicSettings`).

@@ -70,6 +70,13 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var localTargets: [String: TargetState] = [:]
         /// After a failed read of the config topic: no joining until a read succeeds.
         var canReadConfigs = true
+        /// Failed catch-ups in a row (cooperative protocols give up their work after five).
+        var unsyncRetries = 0
+        /// What this worker started and has not stopped (Connect's `runningAssignment`).
+        var runningConnectors: Set<String> = []
+        var runningTasks: Set<ConnectorTaskId> = []
+        /// Per connector, the latest task configurations handed to a forwarder (older ones are dropped).
+        var taskConfigSequence: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -125,7 +132,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             return !s.started
         }
         guard first else { return }
-        state.withLock { $0.knownConnectors = Set(kafkaConfigStore.snapshot().connectors) }
+        let known = Set(kafkaConfigStore.snapshot().connectors)
+        state.withLock { $0.knownConnectors = known }
         let thread = Thread { [self] in run() }
         thread.name = "DistributedHerder-\(url)"
         thread.start()
@@ -138,7 +146,10 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             defer { s.stopping = true }
             return s.started && !s.stopping
         }
-        guard wasRunning else { return }
+        guard wasRunning else {
+            member.close()
+            return
+        }
         worker.beginClosing()
         wake.signal()
         finished.wait()
@@ -160,14 +171,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
     private func run() {
-        while !isStopping {
-            do throws(ConnectError) {
-                try tick()
-            } catch {
-                logger.error("Uncaught exception in herder work thread, retrying: \(error.description)")
-                _ = wake.wait(timeout: .now() + .milliseconds(500))
-            }
-        }
+        while !isStopping { tick() }
         halt()
         finished.signal()
     }
@@ -188,13 +192,16 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     // MARK: The tick
 
-    private func tick() throws(ConnectError) {
+    private func tick() {
         if !state.withLock({ $0.canReadConfigs }) {
             guard readConfigToEnd(timeout: config.workerSyncTimeout) else {
-                backoff(config.workerUnsyncBackoff)
+                unsyncBackoff()
                 return
             }
-            state.withLock { $0.canReadConfigs = true }
+            state.withLock { s in
+                s.canReadConfigs = true
+                s.unsyncRetries = 0
+            }
         }
         if let due = state.withLock({ $0.scheduledRebalance }), ContinuousClock.now >= due {
             state.withLock { $0.scheduledRebalance = nil }
@@ -210,6 +217,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 let message = "Could not join group \(config.groupId): \(error)"
                 logger.error("\(message)")
                 state.withLock { $0.groupError = message }
+                // Connect's `WorkerCoordinator.poll`: a member that cannot reach its coordinator stops its work
+                // rather than run it while another worker may be given it.
+                if member.sinceLastHeartbeat > config.heartbeatInterval, let revoked = coordinator.revokeAssignment() {
+                    logger.warning(
+                        "Broker coordinator was unreachable; revoking the previous assignment to avoid running tasks while not being a member"
+                    )
+                    stopWork(revoked, reason: "revoked")
+                }
                 _ = wake.wait(timeout: .now() + .seconds(1))
                 return
             }
@@ -238,6 +253,21 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         if let next { wait = max(.zero, min(wait, next - ContinuousClock.now)) }
         if state.withLock({ $0.requests.isEmpty }) {
             _ = self.wake.wait(timeout: .now() + .milliseconds(Int(wait.inMilliseconds)))
+        }
+    }
+
+    /// After a failed catch-up on the config topic (Connect's `backoff`): eager waits `worker.unsync.backoff.ms`;
+    /// cooperative waits `scheduled.rebalance.max.delay.ms / 10 / retries left` (5 retries).
+    private func unsyncBackoff() {
+        let retries = state.withLock { s -> Int in
+            s.unsyncRetries += 1
+            return s.unsyncRetries
+        }
+        if coordinator.currentProtocol?.isCooperative ?? config.connectProtocol.isCooperative {
+            let left = max(1, 5 - retries + 1)
+            backoff(.milliseconds(Int(config.scheduledRebalanceMaxDelayMs) / 10 / left))
+        } else {
+            backoff(config.workerUnsyncBackoff)
         }
     }
 
@@ -276,12 +306,19 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         logger.info("Stopping \(reason) connectors \(work.connectors) and tasks \(work.tasks.map(\.description))")
         worker.stopAndAwaitTasks(work.tasks)
         worker.stopAndAwaitConnectors(work.connectors)
-        state.withLock { s in for c in work.connectors { s.localTargets[c] = nil } }
+        state.withLock { s in
+            for c in work.connectors {
+                s.localTargets[c] = nil
+                s.runningConnectors.remove(c)
+            }
+            for t in work.tasks { s.runningTasks.remove(t) }
+        }
     }
 
-    /// Connect's `handleRebalanceCompleted`: catches up on the config topic when the leader assigned at a later
-    /// offset, stops what was revoked, starts what is new, and asks for the rebalance that follows a revocation
-    /// or a delay.
+    /// Connect's `handleRebalanceCompleted`: stops what this worker runs but no longer owns, catches up on the config
+    /// topic when the leader assigned at a later offset (rejoining without starting anything when it cannot, or when
+    /// the topic moved past that offset), starts what it owns but does not run, and asks for the rebalance that
+    /// follows a revocation or a delay.
     private func handleRebalanceCompleted(_ assignment: ExtendedAssignment, _ generation: Int32) {
         let leader = assignment.leader == member.memberId
         if assignment.error != ExtendedAssignment.noError {
@@ -294,11 +331,16 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             member.requestRejoin("config mismatch")
             return
         }
-        state.withLock { s in
-            s.generation = generation
-            s.leaderUrl = assignment.leaderUrl
-            s.isLeader = leader
-        }
+        // The whole assignment (for the cooperative protocols: what ran, minus what was revoked, plus what is new).
+        let owned = coordinator.assignment?.assigned ?? .empty
+        let (runningConnectors, runningTasks) = state.withLock { ($0.runningConnectors, $0.runningTasks) }
+        let ownedConnectors = Set(owned.connectors)
+        let ownedTasks = Set(owned.tasks)
+        // Revoked work stops first, whatever happens next.
+        stopWork(
+            ConnectorsAndTasks(
+                connectors: runningConnectors.subtracting(ownedConnectors).sorted(),
+                tasks: runningTasks.subtracting(ownedTasks).sorted()), reason: "revoked")
         if kafkaConfigStore.snapshot().offset < assignment.configOffset {
             logger.info(
                 "Current config state offset \(kafkaConfigStore.snapshot().offset) is behind group assignment \(assignment.configOffset), reading to end of config log"
@@ -308,13 +350,26 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 return
             }
         }
-        if assignment.version.isCooperative { stopWork(assignment.revoked, reason: "revoked") }
-        logger.info(
-            "Starting connectors and tasks using config offset \(assignment.configOffset) (generation \(generation), leader \(assignment.leaderUrl)): connectors \(assignment.assigned.connectors), tasks \(assignment.assigned.tasks.map(\.description))"
-        )
-        for c in assignment.assigned.connectors { startConnector(c) }
         let snapshot = kafkaConfigStore.snapshot()
-        for t in assignment.assigned.tasks { startTask(t, snapshot) }
+        guard snapshot.offset == assignment.configOffset else {
+            logger.info(
+                "Current config state offset \(snapshot.offset) does not match group assignment \(assignment.configOffset). Forcing rebalance."
+            )
+            member.requestRejoin("the config topic moved past the assignment's offset")
+            return
+        }
+        state.withLock { s in
+            s.generation = generation
+            s.leaderUrl = assignment.leaderUrl
+            s.isLeader = leader
+        }
+        let connectors = ownedConnectors.subtracting(runningConnectors).sorted()
+        let tasks = ownedTasks.subtracting(runningTasks).sorted()
+        logger.info(
+            "Starting connectors and tasks using config offset \(assignment.configOffset) (generation \(generation), leader \(assignment.leaderUrl)): connectors \(connectors), tasks \(tasks.map(\.description))"
+        )
+        for c in connectors { startConnector(c, snapshot) }
+        for t in tasks { startTask(t, snapshot) }
         state.withLock { s in
             s.rebalanceResolved = true
             s.ready = true
@@ -324,7 +379,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         metrics.rebalanceSucceeded(
             protocolName: assignment.version.configValue.uppercased(), leaderURL: assignment.leaderUrl,
-            generation: generation, connectors: localWork.connectors.count, tasks: localWork.tasks.count)
+            generation: generation, connectors: owned.connectors.count, tasks: owned.tasks.count)
         if leader { removeStaleStatuses(snapshot) }
         if !assignment.revoked.isEmpty {
             // The second round of an incremental cooperative rebalance: the revoked work is handed out now.
@@ -333,8 +388,10 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// After a failed catch-up: leave the group, and rejoin only once the config topic could be read.
+    /// The work is given up too: the others take it once the group rebalances without this worker.
     private func leaveUnsynced() {
         member.leave("taking too long to read the log")
+        if let revoked = coordinator.revokeAssignment() { stopWork(revoked, reason: "unsynchronized") }
         state.withLock { $0.canReadConfigs = false }
     }
 
@@ -352,11 +409,13 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     // MARK: Starting work
 
     /// Starts a connector as the config topic holds it; once it runs, its task configurations go to the leader.
-    private func startConnector(_ name: String) {
-        let snapshot = kafkaConfigStore.snapshot()
+    private func startConnector(_ name: String, _ snapshot: ClusterConfigState) {
         guard let config = snapshot.connectorConfig(name) else { return }
         let target = snapshot.targetState(name)
-        state.withLock { $0.localTargets[name] = target }
+        state.withLock { s in
+            s.localTargets[name] = target
+            s.runningConnectors.insert(name)
+        }
         let stage = stages.begin("starting connector \(name)", connector: name)
         worker.startConnector(name, config: config, target: target) { [self] connector, error in
             stages.end(stage)
@@ -370,6 +429,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             logger.warning("Could not start task \(id): its configuration is not in the config topic")
             return
         }
+        state.withLock { _ = $0.runningTasks.insert(id) }
         worker.startTask(
             id, connectorConfig: config, taskConfig: taskConfig, target: snapshot.targetState(id.connector))
     }
@@ -403,16 +463,23 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             .array(
                 configs.map { c in .object(JSONObject(c.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
                 }))
-        let thread = Thread { [self] in forwardTaskConfigs(name, connector, body) }
+        let sequence = state.withLock { s -> Int in
+            s.taskConfigSequence[name, default: 0] += 1
+            return s.taskConfigSequence[name]!
+        }
+        let thread = Thread { [self] in forwardTaskConfigs(name, connector, body, sequence) }
         thread.name = "task-configs-\(name)"
         thread.start()
     }
 
-    /// Sends task configurations to the leader until it took them, the connector stopped here, or the worker
-    /// stops: 250 ms, doubling to 60 s between attempts (Connect's `reconfigureConnectorTasksWithRetry`).
-    private func forwardTaskConfigs(_ name: String, _ connector: WorkerConnector, _ body: [UInt8]) {
+    /// Sends task configurations to the leader until it took them, the connector stopped here, newer ones were
+    /// generated, or the worker stops: 250 ms, doubling to 60 s between attempts (Connect's
+    /// `reconfigureConnectorTasksWithRetry`).
+    private func forwardTaskConfigs(_ name: String, _ connector: WorkerConnector, _ body: [UInt8], _ sequence: Int) {
         var delay = Duration.milliseconds(250)
-        while !isStopping, worker.connector(name) === connector {
+        while !isStopping, worker.connector(name) === connector,
+            state.withLock({ $0.taskConfigSequence[name] }) == sequence
+        {
             guard let leader = leaderUrl else {
                 Thread.sleep(forTimeInterval: Double(delay.inMilliseconds) / 1000)
                 continue
@@ -421,7 +488,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             if coordinator.currentProtocol == .sessioned, let key = kafkaConfigStore.sessionKey {
                 headers += InternalRequestSignature.headers(for: body, key: key, algorithm: config.signatureAlgorithm)
             }
-            let target = leader + "connectors/" + RestPath.encode(name) + "/tasks?forward=true"
+            // As Connect's: no `forward` parameter, so a worker that is no longer the leader can pass it on.
+            let target =
+                (leader.hasSuffix("/") ? leader : leader + "/") + "connectors/" + RestPath.encode(name) + "/tasks"
             do {
                 let response = try http.execute(
                     HTTPClientRequest(method: "POST", url: target, headers: headers, body: body), timeout: .seconds(90))
@@ -480,9 +549,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     /// The work this worker was assigned (its last assignment, revocations applied).
     private var localWork: ConnectorsAndTasks { coordinator.assignment?.assigned ?? .empty }
 
-    /// Bounces changed connectors this worker runs, applies target states, restarts tasks whose configurations
-    /// changed, and asks for a rebalance when connectors came or went or task configurations changed.
-    private func processConnectorConfigUpdatesNeeded() -> (Set<String>, Set<String>, Set<ConnectorTaskId>, Bool) {
+    /// The config topic updates noted since the last tick, taken (and cleared) at once.
+    private func takeConfigUpdates() -> (Set<String>, Set<String>, Set<ConnectorTaskId>, Bool) {
         state.withLock { s in
             defer {
                 s.connectorConfigUpdates = []
@@ -494,8 +562,11 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
     }
 
+    /// Bounces changed connectors this worker owns, applies target states (a connector resumed generates its task
+    /// configurations again), restarts its tasks whose configurations changed, and asks for a rebalance when
+    /// connectors came or went or task configurations changed.
     private func processConfigUpdates() {
-        var (connectorUpdates, targetChanges, taskUpdates, rebalance) = processConnectorConfigUpdatesNeeded()
+        var (connectorUpdates, targetChanges, taskUpdates, rebalance) = takeConfigUpdates()
         guard !connectorUpdates.isEmpty || !targetChanges.isEmpty || !taskUpdates.isEmpty || rebalance else { return }
         let snapshot = kafkaConfigStore.snapshot()
         let known = state.withLock { s in
@@ -506,13 +577,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         let localConnectors = Set(local.connectors)
         for name in connectorUpdates {
             if known.contains(name) != snapshot.contains(name) { rebalance = true }
-            guard localConnectors.contains(name), worker.connector(name) != nil else { continue }
+            guard localConnectors.contains(name) else { continue }
             if !snapshot.contains(name) {
                 stopWork(ConnectorsAndTasks(connectors: [name], tasks: worker.taskIds(name)), reason: "deleted")
             } else {
+                // Also a connector whose start failed before it ran: it is tried again with the new configuration.
                 logger.info("[\(name)|worker] Restarting connector \(name) with its new configuration")
                 worker.stopAndAwaitConnector(name)
-                startConnector(name)
+                startConnector(name, snapshot)
             }
         }
         for name in targetChanges where snapshot.contains(name) && !connectorUpdates.contains(name) {
@@ -525,19 +597,33 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 // rebalance that the task configurations' change brings).
                 worker.stopAndAwaitTasks(worker.taskIds(name))
                 worker.stopAndAwaitConnector(name)
-                startConnector(name)
+                startConnector(name, snapshot)
             } else {
                 if localConnectors.contains(name) { state.withLock { $0.localTargets[name] = target } }
                 worker.setTargetState(name, target)
+                // Resumed: its task configurations may have changed while it was paused (Connect's
+                // `updateConnectorTasks` on STARTED).
+                if target == .started, previous == .paused, let connector = worker.connector(name),
+                    let config = snapshot.connectorConfig(name)
+                {
+                    reconfigureTasks(name, connector, maxTasks: maxTasks(config))
+                }
             }
         }
         let localTasks = Set(local.tasks)
-        let updatedConnectors = Set(taskUpdates.map(\.connector))
+        // Eager: the rebalance that follows stops and restarts everything anyway.
+        let updatedConnectors = config.connectProtocol.isCooperative ? Set(taskUpdates.map(\.connector)) : []
         for name in updatedConnectors {
             let running = worker.taskIds(name).filter { localTasks.contains($0) }
             guard !running.isEmpty else { continue }
             worker.stopAndAwaitTasks(running)
-            for id in running where id.task < snapshot.taskCount(name) { startTask(id, snapshot) }
+            for id in running {
+                if id.task < snapshot.taskCount(name) {
+                    startTask(id, snapshot)
+                } else {
+                    state.withLock { _ = $0.runningTasks.remove(id) }
+                }
+            }
         }
         if rebalance { member.requestRejoin("connector or task configurations changed") }
     }
@@ -565,7 +651,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
         worker.statusStore.putConnector(name, .restarting)
         worker.stopAndAwaitConnector(name)
-        startConnector(name)
+        startConnector(name, kafkaConfigStore.snapshot())
     }
 
     private func restartLocalTask(_ id: ConnectorTaskId) {
@@ -659,13 +745,30 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
         try requireValid(config)
         try validateGroupId(config)
-        return try submit("put connector config", connector: name) { [self] () throws(ConnectError) in
+        let result = try applyConfig(
+            name, config, allowReplace: allowReplace, initialState: initialState, ifStillConfiguredAs: nil)
+        guard let result else { throw ConnectError.connect("Connector \(name) changed while it was reconfigured") }
+        return result
+    }
+
+    /// On the herder's thread, on the leader: writes a validated configuration; with `base`, only if the stored
+    /// configuration is still `base` (nil otherwise: it changed meanwhile).
+    private func applyConfig(
+        _ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState?,
+        ifStillConfiguredAs base: [String: String]?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? {
+        try submit("put connector config", connector: name) {
+            [self] () throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? in
             try requireLeader("Only the leader can set connector configs.")
-            let exists = kafkaConfigStore.contains(name)
+            let snapshot = kafkaConfigStore.snapshot()
+            let exists = snapshot.contains(name)
+            if let base {
+                guard exists else { throw ConnectError(.notFound, "Connector \(name) not found") }
+                guard snapshot.connectorConfig(name) == base else { return nil }
+            }
             if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
             try kafkaConfigStore.putConnectorConfig(name, config, targetState: exists ? nil : initialState ?? .started)
             logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
-            let snapshot = kafkaConfigStore.snapshot()
             return (
                 !exists,
                 ConnectorInfo(
@@ -686,18 +789,28 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
     }
 
+    /// Merges the patch into the configuration as this worker read it, validates, and has the leader write it only
+    /// if the stored configuration is still the one merged into (else merges again), so concurrent patches never
+    /// lose one another. Not the leader: REST forwards the whole PATCH.
     public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
         if case .some(.some(let patched)) = patch["name"], patched != name {
             throw ConnectError(
                 .badRequest,
                 "Connector name configuration (\(patched)) doesn't match connector name in the URL (\(name))")
         }
-        try submit("patch connector config", connector: name) { [self] () throws(ConnectError) in
-            try requireLeader("Only the leader can set connector configs.")
+        try requireLeader("Only the leader can set connector configs.")
+        while true {
+            let base = try connectorConfig(name)
+            var merged = base
+            for (k, v) in patch { merged[k] = v }
+            try requireValid(merged)
+            try validateGroupId(merged)
+            if let result = try applyConfig(
+                name, merged, allowReplace: true, initialState: nil, ifStillConfiguredAs: base)
+            {
+                return result.info
+            }
         }
-        var merged = try connectorConfig(name)
-        for (k, v) in patch { merged[k] = v }
-        return try putConnectorConfig(name, config: merged, allowReplace: true, initialState: nil).info
     }
 
     public func deleteConnector(_ name: String) throws(ConnectError) {
@@ -831,7 +944,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         try submit("put task configs", connector: name) { [self] () throws(ConnectError) in
             try requireLeader("This worker is not the leader; task configurations are written by the leader.")
             guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            if kafkaConfigStore.snapshot().taskConfigs[name] == configs { return }
+            let snapshot = kafkaConfigStore.snapshot()
+            if snapshot.taskConfigs[name] == configs && !snapshot.inconsistent.contains(name) { return }
             try kafkaConfigStore.putTaskConfigs(name, configs)
         }
     }

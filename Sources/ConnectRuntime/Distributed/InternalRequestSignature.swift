@@ -39,7 +39,7 @@ public struct InternalRequestSignature: Sendable, Equatable {
     }
 
     /// Checks an internal request's headers (lower-cased names) against the session key, answering as Connect's
-    /// `InternalRequestSignature.fromHeaders` / `DistributedHerder.verifyTaskGenerationAndOwnership` do:
+    /// `InternalRequestSignature.fromHeaders` / `DistributedHerder.requestNotSignedProperly` do:
     /// 400 when a header is missing or the algorithm is not permitted, 503 before a key is known, 403 when the
     /// signature does not match.
     public static func verify(

@@ -83,6 +83,14 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
     /// On the leader: who runs what.
     public var leaderState: LeaderState? { state.withLock { $0.leaderState } }
 
+    /// Gives up the whole assignment (the member lost its coordinator or left the group): returns what must stop.
+    public func revokeAssignment() -> ConnectorsAndTasks? {
+        state.withLock { s in
+            defer { s.assignmentSnapshot = nil }
+            return s.assignmentSnapshot?.assigned
+        }
+    }
+
     public func joinProtocols() -> [JoinGroupRequest.GroupProtocolEntry] {
         let offset = configState().offset
         let snapshot = state.withLock { $0.assignmentSnapshot }

@@ -174,7 +174,9 @@ public final class KafkaConfigBackingStore: ConfigBackingStore {
                 logger.error("Discarding config update record with invalid key: \(key)")
             }
         }
-        guard !notify.isEmpty, let listener = cache.listener.withLock({ $0 }) else { return }
+        // As Connect's store: the listener hears of records read after start-up, not of the replay before it.
+        guard !notify.isEmpty, cache.inner.withLock({ $0.started }), let listener = cache.listener.withLock({ $0 })
+        else { return }
         for n in notify { n(listener) }
     }
 

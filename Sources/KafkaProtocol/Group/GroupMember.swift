@@ -229,11 +229,11 @@ public final class GroupMember: Sendable {
     private func joinAndSync(_ proto: some GroupProtocol, deadline: ContinuousClock.Instant) throws(KafkaProtocolError)
     {
         let coordinator = try coordinator(until: deadline)
-        let (generation, memberId, reason) = state.withLock { s in
-            s.phase = .rebalancing
-            return (s.generation, s.memberId, s.rejoinReason)
-        }
+        let (generation, memberId, reason) = state.withLock { s in (s.generation, s.memberId, s.rejoinReason) }
+        // Heartbeats go on while the owner prepares (an eager worker stops all its work here), so a slow stop does
+        // not cost the membership.
         proto.onJoinPrepare(generation: generation, memberId: memberId)
+        state.withLock { $0.phase = .rebalancing }
         logger.info("(Re-)joining group \(config.groupId): \(reason)")
         var join = JoinGroupRequest(
             groupId: config.groupId, sessionTimeoutMs: Int32(config.sessionTimeout.inWholeMilliseconds),
@@ -327,6 +327,15 @@ public final class GroupMember: Sendable {
             let (coordinator, generation, memberId, phase) = state.withLock {
                 ($0.coordinator, $0.generation, $0.memberId, $0.phase)
             }
+            if phase == .stable, sinceLastHeartbeat > config.sessionTimeout {
+                // The coordinator has surely given this member up: its generation is over.
+                state.withLock { s in
+                    s.phase = .unjoined
+                    s.generation = -1
+                }
+                requestRejoin("no heartbeat succeeded for longer than the session timeout")
+                continue
+            }
             guard phase == .stable, let coordinator else { continue }
             do {
                 let sent = ContinuousClock.now
@@ -340,12 +349,17 @@ public final class GroupMember: Sendable {
                 case .rebalanceInProgress:
                     requestRejoin("the group is rebalancing")
                 case .illegalGeneration, .unknownMemberId:
-                    state.withLock { s in
+                    // Only for the membership the heartbeat was sent for: a rebalance may have completed since.
+                    let current = state.withLock { s -> Bool in
+                        guard s.generation == generation, s.memberId == memberId else { return false }
                         if r.errorCode == .unknownMemberId { s.memberId = "" }
                         s.generation = -1
                         s.phase = .unjoined
+                        return true
                     }
-                    requestRejoin("heartbeat answered \(r.errorCode): this member's generation is over")
+                    if current {
+                        requestRejoin("heartbeat answered \(r.errorCode): this member's generation is over")
+                    }
                 case .notCoordinator, .coordinatorNotAvailable:
                     coordinatorLost("\(r.errorCode) from Heartbeat")
                     requestRejoin("the group coordinator moved")
@@ -355,13 +369,6 @@ public final class GroupMember: Sendable {
             } catch {
                 coordinatorLost("heartbeat failed: \(error)")
                 requestRejoin("the group coordinator is unreachable")
-            }
-            if sinceLastHeartbeat > config.sessionTimeout, state.withLock({ $0.phase }) == .stable {
-                state.withLock { s in
-                    s.phase = .unjoined
-                    s.generation = -1
-                }
-                requestRejoin("no heartbeat succeeded for longer than the session timeout")
             }
         }
     }
