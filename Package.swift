@@ -35,7 +35,10 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         // Kafka's wire protocol for what librdkafka cannot do: membership of a `connect` group.
         .target(
-            name: "KafkaProtocol", dependencies: [.product(name: "Logging", package: "swift-log")],
+            name: "KafkaProtocol",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
         .target(name: "ConnectMetrics", swiftSettings: strict),
@@ -118,7 +121,10 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "ConnectTestKit"], swiftSettings: strict),
         .testTarget(
             name: "KafkaProtocolTests",
-            dependencies: ["KafkaProtocol", "ConnectTestKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KafkaProtocol", "ConnectTestKit", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ConnectRuntimeTests",

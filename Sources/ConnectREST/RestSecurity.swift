@@ -88,12 +88,20 @@ public struct RestSecurity: Sendable {
         {
             return withCORS(HTTPResponse(status: 204), origin: origin, preflight: true)
         }
-        if let credentials, !authorized(request, credentials) {
+        if let credentials, !Self.isInternalRequest(request), !authorized(request, credentials) {
             var response = ConnectRestServer.errorResponse(401, "Unauthorized: valid credentials are required")
             response.headers.append(("WWW-Authenticate", "Basic realm=\"Kafka Connect\", charset=\"UTF-8\""))
             return withCORS(response, origin: origin, preflight: false)
         }
         return withCORS(next(request), origin: origin, preflight: false)
+    }
+
+    /// Requests between the workers of a cluster, which the herder checks by their signature instead (Connect's
+    /// `JaasBasicAuthFilter.INTERNAL_REQUEST_MATCHERS`): `POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`.
+    static func isInternalRequest(_ request: HTTPRequest) -> Bool {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == 3, parts[0] == "connectors" else { return false }
+        return (request.method == "POST" && parts[2] == "tasks") || (request.method == "PUT" && parts[2] == "fence")
     }
 
     func authorized(_ request: HTTPRequest, _ credentials: [String: String]) -> Bool {

@@ -29,6 +29,19 @@ struct RestSecurityTests {
         #expect(RestSecurity().handle(request(), ok).status == 200)
     }
 
+    @Test("requests between workers (task configurations, fencing) pass without credentials: their signature counts")
+    func internalRequests() {
+        let security = RestSecurity(credentials: ["admin": "s3cret"])
+        func status(_ method: String, _ path: String) -> Int {
+            security.handle(HTTPRequest(method: method, path: path, headers: [:], body: []), ok).status
+        }
+        #expect(status("POST", "/connectors/orders/tasks") == 200)
+        #expect(status("PUT", "/connectors/orders/fence") == 200)
+        #expect(status("GET", "/connectors/orders/tasks") == 401)
+        #expect(status("POST", "/connectors/orders/restart") == 401)
+        #expect(status("POST", "/connectors/orders/tasks/0/restart") == 401)
+    }
+
     @Test("CORS: preflights and responses for the allowed origin only")
     func cors() {
         let security = RestSecurity(allowOrigin: "https://ui.example", allowMethods: "GET,PUT")

@@ -16,6 +16,9 @@ extension ConnectRestServer {
                 ])
         }
         r.add("GET", "/health") { _, _ in
+            if let reason = herder.unhealthyReason() {
+                return json(500, ["status": "unhealthy", "message": .string(reason)])
+            }
             if herder.isReady() {
                 return json(
                     200,

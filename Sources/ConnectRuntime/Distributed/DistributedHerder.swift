@@ -96,10 +96,12 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         self.requestTimeout = requestTimeout
         self.logger = logger
         let servers: [(host: String, port: Int)]
+        let security: KafkaSecurity
         do {
             servers = try GroupMembershipConfig.parseServers(config.worker.bootstrapServers)
+            security = try KafkaSecurity.from(config.worker.originals)
         } catch {
-            throw ConnectError.invalidConfig("bootstrap.servers", config.worker.bootstrapServers, "\(error)")
+            throw ConnectError.config("\(error)")
         }
         let wake = wake
         // Connect's member client id: `client.id`, else `connect-<worker id>`.
@@ -111,7 +113,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             config: GroupMembershipConfig(
                 groupId: config.groupId, bootstrapServers: servers, clientId: clientId,
                 sessionTimeout: config.sessionTimeout, rebalanceTimeout: config.rebalanceTimeout,
-                heartbeatInterval: config.heartbeatInterval),
+                heartbeatInterval: config.heartbeatInterval, security: security),
             logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerGroupMember"),
             wakeOwner: { wake.signal() }, observer: { metrics.record($0) })
         coordinator = WorkerCoordinator(
@@ -156,6 +158,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     public func isReady() -> Bool { state.withLock { $0.ready && !$0.stopping && $0.groupError == nil } }
+
+    public func unhealthyReason() -> String? { state.withLock { $0.groupError } }
 
     public func serverInfo() -> ServerInfo {
         ServerInfo(version: ConnectVersion.kafka, commit: commit, kafkaClusterId: clusterID())
@@ -214,7 +218,11 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 _ = try member.poll(coordinator, timeout: config.rebalanceTimeout)
                 state.withLock { $0.groupError = nil }
             } catch {
-                let message = "Could not join group \(config.groupId): \(error)"
+                var message = "Could not join group \(config.groupId): \(error)"
+                if case .broker(let code, _) = error, code == .inconsistentGroupProtocol {
+                    message +=
+                        ". The workers of the group offer no protocol in common: this worker offers \(config.connectProtocol.offered.map(\.protocolName)) (connect.protocol=\(config.connectProtocol.configValue)); set connect.protocol alike on every worker"
+                }
                 logger.error("\(message)")
                 state.withLock { $0.groupError = message }
                 // Connect's `WorkerCoordinator.poll`: a member that cannot reach its coordinator stops its work

@@ -87,6 +87,8 @@ public protocol Herder: Sendable {
     func serverInfo() -> ServerInfo
     /// Whether the worker finished starting (`/health`).
     func isReady() -> Bool
+    /// Why a worker that started cannot do its work (`/health` answers 500 `unhealthy` with it); nil when it can.
+    func unhealthyReason() -> String?
 
     func connectors() -> [String]
     func connectorInfo(_ name: String) throws(ConnectError) -> ConnectorInfo
@@ -137,12 +139,16 @@ public protocol Herder: Sendable {
 }
 
 extension Herder {
-    /// A standalone worker takes no task configurations from outside (Connect's `StandaloneHerder`).
+    public func unhealthyReason() -> String? { nil }
+
+    /// A standalone worker takes no task configurations from outside: Connect's `StandaloneHerder` message, as a
+    /// 400 (Connect's `UnsupportedOperationException` is a 500; the request is the client's mistake, not the
+    /// worker's).
     public func putTaskConfigs(
         _ name: String, _ configs: [[String: String]], body: [UInt8], headers: [String: String]
     ) throws(ConnectError) {
         throw ConnectError(
-            .connect, "Kafka Connect in standalone mode does not support externally setting task configurations.")
+            .badRequest, "Kafka Connect in standalone mode does not support externally setting task configurations.")
     }
 
     /// A standalone worker is its own cluster: the level is set here only.

@@ -14,13 +14,16 @@ public struct GroupMembershipConfig: Sendable {
     public var requestTimeout: Duration
     /// The wait after a failed attempt before the next (`retry.backoff.ms`).
     public var retryBackoff: Duration
+    /// `security.protocol` and its SASL settings.
+    public var security: KafkaSecurity
 
     public init(
         groupId: String, bootstrapServers: [(host: String, port: Int)], clientId: String,
         sessionTimeout: Duration = .seconds(10), rebalanceTimeout: Duration = .seconds(60),
         heartbeatInterval: Duration = .seconds(3), requestTimeout: Duration = .seconds(40),
-        retryBackoff: Duration = .milliseconds(100)
+        retryBackoff: Duration = .milliseconds(100), security: KafkaSecurity = .plaintext
     ) {
+        self.security = security
         self.groupId = groupId
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
@@ -177,7 +180,8 @@ public final class GroupMember: Sendable {
         for (host, port) in config.bootstrapServers {
             do throws(KafkaProtocolError) {
                 let bootstrap = try BrokerConnection(
-                    host: host, port: port, clientId: config.clientId, timeout: remaining(deadline))
+                    host: host, port: port, clientId: config.clientId, timeout: remaining(deadline),
+                    security: config.security)
                 defer { bootstrap.close() }
                 let found = try bootstrap.send(
                     FindCoordinatorRequest(groupId: config.groupId), timeout: remaining(deadline))
@@ -185,7 +189,8 @@ public final class GroupMember: Sendable {
                     throw KafkaProtocolError.broker(found.errorCode, message: found.errorMessage)
                 }
                 let c = try BrokerConnection(
-                    host: found.host, port: Int(found.port), clientId: config.clientId, timeout: remaining(deadline))
+                    host: found.host, port: Int(found.port), clientId: config.clientId, timeout: remaining(deadline),
+                    security: config.security)
                 state.withLock { $0.coordinator = c }
                 logger.info("Discovered group coordinator \(found.host):\(found.port) (id: \(found.nodeId))")
                 return c

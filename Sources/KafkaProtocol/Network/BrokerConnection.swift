@@ -14,12 +14,15 @@ public final class BrokerConnection: @unchecked Sendable {
     public let port: Int
     private let clientId: String?
 
-    /// Connects within `timeout`.
-    public init(host: String, port: Int, clientId: String?, timeout: Duration) throws(KafkaProtocolError) {
+    /// Connects within `timeout`, then authenticates as `security` says (SASL before any other request).
+    public init(
+        host: String, port: Int, clientId: String?, timeout: Duration, security: KafkaSecurity = .plaintext
+    ) throws(KafkaProtocolError) {
         self.host = host
         self.port = port
         self.clientId = clientId
         transport = try SocketTransport(host: host, port: port, timeout: timeout)
+        try SaslAuthenticator.authenticate(self, security, timeout: timeout)
     }
 
     /// Whether it can still carry requests.

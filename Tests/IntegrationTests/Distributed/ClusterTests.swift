@@ -4,8 +4,10 @@ import ConnectRuntime
 import ConnectTestKit
 import ConnectWorkerKit
 import Foundation
+import HTTPClient
 import HTTPServer
 import JSON
+import Kafka
 import Logging
 import Synchronization
 import Testing
@@ -193,5 +195,106 @@ struct ClusterTests {
             }
         }
         #expect(moved)
+    }
+}
+
+@Suite("A cluster's protocols, security and internal topics", .serialized, .timeLimit(.minutes(4)))
+struct ClusterProtocolTests {
+    @Test(
+        "eager protocol with Basic auth: a create through the follower is forwarded with the credentials, the tasks run on both workers, and an internal request relayed twice is refused"
+    )
+    func eagerWithBasicAuth() throws {
+        var cluster = try TestCluster("eager")
+        defer { cluster.stopAll() }
+        let credentials = cluster.dir.appendingPathComponent("credentials.properties")
+        try "admin=s3cret\n".write(to: credentials, atomically: true, encoding: .utf8)
+        let extra = [
+            "connect.protocol": "eager",
+            "rest.extension.classes":
+                "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+            "rest.basic.auth.credentials.file": credentials.path,
+        ]
+        for _ in 0..<2 { try cluster.startWorker(extra) }
+        var configuration = HTTPClientConfiguration()
+        configuration.timeout = .seconds(120)
+        configuration.basicAuth = .init(username: "admin", password: "s3cret")
+        let client = HTTPClient(configuration: configuration)
+        func call(_ i: Int, _ method: String, _ path: String, _ body: String? = nil) -> (Int, String) {
+            let r = try? client.execute(
+                HTTPClientRequest(
+                    method: method, url: "http://127.0.0.1:\(cluster.port(i))\(path)",
+                    headers: body == nil ? [] : [("Content-Type", "application/json")],
+                    body: body.map { Array($0.utf8) }))
+            return (r?.status ?? 0, r?.text ?? "")
+        }
+        #expect(ProjectPaths.waitUntil(60) { (0..<2).allSatisfy { call($0, "GET", "/health").0 == 200 } })
+        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
+        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
+        let follower = herders.firstIndex { !$0.isLeader } ?? 1
+        #expect(herders.allSatisfy { $0.coordinator.currentProtocol == .eager })
+
+        // Without credentials: Connect's 401; with them, through the follower: forwarded, 201.
+        #expect(cluster.call(follower, "GET", "/connectors").status == 401)
+        let topic = "\(cluster.group)-orders"
+        let created = call(follower, "POST", "/connectors", datagen("eager-orders", topic: topic, tasks: 2))
+        #expect(created.0 == 201, "\(created.1)")
+        var workersOfTasks: Set<String> = []
+        let running = ProjectPaths.waitUntil(60) {
+            let (status, body) = call(follower, "GET", "/connectors/eager-orders/status")
+            guard status == 200, let s = try? JSONParser.parse(Array(body.utf8)) else { return false }
+            workersOfTasks = Set(taskWorkers(s))
+            return taskStates(s) == ["RUNNING", "RUNNING"] && workersOfTasks.count == 2
+        }
+        #expect(running, "tasks ran on \(workersOfTasks)")
+
+        // The internal endpoint needs no credentials (and a signature only under `sessioned`); a request already
+        // forwarded once (forward=false) that reaches a non-leader is Connect's 409, never a third hop.
+        let relayed = try WorkerREST.call(
+            cluster.port(follower), "POST", "/connectors/eager-orders/tasks?forward=false", body: "[]")
+        #expect(relayed.status == 409, "\(relayed.body)")
+        #expect(relayed.body.contains("Cannot complete request because of a conflicting operation"))
+    }
+
+    @Test(
+        "a worker offering only eager next to a sessioned one: the group runs a protocol both offer, or the newcomer stays out and /health says why (500), never a split cluster"
+    )
+    func disagreeingProtocols() throws {
+        var cluster = try TestCluster("mixed")
+        defer { cluster.stopAll() }
+        try cluster.startWorker()
+        #expect(ProjectPaths.waitUntil(60) { cluster.call(0, "GET", "/health").status == 200 })
+        try cluster.startWorker(["connect.protocol": "eager"])
+        var health = (status: 0, body: "")
+        _ = ProjectPaths.waitUntil(60) {
+            health = cluster.call(1, "GET", "/health")
+            return health.status == 200 || health.status == 500
+        }
+        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
+        if health.status == 500 {
+            // Brokers that fix a group's protocol to its first member's choice (Tansu) refuse the newcomer.
+            #expect(health.body.contains("INCONSISTENT_GROUP_PROTOCOL"))
+            #expect(health.body.contains("set connect.protocol alike on every worker"))
+            #expect(cluster.call(0, "GET", "/health").status == 200)
+        } else {
+            // Kafka picks the protocol every member offers: `default` (eager) for both.
+            #expect(ProjectPaths.waitUntil(30) { herders.allSatisfy { $0.coordinator.currentProtocol == .eager } })
+        }
+    }
+
+    @Test("a config topic with more than one partition stops start-up, naming the topic and the key")
+    func wrongConfigTopic() throws {
+        let cluster = try TestCluster("badtopic")
+        let admin = try KafkaAdmin(
+            config: KafkaClientConfig(["bootstrap.servers": TansuBroker.shared.bootstrapServers]))
+        try admin.createTopics([.init(name: "\(cluster.group)-configs", partitions: 3, replicationFactor: 1)])
+        #expect {
+            _ = try ConnectDistributed.start(
+                workerProperties: nil, extraProperties: cluster.properties(), logLevel: "ERROR", environment: [:],
+                logger: Logger(label: "test"))
+        } throws: { error in
+            let m = (error as? ConnectError)?.message ?? "\(error)"
+            return m.contains("Topic '\(cluster.group)-configs' supplied via the 'config.storage.topic' property")
+                && m.contains("found 3 partitions")
+        }
     }
 }
