@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebalance benchmark of a cluster of three distributed workers (release build) on a local Tansu broker:
-#   (a) CONNECTORS datagen connectors x TASKS tasks created through one worker, until every connector and task is
-#       RUNNING (each create adds a connector, then its tasks, each a rebalance);
+#   (a) CONNECTORS datagen connectors x TASKS tasks created through one worker (20 requests at a time), until every
+#       connector and task is RUNNING (connectors, then their tasks, each need a rebalance);
 #   (b) one worker stopped gracefully (it leaves the group): until all its work RUNS on the other two;
 #   (c) the worker started again: until the work is balanced over three again;
 #   (d) one worker killed with SIGKILL: until all its work RUNS elsewhere (session timeout, then the scheduled
@@ -72,12 +72,13 @@ spread() { curl -s "$(url "$1")/connectors?expand=status" | jq -c '[.[] | .statu
 for i in 0 1 2; do start $i; done
 for i in 0 1 2; do await "[ \"\$(curl -s -o /dev/null -w %{http_code} $(url $i)/health)\" = 200 ]"; done
 
+# The creates go out 20 at a time, as a deployment script would send them: requests that arrive together are
+# applied in one tick of the leader's herder, and the cluster rebalances for them together.
 t0=$(now)
-for c in $(seq 1 "$CONNECTORS"); do
-    curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' "$(url 0)/connectors/bench-$c/config" -d '{
+seq 1 "$CONNECTORS" | xargs -P 20 -I{} curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
+    "$(url 0)/connectors/bench-{}/config" -d '{
       "connector.class": "DatagenConnector", "kafka.topic": "bench", "quickstart": "orders",
-      "max.interval": 60000, "tasks.max": '"$TASKS"'}'
-done
+      "max.interval": 1000, "tasks.max": '"$TASKS"'}'
 created=$(since "$t0")
 await "all_running 0"
 a=$(since "$t0")
@@ -101,11 +102,11 @@ metrics=$(curl -s "$(url 0)/metrics" | grep -E '^kafka_connect_connect_(worker_r
 cat <<TABLE
 
 Run $(date -u '+%Y-%m-%d %H:%M') UTC on $(nproc) cores; Tansu on loopback; 3 workers (release build);
-$CONNECTORS connectors x $TASKS tasks (datagen, idle); scheduled.rebalance.max.delay.ms=$DELAY_MS; session.timeout.ms=10000.
+$CONNECTORS connectors x $TASKS tasks (datagen, one record a second each); scheduled.rebalance.max.delay.ms=$DELAY_MS; session.timeout.ms=10000.
 
 | Step | Seconds |
 |---|---:|
-| (a) $CONNECTORS creates sent through one worker (PUT, one after another) | $created |
+| (a) $CONNECTORS creates sent through one worker (PUT, 20 at a time) until the last is answered | $created |
 | (a) from the first create to every connector and task RUNNING | $a |
 | (b) graceful stop of a worker to all its work RUNNING on the other two | $b |
 | (c) the worker back to the work balanced over three | $c |

@@ -112,8 +112,11 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func startDaemon(fd: Int32, tls: TLSCredentials?) -> OpaquePointer? {
         let context = Unmanaged.passUnretained(self).toOpaque()
+        // poll(), not select(): a worker with many Kafka clients holds more than FD_SETSIZE (1024) descriptors, and
+        // select() cannot take a connection numbered above it (libmicrohttpd closes it with an empty reply).
         var flags =
             MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_ITC.rawValue
+            | MHD_USE_POLL.rawValue
         let completed = unsafeBitCast(HTTPServer.requestCompleted, to: OpaquePointer.self)
         var args: [CVarArg] = [
             MHD_OPTION.LISTEN_SOCKET.rawValue, fd,

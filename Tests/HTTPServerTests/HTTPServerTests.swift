@@ -2,6 +2,10 @@ import Foundation
 import HTTPServer
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -103,6 +107,24 @@ struct HTTPServerLiveTests {
             port, "/connectors?expand=status&expand=info", method: "POST", body: Data("{}".utf8))
         #expect(status == 200)
         #expect(text == #"POST /connectors q=["status", "info"] ct=application/json body=2"#)
+    }
+
+    @Test("a process holding more than 1024 descriptors (a worker with many Kafka clients) is still served")
+    func manyDescriptors() async throws {
+        // Descriptors opened first, so the listening socket and the connection are numbered above FD_SETSIZE.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < 2048 {
+            limit.rlim_cur = min(2048, limit.rlim_max)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        let held = (0..<1100).map { _ in open("/dev/null", O_RDONLY) }.filter { $0 >= 0 }
+        defer { for fd in held { close(fd) } }
+        #expect(held.count == 1100)
+        let (server, port) = try start()
+        defer { server.stop() }
+        let (status, _) = try await request(port, "/connectors")
+        #expect(status == 200)
     }
 
     @Test("a body over the limit gets 413 from the error responder")
