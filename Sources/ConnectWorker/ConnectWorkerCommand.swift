@@ -39,11 +39,7 @@ struct Distributed: ParsableCommand {
     @Option(name: .long, help: "Log level: TRACE, DEBUG, INFO, WARN, ERROR (overrides log.level).")
     var logLevel: String?
 
-    func validate() throws {
-        if let logLevel, ConnectLogHandler.level(named: logLevel) == nil {
-            throw ValidationError("Invalid --log-level '\(logLevel)': use TRACE, DEBUG, INFO, WARN or ERROR.")
-        }
-    }
+    func validate() throws { try validateLogLevel(logLevel) }
 
     func run() throws {
         try Self.runWorker(
@@ -81,11 +77,7 @@ struct Standalone: ParsableCommand {
     @Option(name: .long, help: "Log level: TRACE, DEBUG, INFO, WARN, ERROR (overrides log.level).")
     var logLevel: String?
 
-    func validate() throws {
-        if let logLevel, ConnectLogHandler.level(named: logLevel) == nil {
-            throw ValidationError("Invalid --log-level '\(logLevel)': use TRACE, DEBUG, INFO, WARN or ERROR.")
-        }
-    }
+    func validate() throws { try validateLogLevel(logLevel) }
 
     func run() throws {
         LoggingSystem.bootstrap { ConnectLogHandler(label: $0) }
@@ -99,5 +91,12 @@ struct Standalone: ParsableCommand {
             logger.error("Stopping due to error: \(ConnectError.describe(error))")
             throw ExitCode(1)
         }
+    }
+}
+
+/// `--log-level` takes Connect's level names.
+func validateLogLevel(_ logLevel: String?) throws {
+    if let logLevel, ConnectLogHandler.level(named: logLevel) == nil {
+        throw ValidationError("Invalid --log-level '\(logLevel)': use TRACE, DEBUG, INFO, WARN or ERROR.")
     }
 }

@@ -32,14 +32,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     public let coordinator: WorkerCoordinator
     /// How long a request waits for the herder (Connect's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
     public let requestTimeout: Duration
-    private let logger: Logger
-    private let commit: String
-    private let clusterID: @Sendable () -> String?
-    private let http = HTTPClient()
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private let stages = StageTracker()
-    private let metrics: DistributedHerderMetrics
+    let logger: Logger
+    let commit: String
+    let clusterID: @Sendable () -> String?
+    let http = HTTPClient()
+    let wake = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    let stages = StageTracker()
+    let metrics: DistributedHerderMetrics
 
     typealias Request = @Sendable () -> Void
 
@@ -79,7 +79,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var taskConfigSequence: [String: Int] = [:]
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init(
         config: DistributedConfig, worker: Worker, configStore: KafkaConfigBackingStore, url: String,
@@ -172,16 +172,16 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     /// The group generation of the last rebalance this worker completed.
     public var generation: Int32 { state.withLock { $0.generation } }
 
-    private var isStopping: Bool { state.withLock { $0.stopping } }
+    var isStopping: Bool { state.withLock { $0.stopping } }
 
-    private func run() {
+    func run() {
         while !isStopping { tick() }
         halt()
         finished.signal()
     }
 
     /// Stops everything this worker runs, answers what is still queued, and leaves the group.
-    private func halt() {
+    func halt() {
         let queued = state.withLock { s -> [Request] in
             defer { s.requests = [] }
             return s.requests
@@ -196,7 +196,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     // MARK: The tick
 
-    private func tick() {
+    func tick() {
         if !state.withLock({ $0.canReadConfigs }) {
             guard readConfigToEnd(timeout: config.workerSyncTimeout) else {
                 unsyncBackoff()
@@ -266,7 +266,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     /// After a failed catch-up on the config topic (Connect's `backoff`): eager waits `worker.unsync.backoff.ms`;
     /// cooperative waits `scheduled.rebalance.max.delay.ms / 10 / retries left` (5 retries).
-    private func unsyncBackoff() {
+    func unsyncBackoff() {
         let retries = state.withLock { s -> Int in
             s.unsyncRetries += 1
             return s.unsyncRetries
@@ -279,7 +279,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
     }
 
-    private func backoff(_ d: Duration) {
+    func backoff(_ d: Duration) {
         logger.info("Backing off for \(d.inMilliseconds) ms before reading the config topic again")
         let deadline = ContinuousClock.now + d
         while !isStopping, ContinuousClock.now < deadline {
@@ -288,7 +288,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// Reads the config topic to its end within `timeout`; false (logged) when it could not.
-    private func readConfigToEnd(timeout: Duration) -> Bool {
+    func readConfigToEnd(timeout: Duration) -> Bool {
         do throws(ConnectError) {
             try kafkaConfigStore.refresh(timeout: timeout)
             return true
@@ -309,7 +309,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// Stops connectors and tasks this worker no longer owns (tasks first, as Connect's `startAndStop`).
-    private func stopWork(_ work: ConnectorsAndTasks, reason: String) {
+    func stopWork(_ work: ConnectorsAndTasks, reason: String) {
         guard !work.isEmpty else { return }
         logger.info("Stopping \(reason) connectors \(work.connectors) and tasks \(work.tasks.map(\.description))")
         worker.stopAndAwaitTasks(work.tasks)
@@ -327,7 +327,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     /// topic when the leader assigned at a later offset (rejoining without starting anything when it cannot, or when
     /// the topic moved past that offset), starts what it owns but does not run, and asks for the rebalance that
     /// follows a revocation or a delay.
-    private func handleRebalanceCompleted(_ assignment: ExtendedAssignment, _ generation: Int32) {
+    func handleRebalanceCompleted(_ assignment: ExtendedAssignment, _ generation: Int32) {
         let leader = assignment.leader == member.memberId
         if assignment.error != ExtendedAssignment.noError {
             logger.info(
@@ -397,14 +397,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     /// After a failed catch-up: leave the group, and rejoin only once the config topic could be read.
     /// The work is given up too: the others take it once the group rebalances without this worker.
-    private func leaveUnsynced() {
+    func leaveUnsynced() {
         member.leave("taking too long to read the log")
         if let revoked = coordinator.revokeAssignment() { stopWork(revoked, reason: "unsynchronized") }
         state.withLock { $0.canReadConfigs = false }
     }
 
     /// The leader deletes the statuses of connectors and tasks no longer configured (Connect's `onAssigned`).
-    private func removeStaleStatuses(_ snapshot: ClusterConfigState) {
+    func removeStaleStatuses(_ snapshot: ClusterConfigState) {
         let (connectors, tasks) = worker.statusStore.all()
         for name in connectors.keys where !snapshot.contains(name) { worker.statusStore.removeConnector(name) }
         for id in tasks.keys where snapshot.contains(id.connector) && id.task >= snapshot.taskCount(id.connector) {
@@ -417,7 +417,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     // MARK: Starting work
 
     /// Starts a connector as the config topic holds it; once it runs, its task configurations go to the leader.
-    private func startConnector(_ name: String, _ snapshot: ClusterConfigState) {
+    func startConnector(_ name: String, _ snapshot: ClusterConfigState) {
         guard let config = snapshot.connectorConfig(name) else { return }
         let target = snapshot.targetState(name)
         state.withLock { s in
@@ -432,7 +432,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
     }
 
-    private func startTask(_ id: ConnectorTaskId, _ snapshot: ClusterConfigState) {
+    func startTask(_ id: ConnectorTaskId, _ snapshot: ClusterConfigState) {
         guard let config = snapshot.connectorConfig(id.connector), let taskConfig = snapshot.taskConfig(id) else {
             logger.warning("Could not start task \(id): its configuration is not in the config topic")
             return
@@ -444,7 +444,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     /// Asks the running connector for its task configurations (on its thread), then publishes them from the
     /// herder's thread when they changed.
-    private func reconfigureTasks(_ name: String, _ connector: WorkerConnector, maxTasks: Int) {
+    func reconfigureTasks(_ name: String, _ connector: WorkerConnector, maxTasks: Int) {
         connector.taskConfigs(maxTasks: maxTasks) { [self] result in
             guard case .success(let configs) = result else { return }
             enqueue { [self] in publishTaskConfigs(name, connector, configs) }
@@ -453,7 +453,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     /// On the herder's thread: the leader writes new task configurations with their commit record; another
     /// worker sends them to the leader (Connect's `reconfigureConnector`).
-    private func publishTaskConfigs(_ name: String, _ connector: WorkerConnector, _ configs: [[String: String]]) {
+    func publishTaskConfigs(_ name: String, _ connector: WorkerConnector, _ configs: [[String: String]]) {
         let snapshot = kafkaConfigStore.snapshot()
         guard worker.connector(name) === connector, snapshot.contains(name), snapshot.targetState(name) == .started
         else { return }
@@ -483,7 +483,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     /// Sends task configurations to the leader until it took them, the connector stopped here, newer ones were
     /// generated, or the worker stops: 250 ms, doubling to 60 s between attempts (Connect's
     /// `reconfigureConnectorTasksWithRetry`).
-    private func forwardTaskConfigs(_ name: String, _ connector: WorkerConnector, _ body: [UInt8], _ sequence: Int) {
+    func forwardTaskConfigs(_ name: String, _ connector: WorkerConnector, _ body: [UInt8], _ sequence: Int) {
         var delay = Duration.milliseconds(250)
         while !isStopping, worker.connector(name) === connector,
             state.withLock({ $0.taskConfigSequence[name] }) == sequence
@@ -555,10 +555,10 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// The work this worker was assigned (its last assignment, revocations applied).
-    private var localWork: ConnectorsAndTasks { coordinator.assignment?.assigned ?? .empty }
+    var localWork: ConnectorsAndTasks { coordinator.assignment?.assigned ?? .empty }
 
     /// The config topic updates noted since the last tick, taken (and cleared) at once.
-    private func takeConfigUpdates() -> (Set<String>, Set<String>, Set<ConnectorTaskId>, Bool) {
+    func takeConfigUpdates() -> (Set<String>, Set<String>, Set<ConnectorTaskId>, Bool) {
         state.withLock { s in
             defer {
                 s.connectorConfigUpdates = []
@@ -573,7 +573,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     /// Bounces changed connectors this worker owns, applies target states (a connector resumed generates its task
     /// configurations again), restarts its tasks whose configurations changed, and asks for a rebalance when
     /// connectors came or went or task configurations changed.
-    private func processConfigUpdates() {
+    func processConfigUpdates() {
         var (connectorUpdates, targetChanges, taskUpdates, rebalance) = takeConfigUpdates()
         guard !connectorUpdates.isEmpty || !targetChanges.isEmpty || !taskUpdates.isEmpty || rebalance else { return }
         let snapshot = kafkaConfigStore.snapshot()
@@ -637,7 +637,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// Restart requests read from the config topic: each worker restarts what it runs (KIP-745).
-    private func processRestartRequests() {
+    func processRestartRequests() {
         let requests = state.withLock { s in
             defer { s.restartRequests = [:] }
             return s.restartRequests
@@ -655,21 +655,21 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
     }
 
-    private func restartLocalConnector(_ name: String) {
+    func restartLocalConnector(_ name: String) {
         worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
         worker.statusStore.putConnector(name, .restarting)
         worker.stopAndAwaitConnector(name)
         startConnector(name, kafkaConfigStore.snapshot())
     }
 
-    private func restartLocalTask(_ id: ConnectorTaskId) {
+    func restartLocalTask(_ id: ConnectorTaskId) {
         worker.stopAndAwaitTasks([id])
         worker.statusStore.putTask(id, .restarting, restartReason: "rest")
         startTask(id, kafkaConfigStore.snapshot())
     }
 
     /// The statuses a restart request will give (Connect's `buildRestartPlan`): RESTARTING for what restarts.
-    private func restartPlan(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo {
+    func restartPlan(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo {
         var plan = try connectorStatus(name)
         if !request.onlyFailed || plan.connector.state == .failed { plan.connector.state = .restarting }
         if request.includeTasks {
@@ -682,7 +682,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     /// The leader writes a new session key when there is none, it expired, or it is not what this worker would
     /// make (KIP-507).
-    private func rotateSessionKeyIfNeeded() {
+    func rotateSessionKeyIfNeeded() {
         guard coordinator.currentProtocol == .sessioned else { return }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         if let key = kafkaConfigStore.sessionKey, key.creationTimestamp + config.keyTTL.inMilliseconds > now,
@@ -700,284 +700,5 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         } catch {
             logger.error("Could not write a session key: \(error.description)")
         }
-    }
-
-    // MARK: Requests
-
-    /// Queues `body` for the herder's thread and waits for it, at most `requestTimeout`.
-    private func submit<T: Sendable>(
-        _ what: String, connector: String, _ body: @escaping @Sendable () throws(ConnectError) -> T
-    ) throws(ConnectError) -> T {
-        let done = FutureCallback<T>()
-        let queued = state.withLock { s -> Bool in
-            guard !s.stopping else { return false }
-            s.requests.append {
-                do throws(ConnectError) {
-                    guard !self.isStopping else { throw ConnectError.connect("The worker is shutting down") }
-                    done.complete(.success(try body()))
-                } catch {
-                    done.fail(error)
-                }
-            }
-            return true
-        }
-        guard queued else { throw ConnectError.connect("The worker is shutting down") }
-        wake.signal()
-        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
-        guard let outcome = done.wait(until: deadline) else {
-            let stage = stages.summary(connector: connector)
-            let rebalancing = state.withLock { !$0.rebalanceResolved }
-            throw ConnectError.connect(
-                ["Request timed out", stage, rebalancing ? "The worker is rebalancing" : nil].compactMap { $0 }
-                    .joined(separator: ". "))
-        }
-        return try outcome.get()
-    }
-
-    private func enqueue(_ body: @escaping Request) {
-        state.withLock { $0.requests.append(body) }
-        wake.signal()
-    }
-
-    /// Throws Connect's `NotLeaderException` (REST forwards the request to `requestTarget`) unless this worker leads.
-    private func requireLeader(_ message: String) throws(ConnectError) {
-        let (leader, url) = state.withLock { ($0.isLeader, $0.leaderUrl) }
-        guard !leader else { return }
-        var e = ConnectError(.notLeader, message)
-        e.requestTarget = url
-        throw e
-    }
-
-    public func putConnectorConfig(
-        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
-    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
-        try requireValid(config)
-        try validateGroupId(config)
-        let result = try applyConfig(
-            name, config, allowReplace: allowReplace, initialState: initialState, ifStillConfiguredAs: nil)
-        guard let result else { throw ConnectError.connect("Connector \(name) changed while it was reconfigured") }
-        return result
-    }
-
-    /// On the herder's thread, on the leader: writes a validated configuration; with `base`, only if the stored
-    /// configuration is still `base` (nil otherwise: it changed meanwhile).
-    private func applyConfig(
-        _ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState?,
-        ifStillConfiguredAs base: [String: String]?
-    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? {
-        try submit("put connector config", connector: name) {
-            [self] () throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? in
-            try requireLeader("Only the leader can set connector configs.")
-            let snapshot = kafkaConfigStore.snapshot()
-            let exists = snapshot.contains(name)
-            if let base {
-                guard exists else { throw ConnectError(.notFound, "Connector \(name) not found") }
-                guard snapshot.connectorConfig(name) == base else { return nil }
-            }
-            if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
-            try kafkaConfigStore.putConnectorConfig(name, config, targetState: exists ? nil : initialState ?? .started)
-            logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
-            return (
-                !exists,
-                ConnectorInfo(
-                    name: name, config: config, tasks: exists ? snapshot.tasks(name) : [], type: type(of: config))
-            )
-        }
-    }
-
-    /// A sink connector's consumer group may not be the workers' own group (Connect's `validateSinkConnectorConfig`).
-    private func validateGroupId(_ connectorConfig: [String: String]) throws(ConnectError) {
-        guard type(of: connectorConfig) == "sink" else { return }
-        let group = connectorConfig["consumer.override.group.id"] ?? "connect-\(connectorConfig["name"] ?? "")"
-        if group == config.groupId {
-            throw ConnectError(
-                .badRequest,
-                "Consumer group \(group) of the sink connector conflicts with the Connect worker group \(config.groupId) (group.id); rename the connector or set consumer.override.group.id"
-            )
-        }
-    }
-
-    /// Merges the patch into the configuration as this worker read it, validates, and has the leader write it only
-    /// if the stored configuration is still the one merged into (else merges again), so concurrent patches never
-    /// lose one another. Not the leader: REST forwards the whole PATCH.
-    public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
-        if case .some(.some(let patched)) = patch["name"], patched != name {
-            throw ConnectError(
-                .badRequest,
-                "Connector name configuration (\(patched)) doesn't match connector name in the URL (\(name))")
-        }
-        try requireLeader("Only the leader can set connector configs.")
-        while true {
-            let base = try connectorConfig(name)
-            var merged = base
-            for (k, v) in patch { merged[k] = v }
-            try requireValid(merged)
-            try validateGroupId(merged)
-            if let result = try applyConfig(
-                name, merged, allowReplace: true, initialState: nil, ifStillConfiguredAs: base)
-            {
-                return result.info
-            }
-        }
-    }
-
-    public func deleteConnector(_ name: String) throws(ConnectError) {
-        try submit("delete connector", connector: name) { [self] () throws(ConnectError) in
-            try requireLeader("Only the leader can delete connector configs.")
-            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            try kafkaConfigStore.removeConnectorConfig(name)
-            logger.info("[\(name)|worker] Deleted connector \(name)")
-        }
-    }
-
-    public func pauseConnector(_ name: String) throws(ConnectError) { try putTargetState(name, .paused) }
-    public func resumeConnector(_ name: String) throws(ConnectError) { try putTargetState(name, .started) }
-
-    /// Any worker writes a paused or started target state (Connect's `pauseConnector` / `resumeConnector`).
-    private func putTargetState(_ name: String, _ target: TargetState) throws(ConnectError) {
-        guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Unknown connector \(name)") }
-        try kafkaConfigStore.putTargetState(name, target)
-    }
-
-    /// The leader empties the connector's task configurations, then writes STOPPED (Connect's `stopConnector`).
-    public func stopConnector(_ name: String) throws(ConnectError) {
-        try submit("stop connector", connector: name) { [self] () throws(ConnectError) in
-            try requireLeader("Only the leader can transition connectors to the STOPPED state.")
-            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            try kafkaConfigStore.putTaskConfigs(name, [])
-            try kafkaConfigStore.putTargetState(name, .stopped)
-        }
-    }
-
-    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
-    {
-        if request.isLegacy {
-            try submit("restart connector", connector: name) { [self] () throws(ConnectError) in
-                guard kafkaConfigStore.contains(name) else {
-                    throw ConnectError(.notFound, "Connector \(name) not found")
-                }
-                if localWork.connectors.contains(name) {
-                    restartLocalConnector(name)
-                    return
-                }
-                try requireOwner(
-                    coordinator.leaderState?.ownerURL(connector: name),
-                    "Cannot restart connector since it is not assigned to this member")
-            }
-            return nil
-        }
-        return try submit("restart connector", connector: name) {
-            [self] () throws(ConnectError) -> ConnectorStateInfo in
-            try requireLeader("Only the leader can process restart requests.")
-            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Unknown connector: \(name)") }
-            let plan = try restartPlan(name, request)
-            try kafkaConfigStore.putRestartRequest(name, request)
-            return plan
-        }
-    }
-
-    public func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
-        try submit("restart task", connector: id.connector) { [self] () throws(ConnectError) in
-            let snapshot = kafkaConfigStore.snapshot()
-            guard snapshot.contains(id.connector) else {
-                throw ConnectError(.notFound, "Connector \(id.connector) not found")
-            }
-            guard snapshot.taskConfig(id) != nil else { throw ConnectError(.notFound, "Task \(id) not found") }
-            if localWork.tasks.contains(id) {
-                restartLocalTask(id)
-                return
-            }
-            try requireOwner(
-                coordinator.leaderState?.ownerURL(task: id),
-                "Cannot restart task since it is not assigned to this member")
-        }
-    }
-
-    /// Not this worker's: the leader names the owner (`NotAssignedException`), any other worker the leader.
-    private func requireOwner(_ ownerURL: String?, _ message: String) throws(ConnectError) {
-        if isLeader {
-            var e = ConnectError(.notAssigned, message)
-            e.requestTarget = ownerURL
-            throw e
-        }
-        try requireLeader(message)
-    }
-
-    public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
-        guard !offsets.isEmpty else {
-            throw ConnectError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request")
-        }
-        return try modifyOffsets(name, offsets, verb: "altered")
-    }
-
-    public func resetConnectorOffsets(_ name: String) throws(ConnectError) -> String {
-        try modifyOffsets(name, nil, verb: "reset")
-    }
-
-    /// The leader alters or resets a STOPPED connector's offsets (Connect's `modifyConnectorOffsets`); the
-    /// connector's own `alterOffsets` runs on this request's thread, not the herder's.
-    private func modifyOffsets(
-        _ name: String, _ offsets: [ConnectorOffset]?, verb: String
-    ) throws(ConnectError) -> String {
-        let config = try submit("modify offsets", connector: name) {
-            [self] () throws(ConnectError) -> [String: String] in
-            try requireLeader("Only the leader can modify connector offsets.")
-            let snapshot = kafkaConfigStore.snapshot()
-            let config = try self.config(name, in: snapshot)
-            guard snapshot.targetState(name) == .stopped, snapshot.taskCount(name) == 0 else {
-                throw ConnectError(
-                    .badRequest,
-                    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
-                )
-            }
-            return config
-        }
-        let complete = try worker.alterConnectorOffsets(name, config: config, offsets: offsets)
-        logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
-        return complete
-            ? "The offsets for this connector have been \(verb) successfully"
-            : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
-    }
-
-    /// The internal endpoint (`POST /connectors/{c}/tasks`): the leader stores task configurations a worker
-    /// generated, after checking the request's signature under the `sessioned` protocol.
-    public func putTaskConfigs(
-        _ name: String, _ configs: [[String: String]], body: [UInt8], headers: [String: String]
-    ) throws(ConnectError) {
-        if coordinator.currentProtocol == .sessioned {
-            try InternalRequestSignature.verify(
-                body: body, headers: headers, key: kafkaConfigStore.sessionKey,
-                permitted: config.verificationAlgorithms)
-        }
-        try submit("put task configs", connector: name) { [self] () throws(ConnectError) in
-            try requireLeader("This worker is not the leader; task configurations are written by the leader.")
-            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            let snapshot = kafkaConfigStore.snapshot()
-            if snapshot.taskConfigs[name] == configs && !snapshot.inconsistent.contains(name) { return }
-            try kafkaConfigStore.putTaskConfigs(name, configs)
-        }
-    }
-
-    /// `PUT /admin/loggers/{l}?scope=cluster` (KIP-976): any worker writes the level to the config topic, and
-    /// every worker sets it when it reads the record.
-    public func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError) {
-        try kafkaConfigStore.putLoggerLevel(namespace, level)
-    }
-}
-
-/// Percent-encoding of a path segment for requests between workers.
-public enum RestPath {
-    static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-
-    public static func encode(_ segment: String) -> String {
-        var out = ""
-        for b in segment.utf8 {
-            if unreserved.contains(b) {
-                out.unicodeScalars.append(UnicodeScalar(b))
-            } else {
-                out += String(format: "%%%02X", b)
-            }
-        }
-        return out
     }
 }

@@ -118,6 +118,30 @@ extension AbstractHerder {
         if infos.errorCount > 0 { throw ConnectError(.badRequest, ConnectorConfigValidator.invalidMessage(infos)) }
     }
 
+    /// KIP-875's precondition, as Connect checks it: the connector's target state is STOPPED and it has no tasks.
+    func requireStoppedForOffsets(_ name: String, _ snapshot: ClusterConfigState) throws(ConnectError) {
+        guard snapshot.targetState(name) == .stopped, snapshot.taskCount(name) == 0 else {
+            throw ConnectError(
+                .badRequest,
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
+            )
+        }
+    }
+
+    /// Connect's answer to an alter or reset (`verb`): whether the connector's own `alterOffsets` confirmed it.
+    static func offsetsModifiedMessage(complete: Bool, verb: String) -> String {
+        complete
+            ? "The offsets for this connector have been \(verb) successfully"
+            : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+    }
+
+    /// An alter needs offsets; both forms go to the herder's `modifyOffsets`.
+    func requireOffsets(_ offsets: [ConnectorOffset]) throws(ConnectError) {
+        guard !offsets.isEmpty else {
+            throw ConnectError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request")
+        }
+    }
+
     /// The maximum number of tasks the connector asks for (`tasks.max`, 1 when unreadable).
     func maxTasks(_ config: [String: String]) -> Int {
         Int((try? ConnectorConfig.parse(config, keysStartingWith: "tasks.max"))?.int("tasks.max") ?? 1)

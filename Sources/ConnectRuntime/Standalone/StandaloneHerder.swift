@@ -390,9 +390,7 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
     }
 
     public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
-        guard !offsets.isEmpty else {
-            throw ConnectError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request")
-        }
+        try requireOffsets(offsets)
         return try modifyOffsets(name, offsets, verb: "altered")
     }
 
@@ -410,12 +408,7 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
         return try withConnector(name, deadline: deadline) { () throws(ConnectError) -> String in
             let snapshot = configStore.snapshot()
             let config = try config(name, in: snapshot)
-            guard snapshot.targetState(name) == .stopped, snapshot.taskCount(name) == 0 else {
-                throw ConnectError(
-                    .badRequest,
-                    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(name)/stop' endpoint"
-                )
-            }
+            try requireStoppedForOffsets(name, snapshot)
             let stage = stages.begin("modifying the offsets of connector \(name)", connector: name)
             let done = FutureCallback<Bool>()
             detached("offsets-\(name)") { [worker] in
@@ -428,9 +421,7 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
             let complete = try awaitCompletion(done, until: deadline, name)
             stages.end(stage)
             logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
-            return complete
-                ? "The offsets for this connector have been \(verb) successfully"
-                : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+            return Self.offsetsModifiedMessage(complete: complete, verb: verb)
         }
     }
 

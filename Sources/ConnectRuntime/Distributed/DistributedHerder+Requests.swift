@@ -1,0 +1,276 @@
+import ConnectAPI
+import Foundation
+import Logging
+import Synchronization
+
+// The REST requests a distributed herder serves: queued to its tick thread, run on the leader where Connect runs
+// them there (NotLeaderException otherwise, which REST forwards), waited for at most `requestTimeout`.
+extension DistributedHerder {
+    /// Queues `body` for the herder's thread and waits for it, at most `requestTimeout`.
+    func submit<T: Sendable>(
+        _ what: String, connector: String, _ body: @escaping @Sendable () throws(ConnectError) -> T
+    ) throws(ConnectError) -> T {
+        let done = FutureCallback<T>()
+        let queued = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.requests.append {
+                do throws(ConnectError) {
+                    guard !self.isStopping else { throw ConnectError.connect("The worker is shutting down") }
+                    done.complete(.success(try body()))
+                } catch {
+                    done.fail(error)
+                }
+            }
+            return true
+        }
+        guard queued else { throw ConnectError.connect("The worker is shutting down") }
+        wake.signal()
+        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
+        guard let outcome = done.wait(until: deadline) else {
+            let stage = stages.summary(connector: connector)
+            let rebalancing = state.withLock { !$0.rebalanceResolved }
+            throw ConnectError.connect(
+                ["Request timed out", stage, rebalancing ? "The worker is rebalancing" : nil].compactMap { $0 }
+                    .joined(separator: ". "))
+        }
+        return try outcome.get()
+    }
+
+    func enqueue(_ body: @escaping Request) {
+        state.withLock { $0.requests.append(body) }
+        wake.signal()
+    }
+
+    /// Throws Connect's `NotLeaderException` (REST forwards the request to `requestTarget`) unless this worker leads.
+    func requireLeader(_ message: String) throws(ConnectError) {
+        let (leader, url) = state.withLock { ($0.isLeader, $0.leaderUrl) }
+        guard !leader else { return }
+        var e = ConnectError(.notLeader, message)
+        e.requestTarget = url
+        throw e
+    }
+
+    public func putConnectorConfig(
+        _ name: String, config: [String: String], allowReplace: Bool, initialState: TargetState?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo) {
+        try requireValid(config)
+        try validateGroupId(config)
+        let result = try applyConfig(
+            name, config, allowReplace: allowReplace, initialState: initialState, ifStillConfiguredAs: nil)
+        guard let result else { throw ConnectError.connect("Connector \(name) changed while it was reconfigured") }
+        return result
+    }
+
+    /// On the herder's thread, on the leader: writes a validated configuration; with `base`, only if the stored
+    /// configuration is still `base` (nil otherwise: it changed meanwhile).
+    func applyConfig(
+        _ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState?,
+        ifStillConfiguredAs base: [String: String]?
+    ) throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? {
+        try submit("put connector config", connector: name) {
+            [self] () throws(ConnectError) -> (created: Bool, info: ConnectorInfo)? in
+            try requireLeader("Only the leader can set connector configs.")
+            let snapshot = kafkaConfigStore.snapshot()
+            let exists = snapshot.contains(name)
+            if let base {
+                guard exists else { throw ConnectError(.notFound, "Connector \(name) not found") }
+                guard snapshot.connectorConfig(name) == base else { return nil }
+            }
+            if exists && !allowReplace { throw ConnectError(.alreadyExists, "Connector \(name) already exists") }
+            try kafkaConfigStore.putConnectorConfig(name, config, targetState: exists ? nil : initialState ?? .started)
+            logger.info("[\(name)|worker] \(exists ? "Updated" : "Created") connector \(name)")
+            return (
+                !exists,
+                ConnectorInfo(
+                    name: name, config: config, tasks: exists ? snapshot.tasks(name) : [], type: type(of: config))
+            )
+        }
+    }
+
+    /// A sink connector's consumer group may not be the workers' own group (Connect's `validateSinkConnectorConfig`).
+    func validateGroupId(_ connectorConfig: [String: String]) throws(ConnectError) {
+        guard type(of: connectorConfig) == "sink" else { return }
+        let group = connectorConfig["consumer.override.group.id"] ?? "connect-\(connectorConfig["name"] ?? "")"
+        if group == config.groupId {
+            throw ConnectError(
+                .badRequest,
+                "Consumer group \(group) of the sink connector conflicts with the Connect worker group \(config.groupId) (group.id); rename the connector or set consumer.override.group.id"
+            )
+        }
+    }
+
+    /// Merges the patch into the configuration as this worker read it, validates, and has the leader write it only
+    /// if the stored configuration is still the one merged into (else merges again), so concurrent patches never
+    /// lose one another. Not the leader: REST forwards the whole PATCH.
+    public func patchConnectorConfig(_ name: String, patch: [String: String?]) throws(ConnectError) -> ConnectorInfo {
+        if case .some(.some(let patched)) = patch["name"], patched != name {
+            throw ConnectError(
+                .badRequest,
+                "Connector name configuration (\(patched)) doesn't match connector name in the URL (\(name))")
+        }
+        try requireLeader("Only the leader can set connector configs.")
+        while true {
+            let base = try connectorConfig(name)
+            var merged = base
+            for (k, v) in patch { merged[k] = v }
+            try requireValid(merged)
+            try validateGroupId(merged)
+            if let result = try applyConfig(
+                name, merged, allowReplace: true, initialState: nil, ifStillConfiguredAs: base)
+            {
+                return result.info
+            }
+        }
+    }
+
+    public func deleteConnector(_ name: String) throws(ConnectError) {
+        try submit("delete connector", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("Only the leader can delete connector configs.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            try kafkaConfigStore.removeConnectorConfig(name)
+            logger.info("[\(name)|worker] Deleted connector \(name)")
+        }
+    }
+
+    public func pauseConnector(_ name: String) throws(ConnectError) { try putTargetState(name, .paused) }
+    public func resumeConnector(_ name: String) throws(ConnectError) { try putTargetState(name, .started) }
+
+    /// Any worker writes a paused or started target state (Connect's `pauseConnector` / `resumeConnector`).
+    func putTargetState(_ name: String, _ target: TargetState) throws(ConnectError) {
+        guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Unknown connector \(name)") }
+        try kafkaConfigStore.putTargetState(name, target)
+    }
+
+    /// The leader empties the connector's task configurations, then writes STOPPED (Connect's `stopConnector`).
+    public func stopConnector(_ name: String) throws(ConnectError) {
+        try submit("stop connector", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("Only the leader can transition connectors to the STOPPED state.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            try kafkaConfigStore.putTaskConfigs(name, [])
+            try kafkaConfigStore.putTargetState(name, .stopped)
+        }
+    }
+
+    public func restartConnector(_ name: String, _ request: RestartRequest) throws(ConnectError) -> ConnectorStateInfo?
+    {
+        if request.isLegacy {
+            try submit("restart connector", connector: name) { [self] () throws(ConnectError) in
+                guard kafkaConfigStore.contains(name) else {
+                    throw ConnectError(.notFound, "Connector \(name) not found")
+                }
+                if localWork.connectors.contains(name) {
+                    restartLocalConnector(name)
+                    return
+                }
+                try requireOwner(
+                    coordinator.leaderState?.ownerURL(connector: name),
+                    "Cannot restart connector since it is not assigned to this member")
+            }
+            return nil
+        }
+        return try submit("restart connector", connector: name) {
+            [self] () throws(ConnectError) -> ConnectorStateInfo in
+            try requireLeader("Only the leader can process restart requests.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Unknown connector: \(name)") }
+            let plan = try restartPlan(name, request)
+            try kafkaConfigStore.putRestartRequest(name, request)
+            return plan
+        }
+    }
+
+    public func restartTask(_ id: ConnectorTaskId) throws(ConnectError) {
+        try submit("restart task", connector: id.connector) { [self] () throws(ConnectError) in
+            let snapshot = kafkaConfigStore.snapshot()
+            guard snapshot.contains(id.connector) else {
+                throw ConnectError(.notFound, "Connector \(id.connector) not found")
+            }
+            guard snapshot.taskConfig(id) != nil else { throw ConnectError(.notFound, "Task \(id) not found") }
+            if localWork.tasks.contains(id) {
+                restartLocalTask(id)
+                return
+            }
+            try requireOwner(
+                coordinator.leaderState?.ownerURL(task: id),
+                "Cannot restart task since it is not assigned to this member")
+        }
+    }
+
+    /// Not this worker's: the leader names the owner (`NotAssignedException`), any other worker the leader.
+    func requireOwner(_ ownerURL: String?, _ message: String) throws(ConnectError) {
+        if isLeader {
+            var e = ConnectError(.notAssigned, message)
+            e.requestTarget = ownerURL
+            throw e
+        }
+        try requireLeader(message)
+    }
+
+    public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) throws(ConnectError) -> String {
+        try requireOffsets(offsets)
+        return try modifyOffsets(name, offsets, verb: "altered")
+    }
+
+    public func resetConnectorOffsets(_ name: String) throws(ConnectError) -> String {
+        try modifyOffsets(name, nil, verb: "reset")
+    }
+
+    /// The leader alters or resets a STOPPED connector's offsets (Connect's `modifyConnectorOffsets`); the
+    /// connector's own `alterOffsets` runs on this request's thread, not the herder's.
+    func modifyOffsets(
+        _ name: String, _ offsets: [ConnectorOffset]?, verb: String
+    ) throws(ConnectError) -> String {
+        let config = try submit("modify offsets", connector: name) {
+            [self] () throws(ConnectError) -> [String: String] in
+            try requireLeader("Only the leader can modify connector offsets.")
+            let snapshot = kafkaConfigStore.snapshot()
+            let config = try self.config(name, in: snapshot)
+            try requireStoppedForOffsets(name, snapshot)
+            return config
+        }
+        let complete = try worker.alterConnectorOffsets(name, config: config, offsets: offsets)
+        logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
+        return Self.offsetsModifiedMessage(complete: complete, verb: verb)
+    }
+
+    /// The internal endpoint (`POST /connectors/{c}/tasks`): the leader stores task configurations a worker
+    /// generated, after checking the request's signature under the `sessioned` protocol.
+    public func putTaskConfigs(
+        _ name: String, _ configs: [[String: String]], body: [UInt8], headers: [String: String]
+    ) throws(ConnectError) {
+        if coordinator.currentProtocol == .sessioned {
+            try InternalRequestSignature.verify(
+                body: body, headers: headers, key: kafkaConfigStore.sessionKey,
+                permitted: config.verificationAlgorithms)
+        }
+        try submit("put task configs", connector: name) { [self] () throws(ConnectError) in
+            try requireLeader("This worker is not the leader; task configurations are written by the leader.")
+            guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
+            let snapshot = kafkaConfigStore.snapshot()
+            if snapshot.taskConfigs[name] == configs && !snapshot.inconsistent.contains(name) { return }
+            try kafkaConfigStore.putTaskConfigs(name, configs)
+        }
+    }
+
+    /// `PUT /admin/loggers/{l}?scope=cluster` (KIP-976): any worker writes the level to the config topic, and
+    /// every worker sets it when it reads the record.
+    public func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError) {
+        try kafkaConfigStore.putLoggerLevel(namespace, level)
+    }
+}
+
+/// Percent-encoding of a path segment for requests between workers.
+public enum RestPath {
+    static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    public static func encode(_ segment: String) -> String {
+        var out = ""
+        for b in segment.utf8 {
+            if unreserved.contains(b) {
+                out.unicodeScalars.append(UnicodeScalar(b))
+            } else {
+                out += String(format: "%%%02X", b)
+            }
+        }
+        return out
+    }
+}
