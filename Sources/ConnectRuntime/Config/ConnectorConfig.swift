@@ -418,6 +418,9 @@ extension ConnectError.Kind {
     /// A REST 503 (`ConnectRestException` with SERVICE_UNAVAILABLE).
     public static let serviceUnavailable = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.rest.errors.ConnectRestException", httpStatus: 503)
+    /// A REST 409 (`ConnectRestException` with CONFLICT).
+    public static let conflict = ConnectError.Kind(
+        className: "org.apache.kafka.connect.runtime.rest.errors.ConnectRestException", httpStatus: 409)
     /// The request must run on the leader (`NotLeaderException`); `requestTarget` is the leader's URL.
     public static let notLeader = ConnectError.Kind(
         className: "org.apache.kafka.connect.runtime.distributed.NotLeaderException")

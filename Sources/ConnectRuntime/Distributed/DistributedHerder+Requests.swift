@@ -216,20 +216,59 @@ extension DistributedHerder {
 
     /// The leader alters or resets a STOPPED connector's offsets (Connect's `modifyConnectorOffsets`); the
     /// connector's own `alterOffsets` runs on this request's thread, not the herder's.
+    ///
+    /// Unlike Connect, it first waits for the connector's tasks on the group's workers to have stopped (their status
+    /// no longer RUNNING, PAUSED or RESTARTING): a task commits its last offsets before it reports its stop, so an
+    /// offsets reset sent right after `PUT /stop` is never overwritten by that last commit. Tasks still running after
+    /// `task.shutdown.graceful.timeout.ms` plus `offset.flush.timeout.ms` make it a 409 naming them.
     func modifyOffsets(
         _ name: String, _ offsets: [ConnectorOffset]?, verb: String
     ) throws(ConnectError) -> String {
-        let config = try submit("modify offsets", connector: name) {
-            [self] () throws(ConnectError) -> [String: String] in
+        let (config, members) = try submit("modify offsets", connector: name) {
+            [self] () throws(ConnectError) -> ([String: String], Set<String>) in
             try requireLeader("Only the leader can modify connector offsets.")
             let snapshot = kafkaConfigStore.snapshot()
             let config = try self.config(name, in: snapshot)
             try requireStoppedForOffsets(name, snapshot)
-            return config
+            return (config, memberWorkerIds())
         }
+        try awaitTasksStopped(name, on: members)
         let complete = try worker.alterConnectorOffsets(name, config: config, offsets: offsets)
         logger.info("[\(name)|worker] Offsets of connector \(name) \(verb)")
         return Self.offsetsModifiedMessage(complete: complete, verb: verb)
+    }
+
+    /// The worker ids (`host:port`) of the group's members, as the leader last assigned work to them.
+    func memberWorkerIds() -> Set<String> {
+        // An advertised URL is `<scheme>://<worker id>/`.
+        let urls = coordinator.leaderState.map { Array($0.urls.values) } ?? [url]
+        return Set(
+            urls.map { u in
+                var id = Substring(u)
+                if let r = id.range(of: "://") { id = id[r.upperBound...] }
+                while id.hasSuffix("/") { id = id.dropLast() }
+                return String(id)
+            })
+    }
+
+    /// Waits until no task of `name` run by one of `members` shows RUNNING, PAUSED or RESTARTING (a task on a worker
+    /// that left the group commits nothing more).
+    func awaitTasksStopped(_ name: String, on members: Set<String>) throws(ConnectError) {
+        let deadline =
+            ContinuousClock.now + worker.config.taskShutdownGracefulTimeout + worker.config.offsetFlushTimeout
+        var active: [String] = []
+        while true {
+            active = worker.statusStore.tasks(name).filter { t in
+                [.running, .paused, .restarting].contains(t.status.state) && members.contains(t.status.workerId)
+            }.map { "\(name)-\($0.id) on \($0.status.workerId)" }
+            if active.isEmpty { return }
+            if ContinuousClock.now >= deadline || isStopping { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw ConnectError(
+            .conflict,
+            "Connector \(name) is STOPPED but its tasks have not stopped yet (\(active.joined(separator: ", "))); their last offset commit could overwrite the new offsets. Try again once GET /connectors/\(name)/status shows no tasks"
+        )
     }
 
     /// The internal endpoint (`POST /connectors/{c}/tasks`): the leader stores task configurations a worker

@@ -72,9 +72,11 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var canReadConfigs = true
         /// Failed catch-ups in a row (cooperative protocols give up their work after five).
         var unsyncRetries = 0
-        /// What this worker started and has not stopped (Connect's `runningAssignment`).
-        var runningConnectors: Set<String> = []
-        var runningTasks: Set<ConnectorTaskId> = []
+        /// What this worker started and has not stopped (Connect's `runningAssignment`), with the configuration
+        /// each was started with: a config-topic update that leaves it unchanged (the rebalance that followed the
+        /// update started it already) restarts nothing.
+        var runningConnectors: [String: [String: String]] = [:]
+        var runningTasks: [ConnectorTaskId: [String: String]] = [:]
         /// Per connector, the latest task configurations handed to a forwarder (older ones are dropped).
         var taskConfigSequence: [String: Int] = [:]
     }
@@ -317,9 +319,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         state.withLock { s in
             for c in work.connectors {
                 s.localTargets[c] = nil
-                s.runningConnectors.remove(c)
+                s.runningConnectors[c] = nil
             }
-            for t in work.tasks { s.runningTasks.remove(t) }
+            for t in work.tasks { s.runningTasks[t] = nil }
         }
     }
 
@@ -341,7 +343,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         // The whole assignment (for the cooperative protocols: what ran, minus what was revoked, plus what is new).
         let owned = coordinator.assignment?.assigned ?? .empty
-        let (runningConnectors, runningTasks) = state.withLock { ($0.runningConnectors, $0.runningTasks) }
+        let (runningConnectors, runningTasks) = state.withLock {
+            (Set($0.runningConnectors.keys), Set($0.runningTasks.keys))
+        }
         let ownedConnectors = Set(owned.connectors)
         let ownedTasks = Set(owned.tasks)
         // Revoked work stops first, whatever happens next.
@@ -422,7 +426,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         let target = snapshot.targetState(name)
         state.withLock { s in
             s.localTargets[name] = target
-            s.runningConnectors.insert(name)
+            s.runningConnectors[name] = config
         }
         let stage = stages.begin("starting connector \(name)", connector: name)
         worker.startConnector(name, config: config, target: target) { [self] connector, error in
@@ -437,7 +441,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             logger.warning("Could not start task \(id): its configuration is not in the config topic")
             return
         }
-        state.withLock { _ = $0.runningTasks.insert(id) }
+        state.withLock { $0.runningTasks[id] = taskConfig }
         worker.startTask(
             id, connectorConfig: config, taskConfig: taskConfig, target: snapshot.targetState(id.connector))
     }
@@ -570,9 +574,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
     }
 
-    /// Bounces changed connectors this worker owns, applies target states (a connector resumed generates its task
-    /// configurations again), restarts its tasks whose configurations changed, and asks for a rebalance when
-    /// connectors came or went or task configurations changed.
+    /// Bounces connectors this worker owns whose configuration changed, applies target states (a connector resumed
+    /// generates its task configurations again), restarts its tasks whose configurations changed, and asks for a
+    /// rebalance when connectors came or went or task configurations changed.
     func processConfigUpdates() {
         var (connectorUpdates, targetChanges, taskUpdates, rebalance) = takeConfigUpdates()
         guard !connectorUpdates.isEmpty || !targetChanges.isEmpty || !taskUpdates.isEmpty || rebalance else { return }
@@ -583,27 +587,36 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         let local = localWork
         let localConnectors = Set(local.connectors)
+        var restarted: Set<String> = []
         for name in connectorUpdates {
             if known.contains(name) != snapshot.contains(name) { rebalance = true }
             guard localConnectors.contains(name) else { continue }
             if !snapshot.contains(name) {
-                stopWork(ConnectorsAndTasks(connectors: [name], tasks: worker.taskIds(name)), reason: "deleted")
-            } else {
-                // Also a connector whose start failed before it ran: it is tried again with the new configuration.
-                logger.info("[\(name)|worker] Restarting connector \(name) with its new configuration")
-                worker.stopAndAwaitConnector(name)
-                startConnector(name, snapshot)
+                stopWork(ConnectorsAndTasks(connectors: [name], tasks: runningTasks(of: name)), reason: "deleted")
+                continue
             }
+            let (started, target) = state.withLock { ($0.runningConnectors[name], $0.localTargets[name]) }
+            // Started already with this configuration and target (by the rebalance that followed its creation).
+            if started == snapshot.connectorConfig(name) && target == snapshot.targetState(name) { continue }
+            // Also a connector whose start failed before it ran: it is tried again with the new configuration.
+            logger.info("[\(name)|worker] Restarting connector \(name) with its new configuration")
+            if snapshot.targetState(name) == .stopped {
+                stopWork(ConnectorsAndTasks(connectors: [], tasks: runningTasks(of: name)), reason: "stopped")
+            }
+            worker.stopAndAwaitConnector(name)
+            startConnector(name, snapshot)
+            restarted.insert(name)
         }
-        for name in targetChanges where snapshot.contains(name) && !connectorUpdates.contains(name) {
+        for name in targetChanges where snapshot.contains(name) && !restarted.contains(name) {
             let target = snapshot.targetState(name)
             let previous = state.withLock { $0.localTargets[name] }
             if localConnectors.contains(name), previous != nil, previous != target,
                 target == .stopped || previous == .stopped
             {
-                // Into or out of STOPPED: the connector starts anew (its tasks are revoked or assigned by the
-                // rebalance that the task configurations' change brings).
-                worker.stopAndAwaitTasks(worker.taskIds(name))
+                // Into or out of STOPPED: the connector starts anew; its tasks stop now (they are no longer this
+                // worker's to run once their configurations are gone) and start from the assignment that follows
+                // the task configurations' change.
+                stopWork(ConnectorsAndTasks(connectors: [], tasks: runningTasks(of: name)), reason: "stopped")
                 worker.stopAndAwaitConnector(name)
                 startConnector(name, snapshot)
             } else {
@@ -618,22 +631,27 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 }
             }
         }
-        let localTasks = Set(local.tasks)
-        // Eager: the rebalance that follows stops and restarts everything anyway.
-        let updatedConnectors = config.connectProtocol.isCooperative ? Set(taskUpdates.map(\.connector)) : []
-        for name in updatedConnectors {
-            let running = worker.taskIds(name).filter { localTasks.contains($0) }
-            guard !running.isEmpty else { continue }
-            worker.stopAndAwaitTasks(running)
-            for id in running {
-                if id.task < snapshot.taskCount(name) {
+        // Cooperative: tasks this worker owns whose configurations changed restart with them (tasks beyond the new
+        // count stop). Eager: the rebalance that follows stops and restarts everything anyway.
+        if config.connectProtocol.isCooperative {
+            let updated = Set(taskUpdates.map(\.connector))
+            let running = state.withLock { $0.runningTasks }
+            for id in local.tasks where updated.contains(id.connector) {
+                let started = running[id]
+                if id.task >= snapshot.taskCount(id.connector) {
+                    if started != nil { stopWork(ConnectorsAndTasks(connectors: [], tasks: [id]), reason: "removed") }
+                } else if started != snapshot.taskConfig(id) {
+                    if started != nil { worker.stopAndAwaitTasks([id]) }
                     startTask(id, snapshot)
-                } else {
-                    state.withLock { _ = $0.runningTasks.remove(id) }
                 }
             }
         }
         if rebalance { member.requestRejoin("connector or task configurations changed") }
+    }
+
+    /// The tasks of `connector` this worker started and has not stopped.
+    func runningTasks(of connector: String) -> [ConnectorTaskId] {
+        state.withLock { $0.runningTasks.keys.filter { $0.connector == connector }.sorted() }
     }
 
     /// Restart requests read from the config topic: each worker restarts what it runs (KIP-745).

@@ -10,7 +10,9 @@ import Synchronization
 /// `{"state","trace","worker_id","generation"}`, `status-topic-<topic>:connector-<name>` →
 /// `{"topic":{"name","connector","task","discoverTimestamp"}}`; a deletion is a tombstone. Writes go to the topic and
 /// to this worker's view at once; records of other workers arrive through the reader. Of two records for one task,
-/// an UNASSIGNED does not replace a RUNNING of the same or a later generation (Connect's reader rule).
+/// an UNASSIGNED does not replace another worker's RUNNING of the same or a later generation (Connect's reader rule,
+/// narrowed to other workers: a task a worker stopped without a rebalance, as a connector's stop does, writes its
+/// UNASSIGNED at the generation it ran in, and that is its latest state).
 public final class KafkaStatusBackingStore: StatusBackingStore {
     /// This worker's view of every status, shared with the reader.
     final class Cache: Sendable {
@@ -88,7 +90,7 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
             let record = m.value.flatMap(record)
             cache.state.withLock { s in
                 if let record, record.state == .unassigned, let current = s.tasks[id], current.state == .running,
-                    current.generation >= record.generation
+                    current.workerId != record.workerId, current.generation >= record.generation
                 {
                     return
                 }

@@ -66,6 +66,21 @@ struct TestCluster {
         }
     }
 
+    /// Connector and task start attempts, summed over the running workers (`connect-worker-metrics`).
+    func startups() -> (connectors: Int, tasks: Int) {
+        func total(_ text: String, _ family: String) -> Int {
+            text.split(separator: "\n").first { $0.hasPrefix(family + " ") || $0.hasPrefix(family + "{") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }.map { Int($0) } ?? 0
+        }
+        var sum = (connectors: 0, tasks: 0)
+        for i in running {
+            let text = call(i, "GET", "/metrics").body
+            sum.connectors += total(text, "kafka_connect_connect_worker_metrics_connector_startup_attempts_total")
+            sum.tasks += total(text, "kafka_connect_connect_worker_metrics_task_startup_attempts_total")
+        }
+        return sum
+    }
+
     func stopAll() {
         for w in workers { w?.stop() }
     }
@@ -295,6 +310,66 @@ struct ClusterProtocolTests {
             let m = (error as? ConnectError)?.message ?? "\(error)"
             return m.contains("Topic '\(cluster.group)-configs' supplied via the 'config.storage.topic' property")
                 && m.contains("found 3 partitions")
+        }
+    }
+}
+
+@Suite("Stopping and resetting a connector in a cluster", .serialized, .timeLimit(.minutes(4)))
+struct ClusterStopTests {
+    @Test(
+        "PATCH then stop through a follower: STOPPED with no tasks everywhere, an offsets reset right after sticks, and resume runs the tasks again; a new connector starts once"
+    )
+    func patchStopResetResume() throws {
+        var cluster = try TestCluster("stop")
+        defer { cluster.stopAll() }
+        for _ in 0..<2 { try cluster.startWorker() }
+        #expect(
+            ProjectPaths.waitUntil(60) {
+                cluster.running.allSatisfy { cluster.call($0, "GET", "/health").status == 200 }
+            })
+        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
+        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
+        let follower = herders.firstIndex { !$0.isLeader } ?? 1
+        let topic = "\(cluster.group)-orders"
+        for round in 0..<2 {
+            let name = "stopping-\(round)"
+            let before = cluster.startups()
+            #expect(
+                cluster.call(follower, "POST", "/connectors", body: datagen(name, topic: topic, tasks: 2)).status == 201
+            )
+            #expect(cluster.waitForStatus(name) { taskStates($0) == ["RUNNING", "RUNNING"] })
+            // The connector and its tasks started once (a create is not a reconfiguration).
+            Thread.sleep(forTimeInterval: 1)
+            let after = cluster.startups()
+            #expect(
+                after.connectors - before.connectors == 1 && after.tasks - before.tasks == 2, "\(before) → \(after)")
+            #expect(
+                cluster.call(follower, "PATCH", "/connectors/\(name)/config", body: #"{"max.interval": "20"}"#).status
+                    == 200)
+            let stop = cluster.call(follower, "PUT", "/connectors/\(name)/stop")
+            #expect(stop.status == 204, "\(stop.body)")
+            // The first round waits for STOPPED; the second resets at once, while the tasks may still be stopping.
+            if round == 0 {
+                #expect(
+                    cluster.waitForStatus(name, seconds: 30) {
+                        connectorState($0) == "STOPPED" && taskStates($0).isEmpty
+                    },
+                    "\(cluster.call(0, "GET", "/connectors/\(name)/status").body)")
+            }
+            let reset = cluster.call(follower, "DELETE", "/connectors/\(name)/offsets")
+            #expect(reset.status == 200, "\(reset.body)")
+            #expect(
+                cluster.waitForStatus(name, seconds: 30) { connectorState($0) == "STOPPED" && taskStates($0).isEmpty },
+                "\(cluster.call(0, "GET", "/connectors/\(name)/status").body)")
+            // Nothing the stopped tasks committed lands after the reset.
+            Thread.sleep(forTimeInterval: 2)
+            let offsets = cluster.json(follower, "/connectors/\(name)/offsets")
+            #expect(offsets?["offsets"]?.arrayValue?.isEmpty == true, "\(String(describing: offsets))")
+            #expect(cluster.call(round, "PUT", "/connectors/\(name)/resume").status == 202)
+            #expect(
+                cluster.waitForStatus(name, seconds: 30) {
+                    connectorState($0) == "RUNNING" && taskStates($0) == ["RUNNING", "RUNNING"]
+                }, "\(cluster.call(0, "GET", "/connectors/\(name)/status").body)")
         }
     }
 }

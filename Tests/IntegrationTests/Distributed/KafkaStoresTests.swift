@@ -66,6 +66,9 @@ struct KafkaStoresTests {
         try c.start(timeout: .seconds(20))
         defer { c.stop() }
         #expect(c.task(id)?.state == .running)
+        // The worker running it stops it without a rebalance (a connector's stop): its UNASSIGNED is the latest.
+        a.updateTask(id) { _ in StatusRecord(state: .unassigned, workerId: "a:8083", generation: 3) }
+        #expect(ProjectPaths.waitUntil(10) { c.task(id)?.state == .unassigned })
 
         a.remove(connector: "orders-sink")
         #expect(ProjectPaths.waitUntil(10) { b.connector("orders-sink") == nil && b.task(id) == nil })
