@@ -26,18 +26,22 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "JSON", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
-            name: "Kafka", dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            name: "Kafka",
+            dependencies: ["CRdKafka", "KafkaProtocol", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
-        // Kafka's wire protocol for what librdkafka cannot do: membership of a `connect` group.
+        // Kafka's wire protocol for what librdkafka cannot do: membership of a `connect` group (TLS by OpenSSL,
+        // as librdkafka's own).
         .target(
             name: "KafkaProtocol",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                "COpenSSL", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),

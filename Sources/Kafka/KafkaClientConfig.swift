@@ -1,6 +1,9 @@
 import CRdKafka
+import KafkaProtocol
 
-/// Client properties for librdkafka, checked key by key so that a wrong key is reported by name.
+/// Client properties for librdkafka, checked key by key so that a wrong key is reported by name. Java clients'
+/// security keys (`sasl.jaas.config`, `ssl.truststore.*`, `ssl.keystore.*`) are translated to librdkafka's
+/// (`KafkaSecurity.librdkafkaProperties`), so a Connect worker file works as it is.
 public struct KafkaClientConfig: Sendable {
     public var properties: [String: String]
 
@@ -22,8 +25,15 @@ public struct KafkaClientConfig: Sendable {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(kind: .fatal, message: "rd_kafka_conf_new failed")
         }
+        let translated: [String: String]
+        do {
+            translated = try KafkaSecurity.librdkafkaProperties(properties)
+        } catch {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(kind: .config, message: error.description)
+        }
         var errstr = [CChar](repeating: 0, count: 512)
-        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in translated.sorted(by: { $0.key < $1.key }) {
             let res = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
             if res == RD_KAFKA_CONF_UNKNOWN {
                 rd_kafka_conf_destroy(conf)

@@ -19,9 +19,11 @@ public final class TansuBroker: Sendable {
         }
     }()
 
-    public init() throws {
+    /// `advertisedPort`: the port named in metadata, when clients reach the broker through something else (a TLS
+    /// listener in front of it); `ready`: client properties to check the broker through it.
+    public init(listenPort: Int? = nil, advertisedPort: Int? = nil, ready: [String: String] = [:]) throws {
         let binary = try Self.locateBinary()
-        port = try FreePort.allocate()
+        port = try listenPort ?? FreePort.allocate()
         let p = Process()
         // Tansu ignores SIGTERM, and its storage is in memory, so it is killed outright. A shell stays between the test process and the broker and stops the broker when the test process is gone,
         // since the shared broker lives in a static that is never deinitialised.
@@ -31,13 +33,13 @@ public final class TansuBroker: Sendable {
             "\"$0\" \"$@\" & c=$!; trap 'kill -9 $c 2>/dev/null; exit 0' TERM INT; "
                 + "while kill -0 \(getpid()) 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill -9 $c 2>/dev/null",
             binary, "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url",
-            "tcp://127.0.0.1:\(port)",
+            "tcp://127.0.0.1:\(advertisedPort ?? port)",
         ]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
         process = p
-        try waitUntilReady()
+        try waitUntilReady(ready)
     }
 
     deinit {
@@ -52,14 +54,16 @@ public final class TansuBroker: Sendable {
         }
     }
 
-    private func waitUntilReady() throws {
-        let admin = try KafkaAdmin(config: KafkaClientConfig(["bootstrap.servers": bootstrapServers]))
+    private func waitUntilReady(_ properties: [String: String]) throws {
+        var props = properties
+        props["bootstrap.servers"] = props["bootstrap.servers"] ?? bootstrapServers
+        let admin = try KafkaAdmin(config: KafkaClientConfig(props))
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if admin.clusterID(timeoutMs: 1000) != nil { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        throw TestKitError("Tansu did not answer on \(bootstrapServers) within 30 s")
+        throw TestKitError("Tansu did not answer on \(props["bootstrap.servers"] ?? "") within 30 s")
     }
 
     static func locateBinary() throws -> String {

@@ -144,16 +144,3 @@ struct HTTPClientTests {
         #expect(!HTTPClientError(.tls, "").isRetriable)
     }
 }
-
-extension FileHandle {
-    /// Reads up to the first line end (without it); nil at end of file.
-    func availableLine() -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = readData(ofLength: 1)
-            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
-    }
-}

@@ -286,6 +286,11 @@ extension DistributedHerder {
             guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
             let snapshot = kafkaConfigStore.snapshot()
             if snapshot.taskConfigs[name] == configs && !snapshot.inconsistent.contains(name) { return }
+            // Generated before the connector was stopped: a STOPPED connector keeps no task configurations.
+            guard snapshot.targetState(name) != .stopped else {
+                logger.info("[\(name)|worker] Ignoring task configurations for \(name): it is STOPPED")
+                return
+            }
             try kafkaConfigStore.putTaskConfigs(name, configs)
         }
     }

@@ -14,14 +14,20 @@ public final class BrokerConnection: @unchecked Sendable {
     public let port: Int
     private let clientId: String?
 
-    /// Connects within `timeout`, then authenticates as `security` says (SASL before any other request).
+    /// Connects within `timeout`, then secures and authenticates as `security` says (TLS first, then SASL, before any
+    /// other request).
     public init(
         host: String, port: Int, clientId: String?, timeout: Duration, security: KafkaSecurity = .plaintext
     ) throws(KafkaProtocolError) {
         self.host = host
         self.port = port
         self.clientId = clientId
-        transport = try SocketTransport(host: host, port: port, timeout: timeout)
+        let transport = try SocketTransport(host: host, port: port, timeout: timeout)
+        if let tls = security.tls {
+            try transport.startTLS(
+                host: host, port: port, settings: tls, until: ContinuousClock.now.advanced(by: timeout))
+        }
+        self.transport = transport
         try SaslAuthenticator.authenticate(self, security, timeout: timeout)
     }
 

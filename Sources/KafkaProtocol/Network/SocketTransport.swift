@@ -4,12 +4,14 @@ import Foundation
     import Glibc
 #endif
 
-/// A TCP connection with deadlines: non-blocking socket, `poll` for every wait, `MSG_NOSIGNAL` so a closed peer is
+/// A TCP connection with deadlines, optionally under TLS (`TLSSession`): non-blocking socket, `poll` for every wait, `MSG_NOSIGNAL` so a closed peer is
 /// an error rather than a signal. POSIX sockets rather than a framework: the client sends one small request at a
 /// time from a thread that may block, which is all a group member needs.
 final class SocketTransport {
     private var fd: Int32
     let peer: String
+    /// Set once TLS is started: reads and writes go through it.
+    private var tls: TLSSession?
 
     /// Connects to `host:port` (any address it resolves to), within `timeout`.
     init(host: String, port: Int, timeout: Duration) throws(KafkaProtocolError) {
@@ -55,12 +57,22 @@ final class SocketTransport {
     deinit { close() }
 
     func close() {
+        tls = nil
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
     }
 
+    /// Starts TLS on the connection (`security.protocol` `SSL` or `SASL_SSL`) within `deadline`.
+    func startTLS(
+        host: String, port: Int, settings: TLSSettings, until deadline: ContinuousClock.Instant
+    )
+        throws(KafkaProtocolError)
+    {
+        tls = try TLSSession(fd: fd, host: host, port: port, settings: settings, until: deadline)
+    }
+
     /// Waits for `events` on `fd` until `deadline`; false on a timeout or an error.
-    private static func wait(_ fd: Int32, events: Int16, until deadline: ContinuousClock.Instant) -> Bool {
+    static func wait(_ fd: Int32, events: Int16, until deadline: ContinuousClock.Instant) -> Bool {
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return false }
@@ -73,6 +85,7 @@ final class SocketTransport {
     }
 
     func write(_ bytes: [UInt8], until deadline: ContinuousClock.Instant) throws(KafkaProtocolError) {
+        if let tls { return try tls.write(bytes, until: deadline) }
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { buf in
@@ -91,6 +104,7 @@ final class SocketTransport {
     }
 
     func read(count: Int, until deadline: ContinuousClock.Instant) throws(KafkaProtocolError) -> [UInt8] {
+        if let tls { return try tls.read(count: count, until: deadline) }
         var out = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {

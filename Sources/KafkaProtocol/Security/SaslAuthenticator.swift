@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 
-/// How the client authenticates to brokers: Kafka's `security.protocol` with its SASL settings. SSL is not
-/// supported by this client (the group membership of a distributed worker); asking for it is a configuration error.
+/// How the client reaches and authenticates to brokers: Kafka's `security.protocol` (`PLAINTEXT`, `SSL`,
+/// `SASL_PLAINTEXT`, `SASL_SSL`) with its TLS and SASL settings.
 public struct KafkaSecurity: Sendable, Equatable {
     public enum Mechanism: String, Sendable, Equatable {
         case plain = "PLAIN"
@@ -10,34 +10,38 @@ public struct KafkaSecurity: Sendable, Equatable {
         case scramSHA512 = "SCRAM-SHA-512"
     }
 
-    /// The SASL mechanism; nil: PLAINTEXT.
+    /// The SASL mechanism; nil: no SASL.
     public private(set) var mechanism: Mechanism?
     public private(set) var username = ""
     public private(set) var password = ""
+    /// TLS settings; nil: no TLS.
+    public var tls: TLSSettings?
 
     public static let plaintext = KafkaSecurity()
 
     public init() {}
 
-    public init(mechanism: Mechanism, username: String, password: String) {
+    public init(mechanism: Mechanism, username: String, password: String, tls: TLSSettings? = nil) {
         self.mechanism = mechanism
         self.username = username
         self.password = password
+        self.tls = tls
     }
 
-    /// From client properties, Java's names or librdkafka's: `security.protocol` (`PLAINTEXT`, `SASL_PLAINTEXT`),
+    /// From client properties, Java's names or librdkafka's: `security.protocol`, the TLS keys of `TLSSettings`,
     /// `sasl.mechanism` (or `sasl.mechanisms`), and the credentials from `sasl.username` / `sasl.password` or the
     /// `username="..." password="..."` options of `sasl.jaas.config`. Throws naming the key that is missing or not
     /// supported.
     public static func from(_ props: [String: String]) throws(KafkaProtocolError) -> KafkaSecurity {
         let proto = (props["security.protocol"] ?? "PLAINTEXT").uppercased()
+        var security = KafkaSecurity()
         switch proto {
-        case "PLAINTEXT": return .plaintext
+        case "PLAINTEXT": return security
+        case "SSL":
+            security.tls = try TLSSettings.from(props)
+            return security
         case "SASL_PLAINTEXT": break
-        case "SSL", "SASL_SSL":
-            throw .config(
-                "security.protocol=\(proto) is not supported by the group membership client of a distributed worker yet (PLAINTEXT and SASL_PLAINTEXT are)"
-            )
+        case "SASL_SSL": security.tls = try TLSSettings.from(props)
         default:
             throw .config("Invalid value \(proto) for configuration security.protocol")
         }
@@ -55,7 +59,10 @@ public struct KafkaSecurity: Sendable, Equatable {
                 "SASL \(name) needs a username and a password: set sasl.jaas.config (username=\"...\" password=\"...\") or sasl.username and sasl.password"
             )
         }
-        return KafkaSecurity(mechanism: mechanism, username: username, password: password)
+        security.mechanism = mechanism
+        security.username = username
+        security.password = password
+        return security
     }
 
     /// The `key="value"` options of a JAAS configuration line.

@@ -296,6 +296,38 @@ struct ClusterProtocolTests {
         }
     }
 
+    @Test(
+        "over TLS with Java's keys (security.protocol=SSL, a PEM truststore): the worker joins its group, keeps its internal topics and runs a sink task whose consumer group is on that broker too"
+    )
+    func sslBroker() throws {
+        let broker = try TLSBroker()
+        defer { broker.stop() }
+        var cluster = try TestCluster("ssl")
+        defer { cluster.stopAll() }
+        var extra = ["bootstrap.servers": broker.bootstrapServers]
+        for (k, v) in broker.clientProperties {
+            for prefix in ["", "producer.", "consumer.", "admin."] { extra[prefix + k] = v }
+        }
+        try cluster.startWorker(extra)
+        try cluster.startWorker(extra)
+        #expect(
+            ProjectPaths.waitUntil(60) {
+                cluster.running.allSatisfy { cluster.call($0, "GET", "/health").status == 200 }
+            })
+        let topic = "\(cluster.group)-orders"
+        #expect(
+            cluster.call(1, "POST", "/connectors", body: datagen("tls-orders", topic: topic, tasks: 2)).status == 201)
+        #expect(
+            cluster.waitForStatus("tls-orders") {
+                connectorState($0) == "RUNNING" && taskStates($0) == ["RUNNING", "RUNNING"]
+            })
+        // The source's offsets went to the offsets topic over TLS.
+        #expect(
+            ProjectPaths.waitUntil(30) {
+                cluster.json(0, "/connectors/tls-orders/offsets")?["offsets"]?.arrayValue?.isEmpty == false
+            })
+    }
+
     @Test("a config topic with more than one partition stops start-up, naming the topic and the key")
     func wrongConfigTopic() throws {
         let cluster = try TestCluster("badtopic")
