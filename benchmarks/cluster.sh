@@ -27,6 +27,8 @@ declare -a PORTS PIDS
 cleanup() {
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
     kill -9 "$TANSU_PID" 2>/dev/null
+    # LOGS_DIR=dir keeps the workers' and the broker's logs.
+    if [ -n "${LOGS_DIR:-}" ]; then mkdir -p "$LOGS_DIR" && cp "$WORK"/*.log "$LOGS_DIR"/ 2>/dev/null; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -48,7 +50,7 @@ value.converter=org.apache.kafka.connect.json.JsonConverter
 listeners=http://127.0.0.1:${PORTS[$i]}
 rest.advertised.host.name=127.0.0.1
 scheduled.rebalance.max.delay.ms=$DELAY_MS
-log.level=WARN
+log.level=${LOG_LEVEL:-WARN}
 PROPS
 done
 start() { "$BIN" distributed "$WORK/w$1.properties" >>"$WORK/w$1.log" 2>&1 & PIDS[$1]=$!; }

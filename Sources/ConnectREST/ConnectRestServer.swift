@@ -109,11 +109,14 @@ public final class ConnectRestServer: Sendable {
 
     /// Runs a herder call that another worker of the cluster may have to run (the leader, or the one running the
     /// connector or task), forwarding it there as Connect's `HerderRequestHandler` does.
-    static func forwardable(_ request: HTTPRequest, _ body: () throws(ConnectError) -> HTTPResponse) -> HTTPResponse {
+    static func forwardable(
+        _ request: HTTPRequest, _ herder: any Herder, _ body: () throws(ConnectError) -> HTTPResponse
+    ) -> HTTPResponse {
         do {
             return try body()
         } catch {
-            return HerderRequestHandler.shared.respond(to: request, error)
+            guard let client = herder.forwardingClient else { return errorResponse(for: error) }
+            return HerderRequestHandler(client: client).respond(to: request, error)
         }
     }
 

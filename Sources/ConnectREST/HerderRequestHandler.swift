@@ -9,14 +9,8 @@ import HTTPServer
 /// never a third), passes on `Authorization` and the internal signature headers, and answers with the target's
 /// answer. Answers Connect's 409s when there is nobody to send it to.
 struct HerderRequestHandler: Sendable {
-    static let shared = HerderRequestHandler()
-
-    let client: HTTPClient = {
-        var configuration = HTTPClientConfiguration()
-        configuration.timeout = .seconds(95)
-        configuration.userAgent = "kafka-connect"
-        return HTTPClient(configuration: configuration)
-    }()
+    /// The herder's client for other workers (with the REST listener's TLS settings, `InterWorkerClient`).
+    let client: HTTPClient
 
     static let noLeaderMessage =
         "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."

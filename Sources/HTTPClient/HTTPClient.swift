@@ -71,6 +71,8 @@ public struct HTTPClientConfiguration: Sendable {
         public var keyPassword: String?
         /// False skips the server's certificate and host name checks (`curl --insecure`).
         public var verifyPeer = true
+        /// False skips only the host name check (Java's empty `ssl.endpoint.identification.algorithm`).
+        public var verifyHost = true
 
         public init(
             caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, keyPassword: String? = nil,
@@ -229,6 +231,8 @@ final class EasyHandle: @unchecked Sendable {
         if let password = tls.keyPassword { set(CURLOPT_KEYPASSWD, password) }
         if !tls.verifyPeer {
             set(CURLOPT_SSL_VERIFYPEER, 0)
+            set(CURLOPT_SSL_VERIFYHOST, 0)
+        } else if !tls.verifyHost {
             set(CURLOPT_SSL_VERIFYHOST, 0)
         }
         if let auth = configuration.basicAuth {

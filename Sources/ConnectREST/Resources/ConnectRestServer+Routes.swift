@@ -51,7 +51,7 @@ extension ConnectRestServer {
             return json(200, .object(out))
         }
         r.add("POST", "/connectors") { req, _ in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 let body = try parseBody(req)
                 guard let object = body.objectValue else {
                     throw ConnectError(
@@ -97,7 +97,7 @@ extension ConnectRestServer {
             }
         }
         r.add("DELETE", "/connectors/{name}") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 try herder.deleteConnector(p["name"]!)
                 return .noContent()
             }
@@ -106,7 +106,7 @@ extension ConnectRestServer {
             call { () throws(ConnectError) in json(200, RestEntities.config(try herder.connectorConfig(p["name"]!))) }
         }
         r.add("PUT", "/connectors/{name}/config") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 let name = p["name"]!
                 var config = try configMap(try parseBody(req))
                 if let inConfig = config["name"], inConfig != name {
@@ -128,7 +128,7 @@ extension ConnectRestServer {
             }
         }
         r.add("PATCH", "/connectors/{name}/config") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 let patch = try patchMap(try parseBody(req))
                 return json(200, RestEntities.connectorInfo(try herder.patchConnectorConfig(p["name"]!, patch: patch)))
             }
@@ -159,13 +159,13 @@ extension ConnectRestServer {
             }
         }
         r.add("PATCH", "/connectors/{name}/offsets") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 let offsets = try RestEntities.parseOffsets(try parseBody(req))
                 return json(200, ["message": .string(try herder.alterConnectorOffsets(p["name"]!, offsets))])
             }
         }
         r.add("DELETE", "/connectors/{name}/offsets") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 json(200, ["message": .string(try herder.resetConnectorOffsets(p["name"]!))])
             }
         }
@@ -208,13 +208,13 @@ extension ConnectRestServer {
             }
         }
         r.add("POST", "/connectors/{name}/tasks/{task}/restart") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 try herder.restartTask(try taskId(p))
                 return .noContent()
             }
         }
         r.add("POST", "/connectors/{name}/restart") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 let request = RestartRequest(
                     includeTasks: req.queryValue("includeTasks")?.lowercased() == "true",
                     onlyFailed: req.queryValue("onlyFailed")?.lowercased() == "true")
@@ -224,7 +224,7 @@ extension ConnectRestServer {
         }
         // Internal (InternalClusterResource): task configurations for the leader to store.
         r.add("POST", "/connectors/{name}/tasks") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 let body = try parseBody(req)
                 guard let array = body.arrayValue else {
                     throw ConnectError(
@@ -248,7 +248,7 @@ extension ConnectRestServer {
             }
         }
         r.add("PUT", "/connectors/{name}/stop") { req, p in
-            forwardable(req) { () throws(ConnectError) in
+            forwardable(req, herder) { () throws(ConnectError) in
                 try herder.stopConnector(p["name"]!)
                 return .noContent()
             }

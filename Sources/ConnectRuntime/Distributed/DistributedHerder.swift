@@ -35,7 +35,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     let logger: Logger
     let commit: String
     let clusterID: @Sendable () -> String?
-    let http = HTTPClient()
+    /// For requests to other workers (`InterWorkerClient`): the task configurations sent to the leader, and REST
+    /// requests forwarded.
+    public let http: HTTPClient
     let wake = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
     let stages = StageTracker()
@@ -97,6 +99,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         self.clusterID = clusterID
         self.requestTimeout = requestTimeout
         self.logger = logger
+        http = HTTPClient(
+            configuration: InterWorkerClient.configuration(
+                config.worker.originals, timeout: requestTimeout + .seconds(5)))
         let servers: [(host: String, port: Int)]
         let security: KafkaSecurity
         do {
@@ -162,6 +167,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     public func isReady() -> Bool { state.withLock { $0.ready && !$0.stopping && $0.groupError == nil } }
 
     public func unhealthyReason() -> String? { state.withLock { $0.groupError } }
+
+    public var forwardingClient: HTTPClient? { http }
 
     public func serverInfo() -> ServerInfo {
         ServerInfo(version: ConnectVersion.kafka, commit: commit, kafkaClusterId: clusterID())

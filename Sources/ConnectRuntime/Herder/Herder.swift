@@ -1,5 +1,6 @@
 import ConnectAPI
 import Foundation
+import HTTPClient
 
 /// A connector's definition as REST shows it (`ConnectorInfo`).
 public struct ConnectorInfo: Sendable, Equatable {
@@ -89,6 +90,8 @@ public protocol Herder: Sendable {
     func isReady() -> Bool
     /// Why a worker that started cannot do its work (`/health` answers 500 `unhealthy` with it); nil when it can.
     func unhealthyReason() -> String?
+    /// The client for requests REST forwards to another worker of the cluster; nil: none are forwarded.
+    var forwardingClient: HTTPClient? { get }
 
     func connectors() -> [String]
     func connectorInfo(_ name: String) throws(ConnectError) -> ConnectorInfo
@@ -140,6 +143,7 @@ public protocol Herder: Sendable {
 
 extension Herder {
     public func unhealthyReason() -> String? { nil }
+    public var forwardingClient: HTTPClient? { nil }
 
     /// A standalone worker takes no task configurations from outside: Connect's `StandaloneHerder` message, as a
     /// 400 (Connect's `UnsupportedOperationException` is a 500; the request is the client's mistake, not the

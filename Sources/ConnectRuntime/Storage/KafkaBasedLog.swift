@@ -14,9 +14,23 @@ final class KafkaBasedLog: Sendable {
     private let consumer: KafkaConsumer
     private let consumed: @Sendable (KafkaMessage) -> Void
     private let logger: Logger
-    /// Sends take turns: each waits for its own acknowledgements.
+    /// Records are handed to the producer one send at a time, so each send's records keep their order; the waits for
+    /// acknowledgements overlap (many tasks committing offsets at once, as a revocation makes them, share the
+    /// producer's batches instead of taking turns).
     private let sendLock = NSLock()
     private let nextSendId = Atomic<UInt64>(0)
+    /// One sender at a time polls the producer and files every delivery report it serves under its send id, for the
+    /// sender waiting on it; the others wait on `reportsArrived`.
+    private let pollLock = NSLock()
+    private let reports = Mutex(Reports())
+    private let reportsArrived = NSCondition()
+
+    struct Reports {
+        /// Reports not yet taken by their sender: nil for a record written, else why it was not.
+        var arrived: [UInt64: KafkaError?] = [:]
+        /// Ids of senders that gave up (timeout, an earlier failure): their reports are dropped.
+        var abandoned: Set<UInt64> = []
+    }
     /// Next offset to read per partition, and the reader's life; `progress` is signalled as they move.
     private let state = Mutex(State())
     private let progress = NSCondition()
@@ -146,13 +160,12 @@ final class KafkaBasedLog: Sendable {
     }
 
     /// Writes the records in order and waits for their acknowledgements; a nil value is a tombstone. `partition`
-    /// nil lets the key choose.
+    /// nil lets the key choose. Sends from several threads wait together.
     func send(
         _ records: [(key: [UInt8], value: [UInt8]?)], partition: Int32? = nil, timeout: Duration = .seconds(30)
     ) throws(ConnectError) {
-        sendLock.lock()
-        defer { sendLock.unlock() }
         var waiting: Set<UInt64> = []
+        sendLock.lock()
         for r in records {
             let id = nextSendId.add(1, ordering: .relaxed).newValue
             while true {
@@ -161,24 +174,79 @@ final class KafkaBasedLog: Sendable {
                     break
                 } catch {
                     guard error.kind == .queueFull else {
+                        sendLock.unlock()
+                        abandon(waiting)
                         throw ConnectError.connect("Could not write to topic \(topic)", cause: error)
                     }
-                    _ = producer.poll(timeoutMs: 50)
+                    serveReports(timeoutMs: 50)
                 }
             }
             waiting.insert(id)
         }
+        sendLock.unlock()
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while !waiting.isEmpty {
+            let failure = reports.withLock { r -> KafkaError? in
+                var failure: KafkaError?
+                for id in waiting {
+                    guard let report = r.arrived.removeValue(forKey: id) else { continue }
+                    waiting.remove(id)
+                    if let report { failure = failure ?? report }
+                }
+                return failure
+            }
+            if let failure {
+                abandon(waiting)
+                throw ConnectError.connect("Could not write to topic \(topic)", cause: failure)
+            }
+            if waiting.isEmpty { return }
             guard ContinuousClock.now < deadline else {
+                abandon(waiting)
                 throw ConnectError(.retriable, "Timed out writing to topic \(topic)")
             }
-            for report in producer.poll(timeoutMs: 50) {
-                waiting.remove(report.id)
+            if pollLock.try() {
+                serveReportsLocked(timeoutMs: 20)
+                pollLock.unlock()
+            } else {
+                reportsArrived.lock()
+                _ = reportsArrived.wait(until: Date().addingTimeInterval(0.02))
+                reportsArrived.unlock()
+            }
+        }
+    }
+
+    /// Polls the producer (unless another sender is polling) and files the reports it served.
+    private func serveReports(timeoutMs: Int32) {
+        guard pollLock.try() else {
+            Thread.sleep(forTimeInterval: Double(timeoutMs) / 1000)
+            return
+        }
+        serveReportsLocked(timeoutMs: timeoutMs)
+        pollLock.unlock()
+    }
+
+    private func serveReportsLocked(timeoutMs: Int32) {
+        let served = producer.poll(timeoutMs: timeoutMs)
+        guard !served.isEmpty else { return }
+        reports.withLock { r in
+            for report in served {
+                if r.abandoned.remove(report.id) != nil { continue }
                 if case .failure(let e) = report.result {
-                    throw ConnectError.connect("Could not write to topic \(topic)", cause: e)
+                    r.arrived[report.id] = .some(e)
+                } else {
+                    r.arrived[report.id] = .some(nil)
                 }
             }
+        }
+        reportsArrived.lock()
+        reportsArrived.broadcast()
+        reportsArrived.unlock()
+    }
+
+    /// A sender gave up on `ids`: reports already filed are dropped, later ones will be.
+    private func abandon(_ ids: Set<UInt64>) {
+        reports.withLock { r in
+            for id in ids where r.arrived.removeValue(forKey: id) == nil { r.abandoned.insert(id) }
         }
     }
 

@@ -328,6 +328,60 @@ struct ClusterProtocolTests {
             })
     }
 
+    @Test(
+        "REST over HTTPS with a private CA (listeners.https.ssl.*): a create through the follower is forwarded to the leader over TLS, and the follower's task configurations reach it"
+    )
+    func httpsBetweenWorkers() throws {
+        let ca = try PrivateCA()
+        let (certificate, key) = try ca.issue("connect-worker")
+        let keystore = ca.directory.appendingPathComponent("worker-keystore.pem").path
+        try (String(contentsOfFile: key, encoding: .utf8) + String(contentsOfFile: certificate, encoding: .utf8))
+            .write(toFile: keystore, atomically: true, encoding: .utf8)
+        var cluster = try TestCluster("https")
+        defer { cluster.stopAll() }
+        let extra = [
+            "listeners": "https://127.0.0.1:0", "listeners.https.ssl.keystore.type": "PEM",
+            "listeners.https.ssl.keystore.location": keystore, "listeners.https.ssl.truststore.type": "PEM",
+            "listeners.https.ssl.truststore.location": ca.caFile,
+        ]
+        for _ in 0..<2 { try cluster.startWorker(extra) }
+        var configuration = HTTPClientConfiguration()
+        configuration.timeout = .seconds(120)
+        configuration.tls.caFile = ca.caFile
+        let client = HTTPClient(configuration: configuration)
+        func call(_ i: Int, _ method: String, _ path: String, _ body: String? = nil) -> (Int, String) {
+            let r = try? client.execute(
+                HTTPClientRequest(
+                    method: method, url: "https://127.0.0.1:\(cluster.port(i))\(path)",
+                    headers: body == nil ? [] : [("Content-Type", "application/json")],
+                    body: body.map { Array($0.utf8) }))
+            return (r?.status ?? 0, r?.text ?? "")
+        }
+        #expect(ProjectPaths.waitUntil(60) { (0..<2).allSatisfy { call($0, "GET", "/health").0 == 200 } })
+        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
+        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
+        #expect(herders.allSatisfy { $0.leaderUrl?.hasPrefix("https://127.0.0.1:") == true })
+        let follower = herders.firstIndex { !$0.isLeader } ?? 1
+        let topic = "\(cluster.group)-orders"
+        for name in ["https-a", "https-b"] {
+            let created = call(follower, "POST", "/connectors", datagen(name, topic: topic, tasks: 1))
+            #expect(created.0 == 201, "\(created.1)")
+        }
+        // One connector runs on each worker: the follower's sent its task configurations to the leader.
+        var owners: Set<String> = []
+        let running = ProjectPaths.waitUntil(60) {
+            owners = []
+            for name in ["https-a", "https-b"] {
+                let (status, body) = call(follower, "GET", "/connectors/\(name)/status")
+                guard status == 200, let s = try? JSONParser.parse(Array(body.utf8)), taskStates(s) == ["RUNNING"]
+                else { return false }
+                if let w = s["connector"]?["worker_id"]?.stringValue { owners.insert(w) }
+            }
+            return true
+        }
+        #expect(running && owners.count == 2, "connectors ran on \(owners)")
+    }
+
     @Test("a config topic with more than one partition stops start-up, naming the topic and the key")
     func wrongConfigTopic() throws {
         let cluster = try TestCluster("badtopic")
