@@ -105,4 +105,57 @@ struct TLSConnectionTests {
         let plain = try connect([:])
         #expect(throws: KafkaProtocolError.self) { try plain.send(ApiVersionsRequest(), timeout: .seconds(3)) }
     }
+
+    static let mutual: TLSBroker? = try? TLSBroker(requireClientCertificate: true)
+
+    @Test(
+        "a broker that requires client certificates gets the keystore's (PEM, encrypted PEM with ssl.key.password, PKCS12); without one it refuses; a wrong password names the key"
+    )
+    func clientCertificates() throws {
+        let broker = try #require(Self.mutual)
+        func connect(_ props: [String: String]) throws -> BrokerConnection {
+            try BrokerConnection(
+                host: "127.0.0.1", port: broker.port, clientId: "mtls-test", timeout: .seconds(10),
+                security: KafkaSecurity.from(props))
+        }
+        let pem = try connect(broker.clientProperties)
+        #expect(try pem.send(ApiVersionsRequest(), timeout: .seconds(10)).errorCode == .none)
+
+        // An encrypted key in the keystore, with its password.
+        let dir = broker.ca.directory
+        let encrypted = dir.appendingPathComponent("encrypted-keystore.pem").path
+        let certificate = dir.appendingPathComponent("connect-worker.pem").path
+        let key = dir.appendingPathComponent("connect-worker.key").path
+        let encryptedKey = try ProjectPaths.run(
+            "/usr/bin/openssl", ["pkey", "-in", key, "-aes256", "-passout", "pass:k3y-secret"])
+        try (encryptedKey + String(contentsOfFile: certificate, encoding: .utf8))
+            .write(toFile: encrypted, atomically: true, encoding: .utf8)
+        var withPassword = broker.clientProperties
+        withPassword["ssl.keystore.location"] = encrypted
+        withPassword["ssl.key.password"] = "k3y-secret"
+        #expect(try connect(withPassword).send(ApiVersionsRequest(), timeout: .seconds(10)).errorCode == .none)
+        withPassword["ssl.key.password"] = nil
+        #expect {
+            try connect(withPassword)
+        } throws: { error in
+            "\(error)".contains("ssl.keystore.location") && "\(error)".contains("ssl.key.password")
+        }
+
+        // A PKCS12 keystore.
+        let p12 = dir.appendingPathComponent("keystore.p12").path
+        _ = try ProjectPaths.run(
+            "/usr/bin/openssl",
+            ["pkcs12", "-export", "-in", certificate, "-inkey", key, "-out", p12, "-passout", "pass:changeit"])
+        var pkcs12 = broker.clientProperties
+        pkcs12["ssl.keystore.type"] = "PKCS12"
+        pkcs12["ssl.keystore.location"] = p12
+        pkcs12["ssl.keystore.password"] = "changeit"
+        #expect(try connect(pkcs12).send(ApiVersionsRequest(), timeout: .seconds(10)).errorCode == .none)
+
+        // No client certificate: the broker ends the connection (in TLS 1.3, after the client's handshake).
+        #expect(throws: KafkaProtocolError.self) {
+            let c = try connect(["security.protocol": "SSL", "ssl.ca.location": broker.ca.caFile])
+            _ = try c.send(ApiVersionsRequest(), timeout: .seconds(5))
+        }
+    }
 }

@@ -74,10 +74,13 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var canReadConfigs = true
         /// Failed catch-ups in a row (cooperative protocols give up their work after five).
         var unsyncRetries = 0
-        /// What this worker started and has not stopped (Connect's `runningAssignment`), with the configuration
-        /// each was started with: a config-topic update that leaves it unchanged (the rebalance that followed the
-        /// update started it already) restarts nothing.
-        var runningConnectors: [String: [String: String]] = [:]
+        /// What this worker started and has not stopped (Connect's `runningAssignment`). For a connector, the config
+        /// offset of the state it was started from: a configuration record it already ran with (the rebalance that
+        /// followed its creation started it from a state that held the record) restarts nothing, a newer one (even
+        /// an identical configuration PUT again, which users do to retry a start) restarts it, as in Connect. For a
+        /// task, the configuration it runs: only a changed one restarts it (the leader writes unchanged task
+        /// configurations again only when they are inconsistent).
+        var runningConnectors: [String: Int64] = [:]
         var runningTasks: [ConnectorTaskId: [String: String]] = [:]
         /// Per connector, the latest task configurations handed to a forwarder (older ones are dropped).
         var taskConfigSequence: [String: Int] = [:]
@@ -100,8 +103,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         self.requestTimeout = requestTimeout
         self.logger = logger
         http = HTTPClient(
-            configuration: InterWorkerClient.configuration(
-                config.worker.originals, timeout: requestTimeout + .seconds(5)))
+            configuration: try InterWorkerClient.configuration(
+                config.worker.originals, timeout: requestTimeout + .seconds(5), strict: url.hasPrefix("https:")))
         let servers: [(host: String, port: Int)]
         let security: KafkaSecurity
         do {
@@ -433,7 +436,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         let target = snapshot.targetState(name)
         state.withLock { s in
             s.localTargets[name] = target
-            s.runningConnectors[name] = config
+            s.runningConnectors[name] = snapshot.offset
         }
         let stage = stages.begin("starting connector \(name)", connector: name)
         worker.startConnector(name, config: config, target: target) { [self] connector, error in
@@ -602,9 +605,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 stopWork(ConnectorsAndTasks(connectors: [name], tasks: runningTasks(of: name)), reason: "deleted")
                 continue
             }
-            let (started, target) = state.withLock { ($0.runningConnectors[name], $0.localTargets[name]) }
-            // Started already with this configuration and target (by the rebalance that followed its creation).
-            if started == snapshot.connectorConfig(name) && target == snapshot.targetState(name) { continue }
+            let (startedAt, target) = state.withLock { ($0.runningConnectors[name], $0.localTargets[name]) }
+            // Started already from a state holding this configuration, with this target (by the rebalance that
+            // followed its creation).
+            if let startedAt, startedAt >= snapshot.connectorConfigOffsets[name, default: .max],
+                target == snapshot.targetState(name)
+            {
+                continue
+            }
             // Also a connector whose start failed before it ran: it is tried again with the new configuration.
             logger.info("[\(name)|worker] Restarting connector \(name) with its new configuration")
             if snapshot.targetState(name) == .stopped {

@@ -26,6 +26,9 @@ public struct ClusterConfigState: Sendable, Equatable {
     /// Connector names in the order they were created.
     public var connectors: [String] = []
     public var connectorConfigs: [String: [String: String]] = [:]
+    /// Per connector, the config offset just after its latest configuration record: a worker that started it from
+    /// a state at or past this offset runs its latest configuration.
+    public var connectorConfigOffsets: [String: Int64] = [:]
     public var targetStates: [String: TargetState] = [:]
     public var taskConfigs: [String: [[String: String]]] = [:]
     /// Connectors whose task records are incomplete (compaction, a leader that died writing them): they count no

@@ -63,6 +63,9 @@ final class KafkaBasedLog: Sendable {
         p["enable.idempotence"] = "false"
         p["partitioner"] = "murmur2_random"
         p["linger.ms"] = "0"
+        // Sends overlap (see `send`): one request in flight per connection keeps a retried batch from landing after a
+        // later one, as Connect's internal producers do without idempotence.
+        p["max.in.flight.requests.per.connection"] = "1"
         p["statistics.interval.ms"] = "0"
         var c = consumerProperties
         c["enable.auto.commit"] = "false"
@@ -226,7 +229,11 @@ final class KafkaBasedLog: Sendable {
     }
 
     private func serveReportsLocked(timeoutMs: Int32) {
-        let served = producer.poll(timeoutMs: timeoutMs)
+        file(producer.poll(timeoutMs: timeoutMs))
+    }
+
+    /// Files delivery reports for their senders and wakes them.
+    private func file(_ served: [DeliveryReport]) {
         guard !served.isEmpty else { return }
         reports.withLock { r in
             for report in served {
@@ -257,7 +264,11 @@ final class KafkaBasedLog: Sendable {
             Thread.sleep(forTimeInterval: 0.02)
         }
         consumer.close()
-        _ = producer.flush(timeoutMs: 5000)
+        // Under the poll lock, and filed: a sender still waiting gets its reports.
+        pollLock.lock()
+        let flushed = producer.flush(timeoutMs: 5000)
+        pollLock.unlock()
+        file(flushed)
     }
 }
 

@@ -111,11 +111,13 @@ public final class KafkaConfigBackingStore: ConfigBackingStore {
                 if let value {
                     let isNew = !inner.state.contains(name)
                     inner.state.connectorConfigs[name] = Self.stringMap(value["properties"])
+                    inner.state.connectorConfigOffsets[name] = m.offset + 1
                     if isNew { inner.state.connectors.append(name) }
                     notify.append { $0.onConnectorConfigUpdate(name) }
                 } else {
                     inner.state.connectors.removeAll { $0 == name }
                     inner.state.connectorConfigs[name] = nil
+                    inner.state.connectorConfigOffsets[name] = nil
                     inner.state.targetStates[name] = nil
                     inner.state.taskConfigs[name] = nil
                     inner.state.inconsistent.remove(name)

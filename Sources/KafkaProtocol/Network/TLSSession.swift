@@ -33,17 +33,31 @@ final class TLSSession {
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw .config("OpenSSL could not make a TLS context: \(Self.lastError())")
         }
-        self.context = context
+        // Always a password (empty when none is set): an encrypted key without one fails to load instead of
+        // OpenSSL asking for it on the terminal.
+        let password = strdup(settings.keyPassword ?? "")
+        // The context is complete before the session is made: a session copies its certificate, key, protocol
+        // versions and modes from the context when it is created.
+        do throws(KafkaProtocolError) {
+            _ = copenssl_ctx_set_min_proto_version(context, TLS1_2_VERSION)
+            _ = copenssl_ctx_set_mode(context, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+            SSL_CTX_set_default_passwd_cb_userdata(context, password)
+            try Self.configureTrust(context, settings)
+            try Self.configureIdentity(context, settings, password: password)
+            SSL_CTX_set_verify(context, settings.verifyCertificate ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+        } catch {
+            SSL_CTX_free(context)
+            free(password)
+            throw error
+        }
         guard let ssl = SSL_new(context) else {
             SSL_CTX_free(context)
+            free(password)
             throw .config("OpenSSL could not make a TLS session: \(Self.lastError())")
         }
+        self.context = context
         self.ssl = ssl
-        _ = copenssl_ctx_set_min_proto_version(context, TLS1_2_VERSION)
-        _ = copenssl_ctx_set_mode(context, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
-        try configureTrust(settings)
-        try configureIdentity(settings)
-        SSL_set_verify(ssl, settings.verifyCertificate ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+        self.password = password
         _ = SSL_set_fd(ssl, fd)
         let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
         if !isAddress { _ = copenssl_set_tlsext_host_name(ssl, host) }
@@ -64,7 +78,8 @@ final class TLSSession {
 
     // MARK: Set-up
 
-    private func configureTrust(_ s: TLSSettings) throws(KafkaProtocolError) {
+    private static func configureTrust(_ context: OpaquePointer, _ s: TLSSettings) throws(KafkaProtocolError) {
+        let key = s.trustSource
         var loaded = false
         if let file = s.caFile {
             var isDirectory: ObjCBool = false
@@ -73,20 +88,22 @@ final class TLSSession {
                 isDirectory.boolValue
                 ? SSL_CTX_load_verify_locations(context, nil, file) : SSL_CTX_load_verify_locations(context, file, nil)
             guard rc == 1 else {
-                throw .config("Cannot load the trusted certificates of \(file): \(Self.lastError())")
+                throw .config(
+                    "Invalid value \(file) for configuration \(key): cannot load its certificates: \(lastError())")
             }
             loaded = true
         }
         if let pem = s.caPEM {
-            for cert in try Self.certificates(pem: pem, what: "ssl.truststore.certificates") {
+            for cert in try certificates(pem: pem, key: key) {
                 X509_STORE_add_cert(SSL_CTX_get_cert_store(context), cert)
                 X509_free(cert)
             }
             loaded = true
         }
         if let p12 = s.trustPKCS12 {
-            let (key, cert, chain) = try Self.parsePKCS12(p12, password: s.trustPKCS12Password)
-            if let key { EVP_PKEY_free(key) }
+            let (privateKey, cert, chain) = try parsePKCS12(
+                p12, password: s.trustPKCS12Password, key: key, passwordKey: "ssl.truststore.password")
+            if let privateKey { EVP_PKEY_free(privateKey) }
             for c in [cert].compactMap({ $0 }) + chain {
                 X509_STORE_add_cert(SSL_CTX_get_cert_store(context), c)
                 X509_free(c)
@@ -96,49 +113,64 @@ final class TLSSession {
         if !loaded { SSL_CTX_set_default_verify_paths(context) }
     }
 
-    private func configureIdentity(_ s: TLSSettings) throws(KafkaProtocolError) {
-        if let pw = s.keyPassword {
-            password = strdup(pw)
-            SSL_CTX_set_default_passwd_cb_userdata(context, password)
-        }
+    private static func configureIdentity(
+        _ context: OpaquePointer, _ s: TLSSettings, password: UnsafeMutablePointer<CChar>?
+    ) throws(KafkaProtocolError) {
+        let key = s.identitySource
+        var identity = false
         if let file = s.certificateFile {
             guard SSL_CTX_use_certificate_chain_file(context, file) == 1 else {
-                throw .config("Cannot load the client certificate of \(file): \(Self.lastError())")
+                throw .config(
+                    "Invalid value \(file) for configuration \(key): cannot load its certificate: \(lastError())")
             }
+            identity = true
         }
         if let file = s.keyFile {
             guard SSL_CTX_use_PrivateKey_file(context, file, SSL_FILETYPE_PEM) == 1 else {
-                throw .config("Cannot load the client key of \(file) (ssl.key.password?): \(Self.lastError())")
+                throw .config(
+                    "Invalid value \(file) for configuration \(s.keySource): cannot load its private key (is ssl.key.password right?): \(lastError())"
+                )
             }
         }
         if let pem = s.certificatePEM {
-            let chain = try Self.certificates(pem: pem, what: "the client certificate")
-            guard let first = chain.first else { return }
-            SSL_CTX_use_certificate(context, first)
-            X509_free(first)
+            let chain = try certificates(pem: pem, key: key)
+            SSL_CTX_use_certificate(context, chain[0])
+            X509_free(chain[0])
             for c in chain.dropFirst() { _ = copenssl_ctx_add_extra_chain_cert(context, c) }
+            identity = true
         }
         if let pem = s.keyPEM {
-            let key = pem.withCString { text -> OpaquePointer? in
+            let privateKey = pem.withCString { text -> OpaquePointer? in
                 let bio = BIO_new_mem_buf(text, -1)
                 defer { BIO_free(bio) }
                 return PEM_read_bio_PrivateKey(bio, nil, nil, password.map { UnsafeMutableRawPointer($0) })
             }
-            guard let key else { throw .config("Cannot read the client key (ssl.key.password?): \(Self.lastError())") }
-            SSL_CTX_use_PrivateKey(context, key)
-            EVP_PKEY_free(key)
+            guard let privateKey else {
+                throw .config(
+                    "Invalid value for configuration \(s.keySource): cannot read its private key (is ssl.key.password right?): \(lastError())"
+                )
+            }
+            SSL_CTX_use_PrivateKey(context, privateKey)
+            EVP_PKEY_free(privateKey)
         }
         if let p12 = s.identityPKCS12 {
-            let (key, cert, chain) = try Self.parsePKCS12(p12, password: s.identityPKCS12Password)
+            let (privateKey, cert, chain) = try parsePKCS12(
+                p12, password: s.identityPKCS12Password, key: key, passwordKey: "ssl.keystore.password")
             if let cert {
                 SSL_CTX_use_certificate(context, cert)
                 X509_free(cert)
+                identity = true
             }
-            if let key {
-                SSL_CTX_use_PrivateKey(context, key)
-                EVP_PKEY_free(key)
+            if let privateKey {
+                SSL_CTX_use_PrivateKey(context, privateKey)
+                EVP_PKEY_free(privateKey)
             }
             for c in chain { _ = copenssl_ctx_add_extra_chain_cert(context, c) }
+        }
+        if identity && SSL_CTX_check_private_key(context) != 1 {
+            throw .config(
+                "Invalid value for configuration \(key): the private key does not match the certificate: \(lastError())"
+            )
         }
     }
 
@@ -209,10 +241,10 @@ final class TLSSession {
         case SSL_ERROR_ZERO_RETURN:
             throw .network("Broker \(peer) closed the TLS connection")
         default:
-            let reason = Self.lastError()
-            throw .network(
-                "TLS connection to broker \(peer) failed: \(reason.isEmpty ? String(cString: strerror(errno)) : reason)"
-            )
+            let code = errno
+            var reason = Self.lastError()
+            if reason.isEmpty { reason = code == 0 ? "the connection was closed" : String(cString: strerror(code)) }
+            throw .network("TLS connection to broker \(peer) failed: \(reason)")
         }
     }
 
@@ -231,8 +263,8 @@ final class TLSSession {
         return lines.joined(separator: "; ")
     }
 
-    /// The certificates of PEM text (the caller frees them).
-    static func certificates(pem: String, what: String) throws(KafkaProtocolError) -> [OpaquePointer] {
+    /// The certificates of PEM text (the caller frees them); none is an error naming `key`.
+    static func certificates(pem: String, key: String) throws(KafkaProtocolError) -> [OpaquePointer] {
         var certs: [OpaquePointer] = []
         pem.withCString { text in
             let bio = BIO_new_mem_buf(text, -1)
@@ -240,29 +272,30 @@ final class TLSSession {
             while let cert = PEM_read_bio_X509(bio, nil, nil, nil) { certs.append(cert) }
         }
         ERR_clear_error()
-        guard !certs.isEmpty else { throw .config("No PEM certificate in \(what)") }
+        guard !certs.isEmpty else { throw .config("Invalid value for configuration \(key): no PEM certificate in it") }
         return certs
     }
 
-    /// A PKCS12 file's key, certificate and other certificates (the caller frees them).
+    /// A PKCS12 file's key, certificate and other certificates (the caller frees them); errors name `key` (the
+    /// file's key) or `passwordKey`.
     static func parsePKCS12(
-        _ path: String, password: String?
-    ) throws(KafkaProtocolError) -> (
-        OpaquePointer?, OpaquePointer?, [OpaquePointer]
-    ) {
+        _ path: String, password: String?, key: String, passwordKey: String
+    )
+        throws(KafkaProtocolError) -> (OpaquePointer?, OpaquePointer?, [OpaquePointer])
+    {
         guard let file = fopen(path, "rb") else {
-            throw .config("Cannot read \(path): \(String(cString: strerror(errno)))")
+            throw .config("Invalid value \(path) for configuration \(key): \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
         guard let p12 = d2i_PKCS12_fp(file, nil) else {
-            throw .config("\(path) is not a PKCS12 file: \(lastError())")
+            throw .config("Invalid value \(path) for configuration \(key): not a PKCS12 file: \(lastError())")
         }
         defer { PKCS12_free(p12) }
-        var key: OpaquePointer?
+        var privateKey: OpaquePointer?
         var cert: OpaquePointer?
         var ca: OpaquePointer?
-        guard PKCS12_parse(p12, password ?? "", &key, &cert, &ca) == 1 else {
-            throw .config("Cannot open \(path) (wrong password?): \(lastError())")
+        guard PKCS12_parse(p12, password ?? "", &privateKey, &cert, &ca) == 1 else {
+            throw .config("Cannot open \(path) (\(key)): is \(passwordKey) right? \(lastError())")
         }
         var chain: [OpaquePointer] = []
         if let ca {
@@ -274,12 +307,13 @@ final class TLSSession {
             }
             copenssl_sk_x509_pop_free(ca)
         }
-        return (key, cert, chain)
+        return (privateKey, cert, chain)
     }
 
     /// The certificates of a PKCS12 truststore as PEM text (librdkafka's `ssl.ca.pem`).
     static func certificatesPEM(pkcs12 path: String, password: String?) throws(KafkaProtocolError) -> String {
-        let (key, cert, chain) = try parsePKCS12(path, password: password)
+        let (key, cert, chain) = try parsePKCS12(
+            path, password: password, key: "ssl.truststore.location", passwordKey: "ssl.truststore.password")
         if let key { EVP_PKEY_free(key) }
         var out = ""
         for c in [cert].compactMap({ $0 }) + chain {

@@ -29,6 +29,10 @@ public struct TLSSettings: Sendable, Equatable {
     public var identityPKCS12Password: String?
     public var verifyCertificate = true
     public var verifyHostname = true
+    /// The keys the trusted CAs, the client certificate and its private key came from, for error messages.
+    public var trustSource = "ssl.truststore.location"
+    public var identitySource = "ssl.keystore.location"
+    public var keySource = "ssl.keystore.location"
 
     public init() {}
 
@@ -47,9 +51,11 @@ public struct TLSSettings: Sendable, Equatable {
             }
         } else if let pem = nonEmpty(props["ssl.truststore.certificates"]) {
             s.caPEM = pem
+            s.trustSource = "ssl.truststore.certificates"
         } else {
             s.caFile = nonEmpty(props["ssl.ca.location"])
             s.caPEM = nonEmpty(props["ssl.ca.pem"])
+            s.trustSource = s.caFile != nil ? "ssl.ca.location" : "ssl.ca.pem"
         }
         s.keyPassword = nonEmpty(props["ssl.key.password"])
         if let location = nonEmpty(props["ssl.keystore.location"]) {
@@ -64,11 +70,15 @@ public struct TLSSettings: Sendable, Equatable {
         } else if let chain = nonEmpty(props["ssl.keystore.certificate.chain"]) {
             s.certificatePEM = chain
             s.keyPEM = nonEmpty(props["ssl.keystore.key"])
+            s.identitySource = "ssl.keystore.certificate.chain"
+            s.keySource = "ssl.keystore.key"
         } else {
             s.certificateFile = nonEmpty(props["ssl.certificate.location"])
             s.keyFile = nonEmpty(props["ssl.key.location"])
             s.certificatePEM = nonEmpty(props["ssl.certificate.pem"])
             s.keyPEM = nonEmpty(props["ssl.key.pem"])
+            s.identitySource = s.certificateFile != nil ? "ssl.certificate.location" : "ssl.certificate.pem"
+            s.keySource = s.keyFile != nil ? "ssl.key.location" : "ssl.key.pem"
         }
         let algorithm = (props["ssl.endpoint.identification.algorithm"] ?? "https").trimmingCharacters(in: .whitespaces)
         s.verifyHostname = !(algorithm.isEmpty || algorithm.lowercased() == "none")
@@ -88,14 +98,14 @@ public struct TLSSettings: Sendable, Equatable {
             throw .config("Invalid value \(path) for configuration \(key): the file cannot be read")
         }
         defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 64)) ?? Data())
+        let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
         if head.starts(with: [0xFE, 0xED, 0xFE, 0xED]) {
             throw .config(
                 "Invalid value \(path) for configuration \(key): it is a Java KeyStore (JKS), which only a JVM reads; convert it to PKCS12 (keytool -importkeystore -srckeystore \(path) -destkeystore \(path).p12 -deststoretype PKCS12) or PEM"
             )
         }
-        let text = String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.hasPrefix("-----BEGIN") { return .pem }
+        // PEM may follow other text (`Bag Attributes` lines of `openssl pkcs12 -nodes`).
+        if String(decoding: head, as: UTF8.self).contains("-----BEGIN") { return .pem }
         if declared?.uppercased() == "PEM" || head.first != 0x30 {
             throw .config("Invalid value \(path) for configuration \(key): neither PEM nor PKCS12")
         }

@@ -297,10 +297,10 @@ struct ClusterProtocolTests {
     }
 
     @Test(
-        "over TLS with Java's keys (security.protocol=SSL, a PEM truststore): the worker joins its group, keeps its internal topics and runs a sink task whose consumer group is on that broker too"
+        "over TLS with Java's keys (security.protocol=SSL, PEM truststore and keystore) to a broker that requires client certificates: the workers join their group, keep their internal topics and run a source connector"
     )
     func sslBroker() throws {
-        let broker = try TLSBroker()
+        let broker = try TLSBroker(requireClientCertificate: true)
         defer { broker.stop() }
         var cluster = try TestCluster("ssl")
         defer { cluster.stopAll() }
@@ -429,6 +429,14 @@ struct ClusterStopTests {
             let after = cluster.startups()
             #expect(
                 after.connectors - before.connectors == 1 && after.tasks - before.tasks == 2, "\(before) → \(after)")
+            if round == 0 {
+                // The same configuration PUT again restarts the connector (users do so to retry a start), as in
+                // Connect; its unchanged tasks keep running.
+                let config = cluster.call(follower, "GET", "/connectors/\(name)/config").body
+                #expect(cluster.call(follower, "PUT", "/connectors/\(name)/config", body: config).status == 200)
+                #expect(ProjectPaths.waitUntil(30) { cluster.startups().connectors == after.connectors + 1 })
+                #expect(cluster.startups().tasks == after.tasks)
+            }
             #expect(
                 cluster.call(follower, "PATCH", "/connectors/\(name)/config", body: #"{"max.interval": "20"}"#).status
                     == 200)
