@@ -163,6 +163,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             return
         }
         worker.beginClosing()
+        // A rebalance under way (a JoinGroup can wait the whole rebalance timeout) ends at once.
+        member.interrupt()
         wake.signal()
         finished.wait()
     }
@@ -230,6 +232,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 _ = try member.poll(coordinator, timeout: config.rebalanceTimeout)
                 state.withLock { $0.groupError = nil }
             } catch {
+                if isStopping { return }
                 var message = "Could not join group \(config.groupId): \(error)"
                 if case .broker(let code, _) = error, code == .inconsistentGroupProtocol {
                     message +=

@@ -33,6 +33,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private var sendTimes: [UInt64: Int64] = [:]
     private var nextID: UInt64 = 0
     private var nextFlush = ContinuousClock.now
+    /// Offsets whose commit failed, committed with the next ones.
+    private var failedOffsets: [OffsetMap: OffsetMap] = [:]
     private var started = false
     private let errors: RetryWithToleranceOperator
     private let dlq: DeadLetterQueueReporter?
@@ -92,7 +94,13 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             try handleDeliveries(producer.poll(timeoutMs: 0))
             dlq?.poll()
             if ContinuousClock.now >= nextFlush {
-                try commitOffsets()
+                // A commit that failed is logged and tried again at the next one (Connect's `commitOffsets`): the
+                // offsets topic being slow or away does not stop the task.
+                do { try commitOffsets() } catch {
+                    logger.error(
+                        "\(self) Failed to commit offsets; they are kept and committed with the next ones: \(ConnectError.describe(error))"
+                    )
+                }
                 scheduleFlush()
             }
         }
@@ -220,7 +228,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     /// Writes the committable offsets (`commitOffsets`), then lets the task know (`commit()`).
     func commitOffsets() throws {
         let before = submitted.committedRecords
-        let offsets = submitted.committableOffsets()
+        // Offsets of a commit that failed go with this one, unless newer ones replace them.
+        let offsets = failedOffsets.merging(submitted.committableOffsets()) { _, newer in newer }
         defer { metrics.passed("committed", submitted.committedRecords - before) }
         guard !offsets.isEmpty else { return }
         let started = ContinuousClock.now
@@ -233,8 +242,10 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             committed = try unlessCancelled { try offsetStore.set(values) }
         } catch {
             metrics.recordCommit(durationMs: nil, success: false)
+            failedOffsets = offsets
             throw error
         }
+        failedOffsets = [:]
         guard committed else { return }
         metrics.recordCommit(durationMs: milliseconds(since: started), success: true)
         logger.debug("\(self) Committed offsets for \(offsets.count) source partition(s)")

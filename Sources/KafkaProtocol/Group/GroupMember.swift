@@ -98,6 +98,8 @@ public final class GroupMember: Sendable {
         /// When a heartbeat last succeeded.
         var lastHeartbeat = ContinuousClock.now
         var closed = false
+        /// The owner is shutting down: `poll` returns at once.
+        var interrupted = false
     }
 
     public let config: GroupMembershipConfig
@@ -145,7 +147,7 @@ public final class GroupMember: Sendable {
     public func poll(_ proto: some GroupProtocol, timeout: Duration) throws(KafkaProtocolError) -> Bool {
         guard rejoinNeeded else { return false }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !state.withLock({ $0.closed }) {
+        while !state.withLock({ $0.closed || $0.interrupted }) {
             let started = ContinuousClock.now
             do {
                 try joinAndSync(proto, deadline: deadline)
@@ -159,6 +161,7 @@ public final class GroupMember: Sendable {
                 case .config:
                     throw error
                 default:
+                    if state.withLock({ $0.interrupted }) { throw error }
                     logger.info("Group \(config.groupId): \(error); retrying")
                     guard ContinuousClock.now < deadline else { throw error }
                     Thread.sleep(forTimeInterval: Double(config.retryBackoff.inWholeMilliseconds) / 1000)
@@ -295,9 +298,21 @@ public final class GroupMember: Sendable {
             assignment: synced.assignment)
     }
 
-    /// Leaves the group (LeaveGroup), so the others rebalance at once; the member may join again with `poll`.
+    /// Makes a `poll` under way on another thread return at once (it throws), and later ones too: the owner is
+    /// shutting down. A JoinGroup in flight is cut off rather than waited for (it can last the rebalance timeout);
+    /// `close` then still leaves the group, over a new connection.
+    public func interrupt() {
+        let coordinator = state.withLock { s in
+            s.interrupted = true
+            return s.phase == .rebalancing ? s.coordinator : nil
+        }
+        coordinator?.abort()
+    }
+
+    /// Leaves the group (LeaveGroup), so the others rebalance at once; the member may join again with `poll`. The
+    /// request goes to the coordinator over the member's connection, or a new one when that one was cut off.
     public func leave(_ reason: String) {
-        let (coordinator, memberId) = state.withLock { s -> (BrokerConnection?, String) in
+        let (known, memberId) = state.withLock { s -> (Bool, String) in
             defer {
                 s.phase = .unjoined
                 s.generation = -1
@@ -306,9 +321,11 @@ public final class GroupMember: Sendable {
                 s.rejoinNeeded = true
                 s.rejoinReason = "rejoining after leaving: \(reason)"
             }
-            return (s.phase == .unjoined || s.memberId.isEmpty ? nil : s.coordinator, s.memberId)
+            return (s.phase != .unjoined && !s.memberId.isEmpty, s.memberId)
         }
-        guard let coordinator else { return }
+        guard known,
+            let coordinator = try? coordinator(until: ContinuousClock.now.advanced(by: config.requestTimeout))
+        else { return }
         logger.info("Member \(memberId) leaving group \(config.groupId): \(reason)")
         _ = try? coordinator.send(
             LeaveGroupRequest(groupId: config.groupId, memberId: memberId), timeout: config.requestTimeout)

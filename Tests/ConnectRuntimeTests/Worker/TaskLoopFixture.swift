@@ -64,7 +64,7 @@ final class TaskLoopFixture: Sendable {
     /// A source task of `connector`, with the connector's extra keys.
     func sourceTask(
         _ connector: String, task: FakeSourceTask, initialState: TargetState = .started, flushIntervalMs: Int64 = 200,
-        flushTimeoutMs: Int64 = 2000, extra: [String: String] = [:]
+        flushTimeoutMs: Int64 = 2000, extra: [String: String] = [:], offsetStore: (any OffsetBackingStore)? = nil
     ) throws -> WorkerSourceTask {
         let id = ConnectorTaskId(connector, 0)
         var config = ["name": connector]
@@ -74,7 +74,7 @@ final class TaskLoopFixture: Sendable {
         return WorkerSourceTask(
             id: id, task: task, taskConfig: [:], producer: try KafkaProducer(config: worker.producerConfig(id, config)),
             converters: try worker.buildConverters(config), chain: try worker.buildChain(config),
-            offsetStore: offsets, flushIntervalMs: flushIntervalMs, flushTimeoutMs: flushTimeoutMs,
+            offsetStore: offsetStore ?? offsets, flushIntervalMs: flushIntervalMs, flushTimeoutMs: flushTimeoutMs,
             initialState: initialState, listener: status, metrics: metrics, logger: Logger(label: "test"),
             errors: errors, dlq: dlq)
     }
@@ -202,4 +202,24 @@ final class FakeSourceTask: SourceTask, @unchecked Sendable {
         lock.withLock { _committedRecords += 1 }
     }
     func stop() throws {}
+}
+
+/// An offset store whose first `failures` writes fail as a slow offsets topic's do, then writes to `inner`.
+final class FlakyOffsetStore: OffsetBackingStore {
+    let inner: any OffsetBackingStore
+    let failuresLeft: Mutex<Int>
+    init(_ inner: any OffsetBackingStore, failures: Int) {
+        self.inner = inner
+        failuresLeft = Mutex(failures)
+    }
+    func get(_ keys: [[UInt8]]) -> [[UInt8]: [UInt8]] { inner.get(keys) }
+    func all() -> [[UInt8]: [UInt8]] { inner.all() }
+    func set(_ values: [[UInt8]: [UInt8]?]) throws(ConnectError) {
+        let fail = failuresLeft.withLock { n -> Bool in
+            defer { n -= 1 }
+            return n > 0
+        }
+        if fail { throw ConnectError(.retriable, "Timed out writing to topic offsets") }
+        try inner.set(values)
+    }
 }

@@ -1,6 +1,7 @@
 import ConnectAPI
 import Foundation
 import Kafka
+import Synchronization
 import Testing
 
 @testable import ConnectRuntime
@@ -23,6 +24,26 @@ struct WorkerSourceTaskTests {
         task.stop()
         #expect(task.awaitStop(timeoutMs: 10_000))
         #expect(fixture.status.task(task.id)?.state == .unassigned)
+    }
+
+    @Test(
+        "offset commits that fail (a slow offsets topic) leave the task RUNNING, and the offsets go with the next commit"
+    )
+    func failedCommitsAreRetried() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("out"))
+        try fixture.cluster.createTopic(topic)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3]])
+        let flaky = FlakyOffsetStore(fixture.offsets, failures: 3)
+        let task = try fixture.sourceTask(name, task: plugin, offsetStore: flaky)
+        task.start()
+        defer {
+            task.stop()
+            task.awaitStop(timeoutMs: 10_000)
+        }
+        #expect(fixture.eventually { fixture.sourceOffset(name) == 3 })
+        #expect(flaky.failuresLeft.withLock { $0 } < 0)
+        #expect(fixture.status.task(task.id)?.state == .running)
+        #expect(fixture.eventually { plugin.commits >= 1 })
     }
 
     @Test("produce requests the broker refuses for a while are retried; offsets wait for the acknowledgements")
