@@ -163,7 +163,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             return
         }
         worker.beginClosing()
-        // A rebalance under way (a JoinGroup can wait the whole rebalance timeout) ends at once.
+        // A rebalance under way ends with its current round: no retries until the rebalance timeout.
         member.interrupt()
         wake.signal()
         finished.wait()

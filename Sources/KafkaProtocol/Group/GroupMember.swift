@@ -298,15 +298,12 @@ public final class GroupMember: Sendable {
             assignment: synced.assignment)
     }
 
-    /// Makes a `poll` under way on another thread return at once (it throws), and later ones too: the owner is
-    /// shutting down. A JoinGroup in flight is cut off rather than waited for (it can last the rebalance timeout);
-    /// `close` then still leaves the group, over a new connection.
+    /// Makes `poll` return as soon as the round under way (JoinGroup, then SyncGroup) is answered, without retrying
+    /// or starting another: the owner is shutting down. The round is not cut off, so the member leaves the group from
+    /// a settled state (`close`); brokers differ in how they treat a member that leaves with its JoinGroup pending
+    /// (Tansu keeps it as the group's leader, and the others wait on it).
     public func interrupt() {
-        let coordinator = state.withLock { s in
-            s.interrupted = true
-            return s.phase == .rebalancing ? s.coordinator : nil
-        }
-        coordinator?.abort()
+        state.withLock { $0.interrupted = true }
     }
 
     /// Leaves the group (LeaveGroup), so the others rebalance at once; the member may join again with `poll`. The

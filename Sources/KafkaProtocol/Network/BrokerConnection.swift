@@ -1,10 +1,6 @@
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One connection to one broker: requests framed with an INT32 size, a correlation id each, answered in order.
 /// One request is in flight at a time (the group member's calls and its heartbeats take turns), each with a
 /// deadline; a connection that failed is closed and not used again.
@@ -13,10 +9,6 @@ import Synchronization
 public final class BrokerConnection: @unchecked Sendable {
     private let lock = NSLock()
     private var transport: SocketTransport?
-    /// The open socket for `abort`, -1 once the transport is released; changed and used under `abortLock`, so
-    /// `abort` never shuts down a descriptor that was closed and reused.
-    private var abortDescriptor: Int32 = -1
-    private let abortLock = NSLock()
     private var nextCorrelationId: Int32 = 0
     public let host: String
     public let port: Int
@@ -36,28 +28,13 @@ public final class BrokerConnection: @unchecked Sendable {
                 host: host, port: port, settings: tls, until: ContinuousClock.now.advanced(by: timeout))
         }
         self.transport = transport
-        abortDescriptor = transport.descriptor
         try SaslAuthenticator.authenticate(self, security, timeout: timeout)
     }
 
     /// Whether it can still carry requests.
     public var isOpen: Bool { lock.withLock { transport != nil } }
 
-    public func close() {
-        lock.withLock {
-            abortLock.withLock { abortDescriptor = -1 }
-            transport = nil
-        }
-    }
-
-    /// Ends a request under way on another thread at once (it fails as a closed connection), without waiting for
-    /// the connection's lock: a JoinGroup may hold it for the whole rebalance timeout. The connection is unusable
-    /// afterwards.
-    public func abort() {
-        abortLock.withLock {
-            if abortDescriptor >= 0 { _ = shutdown(abortDescriptor, Int32(SHUT_RDWR)) }
-        }
-    }
+    public func close() { lock.withLock { transport = nil } }
 
     /// Sends `request` and waits up to `timeout` for its response.
     public func send<R: KafkaRequest>(_ request: R, timeout: Duration) throws(KafkaProtocolError) -> R.Response {
@@ -85,7 +62,6 @@ public final class BrokerConnection: @unchecked Sendable {
             return try R.decodeResponse(&body)
         } catch {
             // The stream is out of step once anything failed half-way: never reuse it.
-            abortLock.withLock { abortDescriptor = -1 }
             self.transport = nil
             throw error
         }

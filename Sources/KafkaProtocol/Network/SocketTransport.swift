@@ -56,9 +56,6 @@ final class SocketTransport {
 
     deinit { close() }
 
-    /// The socket, for `shutdown` from another thread (`BrokerConnection.abort`).
-    var descriptor: Int32 { fd }
-
     func close() {
         tls = nil
         if fd >= 0 { Glibc.close(fd) }
