@@ -53,6 +53,29 @@ struct TestCluster {
         (try? WorkerREST.call(port(i), method, path, body: body)) ?? (0, "")
     }
 
+    /// A request to worker `i` through `client` (its credentials, its TLS settings) over `scheme`.
+    func call(
+        _ i: Int, _ method: String, _ path: String, body: String? = nil, client: HTTPClient, scheme: String
+    ) -> (status: Int, body: String) {
+        let r = try? client.execute(
+            HTTPClientRequest(
+                method: method, url: "\(scheme)://127.0.0.1:\(port(i))\(path)",
+                headers: body == nil ? [] : [("Content-Type", "application/json")], body: body.map { Array($0.utf8) }))
+        return (r?.status ?? 0, r?.text ?? "")
+    }
+
+    /// Waits until every running worker answers `/health` with 200 through `client` and one of them leads; returns
+    /// the herders and the index of a follower.
+    func awaitLeader(client: HTTPClient, scheme: String) -> (herders: [DistributedHerder], follower: Int) {
+        #expect(
+            ProjectPaths.waitUntil(60) {
+                running.allSatisfy { call($0, "GET", "/health", client: client, scheme: scheme).status == 200 }
+            })
+        let herders = workers.compactMap { $0?.herder as? DistributedHerder }
+        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
+        return (herders, herders.firstIndex { !$0.isLeader } ?? 1)
+    }
+
     func json(_ i: Int, _ path: String) -> JSONValue? {
         let r = call(i, "GET", path)
         guard r.status == 200 else { return nil }
@@ -235,17 +258,9 @@ struct ClusterProtocolTests {
         configuration.basicAuth = .init(username: "admin", password: "s3cret")
         let client = HTTPClient(configuration: configuration)
         func call(_ i: Int, _ method: String, _ path: String, _ body: String? = nil) -> (Int, String) {
-            let r = try? client.execute(
-                HTTPClientRequest(
-                    method: method, url: "http://127.0.0.1:\(cluster.port(i))\(path)",
-                    headers: body == nil ? [] : [("Content-Type", "application/json")],
-                    body: body.map { Array($0.utf8) }))
-            return (r?.status ?? 0, r?.text ?? "")
+            cluster.call(i, method, path, body: body, client: client, scheme: "http")
         }
-        #expect(ProjectPaths.waitUntil(60) { (0..<2).allSatisfy { call($0, "GET", "/health").0 == 200 } })
-        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
-        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
-        let follower = herders.firstIndex { !$0.isLeader } ?? 1
+        let (herders, follower) = cluster.awaitLeader(client: client, scheme: "http")
         #expect(herders.allSatisfy { $0.coordinator.currentProtocol == .eager })
 
         // Without credentials: Connect's 401; with them, through the follower: forwarded, 201.
@@ -350,18 +365,10 @@ struct ClusterProtocolTests {
         configuration.tls.caFile = ca.caFile
         let client = HTTPClient(configuration: configuration)
         func call(_ i: Int, _ method: String, _ path: String, _ body: String? = nil) -> (Int, String) {
-            let r = try? client.execute(
-                HTTPClientRequest(
-                    method: method, url: "https://127.0.0.1:\(cluster.port(i))\(path)",
-                    headers: body == nil ? [] : [("Content-Type", "application/json")],
-                    body: body.map { Array($0.utf8) }))
-            return (r?.status ?? 0, r?.text ?? "")
+            cluster.call(i, method, path, body: body, client: client, scheme: "https")
         }
-        #expect(ProjectPaths.waitUntil(60) { (0..<2).allSatisfy { call($0, "GET", "/health").0 == 200 } })
-        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
-        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
+        let (herders, follower) = cluster.awaitLeader(client: client, scheme: "https")
         #expect(herders.allSatisfy { $0.leaderUrl?.hasPrefix("https://127.0.0.1:") == true })
-        let follower = herders.firstIndex { !$0.isLeader } ?? 1
         let topic = "\(cluster.group)-orders"
         for name in ["https-a", "https-b"] {
             let created = call(follower, "POST", "/connectors", datagen(name, topic: topic, tasks: 1))
@@ -409,13 +416,7 @@ struct ClusterStopTests {
         var cluster = try TestCluster("stop")
         defer { cluster.stopAll() }
         for _ in 0..<2 { try cluster.startWorker() }
-        #expect(
-            ProjectPaths.waitUntil(60) {
-                cluster.running.allSatisfy { cluster.call($0, "GET", "/health").status == 200 }
-            })
-        let herders = cluster.workers.compactMap { $0?.herder as? DistributedHerder }
-        #expect(ProjectPaths.waitUntil(30) { herders.filter(\.isLeader).count == 1 })
-        let follower = herders.firstIndex { !$0.isLeader } ?? 1
+        let (_, follower) = cluster.awaitLeader(client: HTTPClient(), scheme: "http")
         let topic = "\(cluster.group)-orders"
         for round in 0..<2 {
             let name = "stopping-\(round)"
