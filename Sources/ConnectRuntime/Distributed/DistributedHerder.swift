@@ -82,6 +82,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         /// configurations again only when they are inconsistent).
         var runningConnectors: [String: Int64] = [:]
         var runningTasks: [ConnectorTaskId: [String: String]] = [:]
+        /// What the herder's thread is doing and since when (epoch ms), for `/health`.
+        var tickStage: (String, Int64)?
         /// Per connector, the latest task configurations handed to a forwarder (older ones are dropped).
         var taskConfigSequence: [String: Int] = [:]
     }
@@ -171,7 +173,24 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
 
     public func isReady() -> Bool { state.withLock { $0.ready && !$0.stopping && $0.groupError == nil } }
 
-    public func unhealthyReason() -> String? { state.withLock { $0.groupError } }
+    /// How long `/health` waits for the herder's thread (KIP-1017's 10 s).
+    static let healthCheckTimeout = Duration.seconds(10)
+
+    /// Why `/health` answers 500 `unhealthy`: the group could not be joined, or (KIP-1017) a no-op queued on the
+    /// herder's thread did not run within 10 s once the worker had started, with what the thread is doing.
+    public func unhealthyReason() -> String? {
+        if let error = state.withLock({ $0.groupError }) { return error }
+        guard state.withLock({ $0.ready && !$0.stopping }) else { return nil }
+        let done = DispatchSemaphore(value: 0)
+        enqueue { done.signal() }
+        guard done.wait(timeout: .now() + .milliseconds(Int(Self.healthCheckTimeout.inMilliseconds))) == .timedOut
+        else { return nil }
+        var message = "Worker was unable to handle this request and may be unable to handle other requests"
+        if let (stage, began) = state.withLock({ $0.tickStage }) {
+            message += ". The worker is currently \(stage), which began at \(Timestamps.iso8601(began))."
+        }
+        return message
+    }
 
     public var forwardingClient: HTTPClient? { http }
 
@@ -226,6 +245,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             member.requestRejoin("scheduled rebalance")
         }
         if member.rejoinNeeded {
+            setStage("joining group \(config.groupId)")
             metrics.rebalanceStarted()
             state.withLock { $0.rebalanceResolved = false }
             do {
@@ -256,10 +276,12 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             defer { s.pendingAssignment = nil }
             return s.pendingAssignment
         }) {
+            setStage("applying the assignment of generation \(generation)")
             handleRebalanceCompleted(assignment, generation)
         }
         guard state.withLock({ $0.rebalanceResolved }), !member.rejoinNeeded else { return }
 
+        setStage("acting on config topic updates")
         if isLeader { rotateSessionKeyIfNeeded() }
         processConfigUpdates()
         guard !member.rejoinNeeded else { return }
@@ -269,7 +291,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             defer { s.requests = [] }
             return s.requests
         }
+        if !requests.isEmpty { setStage("running \(requests.count) queued request(s)") }
         for request in requests { request() }
+        state.withLock { $0.tickStage = nil }
 
         let next = state.withLock { $0.scheduledRebalance }
         var wait = Duration.seconds(1)
@@ -277,6 +301,11 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         if state.withLock({ $0.requests.isEmpty }) {
             _ = self.wake.wait(timeout: .now() + .milliseconds(Int(wait.inMilliseconds)))
         }
+    }
+
+    func setStage(_ stage: String) {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        state.withLock { $0.tickStage = (stage, now) }
     }
 
     /// After a failed catch-up on the config topic (Connect's `backoff`): eager waits `worker.unsync.backoff.ms`;

@@ -1,6 +1,5 @@
 import ConnectAPI
 import ConnectREST
-import ConnectRuntime
 import ConnectTestKit
 import ConnectWorkerKit
 import Foundation
@@ -11,6 +10,8 @@ import Kafka
 import Logging
 import Synchronization
 import Testing
+
+@testable import ConnectRuntime
 
 /// Workers of one group on the shared Tansu broker, in this process, each with its own REST port.
 struct TestCluster {
@@ -410,7 +411,7 @@ struct ClusterProtocolTests {
 @Suite("Stopping and resetting a connector in a cluster", .serialized, .timeLimit(.minutes(4)))
 struct ClusterStopTests {
     @Test(
-        "PATCH then stop through a follower: STOPPED with no tasks everywhere, an offsets reset right after sticks, and resume runs the tasks again; a new connector starts once"
+        "PATCH then stop through a follower: STOPPED with no tasks everywhere, an offsets reset right after sticks, and resume runs the tasks again; a new connector starts once; /health is 500 while the herder's thread is stuck"
     )
     func patchStopResetResume() throws {
         var cluster = try TestCluster("stop")
@@ -466,5 +467,16 @@ struct ClusterStopTests {
                     connectorState($0) == "RUNNING" && taskStates($0) == ["RUNNING", "RUNNING"]
                 }, "\(cluster.call(0, "GET", "/connectors/\(name)/status").body)")
         }
+
+        // KIP-1017: /health waits 10 s for the herder's thread; a thread held longer makes it 500 `unhealthy`,
+        // saying what the thread is doing, and 200 again once it is free.
+        let herder = try #require(cluster.workers[0]?.herder as? DistributedHerder)
+        herder.enqueue { Thread.sleep(forTimeInterval: 13) }
+        let stuck = cluster.call(0, "GET", "/health")
+        #expect(stuck.status == 500, "\(stuck.body)")
+        #expect(
+            stuck.body.contains("Worker was unable to handle this request and may be unable to handle other requests"))
+        #expect(stuck.body.contains("The worker is currently running"))
+        #expect(ProjectPaths.waitUntil(20) { cluster.call(0, "GET", "/health").status == 200 })
     }
 }
