@@ -267,7 +267,7 @@ extension DistributedHerder {
         }
         throw ConnectError(
             .conflict,
-            "Connector \(name) is STOPPED but its tasks have not stopped yet (\(active.joined(separator: ", "))); their last offset commit could overwrite the new offsets. Try again once GET /connectors/\(name)/status shows no tasks"
+            "Connector \(name) is STOPPED but its tasks have not stopped yet (\(active.joined(separator: ", "))); their last offset commit could overwrite the new offsets. Try again in a few seconds (a worker that died keeps them until the group notices it is gone, after session.timeout.ms)"
         )
     }
 

@@ -142,9 +142,12 @@ public final class KafkaConfigBackingStore: ConfigBackingStore {
                 }
                 let deferred = inner.deferred.removeValue(forKey: name) ?? [:]
                 if (0..<count).allSatisfy({ deferred[$0] != nil }) {
+                    // The tasks that were and the tasks that are: a connector going to fewer tasks (none, as a stop
+                    // makes it) names the ones that end, so the workers running them stop them at once.
+                    let before = inner.state.taskCount(name)
                     inner.state.taskConfigs[name] = (0..<count).map { deferred[$0] ?? [:] }
                     inner.state.inconsistent.remove(name)
-                    let ids = (0..<count).map { ConnectorTaskId(name, $0) }
+                    let ids = (0..<max(count, before)).map { ConnectorTaskId(name, $0) }
                     notify.append { $0.onTaskConfigUpdate(ids) }
                 } else {
                     logger.error(

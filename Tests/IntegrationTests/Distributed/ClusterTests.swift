@@ -417,7 +417,7 @@ struct ClusterStopTests {
         var cluster = try TestCluster("stop")
         defer { cluster.stopAll() }
         for _ in 0..<2 { try cluster.startWorker() }
-        let (_, follower) = cluster.awaitLeader(client: HTTPClient(), scheme: "http")
+        let (herders, follower) = cluster.awaitLeader(client: HTTPClient(), scheme: "http")
         let topic = "\(cluster.group)-orders"
         for round in 0..<2 {
             let name = "stopping-\(round)"
@@ -467,6 +467,15 @@ struct ClusterStopTests {
                     connectorState($0) == "RUNNING" && taskStates($0) == ["RUNNING", "RUNNING"]
                 }, "\(cluster.call(0, "GET", "/connectors/\(name)/status").body)")
         }
+
+        // A plain stop: every worker stops its tasks of the connector as soon as it reads the empty task
+        // configurations, before the rebalance that follows (Tansu answers a JoinGroup only after 3 s).
+        let name = "stopping-1"
+        Thread.sleep(forTimeInterval: 6)  // the rebalances that followed the resume are over
+        #expect(cluster.call(0, "PUT", "/connectors/\(name)/stop").status == 204)
+        let stoppedAt = ContinuousClock.now
+        #expect(ProjectPaths.waitUntil(30) { herders.allSatisfy { $0.worker.taskIds(name).isEmpty } })
+        #expect(ContinuousClock.now - stoppedAt < .seconds(3), "tasks stopped after \(ContinuousClock.now - stoppedAt)")
 
         // KIP-1017: /health waits 10 s for the herder's thread; a thread held longer makes it 500 `unhealthy`,
         // saying what the thread is doing, and 200 again once it is free.
