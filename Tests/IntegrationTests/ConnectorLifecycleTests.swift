@@ -144,6 +144,8 @@ struct ConnectorLifecycleTests {
         #expect(all == 202)
         #expect(allBody?["connector"]?["state"] == "RESTARTING")
         #expect(allBody?["tasks"]?.arrayValue?.first?["state"] == "RESTARTING")
+        // The plans below report what is FAILED now: the restart above must have ended first.
+        #expect(try waitFor(port, "src", "RUNNING", tasks: ["RUNNING"]))
         let (failedOnly, failedOnlyBody) = try rest(port, "POST", "/connectors/src/restart?onlyFailed=true")
         #expect(failedOnly == 202)
         #expect(failedOnlyBody?["connector"]?["state"] != "RESTARTING")
