@@ -56,6 +56,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var connectorConfigUpdates: Set<String> = []
         var targetStateChanges: Set<String> = []
         var taskConfigUpdates: Set<ConnectorTaskId> = []
+        /// Tasks whose configurations a commit removed, to stop before anything else (even mid-rebalance).
+        var removedTasks: Set<ConnectorTaskId> = []
         var restartRequests: [String: RestartRequest] = [:]
         var needsReconfigRebalance = false
         /// An assignment received in `poll`, applied by the tick that follows.
@@ -240,6 +242,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 s.unsyncRetries = 0
             }
         }
+        stopRemovedTasks()
         if let due = state.withLock({ $0.scheduledRebalance }), ContinuousClock.now >= due {
             state.withLock { $0.scheduledRebalance = nil }
             member.requestRejoin("scheduled rebalance")
@@ -272,6 +275,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 return
             }
         }
+        // Removals read while joining stop before the assignment is applied.
+        stopRemovedTasks()
         if let (assignment, generation) = state.withLock({ s in
             defer { s.pendingAssignment = nil }
             return s.pendingAssignment
@@ -572,9 +577,10 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         wake.signal()
     }
 
-    public func onTaskConfigUpdate(_ tasks: [ConnectorTaskId]) {
+    public func onTaskConfigUpdate(_ tasks: [ConnectorTaskId], removed: [ConnectorTaskId]) {
         state.withLock { s in
             s.taskConfigUpdates.formUnion(tasks)
+            s.removedTasks.formUnion(removed)
             s.needsReconfigRebalance = true
         }
         wake.signal()
@@ -694,6 +700,19 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             }
         }
         if rebalance { member.requestRejoin("connector or task configurations changed") }
+    }
+
+    /// Stops the running tasks whose configurations the config topic removed (a stop, fewer tasks), at once: not
+    /// at the next rebalance, and even while one is under way. A task removed and configured again before this
+    /// worker acts (a stop then a resume) must still stop and start again, as Connect's `stopReconfiguredTasks`
+    /// makes it: comparing configurations later would miss that it ever ended, and it would run on without the
+    /// status the stop ended.
+    func stopRemovedTasks() {
+        let removed = state.withLock { s in
+            defer { s.removedTasks = [] }
+            return s.removedTasks.filter { s.runningTasks[$0] != nil }
+        }
+        stopWork(ConnectorsAndTasks(connectors: [], tasks: removed.sorted()), reason: "removed")
     }
 
     /// The tasks of `connector` this worker started and has not stopped.

@@ -59,7 +59,9 @@ public struct ClusterConfigState: Sendable, Equatable {
 public protocol ConfigUpdateListener: AnyObject, Sendable {
     func onConnectorConfigRemove(_ connector: String)
     func onConnectorConfigUpdate(_ connector: String)
-    func onTaskConfigUpdate(_ tasks: [ConnectorTaskId])
+    /// `tasks`: every task the commit touched (the tasks that were and the tasks that are); `removed`: those of them
+    /// the connector no longer has (all of them for a stopped connector).
+    func onTaskConfigUpdate(_ tasks: [ConnectorTaskId], removed: [ConnectorTaskId])
     func onConnectorTargetStateChange(_ connector: String)
     func onSessionKeyUpdate(_ key: SessionKey)
     func onRestartRequest(_ connector: String, _ request: RestartRequest)

@@ -148,7 +148,8 @@ public final class KafkaConfigBackingStore: ConfigBackingStore {
                     inner.state.taskConfigs[name] = (0..<count).map { deferred[$0] ?? [:] }
                     inner.state.inconsistent.remove(name)
                     let ids = (0..<max(count, before)).map { ConnectorTaskId(name, $0) }
-                    notify.append { $0.onTaskConfigUpdate(ids) }
+                    let removed = Array(ids[count...])
+                    notify.append { $0.onTaskConfigUpdate(ids, removed: removed) }
                 } else {
                     logger.error(
                         "We have received a commit of \(count) tasks for connector \(name) but only some of its task configurations; it is inconsistent until it publishes them again"

@@ -15,8 +15,9 @@ final class RecordingListener: ConfigUpdateListener {
     func note(_ e: String) { events.withLock { $0.append(e) } }
     func onConnectorConfigRemove(_ connector: String) { note("removed \(connector)") }
     func onConnectorConfigUpdate(_ connector: String) { note("config \(connector)") }
-    func onTaskConfigUpdate(_ tasks: [ConnectorTaskId]) {
-        note("tasks \(tasks.map(\.description).joined(separator: ","))")
+    func onTaskConfigUpdate(_ tasks: [ConnectorTaskId], removed: [ConnectorTaskId]) {
+        let ended = removed.isEmpty ? "" : " removed \(removed.map(\.description).joined(separator: ","))"
+        note("tasks \(tasks.map(\.description).joined(separator: ","))\(ended)")
     }
     func onConnectorTargetStateChange(_ connector: String) { note("target \(connector)") }
     func onSessionKeyUpdate(_ key: SessionKey) { note("session key \(key.key.count)") }
@@ -87,14 +88,16 @@ struct KafkaConfigStoreTests {
         try leader.putTargetState("orders", .started)
         try leader.putRestartRequest("orders", RestartRequest(includeTasks: true, onlyFailed: false))
         try leader.putLoggerLevel("org.apache.kafka.connect", "DEBUG")
+        try leader.putTaskConfigs("orders", [["task.id": "0"]])
         try leader.removeConnectorConfig("orders")
         try follower.refresh(timeout: .seconds(20))
         let events = listener.events.withLock { $0 }
         #expect(
-            events.suffix(4) == [
-                "target orders", "restart orders true false", "logger org.apache.kafka.connect DEBUG", "removed orders",
+            events.suffix(5) == [
+                "target orders", "restart orders true false", "logger org.apache.kafka.connect DEBUG",
+                "tasks orders-0,orders-1 removed orders-1", "removed orders",
             ])
-        #expect(!follower.contains("orders") && follower.snapshot().offset == 11)
+        #expect(!follower.contains("orders") && follower.snapshot().offset == 13)
     }
 
     @Test("a commit without every task record marks the connector inconsistent, with no tasks")
