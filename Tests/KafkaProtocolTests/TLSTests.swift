@@ -69,7 +69,7 @@ struct SecurityPropertiesTests {
 
 @Suite("The native client over TLS", .serialized)
 struct TLSConnectionTests {
-    static let broker: TLSBroker? = try? TLSBroker()
+    static let broker: SecuredBroker? = try? SecuredBroker()
 
     func connect(_ props: [String: String], host: String = "127.0.0.1") throws -> BrokerConnection {
         let broker = try #require(Self.broker)
@@ -106,7 +106,7 @@ struct TLSConnectionTests {
         #expect(throws: KafkaProtocolError.self) { try plain.send(ApiVersionsRequest(), timeout: .seconds(3)) }
     }
 
-    static let mutual: TLSBroker? = try? TLSBroker(requireClientCertificate: true)
+    static let mutual: SecuredBroker? = try? SecuredBroker(requireClientCertificate: true)
 
     @Test(
         "a broker that requires client certificates gets the keystore's (PEM, encrypted PEM with ssl.key.password, PKCS12); without one it refuses; a wrong password names the key"
@@ -157,5 +157,52 @@ struct TLSConnectionTests {
             let c = try connect(["security.protocol": "SSL", "ssl.ca.location": broker.ca.caFile])
             _ = try c.send(ApiVersionsRequest(), timeout: .seconds(5))
         }
+    }
+}
+
+@Suite("The native client over SASL", .serialized)
+struct SaslConnectionTests {
+    static let plaintext: SecuredBroker? = try? SecuredBroker(tls: false, users: ["alice": "alice-secret"])
+    static let tls: SecuredBroker? = try? SecuredBroker(tls: true, users: ["alice": "alice-secret"])
+
+    func connect(_ broker: SecuredBroker, _ props: [String: String]) throws -> BrokerConnection {
+        try BrokerConnection(
+            host: "127.0.0.1", port: broker.port, clientId: "sasl-test", timeout: .seconds(10),
+            security: KafkaSecurity.from(props))
+    }
+
+    @Test(
+        "PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 authenticate against a broker's SASL listener (SASL_PLAINTEXT and SASL_SSL); after that the broker answers"
+    )
+    func mechanisms() throws {
+        for broker in [try #require(Self.plaintext), try #require(Self.tls)] {
+            for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+                let c = try connect(
+                    broker, broker.clientProperties(mechanism: mechanism, user: "alice", password: "alice-secret"))
+                // A request the listener passes on to the broker only once the client authenticated.
+                let response = try c.send(FindCoordinatorRequest(groupId: "sasl-group"), timeout: .seconds(10))
+                #expect(response.errorCode == .none, "\(broker.securityProtocol) \(mechanism)")
+            }
+        }
+    }
+
+    @Test(
+        "a wrong password or an unknown user is refused with the broker's message; a client without SASL is cut off"
+    )
+    func refusals() throws {
+        let broker = try #require(Self.plaintext)
+        for (mechanism, user, password) in [
+            ("SCRAM-SHA-512", "alice", "wrong"), ("SCRAM-SHA-256", "mallory", "x"), ("PLAIN", "alice", "wrong"),
+        ] {
+            #expect {
+                _ = try connect(broker, broker.clientProperties(mechanism: mechanism, user: user, password: password))
+            } throws: { error in
+                "\(error)".contains("Authentication failed")
+            }
+        }
+        #expect {
+            _ = try connect(broker, ["security.protocol": "PLAINTEXT"])
+                .send(FindCoordinatorRequest(groupId: "g"), timeout: .seconds(5))
+        } throws: { _ in true }
     }
 }

@@ -316,9 +316,25 @@ struct ClusterProtocolTests {
         "over TLS with Java's keys (security.protocol=SSL, PEM truststore and keystore) to a broker that requires client certificates: the workers join their group, keep their internal topics and run a source connector"
     )
     func sslBroker() throws {
-        let broker = try TLSBroker(requireClientCertificate: true)
+        let broker = try SecuredBroker(requireClientCertificate: true)
         defer { broker.stop() }
-        var cluster = try TestCluster("ssl")
+        try runsConnector(over: broker, "ssl")
+    }
+
+    @Test(
+        "over SASL_SSL with SCRAM-SHA-512 in sasl.jaas.config: the group client and every Kafka client authenticate, the workers join their group and run a source connector"
+    )
+    func saslSslBroker() throws {
+        let broker = try SecuredBroker(tls: true, users: ["connect": "connect-secret"])
+        defer { broker.stop() }
+        #expect(broker.clientProperties["sasl.mechanism"] == "SCRAM-SHA-512")
+        try runsConnector(over: broker, "sasl")
+    }
+
+    /// Two workers with the broker's client keys (for the worker and its producers, consumers and admin clients)
+    /// join their group, and a source connector's tasks run and commit offsets.
+    func runsConnector(over broker: SecuredBroker, _ name: String) throws {
+        var cluster = try TestCluster(name)
         defer { cluster.stopAll() }
         var extra = ["bootstrap.servers": broker.bootstrapServers]
         for (k, v) in broker.clientProperties {
@@ -332,15 +348,16 @@ struct ClusterProtocolTests {
             })
         let topic = "\(cluster.group)-orders"
         #expect(
-            cluster.call(1, "POST", "/connectors", body: datagen("tls-orders", topic: topic, tasks: 2)).status == 201)
+            cluster.call(1, "POST", "/connectors", body: datagen("\(name)-orders", topic: topic, tasks: 2)).status
+                == 201)
         #expect(
-            cluster.waitForStatus("tls-orders") {
+            cluster.waitForStatus("\(name)-orders") {
                 connectorState($0) == "RUNNING" && taskStates($0) == ["RUNNING", "RUNNING"]
             })
-        // The source's offsets went to the offsets topic over TLS.
+        // The source's offsets went to the offsets topic through the secured listener.
         #expect(
             ProjectPaths.waitUntil(30) {
-                cluster.json(0, "/connectors/tls-orders/offsets")?["offsets"]?.arrayValue?.isEmpty == false
+                cluster.json(0, "/connectors/\(name)-orders/offsets")?["offsets"]?.arrayValue?.isEmpty == false
             })
     }
 
