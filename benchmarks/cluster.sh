@@ -7,13 +7,16 @@
 #   (d) one worker killed with SIGKILL: until all its work RUNS elsewhere (session timeout, then the scheduled
 #       rebalance delay);
 # with scheduled.rebalance.max.delay.ms=DELAY_MS (default 0, so (b) and (d) measure the protocol itself) and the
-# leader's rebalance metrics. Usage: benchmarks/cluster.sh [CONNECTORS] [TASKS]   (default 100 4).
+# leader's rebalance metrics. Usage: [DELAY_MS=..] [MAX_INTERVAL_MS=..] benchmarks/cluster.sh [CONNECTORS] [TASKS]
+# (default 100 4).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 CONNECTORS="${1:-100}"
 TASKS="${2:-4}"
 DELAY_MS="${DELAY_MS:-0}"
+# Each datagen task writes one record per MAX_INTERVAL_MS at most (default 1000).
+MAX_INTERVAL_MS="${MAX_INTERVAL_MS:-1000}"
 
 "$ROOT/scripts/install" >/dev/null 2>&1
 swift build -c release --product connect-worker >/dev/null
@@ -80,7 +83,7 @@ t0=$(now)
 seq 1 "$CONNECTORS" | xargs -P 20 -I{} curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
     "$(url 0)/connectors/bench-{}/config" -d '{
       "connector.class": "DatagenConnector", "kafka.topic": "bench", "quickstart": "orders",
-      "max.interval": 1000, "tasks.max": '"$TASKS"'}'
+      "max.interval": '"$MAX_INTERVAL_MS"', "tasks.max": '"$TASKS"'}'
 created=$(since "$t0")
 await "all_running 0"
 a=$(since "$t0")
@@ -104,7 +107,7 @@ metrics=$(curl -s "$(url 0)/metrics" | grep -E '^kafka_connect_connect_(worker_r
 cat <<TABLE
 
 Run $(date -u '+%Y-%m-%d %H:%M') UTC on $(nproc) cores; Tansu on loopback; 3 workers (release build);
-$CONNECTORS connectors x $TASKS tasks (datagen, one record a second each); scheduled.rebalance.max.delay.ms=$DELAY_MS; session.timeout.ms=10000.
+$CONNECTORS connectors x $TASKS tasks (datagen, one record per $MAX_INTERVAL_MS ms at most each); scheduled.rebalance.max.delay.ms=$DELAY_MS; session.timeout.ms=10000.
 
 | Step | Seconds |
 |---|---:|

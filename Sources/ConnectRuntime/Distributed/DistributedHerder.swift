@@ -223,7 +223,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         for request in queued { request() }
         worker.stopAndAwaitTasks(worker.allTaskIds())
-        worker.stopAndAwaitConnectors(worker.connectorNames)
+        worker.stopAndAwaitConnectors(worker.connectorNames, reportUnassigned: true)
         member.close()
         worker.close()
         logger.info("Herder stopped")
@@ -362,7 +362,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         guard !work.isEmpty else { return }
         logger.info("Stopping \(reason) connectors \(work.connectors) and tasks \(work.tasks.map(\.description))")
         worker.stopAndAwaitTasks(work.tasks)
-        worker.stopAndAwaitConnectors(work.connectors)
+        // A connector that leaves this worker says so (UNASSIGNED) until its next owner starts it; a deleted one
+        // has no status left to write.
+        worker.stopAndAwaitConnectors(work.connectors, reportUnassigned: reason != "deleted")
         state.withLock { s in
             for c in work.connectors {
                 s.localTargets[c] = nil

@@ -113,6 +113,8 @@ public final class StatusStore: StatusListener {
     public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
         let (previous, written) = backing.updateConnector(name) { previous in
+            // A failure stays visible until the connector is started again.
+            if state == .unassigned, previous?.state == .failed { return nil }
             guard replacesSafely(state, previous) else { return nil }
             return StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation(after: previous))
         }

@@ -79,22 +79,26 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
         return ConnectorTaskId(String(rest[..<dash]), n)
     }
 
+    /// Whether `record` is the UNASSIGNED of a worker that gave the work up, read after another worker's RUNNING of
+    /// the same or a later generation: it is ignored (the reader's side of Connect's safe put).
+    static func isStaleUnassigned(_ record: StatusRecord?, over current: StatusRecord?) -> Bool {
+        guard let record, record.state == .unassigned, let current, current.state == .running else { return false }
+        return current.workerId != record.workerId && current.generation >= record.generation
+    }
+
     /// Applies one record read from the topic.
     static func apply(_ m: KafkaMessage, to cache: Cache, logger: Logger) {
         guard let key = m.key.map({ String(decoding: $0, as: UTF8.self) }) else { return }
         if key.hasPrefix("status-connector-") {
             let name = String(key.dropFirst("status-connector-".count))
             let record = m.value.flatMap(record)
-            cache.state.withLock { $0.connectors[name] = record }
+            cache.state.withLock { s in
+                if !isStaleUnassigned(record, over: s.connectors[name]) { s.connectors[name] = record }
+            }
         } else if key.hasPrefix("status-task-"), let id = parseTask(key.dropFirst("status-task-".count)) {
             let record = m.value.flatMap(record)
             cache.state.withLock { s in
-                if let record, record.state == .unassigned, let current = s.tasks[id], current.state == .running,
-                    current.workerId != record.workerId, current.generation >= record.generation
-                {
-                    return
-                }
-                s.tasks[id] = record
+                if !isStaleUnassigned(record, over: s.tasks[id]) { s.tasks[id] = record }
             }
         } else if key.hasPrefix("status-topic-"), let colon = key.firstIndex(of: ":") {
             let topic = String(key[key.index(key.startIndex, offsetBy: "status-topic-".count)..<colon])

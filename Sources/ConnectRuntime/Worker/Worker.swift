@@ -145,7 +145,7 @@ public final class Worker: Sendable {
 
     /// Stops connectors and waits up to `connectorShutdownTimeout` for them; one that overruns is cancelled and
     /// left behind with Connect's warning.
-    func stopAndAwaitConnectors(_ names: [String]) {
+    func stopAndAwaitConnectors(_ names: [String], reportUnassigned: Bool = false) {
         let stopping = state.withLock { s in
             let found = names.compactMap { s.connectors.removeValue(forKey: $0) }
             return (found, s.connectors.count)
@@ -153,7 +153,7 @@ public final class Worker: Sendable {
         workerMetrics.connectorCount.set(stopping.1)
         for c in stopping.0 {
             workerMetrics.connectorRemoved(c.name)
-            c.shutdown()
+            c.shutdown(reportUnassigned: reportUnassigned)
         }
         let deadline = ContinuousClock.now.advanced(by: Self.connectorShutdownTimeout)
         for c in stopping.0 where !c.awaitShutdown(timeout: max(.zero, deadline - ContinuousClock.now)) {

@@ -172,13 +172,18 @@ final class WorkerConnector: Sendable {
     }
 
     /// Stops the plug-in (when it was started) on the connector's thread, after whatever is running, and ends the
-    /// thread; work queued and not begun is skipped.
-    func shutdown() {
+    /// thread; work queued and not begun is skipped. With `reportUnassigned` (the connector leaves this worker:
+    /// revoked, or the worker stops) its status becomes UNASSIGNED once it stopped, as Connect's
+    /// `WorkerConnector.doShutdown` reports `onShutdown` (a FAILED status stays, with its trace).
+    func shutdown(reportUnassigned: Bool = false) {
         state.withLock { $0.stopRequested = true }
         thread.submit { [self] in
             let wasStarted = state.withLock { s in
                 defer { s.phase = .stopped }
                 return s.phase == .started
+            }
+            defer {
+                if reportUnassigned, !isCancelled { statusStore.putConnector(name, .unassigned) }
             }
             guard wasStarted else { return }
             do {
