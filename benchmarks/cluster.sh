@@ -15,7 +15,7 @@ cd "$ROOT"
 CONNECTORS="${1:-100}"
 TASKS="${2:-4}"
 DELAY_MS="${DELAY_MS:-0}"
-# Each datagen task writes one record per MAX_INTERVAL_MS at most (default 1000).
+# Each datagen task waits a random 0..MAX_INTERVAL_MS ms between records (default 1000).
 MAX_INTERVAL_MS="${MAX_INTERVAL_MS:-1000}"
 
 "$ROOT/scripts/install" >/dev/null 2>&1
@@ -107,7 +107,7 @@ metrics=$(curl -s "$(url 0)/metrics" | grep -E '^kafka_connect_connect_(worker_r
 cat <<TABLE
 
 Run $(date -u '+%Y-%m-%d %H:%M') UTC on $(nproc) cores; Tansu on loopback; 3 workers (release build);
-$CONNECTORS connectors x $TASKS tasks (datagen, one record per $MAX_INTERVAL_MS ms at most each); scheduled.rebalance.max.delay.ms=$DELAY_MS; session.timeout.ms=10000.
+$CONNECTORS connectors x $TASKS tasks (datagen, a record every 0..$MAX_INTERVAL_MS ms each); scheduled.rebalance.max.delay.ms=$DELAY_MS; session.timeout.ms=10000.
 
 | Step | Seconds |
 |---|---:|

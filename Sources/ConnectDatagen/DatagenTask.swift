@@ -1,4 +1,5 @@
 import ConnectAPI
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -20,6 +21,8 @@ public final class DatagenTask: SourceTask {
     private var generation: Int64 = 0
     private var seed: Int64 = 0
     private var rng = SystemRandomNumberGenerator()
+    /// When the next record is due (with `max.interval`), once a poll returned before it.
+    private var nextRecord: ContinuousClock.Instant?
 
     public init() {}
 
@@ -46,7 +49,19 @@ public final class DatagenTask: SourceTask {
     public func poll() throws -> [SourceRecord]? {
         guard let config else { return nil }
         if config.maxInterval > 0 {
-            usleep(UInt32(Int64.random(in: 0..<config.maxInterval, using: &rng) * 1000))
+            // A random wait of 0..<max.interval ms before each record, as Confluent's datagen; a poll waits at most
+            // a second of it and returns nothing before the record is due, so that a stop (which the runtime acts
+            // on between polls) never waits for a long interval.
+            let now = ContinuousClock.now
+            let due =
+                nextRecord ?? now.advanced(by: .milliseconds(Int64.random(in: 0..<config.maxInterval, using: &rng)))
+            if due - now > .seconds(1) {
+                nextRecord = due
+                Thread.sleep(forTimeInterval: 1)
+                return nil
+            }
+            nextRecord = nil
+            if due > now { Thread.sleep(forTimeInterval: Double((due - now).inMilliseconds) / 1000) }
         }
         let batch = config.maxInterval > 0 ? 1 : Self.maxBatch
         var records: [SourceRecord] = []

@@ -50,7 +50,7 @@ final class FailOnceConnector: SourceConnector {
     }
 
     @Test(
-        "revoked or stopped with its worker: UNASSIGNED once stopped; a restart's stop writes nothing; a FAILED connector keeps its failure"
+        "revoked or stopped with its worker: UNASSIGNED once stopped; a restart's stop writes nothing; a FAILED connector keeps its failure; a removed status is not brought back"
     )
     func unassignedWhenLeaving() {
         start()
@@ -70,9 +70,17 @@ final class FailOnceConnector: SourceConnector {
         worker.stopAndAwaitConnectors(["c"], reportUnassigned: true)
         #expect(store.connector("c")?.state == .failed)
         #expect(store.connector("c")?.trace?.contains("Could not reach the database") == true)
+
+        // A deleted connector's status, removed before its stop ends, stays removed.
+        start()
+        store.removeConnector("c")
+        worker.stopAndAwaitConnectors(["c"], reportUnassigned: true)
+        #expect(store.connector("c") == nil)
     }
 
-    @Test("a status reader ignores another worker's UNASSIGNED read after a RUNNING of the same or a later generation")
+    @Test(
+        "a status reader ignores another worker's UNASSIGNED read after its state (RUNNING, PAUSED) of the same or a later generation"
+    )
     func staleUnassigned() {
         let running = StatusRecord(state: .running, trace: nil, workerId: "w2:8083", generation: 5)
         func unassigned(_ worker: String, _ generation: Int) -> StatusRecord {
@@ -83,5 +91,8 @@ final class FailOnceConnector: SourceConnector {
         #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 6), over: running))
         #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w2:8083", 5), over: running))
         #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 4), over: nil))
+        let paused = StatusRecord(state: .paused, trace: nil, workerId: "w2:8083", generation: 5)
+        #expect(KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 5), over: paused))
+        #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 5), over: unassigned("w2:8083", 5)))
     }
 }

@@ -28,6 +28,18 @@ struct FakeSourceContext: SourceTaskContext {
         "kafka.topic": "orders", "quickstart": "orders", "max.interval": "0", "random.seed": "42", "task.id": "0",
     ]
 
+    @Test("with a long max.interval a poll returns nothing after a second of the wait, so a stop need not wait it out")
+    func longIntervalPollsReturn() throws {
+        var props = base
+        props["max.interval"] = "86400000"
+        let t = try task(props)
+        // A record due within the first second of a day is a 1 in 86,400 chance: both polls return nothing.
+        #expect(try t.poll().map(\.count) == nil)
+        #expect(try t.poll().map(\.count) == nil)
+        props["max.interval"] = "1"
+        #expect(try task(props).poll()?.count == 1)
+    }
+
     @Test("orders records carry the quickstart's fields, the orderid as key and Connect headers")
     func ordersShape() throws {
         let records = try #require(try task(base).poll())

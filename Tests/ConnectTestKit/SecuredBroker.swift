@@ -13,12 +13,13 @@ public final class SecuredBroker: Sendable {
     public let tls: Bool
     /// The SASL users (name → password); empty without SASL.
     public let users: [String: String]
-    /// `security.protocol` for this listener: SSL, SASL_PLAINTEXT or SASL_SSL.
+    /// `security.protocol` for this listener: SSL, SASL_PLAINTEXT or SASL_SSL (PLAINTEXT with neither).
     public var securityProtocol: String { Self.securityProtocol(tls: tls, sasl: !users.isEmpty) }
     static func securityProtocol(tls: Bool, sasl: Bool) -> String {
         switch (tls, sasl) {
+        case (false, false): "PLAINTEXT"
         case (true, false): "SSL"
-        case (false, _): "SASL_PLAINTEXT"
+        case (false, true): "SASL_PLAINTEXT"
         case (true, true): "SASL_SSL"
         }
     }

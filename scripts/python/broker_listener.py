@@ -2,9 +2,9 @@
 worker's clients against the SSL, SASL_PLAINTEXT and SASL_SSL listeners a production broker has.
 
 Tansu keeps SCRAM users in its memory and refuses to create them once authentication is on, so it cannot be a SASL
-broker here; this listener authenticates clients as a Kafka broker does (SaslHandshake v0-v1, SaslAuthenticate
-v0-v2, KIP-152; PLAIN, and SCRAM-SHA-256/512 by the `scramp` library, RFC 5802/7677) and then passes every byte on
-to the broker. Before a client is authenticated only ApiVersions reaches the broker; anything else closes the
+broker here; this listener authenticates clients as a Kafka broker does (SaslHandshake v1 then SaslAuthenticate,
+KIP-152, in v0-v2 layouts; the Swift client and librdkafka send v1; not v0's raw tokens; PLAIN, and
+SCRAM-SHA-256/512 by the `scramp` library, RFC 5802/7677) and then passes every byte on to the broker. Before a client is authenticated only ApiVersions reaches the broker; anything else closes the
 connection, as a Kafka broker's SASL listener does.
 
 Usage: broker_listener.py --port P --target T [--cert CERT --key KEY [--ca CA]] [--sasl JSON]
@@ -106,6 +106,10 @@ class Authenticator:
         )
         if self.mechanism is None:
             return ILLEGAL_SASL_STATE, "SaslAuthenticate before SaslHandshake", b""
+        try:
+            token.decode()
+        except UnicodeDecodeError:
+            return SASL_AUTHENTICATION_FAILED, "Authentication failed: the SASL token is not UTF-8", b""
         if self.mechanism == "PLAIN":
             parts = token.split(b"\0")
             if len(parts) == 3 and self.users.get(parts[1].decode()) == parts[2].decode():
@@ -133,11 +137,13 @@ def handshake_response(correlation_id, code, mechanisms):
 def authenticate_response(correlation_id, version, code, message, token):
     if version >= 2:
         body = struct.pack(">i", correlation_id) + b"\0" + struct.pack(">h", code)
-        body += put_uvarint(0) if message is None else put_uvarint(len(message) + 1) + message.encode()
+        encoded = None if message is None else message.encode()
+        body += put_uvarint(0) if encoded is None else put_uvarint(len(encoded) + 1) + encoded
         body += put_uvarint(len(token) + 1) + token + struct.pack(">q", 0) + b"\0"
         return body
     body = struct.pack(">ih", correlation_id, code)
-    body += struct.pack(">h", -1) if message is None else struct.pack(">h", len(message)) + message.encode()
+    encoded = None if message is None else message.encode()
+    body += struct.pack(">h", -1) if encoded is None else struct.pack(">h", len(encoded)) + encoded
     body += struct.pack(">i", len(token)) + token
     if version >= 1:
         body += struct.pack(">q", 0)
@@ -160,8 +166,8 @@ async def authenticate(reader, writer, sasl, target):
             writer.write(struct.pack(">i", len(answer)) + answer)
         elif api_key == SASL_HANDSHAKE:
             size = struct.unpack_from(">h", frame, pos)[0]
-            mechanism = frame[pos + 2 : pos + 2 + size].decode()
-            code = auth.handshake(mechanism)
+            mechanism = frame[pos + 2 : pos + 2 + size].decode(errors="replace")
+            code = auth.handshake(mechanism) if auth.mechanism is None else ILLEGAL_SASL_STATE
             answer = handshake_response(correlation_id, code, sasl["mechanisms"])
             writer.write(struct.pack(">i", len(answer)) + answer)
             if code:
@@ -216,7 +222,9 @@ async def main():
                 client_reader, client_writer, sasl, (target_reader, target_writer)
             ):
                 raise ConnectionError("not authenticated")
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError, struct.error, IndexError):
+        except (
+            ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError, struct.error, IndexError, ValueError
+        ):
             client_writer.close()
             target_writer.close()
             return

@@ -284,7 +284,12 @@ extension DistributedHerder {
         try submit("put task configs", connector: name) { [self] () throws(ConnectError) in
             try requireLeader("This worker is not the leader; task configurations are written by the leader.")
             guard kafkaConfigStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            let snapshot = kafkaConfigStore.snapshot()
+            var snapshot = kafkaConfigStore.snapshot()
+            if snapshot.targetState(name) == .stopped {
+                // The worker that sent them may have read a resume this worker's reader has not reached yet.
+                _ = readConfigToEnd(timeout: config.workerSyncTimeout)
+                snapshot = kafkaConfigStore.snapshot()
+            }
             if snapshot.taskConfigs[name] == configs && !snapshot.inconsistent.contains(name) { return }
             // Generated before the connector was stopped: a STOPPED connector keeps no task configurations.
             guard snapshot.targetState(name) != .stopped else {

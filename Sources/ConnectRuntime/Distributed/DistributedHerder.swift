@@ -56,7 +56,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var connectorConfigUpdates: Set<String> = []
         var targetStateChanges: Set<String> = []
         var taskConfigUpdates: Set<ConnectorTaskId> = []
-        /// Tasks whose configurations a commit removed, to stop before anything else (even mid-rebalance).
+        /// Tasks whose configurations a commit removed, to stop before anything else (before a join, and before an
+        /// assignment is applied).
         var removedTasks: Set<ConnectorTaskId> = []
         var restartRequests: [String: RestartRequest] = [:]
         var needsReconfigRebalance = false
@@ -363,8 +364,11 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         logger.info("Stopping \(reason) connectors \(work.connectors) and tasks \(work.tasks.map(\.description))")
         worker.stopAndAwaitTasks(work.tasks)
         // A connector that leaves this worker says so (UNASSIGNED) until its next owner starts it; a deleted one
-        // has no status left to write.
-        worker.stopAndAwaitConnectors(work.connectors, reportUnassigned: reason != "deleted")
+        // (revoked as well, by the rebalance its deletion asks for) has no status left to write.
+        let snapshot = kafkaConfigStore.snapshot()
+        let leaving = work.connectors.filter { snapshot.contains($0) }
+        worker.stopAndAwaitConnectors(leaving, reportUnassigned: true)
+        worker.stopAndAwaitConnectors(work.connectors.filter { !snapshot.contains($0) })
         state.withLock { s in
             for c in work.connectors {
                 s.localTargets[c] = nil
@@ -677,9 +681,10 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             } else {
                 if localConnectors.contains(name) { state.withLock { $0.localTargets[name] = target } }
                 worker.setTargetState(name, target)
-                // Resumed: its task configurations may have changed while it was paused (Connect's
-                // `updateConnectorTasks` on STARTED).
-                if target == .started, previous == .paused, let connector = worker.connector(name),
+                // Started: its task configurations are generated again (Connect's `updateConnectorTasks` on STARTED):
+                // they may have changed while it was paused, and a stop then a resume read in one tick left none
+                // (unchanged ones are not written again).
+                if localConnectors.contains(name), target == .started, let connector = worker.connector(name),
                     let config = snapshot.connectorConfig(name)
                 {
                     reconfigureTasks(name, connector, maxTasks: maxTasks(config))
@@ -705,7 +710,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// Stops the running tasks whose configurations the config topic removed (a stop, fewer tasks), at once: not
-    /// at the next rebalance, and even while one is under way. A task removed and configured again before this
+    /// at the next rebalance; before the next join, and before an assignment received while joining is applied. A task removed and configured again before this
     /// worker acts (a stop then a resume) must still stop and start again, as Connect's `stopReconfiguredTasks`
     /// makes it: comparing configurations later would miss that it ever ended, and it would run on without the
     /// status the stop ended.

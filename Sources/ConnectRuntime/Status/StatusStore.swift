@@ -113,8 +113,9 @@ public final class StatusStore: StatusListener {
     public func putConnector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
         let (previous, written) = backing.updateConnector(name) { previous in
-            // A failure stays visible until the connector is started again.
-            if state == .unassigned, previous?.state == .failed { return nil }
+            // A failure stays visible until the connector is started again; a status already removed (a deleted
+            // connector's tombstone) is not brought back by the stop that follows.
+            if state == .unassigned, previous == nil || previous?.state == .failed { return nil }
             guard replacesSafely(state, previous) else { return nil }
             return StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation(after: previous))
         }
@@ -130,8 +131,9 @@ public final class StatusStore: StatusListener {
     ) {
         let trace = trace.map { SecretScrubber.shared.scrub($0) }
         let (previous, written) = backing.updateTask(id) { previous in
-            // A failure stays visible until the task is started again.
-            if state == .unassigned, previous?.state == .failed { return nil }
+            // A failure stays visible until the task is started again; a status already removed (a deleted
+            // connector's tombstone) is not brought back by the stop that follows.
+            if state == .unassigned, previous == nil || previous?.state == .failed { return nil }
             guard replacesSafely(state, previous) else { return nil }
             return StatusRecord(state: state, trace: trace, workerId: workerId, generation: generation(after: previous))
         }

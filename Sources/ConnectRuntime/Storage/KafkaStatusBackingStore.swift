@@ -9,10 +9,10 @@ import Synchronization
 /// worker of the cluster: `status-connector-<name>`, `status-task-<name>-<n>` →
 /// `{"state","trace","worker_id","generation"}`, `status-topic-<topic>:connector-<name>` →
 /// `{"topic":{"name","connector","task","discoverTimestamp"}}`; a deletion is a tombstone. Writes go to the topic and
-/// to this worker's view at once; records of other workers arrive through the reader. Of two records for one task,
-/// an UNASSIGNED does not replace another worker's RUNNING of the same or a later generation (Connect's reader rule,
-/// narrowed to other workers: a task a worker stopped without a rebalance, as a connector's stop does, writes its
-/// UNASSIGNED at the generation it ran in, and that is its latest state).
+/// to this worker's view at once; records of other workers arrive through the reader. Of two records for one task or
+/// connector, an UNASSIGNED does not replace another worker's state of the same or a later generation (Connect's
+/// reader rule, for tasks and RUNNING there, narrowed to other workers: a task a worker stopped without a rebalance,
+/// as a connector's stop does, writes its UNASSIGNED at the generation it ran in, and that is its latest state).
 public final class KafkaStatusBackingStore: StatusBackingStore {
     /// This worker's view of every status, shared with the reader.
     final class Cache: Sendable {
@@ -79,10 +79,11 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
         return ConnectorTaskId(String(rest[..<dash]), n)
     }
 
-    /// Whether `record` is the UNASSIGNED of a worker that gave the work up, read after another worker's RUNNING of
-    /// the same or a later generation: it is ignored (the reader's side of Connect's safe put).
+    /// Whether `record` is the UNASSIGNED of a worker that gave the work up, read after another worker's state
+    /// (RUNNING, PAUSED, STOPPED, FAILED, ...) of the same or a later generation: it is ignored (the reader's side of
+    /// Connect's safe put).
     static func isStaleUnassigned(_ record: StatusRecord?, over current: StatusRecord?) -> Bool {
-        guard let record, record.state == .unassigned, let current, current.state == .running else { return false }
+        guard let record, record.state == .unassigned, let current, current.state != .unassigned else { return false }
         return current.workerId != record.workerId && current.generation >= record.generation
     }
 

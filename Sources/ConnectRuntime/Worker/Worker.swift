@@ -157,7 +157,7 @@ public final class Worker: Sendable {
         }
         let deadline = ContinuousClock.now.advanced(by: Self.connectorShutdownTimeout)
         for c in stopping.0 where !c.awaitShutdown(timeout: max(.zero, deadline - ContinuousClock.now)) {
-            c.cancel()
+            c.cancel(reportUnassigned: reportUnassigned)
             logger.error(
                 "[\(c.name)|worker] Connector '\(c.name)' failed to properly shut down, has become unresponsive, and may be consuming external resources. Correct the configuration for this connector or remove the connector. After fixing the connector, it may be necessary to restart this worker to release any consumed resources."
             )

@@ -174,7 +174,8 @@ final class WorkerConnector: Sendable {
     /// Stops the plug-in (when it was started) on the connector's thread, after whatever is running, and ends the
     /// thread; work queued and not begun is skipped. With `reportUnassigned` (the connector leaves this worker:
     /// revoked, or the worker stops) its status becomes UNASSIGNED once it stopped, as Connect's
-    /// `WorkerConnector.doShutdown` reports `onShutdown` (a FAILED status stays, with its trace).
+    /// `WorkerConnector.doShutdown` reports `onShutdown`. Unlike Connect, which does so on every stop, a restart's
+    /// stop writes nothing (the start that follows writes the next state) and a FAILED status stays, with its trace.
     func shutdown(reportUnassigned: Bool = false) {
         state.withLock { $0.stopRequested = true }
         thread.submit { [self] in
@@ -183,7 +184,11 @@ final class WorkerConnector: Sendable {
                 return s.phase == .started
             }
             defer {
-                if reportUnassigned, !isCancelled { statusStore.putConnector(name, .unassigned) }
+                if reportUnassigned {
+                    state.withLock { s in
+                        if !s.cancelled { statusStore.putConnector(name, .unassigned) }
+                    }
+                }
             }
             guard wasStarted else { return }
             do {
@@ -200,6 +205,13 @@ final class WorkerConnector: Sendable {
     /// Waits up to `timeout` for `shutdown` to finish; returns whether it did.
     func awaitShutdown(timeout: Duration) -> Bool { thread.awaitTermination(timeout: timeout) }
 
-    /// Gives up on a connector that did not stop in time: once this returns, nothing it does is reported.
-    func cancel() { state.withLock { $0.cancelled = true } }
+    /// Gives up on a connector that did not stop in time: once this returns, nothing it does is reported. With
+    /// `reportUnassigned` its status becomes UNASSIGNED now, as Connect's `WorkerConnector.cancel` reports it, since
+    /// no one will report for this instance again.
+    func cancel(reportUnassigned: Bool = false) {
+        state.withLock { s in
+            s.cancelled = true
+            if reportUnassigned { statusStore.putConnector(name, .unassigned) }
+        }
+    }
 }
