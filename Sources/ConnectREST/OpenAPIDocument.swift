@@ -31,6 +31,10 @@ public enum OpenAPIDocument {
             method: "GET", path: "/health", summary: "Whether the worker is ready (KIP-1017)", success: 200,
             response: ref("WorkerStatus"), tag: "worker"),
         Operation(
+            method: "GET", path: "/cluster",
+            summary: "The workers of the cluster and what each runs, and work waiting for a rebalance (extension)",
+            success: 200, response: ref("ClusterView"), tag: "worker"),
+        Operation(
             method: "GET", path: "/connectors", summary: "Connector names, or with expand a map of status and info",
             success: 200, response: ["oneOf": [array(string), anyObject]],
             query: [("expand", ["type": "string", "enum": ["status", "info"]])]),
@@ -171,6 +175,36 @@ public enum OpenAPIDocument {
                 ]
             ),
             ("WorkerStatus", ["type": "object", "properties": ["status": string, "message": string]]),
+            (
+                "ClusterView",
+                [
+                    "type": "object",
+                    "properties": [
+                        "mode": ["type": "string", "enum": ["distributed", "standalone"]],
+                        "group_id": ["type": "string", "nullable": true],
+                        "generation": ["type": "integer", "nullable": true],
+                        "protocol": ["type": "string", "nullable": true],
+                        "config_offset": ["type": "integer", "nullable": true],
+                        "leader_url": ["type": "string", "nullable": true],
+                        "workers": array([
+                            "type": "object",
+                            "properties": [
+                                "worker_id": string, "url": ["type": "string", "nullable": true],
+                                "member_id": ["type": "string", "nullable": true], "leader": ["type": "boolean"],
+                                "since": ["type": "integer", "nullable": true], "connectors": array(string),
+                                "tasks": array(ref("ConnectorTaskId")),
+                            ],
+                        ]),
+                        "unassigned": [
+                            "type": "object",
+                            "properties": [
+                                "connectors": array(string), "tasks": array(ref("ConnectorTaskId")),
+                                "reassign_at": ["type": "integer", "nullable": true],
+                            ],
+                        ],
+                    ],
+                ]
+            ),
             (
                 "CreateConnectorRequest",
                 [

@@ -35,6 +35,28 @@ struct ConnectRestServerTests {
         #expect(body == ["version": "3.9.0", "commit": "abc123", "kafka_cluster_id": "cluster-1"])
     }
 
+    @Test("GET /cluster: the group, every worker with what it runs, and the work waiting with the time it moves")
+    func cluster() {
+        let (status, body) = call("GET", "/cluster")
+        #expect(status == 200)
+        #expect(
+            body == [
+                "mode": "distributed", "group_id": "connect-cluster", "generation": 7, "protocol": "sessioned",
+                "config_offset": 12, "leader_url": "http://10.0.0.1:8083/",
+                "workers": [
+                    [
+                        "worker_id": "10.0.0.1:8083", "url": "http://10.0.0.1:8083/", "member_id": "connect-1",
+                        "leader": true, "since": 1_700_000_000_000, "connectors": ["dg"],
+                        "tasks": [["connector": "dg", "task": 0]],
+                    ]
+                ],
+                "unassigned": [
+                    "connectors": [], "tasks": [["connector": "dg", "task": 1]], "reassign_at": 1_700_000_300_000,
+                ],
+            ])
+        #expect(ClusterView.workerId(fromURL: "https://connect-0.svc:8443") == "connect-0.svc:8443")
+    }
+
     @Test("GET /health answers healthy with Connect's message")
     func health() {
         let (status, body) = call("GET", "/health")

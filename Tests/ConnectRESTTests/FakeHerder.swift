@@ -23,6 +23,18 @@ final class FakeHerder: Herder {
 
     func serverInfo() -> ServerInfo { ServerInfo(version: "3.9.0", commit: "abc123", kafkaClusterId: "cluster-1") }
     func isReady() -> Bool { true }
+    /// Two workers; the second left with a task, which waits for the scheduled rebalance.
+    func clusterView() throws(ConnectError) -> ClusterView {
+        ClusterView(
+            mode: "distributed", groupId: "connect-cluster", generation: 7, connectProtocol: "sessioned",
+            configOffset: 12, leaderUrl: "http://10.0.0.1:8083/",
+            workers: [
+                ClusterView.Worker(
+                    workerId: ClusterView.workerId(fromURL: "http://10.0.0.1:8083/"), url: "http://10.0.0.1:8083/",
+                    memberId: "connect-1", isLeader: true, since: 1_700_000_000_000, connectors: ["dg"],
+                    tasks: [ConnectorTaskId("dg", 0)])
+            ], unassigned: ConnectorsAndTasks(tasks: [ConnectorTaskId("dg", 1)]), reassignAt: 1_700_000_300_000)
+    }
     func connectors() -> [String] { state.withLock { $0.order } }
 
     func setStatus(_ name: String, connector: ConnectorState, tasks: [(ConnectorState, String?)]) {

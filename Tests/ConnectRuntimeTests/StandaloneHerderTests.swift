@@ -83,6 +83,18 @@ final class IdleTask: SourceTask {
 
     let config = ["name": "c", "connector.class": "com.example.ScriptedConnector"]
 
+    @Test("GET /cluster of a standalone worker: a cluster of one, running its connectors and tasks")
+    func clusterOfOne() throws {
+        ScriptedConnector.taskCount.withLock { $0 = 1 }
+        _ = try herder.putConnectorConfig("c", config: config, allowReplace: false, initialState: nil)
+        let view = try herder.clusterView()
+        #expect(view.mode == "standalone" && view.groupId == nil && view.unassigned.isEmpty)
+        #expect(view.workers.count == 1)
+        #expect(view.workers.first?.workerId == "host:8083" && view.workers.first?.isLeader == true)
+        #expect(view.workers.first?.connectors == ["c"])
+        #expect(view.workers.first?.tasks == [ConnectorTaskId("c", 0)])
+    }
+
     @Test("a connector that fails to start is FAILED with a readable trace, and a restart brings it back")
     func failedStartThenRestart() throws {
         ScriptedConnector.failuresLeft.withLock { $0 = 1 }

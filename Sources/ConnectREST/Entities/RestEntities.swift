@@ -19,6 +19,32 @@ enum RestEntities {
         ["connector": .string(id.connector), "task": .int(Int64(id.task))]
     }
 
+    /// `GET /cluster` (an extension): `{"mode", "group_id", "generation", "protocol", "config_offset",
+    /// "leader_url", "workers": [{"worker_id", "url", "member_id", "leader", "since", "connectors", "tasks"}],
+    /// "unassigned": {"connectors", "tasks", "reassign_at"}}`; times in epoch ms, absent values null.
+    static func clusterView(_ v: ClusterView) -> JSONValue {
+        func optional<T>(_ value: T?, _ f: (T) -> JSONValue) -> JSONValue { value.map(f) ?? .null }
+        let workers: [JSONValue] = v.workers.map { w in
+            [
+                "worker_id": .string(w.workerId), "url": optional(w.url) { .string($0) },
+                "member_id": optional(w.memberId) { .string($0) }, "leader": .bool(w.isLeader),
+                "since": optional(w.since) { .int($0) }, "connectors": .array(w.connectors.map { .string($0) }),
+                "tasks": .array(w.tasks.map(taskId)),
+            ]
+        }
+        return [
+            "mode": .string(v.mode), "group_id": optional(v.groupId) { .string($0) },
+            "generation": optional(v.generation) { .int(Int64($0)) },
+            "protocol": optional(v.connectProtocol) { .string($0) },
+            "config_offset": optional(v.configOffset) { .int($0) }, "leader_url": optional(v.leaderUrl) { .string($0) },
+            "workers": .array(workers),
+            "unassigned": [
+                "connectors": .array(v.unassigned.connectors.map { .string($0) }),
+                "tasks": .array(v.unassigned.tasks.map(taskId)), "reassign_at": optional(v.reassignAt) { .int($0) },
+            ],
+        ]
+    }
+
     static func connectorInfo(_ info: ConnectorInfo) -> JSONValue {
         [
             "name": .string(info.name), "config": config(info.config), "tasks": .array(info.tasks.map(taskId)),

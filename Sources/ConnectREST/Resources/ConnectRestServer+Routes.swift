@@ -15,6 +15,11 @@ extension ConnectRestServer {
                     "kafka_cluster_id": info.kafkaClusterId.map { .string($0) } ?? .null,
                 ])
         }
+        r.add("GET", "/cluster") { req, _ in
+            forwardable(req, herder) { () throws(ConnectError) in
+                json(200, RestEntities.clusterView(try herder.clusterView()))
+            }
+        }
         r.add("GET", "/health") { _, _ in
             if let reason = herder.unhealthyReason() {
                 return json(500, ["status": "unhealthy", "message": .string(reason)])

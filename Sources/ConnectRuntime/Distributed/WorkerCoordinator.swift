@@ -19,7 +19,7 @@ struct WeakListener {
 }
 
 /// Who runs what, as the leader last assigned it (Connect's `WorkerCoordinator.LeaderState`): used to send a
-/// restart to the worker that runs the connector or task.
+/// restart to the worker that runs the connector or task, and for `GET /cluster`.
 public struct LeaderState: Sendable, Equatable {
     /// Member id → advertised URL.
     public var urls: [String: String] = [:]
@@ -27,6 +27,14 @@ public struct LeaderState: Sendable, Equatable {
     public var connectorOwners: [String: String] = [:]
     /// Task → member id.
     public var taskOwners: [ConnectorTaskId: String] = [:]
+    /// Member id → epoch ms since which this leader has seen it in the group.
+    public var memberSince: [String: Int64] = [:]
+    public var leaderId = ""
+    public var generation: Int32 = -1
+    public var protocolName = ""
+    public var configOffset: Int64 = -1
+    /// Epoch ms of the rebalance scheduled to reassign held-back work (KIP-415's delay); nil: none.
+    public var scheduledRebalance: Int64?
 
     public init() {}
 
@@ -155,6 +163,15 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
                 lastCompletedGeneration: s.lastCompletedGeneration, now: now())
             let out = version.isCooperative ? s.assignor.assign(round) : EagerAssignor.assign(round)
             var leaderState = LeaderState()
+            let now = round.now
+            leaderState.memberSince = Dictionary(
+                uniqueKeysWithValues: metadata.keys.map { ($0, s.leaderState?.memberSince[$0] ?? now) })
+            leaderState.leaderId = leaderId
+            leaderState.generation = generation
+            leaderState.protocolName = protocolName
+            leaderState.configOffset = snapshot.offset
+            leaderState.scheduledRebalance =
+                version.isCooperative && s.assignor.scheduledRebalance > 0 ? s.assignor.scheduledRebalance : nil
             for (id, m) in metadata {
                 leaderState.urls[id] = m.url
                 let had = version.isCooperative ? (m.allocation?.assigned ?? .empty) : .empty

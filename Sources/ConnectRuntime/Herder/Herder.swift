@@ -139,10 +139,18 @@ public protocol Herder: Sendable {
 
     /// `PUT /admin/loggers/{logger}?scope=cluster` (KIP-976): the level for every worker of the cluster.
     func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError)
+
+    /// `GET /cluster` (an extension): the workers and what each runs. In a cluster only the leader answers (not
+    /// the leader: `notLeader`, which REST forwards); during a rebalance, a conflict.
+    func clusterView() throws(ConnectError) -> ClusterView
 }
 
 extension Herder {
     public func unhealthyReason() -> String? { nil }
+
+    public func clusterView() throws(ConnectError) -> ClusterView {
+        throw ConnectError(.notFound, "This worker does not describe its cluster")
+    }
     public var forwardingClient: HTTPClient? { nil }
 
     /// A standalone worker takes no task configurations from outside: Connect's `StandaloneHerder` message, as a

@@ -63,6 +63,17 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
     public func markReady() { state.withLock { $0.ready = true } }
     public func isReady() -> Bool { state.withLock { $0.ready && !$0.stopped } }
 
+    /// `GET /cluster`: a standalone worker is a cluster of one, running what it runs.
+    public func clusterView() throws(ConnectError) -> ClusterView {
+        ClusterView(
+            mode: "standalone",
+            workers: [
+                ClusterView.Worker(
+                    workerId: worker.statusStore.workerId, url: nil, memberId: nil, isLeader: true, since: nil,
+                    connectors: worker.connectorNames.sorted(), tasks: worker.allTaskIds())
+            ])
+    }
+
     public func serverInfo() -> ServerInfo {
         ServerInfo(version: ConnectVersion.kafka, commit: commit, kafkaClusterId: clusterID())
     }

@@ -164,6 +164,27 @@ struct ClusterTests {
         let workerIds = Set((0..<3).map { "127.0.0.1:\(cluster.port($0))" })
         #expect(Set(perWorker.keys) == workerIds)
 
+        // GET /cluster (an extension) from every worker: the leader's one view, the same from each (followers
+        // forward it), with every worker, who leads, and the six tasks where the statuses say they run.
+        let views = (0..<3).map { cluster.json($0, "/cluster") }
+        #expect(views.allSatisfy { $0 != nil && $0 == views[0] }, "\(views)")
+        let view = try #require(views[0])
+        #expect(view["mode"]?.stringValue == "distributed" && view["group_id"]?.stringValue == cluster.group)
+        #expect(view["protocol"]?.stringValue == "sessioned")
+        let members = view["workers"]?.arrayValue ?? []
+        #expect(Set(members.compactMap { $0["worker_id"]?.stringValue }) == workerIds)
+        #expect(members.filter { $0["leader"]?.boolValue == true }.count == 1)
+        #expect(members.allSatisfy { $0["url"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true })
+        #expect(members.allSatisfy { ($0["since"]?.intValue ?? 0) > 0 })
+        var viewTasks: [String: Int] = [:]
+        for m in members {
+            viewTasks[m["worker_id"]?.stringValue ?? "", default: 0] += m["tasks"]?.arrayValue?.count ?? 0
+        }
+        #expect(viewTasks == perWorker, "\(viewTasks) vs statuses \(perWorker)")
+        #expect(members.flatMap { $0["connectors"]?.arrayValue ?? [] }.count == 3)
+        #expect(view["unassigned"]?["tasks"]?.arrayValue?.isEmpty == true)
+        #expect(view["unassigned"]?["reassign_at"]?.isNull == true)
+
         // Connect's rebalance and coordinator groups: the workers' assigned tasks add up to the cluster's.
         func sample(_ text: String, _ family: String) -> Double? {
             text.split(separator: "\n").first { $0.hasPrefix(family + "{") || $0.hasPrefix(family + " ") }
