@@ -78,13 +78,27 @@ for i in 0 1 2; do start $i; done
 for i in 0 1 2; do await "[ \"\$(curl -s -o /dev/null -w %{http_code} $(url $i)/health)\" = 200 ]"; done
 
 # The creates go out 20 at a time, as a deployment script would send them: requests that arrive together are
-# applied in one tick of the leader's herder, and the cluster rebalances for them together.
+# applied in one tick of the leader's herder, and the cluster rebalances for them together. A create answered with
+# an error (a 500 `Request timed out` while the leader rebalances) is sent again, as such a script would; the
+# errors are counted.
+put_connector() {
+    local attempt code
+    for attempt in 1 2 3 4 5; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+            "$1/connectors/bench-$2/config" -d '{
+              "connector.class": "DatagenConnector", "kafka.topic": "bench", "quickstart": "orders",
+              "max.interval": '"$3"', "tasks.max": '"$4"'}')
+        case "$code" in 2??) return 0 ;; esac
+        echo "bench-$2: $code" >> "$WORK/create-errors"
+        sleep 2
+    done
+}
+export -f put_connector
+export WORK
 t0=$(now)
-seq 1 "$CONNECTORS" | xargs -P 20 -I{} curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
-    "$(url 0)/connectors/bench-{}/config" -d '{
-      "connector.class": "DatagenConnector", "kafka.topic": "bench", "quickstart": "orders",
-      "max.interval": '"$MAX_INTERVAL_MS"', "tasks.max": '"$TASKS"'}'
+seq 1 "$CONNECTORS" | xargs -P 20 -I{} bash -c "put_connector '$(url 0)' {} '$MAX_INTERVAL_MS' '$TASKS'"
 created=$(since "$t0")
+create_errors=$( (cat "$WORK/create-errors" 2>/dev/null || true) | wc -l)
 await "all_running 0"
 a=$(since "$t0")
 balance_a=$(spread 0)
@@ -111,7 +125,7 @@ $CONNECTORS connectors x $TASKS tasks (datagen, a record every 0..$MAX_INTERVAL_
 
 | Step | Seconds |
 |---|---:|
-| (a) $CONNECTORS creates sent through one worker (PUT, 20 at a time) until the last is answered | $created |
+| (a) $CONNECTORS creates sent through one worker (PUT, 20 at a time; $create_errors error answers sent again) until the last is answered | $created |
 | (a) from the first create to every connector and task RUNNING | $a |
 | (b) graceful stop of a worker to all its work RUNNING on the other two | $b |
 | (c) the worker back to the work balanced over three | $c |

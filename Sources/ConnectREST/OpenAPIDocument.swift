@@ -185,7 +185,7 @@ public enum OpenAPIDocument {
                         "generation": ["type": "integer", "nullable": true],
                         "protocol": ["type": "string", "nullable": true],
                         "config_offset": ["type": "integer", "nullable": true],
-                        "leader_url": ["type": "string", "nullable": true],
+                        "leader_url": ["type": "string", "nullable": true], "rebalancing": ["type": "boolean"],
                         "workers": array([
                             "type": "object",
                             "properties": [

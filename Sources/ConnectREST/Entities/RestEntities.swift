@@ -20,7 +20,7 @@ enum RestEntities {
     }
 
     /// `GET /cluster` (an extension): `{"mode", "group_id", "generation", "protocol", "config_offset",
-    /// "leader_url", "workers": [{"worker_id", "url", "member_id", "leader", "since", "connectors", "tasks"}],
+    /// "leader_url", "rebalancing", "workers": [{"worker_id", "url", "member_id", "leader", "since", "connectors", "tasks"}],
     /// "unassigned": {"connectors", "tasks", "reassign_at"}}`; times in epoch ms, absent values null.
     static func clusterView(_ v: ClusterView) -> JSONValue {
         func optional<T>(_ value: T?, _ f: (T) -> JSONValue) -> JSONValue { value.map(f) ?? .null }
@@ -37,7 +37,7 @@ enum RestEntities {
             "generation": optional(v.generation) { .int(Int64($0)) },
             "protocol": optional(v.connectProtocol) { .string($0) },
             "config_offset": optional(v.configOffset) { .int($0) }, "leader_url": optional(v.leaderUrl) { .string($0) },
-            "workers": .array(workers),
+            "rebalancing": .bool(v.rebalancing), "workers": .array(workers),
             "unassigned": [
                 "connectors": .array(v.unassigned.connectors.map { .string($0) }),
                 "tasks": .array(v.unassigned.tasks.map(taskId)), "reassign_at": optional(v.reassignAt) { .int($0) },

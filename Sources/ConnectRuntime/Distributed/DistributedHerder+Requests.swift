@@ -1,5 +1,6 @@
 import ConnectAPI
 import Foundation
+import KafkaProtocol
 import Logging
 import Synchronization
 
@@ -327,40 +328,40 @@ public enum RestPath {
 extension DistributedHerder {
     /// `GET /cluster`: the leader's last assignment (members, their URLs and work, since when each is in the
     /// group), the work no member runs now (held back after a worker left, with the time it is reassigned, or new
-    /// since that assignment) against the config topic as this worker has read it.
+    /// since that assignment) against the config topic as this worker has read it. Read without the herder's
+    /// thread, which a rebalance holds: the view matters most then (`rebalancing` says one is under way).
     public func clusterView() throws(ConnectError) -> ClusterView {
-        try submit("describe the cluster", connector: "") { [self] () throws(ConnectError) -> ClusterView in
-            try requireLeader("Only the leader knows what every worker runs; the request goes to it.")
-            guard let leader = coordinator.leaderState, state.withLock({ $0.rebalanceResolved }) else {
-                throw ConnectError(
-                    .conflict, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
-            }
-            let snapshot = kafkaConfigStore.snapshot()
-            var workers: [ClusterView.Worker] = []
-            var owned = Set<String>()
-            var ownedTasks = Set<ConnectorTaskId>()
-            for (id, url) in leader.urls.sorted(by: { $0.value < $1.value }) {
-                let connectors = leader.connectorOwners.filter { $0.value == id }.map(\.key).sorted()
-                let tasks = leader.taskOwners.filter { $0.value == id }.map(\.key).sorted()
-                owned.formUnion(connectors)
-                ownedTasks.formUnion(tasks)
-                workers.append(
-                    ClusterView.Worker(
-                        workerId: ClusterView.workerId(fromURL: url), url: url, memberId: id,
-                        isLeader: id == leader.leaderId, since: leader.memberSince[id], connectors: connectors,
-                        tasks: tasks))
-            }
-            let configuredTasks = snapshot.connectors.flatMap { c in
-                (0..<snapshot.taskCount(c)).map { ConnectorTaskId(c, $0) }
-            }
-            let unassigned = ConnectorsAndTasks(
-                connectors: snapshot.connectors.filter { !owned.contains($0) }.sorted(),
-                tasks: configuredTasks.filter { !ownedTasks.contains($0) }.sorted())
-            return ClusterView(
-                mode: "distributed", groupId: config.groupId, generation: leader.generation,
-                connectProtocol: ConnectProtocolVersion(protocolName: leader.protocolName)?.configValue,
-                configOffset: leader.configOffset, leaderUrl: leader.urls[leader.leaderId], workers: workers,
-                unassigned: unassigned, reassignAt: unassigned.isEmpty ? nil : leader.scheduledRebalance)
+        try requireLeader("Only the leader knows what every worker runs; the request goes to it.")
+        guard let leader = coordinator.leaderState else {
+            throw ConnectError(
+                .conflict, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
         }
+        let snapshot = kafkaConfigStore.snapshot()
+        var workers: [ClusterView.Worker] = []
+        var owned = Set<String>()
+        var ownedTasks = Set<ConnectorTaskId>()
+        for (id, url) in leader.urls.sorted(by: { $0.value < $1.value }) {
+            let connectors = leader.connectorOwners.filter { $0.value == id }.map(\.key).sorted()
+            let tasks = leader.taskOwners.filter { $0.value == id }.map(\.key).sorted()
+            owned.formUnion(connectors)
+            ownedTasks.formUnion(tasks)
+            workers.append(
+                ClusterView.Worker(
+                    workerId: ClusterView.workerId(fromURL: url), url: url, memberId: id,
+                    isLeader: id == leader.leaderId, since: leader.memberSince[id], connectors: connectors,
+                    tasks: tasks))
+        }
+        let configuredTasks = snapshot.connectors.flatMap { c in
+            (0..<snapshot.taskCount(c)).map { ConnectorTaskId(c, $0) }
+        }
+        let unassigned = ConnectorsAndTasks(
+            connectors: snapshot.connectors.filter { !owned.contains($0) }.sorted(),
+            tasks: configuredTasks.filter { !ownedTasks.contains($0) }.sorted())
+        return ClusterView(
+            mode: "distributed", groupId: config.groupId, generation: leader.generation,
+            connectProtocol: ConnectProtocolVersion(protocolName: leader.protocolName)?.configValue,
+            configOffset: leader.configOffset, leaderUrl: leader.urls[leader.leaderId], workers: workers,
+            unassigned: unassigned, reassignAt: unassigned.isEmpty ? nil : leader.scheduledRebalance,
+            rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded)
     }
 }

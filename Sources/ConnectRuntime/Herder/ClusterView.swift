@@ -49,11 +49,13 @@ public struct ClusterView: Sendable, Equatable {
     public var unassigned: ConnectorsAndTasks
     /// Epoch ms of the scheduled rebalance that reassigns the held-back work; nil when none is scheduled.
     public var reassignAt: Int64?
+    /// Whether a rebalance is under way (the view is the last completed one's).
+    public var rebalancing: Bool
 
     public init(
         mode: String, groupId: String? = nil, generation: Int32? = nil, connectProtocol: String? = nil,
         configOffset: Int64? = nil, leaderUrl: String? = nil, workers: [Worker],
-        unassigned: ConnectorsAndTasks = .empty, reassignAt: Int64? = nil
+        unassigned: ConnectorsAndTasks = .empty, reassignAt: Int64? = nil, rebalancing: Bool = false
     ) {
         self.mode = mode
         self.groupId = groupId
@@ -64,6 +66,7 @@ public struct ClusterView: Sendable, Equatable {
         self.workers = workers
         self.unassigned = unassigned
         self.reassignAt = reassignAt
+        self.rebalancing = rebalancing
     }
 
     /// `host:port` of a URL such as `http://10.0.0.5:8083/`, as Connect's `worker_id`.

@@ -141,7 +141,7 @@ public protocol Herder: Sendable {
     func setClusterLoggerLevel(_ namespace: String, _ level: String) throws(ConnectError)
 
     /// `GET /cluster` (an extension): the workers and what each runs. In a cluster only the leader answers (not
-    /// the leader: `notLeader`, which REST forwards); during a rebalance, a conflict.
+    /// the leader: `notLeader`, which REST forwards); before its first assignment, a conflict.
     func clusterView() throws(ConnectError) -> ClusterView
 }
 
