@@ -142,6 +142,28 @@ struct GroupMemberTests {
         #expect(ContinuousClock.now - closing < .seconds(10))
     }
 
+    @Test(
+        "a coordinator no broker can name is unreachable (what a worker revokes its work for); a found one is not"
+    )
+    func coordinatorReachability() throws {
+        let closed = try FreePort.allocate()
+        let lost = GroupMember(
+            config: GroupMembershipConfig(
+                groupId: "g", bootstrapServers: [("127.0.0.1", closed)], clientId: "lost",
+                sessionTimeout: .seconds(6), rebalanceTimeout: .seconds(10), heartbeatInterval: .milliseconds(500)),
+            logger: Logger(label: "lost"))
+        defer { lost.close() }
+        #expect(lost.coordinatorUnreachableFor == nil)
+        #expect(throws: KafkaProtocolError.self) { try lost.poll(EchoProtocol("lost"), timeout: .seconds(1)) }
+        #expect(lost.coordinatorUnreachableFor != nil)
+
+        let group = "g-\(UInt32.random(in: 0...UInt32.max))"
+        let member = GroupMember(config: try config(group, client: "found"), logger: Logger(label: "found"))
+        defer { member.close() }
+        #expect(try member.poll(EchoProtocol("found"), timeout: .seconds(30)))
+        #expect(member.coordinatorUnreachableFor == nil)
+    }
+
     @Test("a member whose protocols share nothing with the group's is refused with INCONSISTENT_GROUP_PROTOCOL")
     func inconsistentProtocol() throws {
         final class Other: GroupProtocol {

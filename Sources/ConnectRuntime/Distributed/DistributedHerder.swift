@@ -264,9 +264,13 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 }
                 logger.error("\(message)")
                 state.withLock { $0.groupError = message }
-                // Connect's `WorkerCoordinator.poll`: a member that cannot reach its coordinator stops its work
-                // rather than run it while another worker may be given it.
-                if member.sinceLastHeartbeat > config.heartbeatInterval, let revoked = coordinator.revokeAssignment() {
+                // Connect's `WorkerCoordinator.poll`: a member that cannot find or reach its coordinator for longer
+                // than the heartbeat interval stops its work rather than run it while another worker may be given
+                // it. A JoinGroup that only took long (the group waits for a slow member) keeps it: the member is
+                // still known to the coordinator, and revoking everything there made loaded clusters churn.
+                if let unreachable = member.coordinatorUnreachableFor, unreachable > config.heartbeatInterval,
+                    let revoked = coordinator.revokeAssignment()
+                {
                     logger.warning(
                         "Broker coordinator was unreachable; revoking the previous assignment to avoid running tasks while not being a member"
                     )

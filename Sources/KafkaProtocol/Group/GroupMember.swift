@@ -100,6 +100,8 @@ public final class GroupMember: Sendable {
         var closed = false
         /// The owner is shutting down: `poll` returns at once.
         var interrupted = false
+        /// Since when no broker could name and connect the coordinator (nil: it was found, or not yet looked for).
+        var coordinatorUnreachableSince: ContinuousClock.Instant?
     }
 
     public let config: GroupMembershipConfig
@@ -131,6 +133,11 @@ public final class GroupMember: Sendable {
     public var rejoinNeeded: Bool { state.withLock { $0.rejoinNeeded || $0.phase != .stable } }
     /// How long since a heartbeat last succeeded.
     public var sinceLastHeartbeat: Duration { ContinuousClock.now - state.withLock { $0.lastHeartbeat } }
+    /// How long the coordinator could not be found or connected (nil when the last attempt reached it): what
+    /// Connect's `WorkerCoordinator.poll` revokes the assignment for, unlike a JoinGroup that only took long.
+    public var coordinatorUnreachableFor: Duration? {
+        state.withLock { $0.coordinatorUnreachableSince }.map { ContinuousClock.now - $0 }
+    }
 
     /// Asks for a rebalance at the next `poll` (Kafka's `requestRejoin`).
     public func requestRejoin(_ reason: String) {
@@ -194,12 +201,18 @@ public final class GroupMember: Sendable {
                 let c = try BrokerConnection(
                     host: found.host, port: Int(found.port), clientId: config.clientId, timeout: remaining(deadline),
                     security: config.security)
-                state.withLock { $0.coordinator = c }
+                state.withLock { s in
+                    s.coordinator = c
+                    s.coordinatorUnreachableSince = nil
+                }
                 logger.info("Discovered group coordinator \(found.host):\(found.port) (id: \(found.nodeId))")
                 return c
             } catch {
                 lastError = error
             }
+        }
+        state.withLock { s in
+            if s.coordinatorUnreachableSince == nil { s.coordinatorUnreachableSince = ContinuousClock.now }
         }
         throw lastError
     }
