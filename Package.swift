@@ -154,7 +154,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ConnectRuntime", "ConnectREST", "ConnectWorkerKit", "Kafka", "JSON", "ConnectTestKit", "ConnectAPI",
-                "ConnectMetrics", "HTTPServer", "HTTPClient",
+                "ConnectMetrics", "HTTPServer", "HTTPClient", "ConnectDoctorKit",
             ],
             swiftSettings: strict
         ),

@@ -5,7 +5,11 @@ import JSON
 
 /// Where the cluster is and how to log in, as the worker's REST security expects.
 struct ClusterOptions: ParsableArguments {
-    @Option(name: .long, help: "A worker's REST URL; repeat for every worker of a cluster.")
+    @Option(
+        name: .long,
+        help:
+            "A worker's REST URL; repeat for every worker of an Apache Kafka Connect cluster (a Swift Connect worker names the others in GET /cluster)."
+    )
     var url: [String] = []
 
     @Option(name: .long, help: "User for HTTP Basic authentication (rest.basic.auth.users on the worker).")

@@ -33,6 +33,8 @@ public struct ClusterSnapshot: Sendable {
         public var connectors: [Connector]
         /// The Prometheus text of `/metrics`, when the worker serves it.
         public var metrics: String?
+        /// `GET /cluster` (a Swift Connect extension): the group's workers and what each runs, as this worker sees it.
+        public var cluster: JSONValue?
 
         public init(
             url: String, error: String? = nil, root: JSONValue? = nil, healthStatus: Int? = nil,
@@ -62,8 +64,28 @@ public struct ClusterSnapshot: Sendable {
     }
 
     /// Reads every worker. A worker that does not answer is recorded with its error, not thrown.
+    /// Reads every worker given and every other worker their `GET /cluster` names (so one worker's URL is enough
+    /// for a Swift Connect cluster; Apache Kafka Connect's workers must each be given).
     public static func collect(_ clients: [ConnectClient], now: Date = Date()) -> ClusterSnapshot {
-        ClusterSnapshot(takenAtMs: Int64(now.timeIntervalSince1970 * 1000), workers: clients.map(worker))
+        ClusterSnapshot(takenAtMs: Int64(now.timeIntervalSince1970 * 1000), workers: discover(clients).map(worker))
+    }
+
+    /// `clients`, then a client (same credentials) for each worker a given one's `GET /cluster` lists that was not
+    /// given; a worker without the endpoint, or that cannot be reached, adds nothing.
+    public static func discover(_ clients: [ConnectClient]) -> [ConnectClient] {
+        func key(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+        var known = Set(clients.map { key($0.baseURL) })
+        var out = clients
+        for client in clients {
+            guard let r = try? client.get("/cluster"), r.status == 200,
+                let view = try? JSONParser.parse(r.body)
+            else { continue }
+            for url in (view["workers"]?.arrayValue ?? []).compactMap({ $0["url"]?.stringValue }) {
+                guard known.insert(key(url)).inserted else { continue }
+                out.append(client.sibling(baseURL: url))
+            }
+        }
+        return out
     }
 
     static func worker(_ client: ConnectClient) -> Worker {
@@ -98,6 +120,8 @@ public struct ClusterSnapshot: Sendable {
             }
             let metrics = try client.get("/metrics")
             if metrics.status == 200 { w.metrics = metrics.body }
+            let (clusterStatus, cluster) = try json("/cluster")
+            if clusterStatus == 200 { w.cluster = cluster }
         } catch {
             w.error = "\(error)"
         }
@@ -147,6 +171,7 @@ extension ClusterSnapshot {
                         ]
                     })
                 x["metrics"] = w.metrics.map { .string($0) } ?? .null
+                x["cluster"] = w.cluster ?? .null
                 return .object(x)
             })
         return JSONWriter.string(.object(o))
@@ -164,7 +189,7 @@ extension ClusterSnapshot {
         func present(_ v: JSONValue?) -> JSONValue? { v.flatMap { $0.isNull ? nil : $0 } }
         takenAtMs = root["taken_at_ms"]?.intValue ?? 0
         workers = (root["workers"]?.arrayValue ?? []).map { w in
-            Worker(
+            var worker = Worker(
                 url: w["url"]?.stringValue ?? "", error: w["error"]?.stringValue, root: present(w["root"]),
                 healthStatus: w["health_status"]?.intValue.map(Int.init), health: present(w["health"]),
                 connectors: (w["connectors"]?.arrayValue ?? []).map { c in
@@ -172,6 +197,8 @@ extension ClusterSnapshot {
                         name: c["name"]?.stringValue ?? "", status: c["status"] ?? .null, info: present(c["info"]),
                         history: present(c["history"]))
                 }, metrics: w["metrics"]?.stringValue)
+            worker.cluster = present(w["cluster"])
+            return worker
         }
     }
 }

@@ -10,6 +10,10 @@ public struct ConnectClient: Sendable {
 
     public let baseURL: String
     private let client: HTTPClient
+    private let credentials: (username: String?, password: String?)
+    private let timeoutSeconds: Double
+    private let caCertificate: String?
+    private let insecure: Bool
 
     /// `caCertificate`: a PEM file of the certificate authorities to trust for an https worker (the worker's own
     /// certificate, when self-signed), as `curl --cacert`; `insecure` skips the certificate check.
@@ -18,11 +22,22 @@ public struct ConnectClient: Sendable {
         caCertificate: String? = nil, insecure: Bool = false
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        credentials = (username, password)
+        self.timeoutSeconds = timeoutSeconds
+        self.caCertificate = caCertificate
+        self.insecure = insecure
         var configuration = HTTPClientConfiguration()
         configuration.timeout = .milliseconds(Int64(max(0.001, timeoutSeconds) * 1000))
         configuration.tls = .init(caFile: caCertificate, verifyPeer: !insecure)
         if let username { configuration.basicAuth = .init(username: username, password: password ?? "") }
         client = HTTPClient(configuration: configuration)
+    }
+
+    /// A client of another worker of the same cluster, with the same credentials and TLS settings.
+    public func sibling(baseURL: String) -> ConnectClient {
+        ConnectClient(
+            baseURL: baseURL, username: credentials.username, password: credentials.password,
+            timeoutSeconds: timeoutSeconds, caCertificate: caCertificate, insecure: insecure)
     }
 
     /// `GET <base><path>`; throws when the worker cannot be reached at all (refused, unknown host, timeout, TLS).

@@ -224,7 +224,10 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         for request in queued { request() }
         worker.stopAndAwaitTasks(worker.allTaskIds())
-        worker.stopAndAwaitConnectors(worker.connectorNames, reportUnassigned: true)
+        // Not UNASSIGNED here, unlike Connect: this worker's status writes wait for the broker's acknowledgement
+        // (Connect's are asynchronous), so with the broker gone (a Ctrl-C that stops it too) each would hold the
+        // shutdown for the producer's timeout. The next owner's RUNNING replaces the state.
+        worker.stopAndAwaitConnectors(worker.connectorNames)
         member.close()
         worker.close()
         logger.info("Herder stopped")

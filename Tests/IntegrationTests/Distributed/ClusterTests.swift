@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectDoctorKit
 import ConnectREST
 import ConnectTestKit
 import ConnectWorkerKit
@@ -184,6 +185,11 @@ struct ClusterTests {
         #expect(members.flatMap { $0["connectors"]?.arrayValue ?? [] }.count == 3)
         #expect(view["unassigned"]?["tasks"]?.arrayValue?.isEmpty == true)
         #expect(view["unassigned"]?["reassign_at"]?.isNull == true)
+        // connect-doctor finds all three workers from one URL and keeps each one's view in its bundle.
+        let snapshot = ClusterSnapshot.collect([ConnectClient(baseURL: "http://127.0.0.1:\(cluster.port(2))")])
+        #expect(Set(snapshot.workers.map { ClusterView.workerId(fromURL: $0.url) }) == workerIds)
+        #expect(snapshot.workers.allSatisfy { $0.error == nil && $0.cluster?["workers"]?.arrayValue?.count == 3 })
+        #expect(try ClusterSnapshot(bundle: snapshot.json).workers.allSatisfy { $0.cluster != nil })
 
         // Connect's rebalance and coordinator groups: the workers' assigned tasks add up to the cluster's.
         func sample(_ text: String, _ family: String) -> Double? {
