@@ -332,7 +332,7 @@ extension DistributedHerder {
     /// thread, which a rebalance holds: the view matters most then (`rebalancing` says one is under way).
     public func clusterView() throws(ConnectError) -> ClusterView {
         try requireLeader("Only the leader knows what every worker runs; the request goes to it.")
-        guard let leader = coordinator.leaderState else {
+        guard let leader = coordinator.lastLeaderState else {
             throw ConnectError(
                 .conflict, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
         }

@@ -62,6 +62,8 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
         var lastCompletedGeneration: Int32 = -1
         var assignor: IncrementalCooperativeAssignor
         var leaderState: LeaderState?
+        /// The last `leaderState` this member made, kept through rebalances (for `GET /cluster`).
+        var lastLeaderState: LeaderState?
         var currentProtocol: ConnectProtocolVersion?
     }
 
@@ -90,6 +92,9 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
     public var assignment: ExtendedAssignment? { state.withLock { $0.assignmentSnapshot } }
     /// On the leader: who runs what.
     public var leaderState: LeaderState? { state.withLock { $0.leaderState } }
+    /// The last assignment this member made as leader, also while a rebalance is under way (`leaderState` is nil
+    /// then, as Connect's).
+    public var lastLeaderState: LeaderState? { state.withLock { $0.lastLeaderState } }
 
     /// Gives up the whole assignment (the member lost its coordinator or left the group): returns what must stop.
     public func revokeAssignment() -> ConnectorsAndTasks? {
@@ -183,6 +188,7 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
                 for t in a?.assigned.tasks ?? [] { leaderState.taskOwners[t] = id }
             }
             s.leaderState = leaderState
+            s.lastLeaderState = leaderState
             return out
         }
         let summary = assignments.sorted { $0.key < $1.key }.map {
