@@ -16,8 +16,22 @@ tansu_bin() {
 }
 
 # Prints a free TCP port on 127.0.0.1.
+# Below the ephemeral range (32768-60999 on Linux), so an outgoing connection cannot take it before it is bound.
 free_port() {
-    "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    "$VENV/bin/python" -c '
+import random, socket
+for _ in range(500):
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+'
 }
 
 # Starts Tansu on 127.0.0.1:$1 in the background; prints its pid. Tansu ignores SIGTERM: stop it with kill -9.
