@@ -49,10 +49,11 @@ struct Distributed: ParsableCommand {
     static func runWorker(workerProperties: String?, logLevel: String?, environment: [String: String]) throws {
         LoggingSystem.bootstrap { ConnectLogHandler(label: $0) }
         let logger = Logger(label: "org.apache.kafka.connect.cli.ConnectDistributed")
+        let shutdown = ShutdownSignal()
         do {
             let connect = try ConnectDistributed.start(
                 workerProperties: workerProperties, logLevel: logLevel, environment: environment, logger: logger)
-            connect.awaitShutdownSignal()
+            connect.awaitShutdown(shutdown)
         } catch {
             logger.error("Stopping due to error: \(ConnectError.describe(error))")
             throw ExitCode(1)
@@ -82,11 +83,12 @@ struct Standalone: ParsableCommand {
     func run() throws {
         LoggingSystem.bootstrap { ConnectLogHandler(label: $0) }
         let logger = Logger(label: "org.apache.kafka.connect.cli.ConnectStandalone")
+        let shutdown = ShutdownSignal()
         do {
             let connect = try ConnectStandalone.start(
                 workerProperties: workerProperties, connectorFiles: connectorFiles, logLevel: logLevel,
                 environment: ProcessInfo.processInfo.environment, logger: logger)
-            connect.awaitShutdownSignal()
+            connect.awaitShutdown(shutdown)
         } catch {
             logger.error("Stopping due to error: \(ConnectError.describe(error))")
             throw ExitCode(1)

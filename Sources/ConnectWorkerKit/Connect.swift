@@ -91,20 +91,36 @@ public final class Connect: Sendable {
         logger.info("Kafka Connect stopped")
     }
 
-    /// Blocks until SIGTERM or SIGINT, then stops gracefully.
-    public func awaitShutdownSignal() {
-        let done = DispatchSemaphore(value: 0)
+    /// Blocks until `signal` is received (it may already have been, during start-up), then stops gracefully.
+    public func awaitShutdown(_ signal: ShutdownSignal) {
+        signal.wait()
+        stop()
+    }
+}
+
+/// SIGTERM and SIGINT, caught from the moment this is made: installed before start-up, so a stop asked while the
+/// worker is still starting (waiting for the broker, reading the config topic) is a graceful stop once start-up
+/// returns rather than the default action that kills the process (exit 143), as Connect's shutdown hook, registered
+/// before the herder starts, does.
+public final class ShutdownSignal {
+    private let received = DispatchSemaphore(value: 0)
+    private let sources: [any DispatchSourceSignal]
+
+    public init() {
         let queue = DispatchQueue(label: "signals")
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
+        let received = self.received
+        sources = [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { done.signal() }
+            source.setEventHandler { received.signal() }
             source.resume()
-            sources.append(source)
+            return source
         }
-        done.wait()
-        stop()
+    }
+
+    /// Blocks until SIGTERM or SIGINT.
+    public func wait() {
+        received.wait()
         withExtendedLifetime(sources) {}
     }
 }

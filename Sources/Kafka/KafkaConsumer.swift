@@ -22,6 +22,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// The partitions of the last `.revoked` event, until the owner completes the revocation.
     private var pendingRevocation: RDKafkaTopicPartitionList?
     private var cooperative = false
+    /// Whether the consumer is between joins: subscribed and not yet assigned, or revoked and not yet reassigned.
+    private var joining = false
 
     public init(
         config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.consumer")
@@ -37,6 +39,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func subscribe(_ topics: [String]) throws(KafkaError) {
         let err = RDKafkaTopicPartitionList(topics: topics).withPointer { rd_kafka_subscribe(client.handle, $0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Subscribe failed") }
+        joining = true
     }
 
     /// Waits up to `timeoutMs` for the next event.
@@ -77,8 +80,10 @@ public final class KafkaConsumer: @unchecked Sendable {
                 let err = rd_kafka_assign(client.handle, partitions)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .error(KafkaError(err, "Assign failed")) }
             }
+            joining = false
             return .assigned(list)
         default:
+            joining = true
             // Revocation is completed by the owner once it has committed.
             pendingRevocation = RDKafkaTopicPartitionList(adopting: rd_kafka_topic_partition_list_copy(partitions))
             return .revoked(list)
@@ -170,8 +175,26 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group. Pending revocations are completed first.
+    ///
+    /// A consumer caught in the middle of a group join (its first, or a rejoin after a revocation: it holds no
+    /// partitions and has nothing to commit) is destroyed without sending LeaveGroup (nothing may use it after); the
+    /// broker ends its membership when its session times out, as for a consumer that crashed. A member that leaves between its first JoinGroup (answered
+    /// MEMBER_ID_REQUIRED, KIP-394) and the join's end stays in Tansu's group as a leader that never syncs, and no
+    /// later member is ever given a partition (found by `scripts/test-chaos`: a sink task stopped right after its
+    /// start left its connector with no partitions for good); with Apache Kafka this only delays the next
+    /// rebalance by up to `session.timeout.ms`, in this rare case.
     public func close() {
         completeRevocation()
+        // A rebalance may have completed or begun since the owner's last poll: its events wait in the queue.
+        var drained = 0
+        while drained < 10_000, let event = poll(timeoutMs: 0) {
+            if case .revoked = event { completeRevocation() }
+            drained += 1
+        }
+        if joining {
+            client.destroyWithoutConsumerClose()
+            return
+        }
         _ = rd_kafka_consumer_close(client.handle)
     }
 

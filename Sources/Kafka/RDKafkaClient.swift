@@ -15,6 +15,8 @@ final class RDKafkaClient: @unchecked Sendable {
     private let statistics = Mutex<String?>(nil)
     private let latestError = Mutex<String?>(nil)
     private let statisticsHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
+    /// Set once the handle was destroyed early (`destroyWithoutConsumerClose`).
+    private let destroyed = Atomic<Bool>(false)
 
     init(role: Role, config: KafkaClientConfig, events: Int32, logger: Logger) throws(KafkaError) {
         var config = config
@@ -45,8 +47,17 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     deinit {
+        guard !destroyed.load(ordering: .acquiring) else { return }
         rd_kafka_queue_destroy(queue)
         rd_kafka_destroy(handle)
+    }
+
+    /// Destroys a consumer now without leaving its group (`RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`): its threads stop
+    /// at once, and the broker ends its membership when its session times out. Nothing may use the client after.
+    func destroyWithoutConsumerClose() {
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy_flags(handle, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
     }
 
     /// The last error librdkafka reported (`_TRANSPORT: ... Connection refused`, `_AUTHENTICATION: ...`), if any.

@@ -67,4 +67,31 @@ struct KafkaClientTests {
         #expect(try consumer.committed([KafkaTopicPartition(topic, 0)]) == [KafkaTopicPartition(topic, 0): 10])
         consumer.close()
     }
+
+    @Test(
+        "a consumer closed while its first join is under way leaves the group usable: the next member gets partitions")
+    func closeDuringFirstJoin() throws {
+        let topic = uniqueTopic("kafka-early-close")
+        let admin = try KafkaAdmin(config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers]))
+        _ = try admin.createTopics([.init(name: topic, partitions: 1, replicationFactor: 1)])
+        let config = KafkaClientConfig([
+            "bootstrap.servers": broker.bootstrapServers, "group.id": "g-\(topic)", "session.timeout.ms": "6000",
+        ])
+        // Tansu keeps a member that leaves between MEMBER_ID_REQUIRED and the join's end as the group's leader,
+        // and no later member is ever given partitions; the close does not leave then (the session ends it).
+        let early = try KafkaConsumer(config: config)
+        try early.subscribe([topic])
+        _ = early.poll(timeoutMs: 300)
+        early.close()
+
+        let next = try KafkaConsumer(config: config)
+        try next.subscribe([topic])
+        var assigned: [KafkaTopicPartition] = []
+        let deadline = Date().addingTimeInterval(40)
+        while assigned.isEmpty && Date() < deadline {
+            if case .assigned(let p)? = next.poll(timeoutMs: 200) { assigned = p }
+        }
+        #expect(assigned == [KafkaTopicPartition(topic, 0)])
+        next.close()
+    }
 }
