@@ -35,6 +35,8 @@ public struct ClusterSnapshot: Sendable {
         public var metrics: String?
         /// `GET /cluster` (a Swift Connect extension): the group's workers and what each runs, as this worker sees it.
         public var cluster: JSONValue?
+        /// `GET /cluster?scope=worker`: the worker's own generation, membership and work (for zombies).
+        public var ownView: JSONValue?
 
         public init(
             url: String, error: String? = nil, root: JSONValue? = nil, healthStatus: Int? = nil,
@@ -122,6 +124,8 @@ public struct ClusterSnapshot: Sendable {
             if metrics.status == 200 { w.metrics = metrics.body }
             let (clusterStatus, cluster) = try json("/cluster")
             if clusterStatus == 200 { w.cluster = cluster }
+            let (ownStatus, own) = try json("/cluster?scope=worker")
+            if ownStatus == 200 { w.ownView = own }
         } catch {
             w.error = "\(error)"
         }
@@ -172,6 +176,7 @@ extension ClusterSnapshot {
                     })
                 x["metrics"] = w.metrics.map { .string($0) } ?? .null
                 x["cluster"] = w.cluster ?? .null
+                x["cluster_own"] = w.ownView ?? .null
                 return .object(x)
             })
         return JSONWriter.string(.object(o))
@@ -198,6 +203,7 @@ extension ClusterSnapshot {
                         history: present(c["history"]))
                 }, metrics: w["metrics"]?.stringValue)
             worker.cluster = present(w["cluster"])
+            worker.ownView = present(w["cluster_own"])
             return worker
         }
     }

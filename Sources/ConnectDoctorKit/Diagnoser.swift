@@ -58,6 +58,7 @@ public struct Diagnoser: Sendable {
                 PrometheusSamples(text: text), worker: w.url, now: snapshot.takenAtMs, states: taskStates,
                 failed: failedTasks, only: only)
         }
+        if only == nil { findings = Self.clusterFindings(snapshot, findings, self) }
         if only == nil {
             findings = findings.filter { $0.subject.connector == nil || seen.contains($0.subject.connector!) }
         }
@@ -65,6 +66,137 @@ public struct Diagnoser: Sendable {
         return Report(
             target: snapshot.workers.map(\.url), findings: findings, reachable: !answered.isEmpty,
             connectors: connectors.count, tasks: taskCount)
+    }
+
+    // MARK: - Cluster (`GET /cluster`, a Swift Connect extension)
+
+    /// Findings about the group from the workers' cluster views: work held back for the scheduled rebalance, a
+    /// member that does not answer at its advertised URL (it replaces that URL's "unreachable" finding: the worker
+    /// is alive, its address is wrong), a worker that still runs what the leader gave another (a zombie), and an
+    /// uneven assignment.
+    static func clusterFindings(_ snapshot: ClusterSnapshot, _ findings: [Finding], _ d: Diagnoser) -> [Finding] {
+        var out = findings
+        let answered = snapshot.workers.filter { $0.error == nil }
+        let views = answered.compactMap(\.cluster).filter { $0["mode"]?.stringValue == "distributed" }
+        // The leader's full view; else a partial one (the leader did not answer).
+        guard let view = views.first(where: { $0["partial"]?.stringValue == nil }) ?? views.first else { return out }
+        let leaderURL = view["leader_url"]?.stringValue ?? ""
+        let subject = Subject.worker(leaderURL.isEmpty ? (answered.first?.url ?? "") : leaderURL)
+        func key(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+        func tasks(_ v: JSONValue?) -> [String] {
+            (v?.arrayValue ?? []).compactMap { t in
+                guard let c = t["connector"]?.stringValue, let n = t["task"]?.intValue else { return nil }
+                return "\(c)-\(n)"
+            }
+        }
+
+        // Work held back, or a leader that does not answer.
+        let waitingTasks = tasks(view["unassigned"]?["tasks"])
+        let waitingConnectors = (view["unassigned"]?["connectors"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if let partial = view["partial"]?.stringValue {
+            out.append(
+                d.signal(
+                    "work_waiting", subject, [Evidence(.http, "GET /cluster: \(partial)")],
+                    detail: "the leader \(leaderURL) does not answer: a rebalance elects another once its session ends")
+            )
+        } else if let at = view["unassigned"]?["reassign_at"]?.intValue,
+            !waitingTasks.isEmpty || !waitingConnectors.isEmpty
+        {
+            let seconds = max(0, (at - snapshot.takenAtMs) / 1000)
+            let what = (waitingConnectors.map { "connector \($0)" } + waitingTasks.map { "task \($0)" })
+            out.append(
+                d.signal(
+                    "work_waiting", subject,
+                    [Evidence(.http, "GET /cluster: unassigned \(what.joined(separator: ", ")), reassign_at \(at)")],
+                    detail:
+                        "\(what.count) held back for the scheduled rebalance; they move to the remaining workers in \(seconds) s (at \(isoTime(at)))"
+                ))
+        }
+
+        // Members that do not answer at their advertised URL.
+        let members = view["workers"]?.arrayValue ?? []
+        let failed = Dictionary(
+            snapshot.workers.compactMap { w in w.error.map { (key(w.url), $0) } }, uniquingKeysWith: { a, _ in a })
+        var wrongURLs = Set<String>()
+        for m in members {
+            guard let url = m["url"]?.stringValue, let error = failed[key(url)] else { continue }
+            wrongURLs.insert(key(url))
+            out.append(
+                d.signal(
+                    "advertised_url_unreachable", .worker(url),
+                    [
+                        Evidence(
+                            .http,
+                            "member \(m["member_id"]?.stringValue ?? "?") of generation \(view["generation"]?.intValue ?? -1) advertises \(url)"
+                        ), Evidence(.http, error),
+                    ],
+                    detail: "a member of the group (it heartbeats) that does not answer at its advertised URL"))
+        }
+        out.removeAll { $0.rule.signal == "worker_unreachable" && wrongURLs.contains(key($0.subject.workerURL ?? "")) }
+
+        // Zombies: a worker's own view runs what the leader's gives another, or names a member the leader does not.
+        if view["partial"]?.stringValue == nil {
+            var owner: [String: String] = [:]
+            for m in members {
+                for t in tasks(m["tasks"]) { owner[t] = m["member_id"]?.stringValue }
+                for c in (m["connectors"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                    owner["connector " + c] = m["member_id"]?.stringValue
+                }
+            }
+            let memberIds = Set(members.compactMap { $0["member_id"]?.stringValue })
+            for w in answered {
+                guard let own = w.ownView?["workers"]?.arrayValue?.first, let id = own["member_id"]?.stringValue
+                else { continue }
+                let runs =
+                    tasks(own["tasks"])
+                    + (own["connectors"]?.arrayValue ?? []).compactMap(\.stringValue).map { "connector " + $0 }
+                let elsewhere = runs.filter { owner[$0] != nil && owner[$0] != id }
+                let notMember = !id.isEmpty && !memberIds.contains(id) && !runs.isEmpty
+                guard !elsewhere.isEmpty || notMember else { continue }
+                let generation = w.ownView?["generation"]?.intValue.map(String.init) ?? "none"
+                out.append(
+                    d.signal(
+                        "zombie", .worker(w.url),
+                        [
+                            Evidence(
+                                .http,
+                                "GET /cluster?scope=worker: member \(id) at generation \(generation) runs \(runs.joined(separator: ", "))"
+                            ),
+                            Evidence(
+                                .http,
+                                "the leader's generation \(view["generation"]?.intValue ?? -1) "
+                                    + (elsewhere.isEmpty
+                                        ? "has no member \(id)"
+                                        : "gives \(elsewhere.joined(separator: ", ")) to others")),
+                        ],
+                        detail: elsewhere.isEmpty
+                            ? "runs \(runs.count) connectors and tasks without being a member of the group"
+                            : "runs \(elsewhere.joined(separator: ", ")), which the leader gave to another worker"))
+            }
+        }
+
+        // Skew: tasks on the busiest worker against the least busy one.
+        let counts = members.map { tasks($0["tasks"]).count }
+        if members.count > 1, let most = counts.max(), let least = counts.min(), most - least >= 3 {
+            let busiest = members[counts.firstIndex(of: most)!]["url"]?.stringValue ?? "?"
+            out.append(
+                d.signal(
+                    "assignment_skew", .worker(busiest),
+                    [
+                        Evidence(
+                            .http,
+                            "GET /cluster: tasks per worker "
+                                + members.map { "\($0["worker_id"]?.stringValue ?? "?")=\(tasks($0["tasks"]).count)" }
+                                .joined(separator: ", "))
+                    ],
+                    detail: "runs \(most) tasks while another worker runs \(least)"))
+        }
+        return out
+    }
+
+    static func isoTime(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
     /// A task whose offset commits fail also shows no commit progress; the stalled lag is that failure's symptom,

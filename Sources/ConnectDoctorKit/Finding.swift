@@ -7,6 +7,12 @@ public enum Subject: Sendable, Equatable, CustomStringConvertible {
     case connector(String)
     case task(String, Int)
 
+    /// The worker's URL of a `.worker` subject.
+    public var workerURL: String? {
+        if case .worker(let url) = self { return url }
+        return nil
+    }
+
     public var connector: String? {
         switch self {
         case .connector(let c), .task(let c, _): c

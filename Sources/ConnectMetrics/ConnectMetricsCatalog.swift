@@ -69,6 +69,9 @@ public enum ConnectMetricsCatalog {
     public static let taskRestartGroup = "task-restart-metrics"
     public static let metricsPushGroup = "metrics-push-metrics"
     public static let taskDLQGroup = "task-dead-letter-queue-metrics"
+    /// A cluster's rebalances and assignment as its leader sees them (extension; other workers report 0 or nothing).
+    public static let clusterGroup = "cluster-metrics"
+    public static let clusterRebalanceGroup = "cluster-rebalance-metrics"
 
     public static let all: [MetricDefinition] =
         worker + workerConnector + rebalance + coordinator + connector + connectorTask + sourceTask + sinkTask
@@ -149,6 +152,45 @@ public enum ConnectMetricsCatalog {
 
     /// Metrics Connect does not have, under names of their own (`swift_connect_*`).
     static let extensions: [MetricDefinition] = [
+        x(
+            clusterRebalanceGroup, "rebalances-total", "swift_connect_cluster_rebalances_total", ["cause"],
+            "Rebalances this worker assigned as the group's leader, by cause: timeout (a worker vanished without stopping its work: killed, frozen or cut off), leave (a worker left the group), join (a worker joined), config_change (connectors or tasks changed), scheduled (the scheduled rebalance handed out held-back work), revocation (the second round that hands out revoked work), other.",
+            type: .counter),
+        x(
+            clusterGroup, "leader", "swift_connect_cluster_leader", [],
+            "1 on the worker that leads the group (it assigns the work), 0 on the others."),
+        x(
+            clusterGroup, "workers", "swift_connect_cluster_workers", [],
+            "Workers in the group at the leader's last assignment (0 on the other workers)."),
+        x(
+            clusterGroup, "unassigned-connectors", "swift_connect_cluster_unassigned_connectors", [],
+            "Configured connectors no worker runs at the leader's last assignment (0 on the other workers)."),
+        x(
+            clusterGroup, "unassigned-tasks", "swift_connect_cluster_unassigned_tasks", [],
+            "Configured tasks no worker runs at the leader's last assignment: held back for the scheduled rebalance after a worker left, or not handed out yet (0 on the other workers)."
+        ),
+        x(
+            clusterGroup, "unassigned-oldest-seconds", "swift_connect_cluster_unassigned_oldest_seconds", [],
+            "Seconds the longest-waiting unassigned task has waited since the leader saw it lose its worker (0 when none; on the leader)."
+        ),
+        x(
+            clusterGroup, "task-unassigned-seconds-max", "swift_connect_cluster_task_unassigned_seconds_max", [],
+            "The longest a task waited unassigned before a worker was given it, over the metrics window (on the leader)."
+        ),
+        x(
+            clusterGroup, "task-unassigned-seconds-total", "swift_connect_cluster_task_unassigned_seconds_total", [],
+            "Seconds tasks spent unassigned, summed over the tasks the leader handed out again.", type: .counter),
+        x(
+            clusterGroup, "assignment-skew-tasks", "swift_connect_cluster_assignment_skew_tasks", [],
+            "Tasks on the busiest worker minus tasks on the least busy one, at the leader's last assignment (0 on the other workers)."
+        ),
+        x(
+            clusterGroup, "scheduled-rebalance-seconds", "swift_connect_cluster_scheduled_rebalance_seconds", [],
+            "Seconds until the scheduled rebalance hands out held-back work (0 when none is pending)."),
+        x(
+            clusterGroup, "scheduled-rebalance-max-delay-seconds",
+            "swift_connect_cluster_scheduled_rebalance_max_delay_seconds", [],
+            "The worker's scheduled.rebalance.max.delay.ms, in seconds: how long a lost worker's work is held back."),
         x(
             sinkPartitionLagGroup, "records-lag", "swift_connect_sink_partition_lag_records",
             task + ["topic", "partition"],

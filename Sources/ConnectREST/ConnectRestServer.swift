@@ -79,6 +79,11 @@ public final class ConnectRestServer: Sendable {
         json(status, RestEntities.error(status, message))
     }
 
+    /// The `message` of an error answer (Connect's `{"error_code", "message"}`), if its body is one.
+    static func errorMessage(_ response: HTTPResponse) -> String? {
+        (try? JSONParser.parse(response.body))?["message"]?.stringValue
+    }
+
     static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: JSONWriter.bytes(value))
     }

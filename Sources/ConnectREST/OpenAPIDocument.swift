@@ -33,7 +33,8 @@ public enum OpenAPIDocument {
         Operation(
             method: "GET", path: "/cluster",
             summary: "The workers of the cluster and what each runs, and work waiting for a rebalance (extension)",
-            success: 200, response: ref("ClusterView"), tag: "worker"),
+            success: 200, response: ref("ClusterView"), query: [("scope", ["type": "string", "enum": ["worker"]])],
+            tag: "worker"),
         Operation(
             method: "GET", path: "/connectors", summary: "Connector names, or with expand a map of status and info",
             success: 200, response: ["oneOf": [array(string), anyObject]],
@@ -201,6 +202,11 @@ public enum OpenAPIDocument {
                                 "connectors": array(string), "tasks": array(ref("ConnectorTaskId")),
                                 "reassign_at": ["type": "integer", "nullable": true],
                             ],
+                        ],
+                        "partial": [
+                            "type": "string", "nullable": true,
+                            "description":
+                                "Why only the answering worker is shown (the leader did not answer); null for the full view.",
                         ],
                     ],
                 ]

@@ -138,3 +138,108 @@ struct DiagnoserTests {
         #expect(m.values("missing").isEmpty)
     }
 }
+
+@Suite("Diagnosing a cluster from its workers' GET /cluster")
+struct ClusterDiagnosisTests {
+    static let now: Int64 = 1_800_000_000_000
+
+    static func member(_ port: Int, id: String, tasks: [(String, Int64)], leader: Bool = false) -> JSONValue {
+        [
+            "worker_id": .string("10.0.0.1:\(port)"), "url": .string("http://10.0.0.1:\(port)/"),
+            "member_id": .string(id), "leader": .bool(leader), "connectors": [],
+            "tasks": .array(tasks.map { ["connector": .string($0.0), "task": .int($0.1)] }),
+        ]
+    }
+
+    static func view(
+        _ members: [JSONValue], waiting: [(String, Int64)] = [], reassignAt: Int64? = nil, partial: String? = nil,
+        generation: Int64 = 9
+    ) -> JSONValue {
+        [
+            "mode": "distributed", "generation": .int(generation), "leader_url": "http://10.0.0.1:8083/",
+            "workers": .array(members),
+            "unassigned": [
+                "connectors": [], "tasks": .array(waiting.map { ["connector": .string($0.0), "task": .int($0.1)] }),
+                "reassign_at": reassignAt.map { .int($0) } ?? .null,
+            ],
+            "partial": partial.map { .string($0) } ?? .null,
+        ]
+    }
+
+    static func worker(
+        _ port: Int, cluster: JSONValue?, own: JSONValue? = nil, error: String? = nil
+    )
+        -> ClusterSnapshot.Worker
+    {
+        var w = ClusterSnapshot.Worker(
+            url: "http://10.0.0.1:\(port)", error: error, root: error == nil ? ["version": "3.9.0"] : nil,
+            healthStatus: error == nil ? 200 : nil, connectors: [])
+        w.cluster = cluster
+        w.ownView = own
+        return w
+    }
+
+    func diagnose(_ workers: [ClusterSnapshot.Worker]) -> Report {
+        Diagnoser().diagnose(ClusterSnapshot(takenAtMs: Self.now, workers: workers))
+    }
+
+    @Test("a healthy, balanced cluster has no findings")
+    func healthy() {
+        let v = Self.view([
+            Self.member(8083, id: "m1", tasks: [("a", 0)], leader: true),
+            Self.member(8084, id: "m2", tasks: [("a", 1)]),
+        ])
+        let r = diagnose([Self.worker(8083, cluster: v), Self.worker(8084, cluster: v)])
+        #expect(r.findings.isEmpty)
+        #expect(r.exitCode == 0)
+    }
+
+    @Test("work held back for the scheduled rebalance: CD-CLUSTER-001 with when it moves")
+    func workWaiting() {
+        let v = Self.view(
+            [Self.member(8083, id: "m1", tasks: [("a", 0)], leader: true)], waiting: [("a", 1), ("a", 2)],
+            reassignAt: Self.now + 42_000)
+        let r = diagnose([Self.worker(8083, cluster: v)])
+        #expect(r.findings.first?.rule.id == "CD-CLUSTER-001")
+        #expect(r.findings.first?.detail?.contains("move to the remaining workers in 42 s") == true)
+        #expect(r.exitCode == 1)
+    }
+
+    @Test("a member that does not answer at its advertised URL: CD-CLUSTER-003 instead of 'worker unreachable'")
+    func advertisedURL() {
+        let v = Self.view([
+            Self.member(8083, id: "m1", tasks: [("a", 0)], leader: true),
+            Self.member(8084, id: "m2", tasks: [("a", 1)]),
+        ])
+        let r = diagnose([
+            Self.worker(8083, cluster: v), Self.worker(8084, cluster: nil, error: "Connection refused"),
+        ])
+        #expect(r.findings.map(\.rule.id) == ["CD-CLUSTER-003"])
+        #expect(r.findings.first?.subject == .worker("http://10.0.0.1:8084/"))
+        #expect(r.exitCode == 2)
+    }
+
+    @Test("a worker that runs a task the leader gave another, or is no member: CD-CLUSTER-004")
+    func zombie() {
+        let v = Self.view([
+            Self.member(8083, id: "m1", tasks: [("a", 0)], leader: true),
+            Self.member(8084, id: "m2", tasks: [("a", 1)]),
+        ])
+        let stale = Self.view([Self.member(8085, id: "m3", tasks: [("a", 1)])], generation: 7)
+        let r = diagnose([Self.worker(8083, cluster: v), Self.worker(8085, cluster: v, own: stale)])
+        #expect(r.findings.first?.rule.id == "CD-CLUSTER-004")
+        #expect(r.findings.first?.subject == .worker("http://10.0.0.1:8085"))
+        #expect(r.findings.first?.detail == "runs a-1, which the leader gave to another worker")
+    }
+
+    @Test("one worker with most of the tasks: CD-CLUSTER-002 (info)")
+    func skew() {
+        let v = Self.view([
+            Self.member(8083, id: "m1", tasks: [("a", 0), ("a", 1), ("a", 2), ("a", 3)], leader: true),
+            Self.member(8084, id: "m2", tasks: []),
+        ])
+        let r = diagnose([Self.worker(8083, cluster: v)])
+        #expect(r.findings.map(\.rule.id) == ["CD-CLUSTER-002"])
+        #expect(r.exitCode == 0)
+    }
+}

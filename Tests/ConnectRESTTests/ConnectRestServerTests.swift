@@ -53,8 +53,46 @@ struct ConnectRestServerTests {
                 "unassigned": [
                     "connectors": [], "tasks": [["connector": "dg", "task": 1]], "reassign_at": 1_700_000_300_000,
                 ],
+                "partial": nil,
             ])
         #expect(ClusterView.workerId(fromURL: "https://connect-0.svc:8443") == "connect-0.svc:8443")
+    }
+
+    @Test("GET /cluster when the leader does not answer: this worker's own part, marked partial with the reason")
+    func clusterLeaderGone() {
+        herder.deadLeader.withLock { $0 = "http://127.0.0.1:1/" }
+        let (status, body) = call("GET", "/cluster")
+        #expect(status == 200)
+        #expect(
+            body?["workers"] == [
+                [
+                    "worker_id": "10.0.0.2:8083", "url": "http://10.0.0.2:8083/", "member_id": "connect-2",
+                    "leader": false, "since": nil, "connectors": [], "tasks": [["connector": "dg", "task": 2]],
+                ]
+            ])
+        let partial = body?["partial"]?.stringValue ?? ""
+        #expect(partial.hasPrefix("The leader did not answer (IO Error trying to forward REST request: "))
+        #expect(partial.hasSuffix("); this worker's own assignment only"))
+    }
+
+    @Test("An UNASSIGNED task's status carries the herder's rebalance note as its error object")
+    func unassignedNote() {
+        _ = call("POST", "/connectors", body: datagen)
+        herder.setStatus("dg", connector: .running, tasks: [(.unassigned, nil)])
+        herder.state.withLock {
+            $0.statuses["dg"]?.tasks[0].status.rebalance = RebalanceNote(
+                reassignAt: 1_700_000_300_000, message: "Given up by worker w:8083")
+        }
+        let (status, body) = call("GET", "/connectors/dg/tasks/0/status")
+        #expect(status == 200)
+        #expect(
+            body == [
+                "id": 0, "state": "UNASSIGNED", "worker_id": "w:8083",
+                "error": [
+                    "class": "rebalance", "retriable": true, "fixable_by": "retry",
+                    "message": "Given up by worker w:8083", "worker_id": "w:8083", "reassign_at": 1_700_000_300_000,
+                ],
+            ])
     }
 
     @Test("GET /health answers healthy with Connect's message")

@@ -1,6 +1,7 @@
 import ConnectAPI
 import ConnectRuntime
 import ConnectWorkerKit
+import HTTPClient
 import Synchronization
 
 /// An in-memory herder for REST tests: connectors are configs with a settable status.
@@ -17,6 +18,8 @@ final class FakeHerder: Herder {
     }
 
     let state = Mutex(State())
+    /// When set, `clusterView` names this unreachable URL as the leader (a leader that died).
+    let deadLeader = Mutex<String?>(nil)
     let history = FailureHistory(now: { 1_700_000_000_000 })
     var plugins: PluginRegistry { .builtIn }
     let validator = ConnectorConfigValidator(plugins: .builtIn)
@@ -25,7 +28,12 @@ final class FakeHerder: Herder {
     func isReady() -> Bool { true }
     /// Two workers; the second left with a task, which waits for the scheduled rebalance.
     func clusterView() throws(ConnectError) -> ClusterView {
-        ClusterView(
+        if let dead = deadLeader.withLock({ $0 }) {
+            var e = ConnectError(.notLeader, "Only the leader knows what every worker runs")
+            e.requestTarget = dead
+            throw e
+        }
+        return ClusterView(
             mode: "distributed", groupId: "connect-cluster", generation: 7, connectProtocol: "sessioned",
             configOffset: 12, leaderUrl: "http://10.0.0.1:8083/",
             workers: [
@@ -34,6 +42,16 @@ final class FakeHerder: Herder {
                     memberId: "connect-1", isLeader: true, since: 1_700_000_000_000, connectors: ["dg"],
                     tasks: [ConnectorTaskId("dg", 0)])
             ], unassigned: ConnectorsAndTasks(tasks: [ConnectorTaskId("dg", 1)]), reassignAt: 1_700_000_300_000)
+    }
+    var forwardingClient: HTTPClient? { deadLeader.withLock { $0 } == nil ? nil : HTTPClient() }
+    func localClusterView(partialReason: String?) -> ClusterView? {
+        ClusterView(
+            mode: "distributed", groupId: "connect-cluster", generation: 7, leaderUrl: "http://10.0.0.1:8083/",
+            workers: [
+                ClusterView.Worker(
+                    workerId: "10.0.0.2:8083", url: "http://10.0.0.2:8083/", memberId: "connect-2", isLeader: false,
+                    since: nil, connectors: [], tasks: [ConnectorTaskId("dg", 2)])
+            ], partialReason: partialReason)
     }
     func connectors() -> [String] { state.withLock { $0.order } }
 

@@ -21,7 +21,8 @@ enum RestEntities {
 
     /// `GET /cluster` (an extension): `{"mode", "group_id", "generation", "protocol", "config_offset",
     /// "leader_url", "rebalancing", "workers": [{"worker_id", "url", "member_id", "leader", "since", "connectors", "tasks"}],
-    /// "unassigned": {"connectors", "tasks", "reassign_at"}}`; times in epoch ms, absent values null.
+    /// "unassigned": {"connectors", "tasks", "reassign_at"}, "partial"}`; times in epoch ms, absent values null;
+    /// `partial`: null, or why only the answering worker is shown.
     static func clusterView(_ v: ClusterView) -> JSONValue {
         func optional<T>(_ value: T?, _ f: (T) -> JSONValue) -> JSONValue { value.map(f) ?? .null }
         let workers: [JSONValue] = v.workers.map { w in
@@ -42,6 +43,7 @@ enum RestEntities {
                 "connectors": .array(v.unassigned.connectors.map { .string($0) }),
                 "tasks": .array(v.unassigned.tasks.map(taskId)), "reassign_at": optional(v.reassignAt) { .int($0) },
             ],
+            "partial": optional(v.partialReason) { .string($0) },
         ]
     }
 
@@ -85,6 +87,13 @@ enum RestEntities {
         if let trace = s.trace, !trace.isEmpty { o["trace"] = .string(trace) }
         // Extension (Connect clients ignore unknown fields): what the failure is and who can fix it.
         if let f = s.failure { o["error"] = .object(failure(f)) }
+        // Extension: why an UNASSIGNED connector or task waits (a cluster's rebalance), in the same object.
+        if let note = s.rebalance {
+            o["error"] = [
+                "class": "rebalance", "retriable": true, "fixable_by": "retry", "message": .string(note.message),
+                "worker_id": .string(s.workerId), "reassign_at": note.reassignAt.map { .int($0) } ?? .null,
+            ]
+        }
         // Extension: a sink task's lag verdict (Burrow's evaluation), largest records lag and age.
         if let lag = s.lag {
             o["lag"] = [

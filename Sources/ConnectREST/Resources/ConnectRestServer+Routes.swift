@@ -16,9 +16,22 @@ extension ConnectRestServer {
                 ])
         }
         r.add("GET", "/cluster") { req, _ in
-            forwardable(req, herder) { () throws(ConnectError) in
+            // `scope=worker`: this worker's own view (its generation, membership and work), not the leader's.
+            if req.queryValue("scope") == "worker", let own = herder.localClusterView(partialReason: nil) {
+                return json(200, RestEntities.clusterView(own))
+            }
+            let answer = forwardable(req, herder) { () throws(ConnectError) in
                 json(200, RestEntities.clusterView(try herder.clusterView()))
             }
+            // The leader did not answer (it died and the group has not elected another yet, or it is
+            // rebalancing): this worker's own part, marked partial, rather than the forwarding error.
+            guard answer.status == 409 || answer.status >= 500,
+                let local = herder.localClusterView(
+                    partialReason:
+                        "The leader did not answer (\(errorMessage(answer) ?? "HTTP \(answer.status)")); this worker's own assignment only"
+                )
+            else { return answer }
+            return json(200, RestEntities.clusterView(local))
         }
         r.add("GET", "/health") { _, _ in
             if let reason = herder.unhealthyReason() {

@@ -364,4 +364,36 @@ extension DistributedHerder {
             unassigned: unassigned, reassignAt: unassigned.isEmpty ? nil : leader.scheduledRebalance,
             rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded)
     }
+
+    /// This worker's own part of the cluster view: its assignment, generation and leader (a follower is not told
+    /// the other members; the leader's view has them).
+    public func localClusterView(partialReason: String?) -> ClusterView? {
+        guard let assignment = coordinator.assignment else { return nil }
+        let generation = member.generation
+        return ClusterView(
+            mode: "distributed", groupId: config.groupId, generation: generation >= 0 ? generation : nil,
+            connectProtocol: coordinator.currentProtocol?.configValue, configOffset: assignment.configOffset,
+            leaderUrl: assignment.leaderUrl.isEmpty ? nil : assignment.leaderUrl,
+            workers: [
+                ClusterView.Worker(
+                    workerId: ClusterView.workerId(fromURL: url), url: url, memberId: member.memberId,
+                    isLeader: member.isLeader, since: nil, connectors: assignment.assigned.connectors.sorted(),
+                    tasks: assignment.assigned.tasks.sorted())
+            ],
+            rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded, partialReason: partialReason)
+    }
+
+    /// An UNASSIGNED status in a cluster: the worker that wrote it gave the work up (it left the group, or the
+    /// work moved in a rebalance); the pending scheduled rebalance, if any, says when it is handed out.
+    public func rebalanceNote(for status: StatusRecord) -> RebalanceNote? {
+        let reassignAt = state.withLock { $0.scheduledRebalanceEpochMs }
+        let when =
+            reassignAt.map { "the scheduled rebalance reassigns held-back work at \(Timestamps.iso8601($0))" }
+            ?? "it is assigned at the next rebalance"
+        return RebalanceNote(
+            reassignAt: reassignAt,
+            message:
+                "Given up by worker \(status.workerId) in a rebalance (it left the group or the work moved); \(when)"
+        )
+    }
 }

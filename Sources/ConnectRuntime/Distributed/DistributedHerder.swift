@@ -69,6 +69,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var leaderUrl: String?
         var isLeader = false
         var scheduledRebalance: ContinuousClock.Instant?
+        /// `scheduledRebalance` in epoch ms, for `/status` and `/cluster`.
+        var scheduledRebalanceEpochMs: Int64?
         /// Connectors known at the last look at the config state: an addition or removal needs a rebalance.
         var knownConnectors: Set<String> = []
         /// The target state each connector this worker runs was started with or last set to.
@@ -122,7 +124,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         // Connect's member client id: `client.id`, else `connect-<worker id>`.
         let clientId = config.worker.originals["client.id"] ?? "connect-\(worker.statusStore.workerId)"
         let metrics = DistributedHerderMetrics(
-            registry: worker.metrics, clientId: clientId, protocolName: config.connectProtocol.configValue.uppercased())
+            registry: worker.metrics, clientId: clientId, protocolName: config.connectProtocol.configValue.uppercased(),
+            scheduledRebalanceMaxDelayMs: config.scheduledRebalanceMaxDelayMs)
         self.metrics = metrics
         member = GroupMember(
             config: GroupMembershipConfig(
@@ -135,7 +138,26 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             url: url, maxProtocol: config.connectProtocol,
             scheduledRebalanceMaxDelayMs: config.scheduledRebalanceMaxDelayMs,
             configState: { [configStore] in configStore.snapshot() },
-            logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerCoordinator"))
+            logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerCoordinator"),
+            showsRunningWork: { [statusStore = worker.statusStore] workerId in
+                // Tasks only: a stopping worker writes its tasks' UNASSIGNED, not its connectors'.
+                statusStore.all().tasks.values.contains { $0.workerId == workerId && $0.state == .running }
+            },
+            onLeaderRound: { [statusStore = worker.statusStore] round in
+                metrics.leaderRound(round)
+                let generation = round.state.generation
+                for url in round.joined {
+                    statusStore.publish(cluster: .workerJoined(url: url, generation: generation))
+                }
+                for gone in round.departed {
+                    statusStore.publish(
+                        cluster: .workerLost(
+                            url: gone.url, cause: gone.timedOut ? "timeout" : "leave", generation: generation))
+                }
+                if !round.moves.isEmpty {
+                    statusStore.publish(cluster: .reassigned(generation: generation, moves: round.moves))
+                }
+            })
         coordinator.setListener(self)
         configStore.setUpdateListener(self)
     }
@@ -248,7 +270,11 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         stopRemovedTasks()
         if let due = state.withLock({ $0.scheduledRebalance }), ContinuousClock.now >= due {
-            state.withLock { $0.scheduledRebalance = nil }
+            state.withLock {
+                $0.scheduledRebalance = nil
+                $0.scheduledRebalanceEpochMs = nil
+            }
+            metrics.scheduledRebalance(nil)
             member.requestRejoin("scheduled rebalance")
         }
         if member.rejoinNeeded {
@@ -285,6 +311,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         // Removals read while joining stop before the assignment is applied.
         stopRemovedTasks()
+        // A worker that is stopping starts nothing more (a rebalance may complete while the stop waits for it).
+        if isStopping { return }
         if let (assignment, generation) = state.withLock({ s in
             defer { s.pendingAssignment = nil }
             return s.pendingAssignment
@@ -448,10 +476,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             s.knownConnectors = Set(snapshot.connectors)
             s.scheduledRebalance =
                 assignment.delay > 0 ? ContinuousClock.now + .milliseconds(Int(assignment.delay)) : nil
+            s.scheduledRebalanceEpochMs =
+                assignment.delay > 0 ? Int64(Date().timeIntervalSince1970 * 1000) + Int64(assignment.delay) : nil
         }
         metrics.rebalanceSucceeded(
             protocolName: assignment.version.configValue.uppercased(), leaderURL: assignment.leaderUrl,
             generation: generation, connectors: owned.connectors.count, tasks: owned.tasks.count)
+        metrics.scheduledRebalance(state.withLock { $0.scheduledRebalance })
+        if !leader { metrics.notLeader() }
         if leader { removeStaleStatuses(snapshot) }
         if !assignment.revoked.isEmpty {
             // The second round of an incremental cooperative rebalance: the revoked work is handed out now.

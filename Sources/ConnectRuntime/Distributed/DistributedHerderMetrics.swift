@@ -22,6 +22,14 @@ final class DistributedHerderMetrics: Sendable {
         var lastHeartbeat: ContinuousClock.Instant?
         var assignedConnectors = 0
         var assignedTasks = 0
+        // The cluster as this worker last assigned it as leader (zero on the others).
+        var isLeader = false
+        var workers = 0
+        var unassignedConnectors = 0
+        /// Unassigned tasks and since when the leader has seen them so.
+        var unassignedSince: [ConnectorTaskId: ContinuousClock.Instant] = [:]
+        var skew = 0
+        var scheduledRebalance: ContinuousClock.Instant?
     }
 
     /// A class, so the gauges' closures can hold it.
@@ -42,8 +50,10 @@ final class DistributedHerderMetrics: Sendable {
     private let rebalanceLatency: Sensor
     private let rebalances: Sensor
     private let failedRebalances: Sensor
+    private let rebalanceCauses: [RebalanceCause: AtomicCounter]
+    private let taskUnassignedTime: Sensor
 
-    init(registry: MetricsRegistry, clientId: String, protocolName: String) {
+    init(registry: MetricsRegistry, clientId: String, protocolName: String, scheduledRebalanceMaxDelayMs: Int32) {
         state.withLock { $0.protocolName = protocolName }
         let r = registry.group(ConnectMetricsCatalog.rebalanceGroup)
         let state = state
@@ -93,6 +103,79 @@ final class DistributedHerderMetrics: Sendable {
                 guard let last = state.withLock({ $0.lastHeartbeat }) else { return -1 }
                 return Double((ContinuousClock.now - last).components.seconds)
             })
+
+        var causes: [RebalanceCause: AtomicCounter] = [:]
+        for cause in RebalanceCause.allCases {
+            let counter = AtomicCounter()
+            registry.group(ConnectMetricsCatalog.clusterRebalanceGroup, tags: [("cause", cause.rawValue)])
+                .add("rebalances-total", .gauge { Double(counter.value) })
+            causes[cause] = counter
+        }
+        rebalanceCauses = causes
+        let k = registry.group(ConnectMetricsCatalog.clusterGroup)
+        k.add("leader", .gauge { state.withLock { $0.isLeader } ? 1 : 0 })
+        k.add("workers", .gauge { Double(state.withLock { $0.workers }) })
+        k.add("unassigned-connectors", .gauge { Double(state.withLock { $0.unassignedConnectors }) })
+        k.add("unassigned-tasks", .gauge { Double(state.withLock { $0.unassignedSince.count }) })
+        k.add(
+            "unassigned-oldest-seconds",
+            .gauge {
+                guard let oldest = state.withLock({ $0.unassignedSince.values.min() }) else { return 0 }
+                return (ContinuousClock.now - oldest).milliseconds / 1000
+            })
+        k.add("assignment-skew-tasks", .gauge { Double(state.withLock { $0.skew }) })
+        k.add(
+            "scheduled-rebalance-seconds",
+            .gauge {
+                guard let due = state.withLock({ $0.scheduledRebalance }) else { return 0 }
+                return max(0, (due - ContinuousClock.now).milliseconds / 1000)
+            })
+        k.add("scheduled-rebalance-max-delay-seconds", .gauge { Double(scheduledRebalanceMaxDelayMs) / 1000 })
+        taskUnassignedTime = registry.sensor(
+            k, [("task-unassigned-seconds-max", .max), ("task-unassigned-seconds-total", .total)])
+    }
+
+    /// An assignment this worker made as leader: its cause, the group's size and skew, and which tasks wait (the
+    /// time a task waited is recorded when it is handed out again).
+    func leaderRound(_ round: LeaderRound) {
+        rebalanceCauses[round.cause]?.increment()
+        let now = ContinuousClock.now
+        let owned = Set(round.state.taskOwners.keys)
+        let waiting = Set(round.configured.tasks).subtracting(owned)
+        var perWorker = Dictionary(uniqueKeysWithValues: round.state.urls.keys.map { ($0, 0) })
+        for owner in round.state.taskOwners.values { perWorker[owner, default: 0] += 1 }
+        let served = state.withLock { s -> [Duration] in
+            s.isLeader = true
+            s.workers = round.state.urls.count
+            s.unassignedConnectors =
+                Set(round.configured.connectors).subtracting(round.state.connectorOwners.keys)
+                .count
+            s.skew = (perWorker.values.max() ?? 0) - (perWorker.values.min() ?? 0)
+            var served: [Duration] = []
+            for (task, since) in s.unassignedSince where !waiting.contains(task) {
+                s.unassignedSince[task] = nil
+                if owned.contains(task) { served.append(now - since) }
+            }
+            for task in waiting where s.unassignedSince[task] == nil { s.unassignedSince[task] = now }
+            return served
+        }
+        for d in served { taskUnassignedTime.record(d.milliseconds / 1000) }
+    }
+
+    /// The scheduled rebalance this worker's last assignment announced (nil: none).
+    func scheduledRebalance(_ due: ContinuousClock.Instant?) {
+        state.withLock { $0.scheduledRebalance = due }
+    }
+
+    /// This worker is not (or no longer) the leader: the leader's gauges read 0 here.
+    func notLeader() {
+        state.withLock { s in
+            s.isLeader = false
+            s.workers = 0
+            s.unassignedConnectors = 0
+            s.unassignedSince = [:]
+            s.skew = 0
+        }
     }
 
     /// The herder saw that a rebalance is needed (Connect's `rebalanceStarted`).

@@ -42,6 +42,40 @@ public struct LeaderState: Sendable, Equatable {
     public func ownerURL(task: ConnectorTaskId) -> String? { taskOwners[task].flatMap { urls[$0] } }
 }
 
+/// What made a rebalance, as the leader that assigned it sees it (an extension: Connect does not say).
+public enum RebalanceCause: String, Sendable, CaseIterable {
+    /// A worker vanished without stopping its work (killed, frozen past its session, cut off).
+    case timeout
+    /// A worker left the group, its work stopped.
+    case leave
+    /// A worker joined the group.
+    case join
+    /// Connectors or tasks were created, changed or deleted.
+    case configChange = "config_change"
+    /// The scheduled rebalance handed out work held back after a worker left (KIP-415).
+    case scheduled
+    /// The second round of an incremental cooperative rebalance, handing out what the first revoked.
+    case revocation
+    /// The leader changed: the previous leader left or was lost (this leader did not see the group before).
+    case leaderChange = "leader_change"
+    case other
+}
+
+/// One assignment this worker made as the group's leader, for the cluster metrics and lifecycle events.
+public struct LeaderRound: Sendable {
+    public var cause: RebalanceCause
+    /// Advertised URLs of the workers new to the group since this leader's previous assignment.
+    public var joined: [String]
+    /// Advertised URLs of the workers gone since then, and whether each left its work running (a timeout).
+    public var departed: [(url: String, timedOut: Bool)]
+    /// Connectors and tasks now run by another worker than at this leader's previous assignment.
+    public var moves: [WorkMove] = []
+    /// Who runs what now.
+    public var state: LeaderState
+    /// Configured connectors and tasks at the assignment's config offset.
+    public var configured: ConnectorsAndTasks
+}
+
 /// The worker's side of the `connect` group sub-protocol (Connect's `WorkerCoordinator`): the metadata it offers
 /// (`default`, `compatible`, `sessioned`, as `connect.protocol` allows), the leader's assignment with the
 /// incremental cooperative assignor (KIP-415) or the eager one, and the assignment this worker runs, kept across
@@ -54,6 +88,9 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
     private let listener = Mutex(WeakListener())
     private let logger: Logger
     private let now: @Sendable () -> Int64
+    /// Whether the worker with this id (`host:port`) still shows work RUNNING in the status topic.
+    private let showsRunningWork: @Sendable (String) -> Bool
+    private let onLeaderRound: @Sendable (LeaderRound) -> Void
 
     struct State {
         /// What this worker runs: the last assignment, augmented (full set, nothing revoked).
@@ -65,21 +102,33 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
         /// The last `leaderState` this member made, kept through rebalances (for `GET /cluster`).
         var lastLeaderState: LeaderState?
         var currentProtocol: ConnectProtocolVersion?
+        /// Whether this leader's previous assignment revoked work (the next round hands it out).
+        var lastRoundRevoked = false
+        /// The URL of the worker that last ran each connector and task, as this leader assigned them (kept while
+        /// work is held back, so its move shows when it is handed out).
+        var lastConnectorURLs: [String: String] = [:]
+        var lastTaskURLs: [ConnectorTaskId: String] = [:]
     }
 
     private let state: Mutex<State>
 
-    /// `url`: this worker's advertised REST URL (ending with `/`); `configState`: the config store's snapshot now.
+    /// `url`: this worker's advertised REST URL (ending with `/`); `configState`: the config store's snapshot now;
+    /// `showsRunningWork`: whether a worker id still has RUNNING statuses (tells a timeout from a leave);
+    /// `onLeaderRound`: each assignment this worker makes as leader.
     public init(
         url: String, maxProtocol: ConnectProtocolVersion, scheduledRebalanceMaxDelayMs: Int32,
         configState: @escaping @Sendable () -> ClusterConfigState, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        showsRunningWork: @escaping @Sendable (String) -> Bool = { _ in false },
+        onLeaderRound: @escaping @Sendable (LeaderRound) -> Void = { _ in }
     ) {
         self.url = url
         self.maxProtocol = maxProtocol
         self.configState = configState
         self.logger = logger
         self.now = now
+        self.showsRunningWork = showsRunningWork
+        self.onLeaderRound = onLeaderRound
         state = Mutex(State(assignor: IncrementalCooperativeAssignor(maxDelay: scheduledRebalanceMaxDelayMs)))
     }
 
@@ -161,7 +210,8 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
         for c in snapshot.connectors {
             configured[c] = snapshot.inconsistent.contains(c) ? 0 : snapshot.taskCount(c)
         }
-        let assignments = state.withLock { s -> [String: ExtendedAssignment] in
+        let (assignments, recent, revokedLastRound, lastURLs) = state.withLock {
+            s -> ([String: ExtendedAssignment], LeaderState?, Bool, Owners) in
             let round = AssignmentRound(
                 leaderId: leaderId, leaderUrl: leaderUrl, configOffset: snapshot.offset, version: version,
                 members: metadata, configured: configured, generation: generation,
@@ -187,9 +237,20 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
                 for c in a?.assigned.connectors ?? [] { leaderState.connectorOwners[c] = id }
                 for t in a?.assigned.tasks ?? [] { leaderState.taskOwners[t] = id }
             }
+            // The previous assignment counts only when it was the group's last (this member led it).
+            let recent = s.lastLeaderState.flatMap { $0.generation == s.lastCompletedGeneration ? $0 : nil }
+            let revokedLastRound = s.lastRoundRevoked
+            s.lastRoundRevoked = out.values.contains { !$0.revoked.isEmpty }
+            let lastURLs = Owners(connectors: s.lastConnectorURLs, tasks: s.lastTaskURLs)
+            if recent == nil {
+                s.lastConnectorURLs = [:]
+                s.lastTaskURLs = [:]
+            }
+            for (c, owner) in leaderState.connectorOwners { s.lastConnectorURLs[c] = leaderState.urls[owner] }
+            for (t, owner) in leaderState.taskOwners { s.lastTaskURLs[t] = leaderState.urls[owner] }
             s.leaderState = leaderState
             s.lastLeaderState = leaderState
-            return out
+            return (out, recent, revokedLastRound, lastURLs)
         }
         let summary = assignments.sorted { $0.key < $1.key }.map {
             "\($0.key) +\($0.value.assigned.count) -\($0.value.revoked.count)"
@@ -197,7 +258,68 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
         logger.info(
             "Assigned generation \(generation) at config offset \(snapshot.offset) with protocol \(protocolName): \(summary)"
         )
+        if let leaderState = state.withLock({ $0.leaderState }) {
+            let round = leaderRound(
+                leaderState, recent: recent, lastURLs: lastURLs, revokedLastRound: revokedLastRound,
+                configured: ConnectorsAndTasks(
+                    connectors: snapshot.connectors,
+                    tasks: configured.flatMap { c, n in (0..<n).map { ConnectorTaskId(c, $0) } }.sorted()))
+            let joined = round.joined.isEmpty ? "" : "; joined \(round.joined)"
+            let gone =
+                round.departed.isEmpty
+                ? "" : "; gone \(round.departed.map { "\($0.url) (\($0.timedOut ? "timed out" : "left"))" })"
+            logger.info("Rebalance of generation \(generation): \(round.cause.rawValue)\(joined)\(gone)")
+            onLeaderRound(round)
+        }
         return assignments.mapValues(ConnectProtocol.encode)
+    }
+
+    /// Who last ran each connector and task (advertised URLs).
+    struct Owners {
+        var connectors: [String: String]
+        var tasks: [ConnectorTaskId: String]
+    }
+
+    /// Why the group rebalanced, from this leader's previous assignment (`recent`: nil when another leader made
+    /// the group's last one): departures first (a worker that left its work RUNNING timed out), then joins, a
+    /// config change, a due scheduled rebalance, a second cooperative round.
+    private func leaderRound(
+        _ current: LeaderState, recent: LeaderState?, lastURLs: Owners, revokedLastRound: Bool,
+        configured: ConnectorsAndTasks
+    ) -> LeaderRound {
+        var round = LeaderRound(cause: .other, joined: [], departed: [], state: current, configured: configured)
+        guard let recent else {
+            round.cause = .leaderChange
+            return round
+        }
+        round.joined = current.urls.filter { recent.urls[$0.key] == nil }.map(\.value).sorted()
+        round.departed = recent.urls.filter { current.urls[$0.key] == nil }.map(\.value).sorted().map {
+            ($0, showsRunningWork(ClusterView.workerId(fromURL: $0)))
+        }
+        for (c, owner) in current.connectorOwners.sorted(by: { $0.key < $1.key }) {
+            if let from = lastURLs.connectors[c], let to = current.urls[owner], from != to {
+                round.moves.append(WorkMove(connector: c, task: nil, from: from, to: to))
+            }
+        }
+        for (t, owner) in current.taskOwners.sorted(by: { $0.key < $1.key }) {
+            if let from = lastURLs.tasks[t], let to = current.urls[owner], from != to {
+                round.moves.append(WorkMove(connector: t.connector, task: t.task, from: from, to: to))
+            }
+        }
+        if round.departed.contains(where: \.timedOut) {
+            round.cause = .timeout
+        } else if !round.departed.isEmpty {
+            round.cause = .leave
+        } else if !round.joined.isEmpty {
+            round.cause = .join
+        } else if current.configOffset != recent.configOffset {
+            round.cause = .configChange
+        } else if let due = recent.scheduledRebalance, now() >= due {
+            round.cause = .scheduled
+        } else if revokedLastRound {
+            round.cause = .revocation
+        }
+        return round
     }
 
     public func onJoinComplete(generation: Int32, memberId: String, protocolName: String, assignment: [UInt8]) {

@@ -47,8 +47,8 @@ extension AbstractHerder {
         }
         let tasks =
             snapshot.targetState(name) == .stopped
-            ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: $0.status) }
-        return ConnectorStateInfo(name: name, connector: status, tasks: tasks, type: type(of: config))
+            ? [] : worker.statusStore.tasks(name).map { TaskStateInfo(id: $0.id, status: noted($0.status)) }
+        return ConnectorStateInfo(name: name, connector: noted(status), tasks: tasks, type: type(of: config))
     }
 
     public func taskStatus(_ id: ConnectorTaskId) throws(ConnectError) -> TaskStateInfo {
@@ -56,7 +56,15 @@ extension AbstractHerder {
         guard let s = worker.statusStore.task(id) else {
             throw ConnectError(.notFound, "No status found for task \(id)")
         }
-        return TaskStateInfo(id: id.task, status: s)
+        return TaskStateInfo(id: id.task, status: noted(s))
+    }
+
+    /// An UNASSIGNED status with the herder's note on why it waits.
+    private func noted(_ status: StatusRecord) -> StatusRecord {
+        guard status.state == .unassigned, let note = rebalanceNote(for: status) else { return status }
+        var s = status
+        s.rebalance = note
+        return s
     }
 
     public func taskConfigs(_ name: String) throws(ConnectError) -> [TaskInfo] {

@@ -51,11 +51,15 @@ public struct ClusterView: Sendable, Equatable {
     public var reassignAt: Int64?
     /// Whether a rebalance is under way (the view is the last completed one's).
     public var rebalancing: Bool
+    /// Why the view holds only the answering worker (the leader did not answer the forwarded request, as after
+    /// it died, until the group elects another); nil for the leader's full view.
+    public var partialReason: String?
 
     public init(
         mode: String, groupId: String? = nil, generation: Int32? = nil, connectProtocol: String? = nil,
         configOffset: Int64? = nil, leaderUrl: String? = nil, workers: [Worker],
-        unassigned: ConnectorsAndTasks = .empty, reassignAt: Int64? = nil, rebalancing: Bool = false
+        unassigned: ConnectorsAndTasks = .empty, reassignAt: Int64? = nil, rebalancing: Bool = false,
+        partialReason: String? = nil
     ) {
         self.mode = mode
         self.groupId = groupId
@@ -67,6 +71,7 @@ public struct ClusterView: Sendable, Equatable {
         self.unassigned = unassigned
         self.reassignAt = reassignAt
         self.rebalancing = rebalancing
+        self.partialReason = partialReason
     }
 
     /// `host:port` of a URL such as `http://10.0.0.5:8083/`, as Connect's `worker_id`.

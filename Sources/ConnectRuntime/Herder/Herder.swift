@@ -143,6 +143,14 @@ public protocol Herder: Sendable {
     /// `GET /cluster` (an extension): the workers and what each runs. In a cluster only the leader answers (not
     /// the leader: `notLeader`, which REST forwards); before its first assignment, a conflict.
     func clusterView() throws(ConnectError) -> ClusterView
+
+    /// What this worker alone knows of its cluster (its group, generation, leader and own assignment), for
+    /// `GET /cluster?scope=worker` and for `GET /cluster` when the leader does not answer (`partialReason` says
+    /// why). Nil when it knows nothing yet, or has no view of its own (standalone: the whole view is its own).
+    func localClusterView(partialReason: String?) -> ClusterView?
+
+    /// Why an UNASSIGNED status waits, for `/status` (nil when there is nothing to say: standalone).
+    func rebalanceNote(for status: StatusRecord) -> RebalanceNote?
 }
 
 extension Herder {
@@ -152,6 +160,8 @@ extension Herder {
         throw ConnectError(.notFound, "This worker does not describe its cluster")
     }
     public var forwardingClient: HTTPClient? { nil }
+    public func localClusterView(partialReason: String?) -> ClusterView? { nil }
+    public func rebalanceNote(for status: StatusRecord) -> RebalanceNote? { nil }
 
     /// A standalone worker takes no task configurations from outside: Connect's `StandaloneHerder` message, as a
     /// 400 (Connect's `UnsupportedOperationException` is a 500; the request is the client's mistake, not the

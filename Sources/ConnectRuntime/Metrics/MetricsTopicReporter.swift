@@ -220,6 +220,42 @@ public final class MetricsTopicReporter: Sendable {
                 "assigned": .array(assigned.map { .string($0) }), "revoked": .array(revoked.map { .string($0) }),
             ]
             return event("task.rebalanced", subject: "connectors/\(id.connector)/tasks/\(id.task)", data: data)
+        case .cluster(let change):
+            return event(for: change)
+        }
+    }
+
+    /// `worker.joined`, `worker.lost` (`cause`: `leave` or `timeout`) and `work.reassigned` (what moved, from and
+    /// to which worker), from the group's leader.
+    func event(for change: ClusterEvent) -> JSONValue {
+        func worker(_ url: String, _ generation: Int32) -> JSONObject {
+            [
+                "worker_id": .string(ClusterView.workerId(fromURL: url)), "url": .string(url),
+                "generation": .int(Int64(generation)),
+            ]
+        }
+        switch change {
+        case .workerJoined(let url, let generation):
+            return event(
+                "worker.joined", subject: "workers/\(ClusterView.workerId(fromURL: url))", data: worker(url, generation)
+            )
+        case .workerLost(let url, let cause, let generation):
+            var data = worker(url, generation)
+            data["cause"] = .string(cause)
+            return event("worker.lost", subject: "workers/\(ClusterView.workerId(fromURL: url))", data: data)
+        case .reassigned(let generation, let moves):
+            func move(_ m: WorkMove) -> JSONValue {
+                var o: JSONObject = ["connector": .string(m.connector), "from": .string(m.from), "to": .string(m.to)]
+                if let t = m.task { o["task"] = .int(Int64(t)) }
+                return .object(o)
+            }
+            return event(
+                "work.reassigned", subject: "cluster",
+                data: [
+                    "generation": .int(Int64(generation)),
+                    "connectors": .array(moves.filter { $0.task == nil }.map(move)),
+                    "tasks": .array(moves.filter { $0.task != nil }.map(move)),
+                ])
         }
     }
 

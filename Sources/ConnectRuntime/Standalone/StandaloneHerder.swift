@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectMetrics
 import Foundation
 import Kafka
 import Logging
@@ -51,6 +52,7 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
         self.requestTimeout = requestTimeout
         self.logger = logger
         self.restartMetrics = RestartMetrics(registry: worker.metrics)
+        Self.registerClusterMetrics(worker.metrics)
         worker.statusStore.observeTaskFailures { [weak self] id in
             guard let herder = self else { return }
             // Off the failing task's thread: the herder may be waiting for that thread to finish.
@@ -267,18 +269,21 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
     }
 
     /// Holding the connector's lock: stops its tasks (cancelling what overruns), then the connector.
-    private func stopConnectorAndTasks(_ name: String) {
+    /// Stops the connector and its tasks; with `completing`, requests waiting for its work stop waiting (a delete
+    /// completes them itself once the configuration is gone, so a waiting create answers 404, not success).
+    private func stopConnectorAndTasks(_ name: String, completing: Bool = true) {
         let stage = stages.begin("stopping connector \(name) and its tasks", connector: name)
         worker.stopAndAwaitTasks(worker.taskIds(name))
         worker.stopAndAwaitConnector(name)
-        completePending(name)
+        if completing { completePending(name) }
         stages.end(stage)
     }
 
     public func deleteConnector(_ name: String) throws(ConnectError) {
         try withConnector(name, deadline: ContinuousClock.now.advanced(by: requestTimeout)) { () throws(ConnectError) in
             guard configStore.contains(name) else { throw ConnectError(.notFound, "Connector \(name) not found") }
-            stopConnectorAndTasks(name)
+            stopConnectorAndTasks(name, completing: false)
+            defer { completePending(name) }
             try configStore.removeConnectorConfig(name)
             worker.statusStore.removeConnector(name)
             restartMetrics.remove(connector: name)
@@ -499,5 +504,26 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
             worker.stopAndAwaitConnectors(worker.connectorNames)
         }
         worker.close()
+    }
+}
+
+extension StandaloneHerder {
+    /// A standalone worker is a cluster of one (as its `GET /cluster`): it leads, nothing waits, it never
+    /// rebalances, so cluster dashboards and alerts read the same series for both modes.
+    static func registerClusterMetrics(_ registry: MetricsRegistry) {
+        for cause in RebalanceCause.allCases {
+            registry.group(ConnectMetricsCatalog.clusterRebalanceGroup, tags: [("cause", cause.rawValue)])
+                .add("rebalances-total", .gauge { 0 })
+        }
+        let k = registry.group(ConnectMetricsCatalog.clusterGroup)
+        k.add("leader", .gauge { 1 })
+        k.add("workers", .gauge { 1 })
+        for zero in [
+            "unassigned-connectors", "unassigned-tasks", "unassigned-oldest-seconds", "assignment-skew-tasks",
+            "scheduled-rebalance-seconds", "scheduled-rebalance-max-delay-seconds", "task-unassigned-seconds-max",
+            "task-unassigned-seconds-total",
+        ] {
+            k.add(zero, .gauge { 0 })
+        }
     }
 }

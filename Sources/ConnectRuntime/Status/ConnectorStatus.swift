@@ -44,6 +44,8 @@ public struct StatusRecord: Sendable, Equatable {
 
     /// A sink task's lag (an extension shown in `/status`); ERR once the task failed.
     public var lag: LagSummary?
+    /// Why an UNASSIGNED connector or task waits (an extension shown in `/status`), added by the herder.
+    public var rebalance: RebalanceNote?
 
     public init(state: ConnectorState, trace: String? = nil, workerId: String, generation: Int = 0) {
         self.state = state
@@ -56,6 +58,21 @@ public struct StatusRecord: Sendable, Equatable {
     public var failure: FailureSummary? {
         guard state == .failed, let trace, !trace.isEmpty else { return nil }
         return FailureSummary(trace: trace)
+    }
+}
+
+/// Why a connector or task is UNASSIGNED in a cluster: the worker that gave it up (the status's `workerId`) left
+/// the group or had it moved in a rebalance, and the scheduled rebalance (KIP-415's
+/// `scheduled.rebalance.max.delay.ms`) that hands out held-back work, if one is pending.
+public struct RebalanceNote: Sendable, Equatable {
+    /// Epoch ms at which the pending scheduled rebalance reassigns held-back work; nil: none is pending (the work
+    /// is handed out at the next rebalance).
+    public var reassignAt: Int64?
+    public var message: String
+
+    public init(reassignAt: Int64?, message: String) {
+        self.reassignAt = reassignAt
+        self.message = message
     }
 }
 
@@ -93,4 +110,32 @@ public enum StatusEvent: Sendable, Equatable {
     case lagVerdict(ConnectorTaskId, verdict: LagVerdict, previous: LagVerdict?, lag: LagSummary)
     /// A sink task's partitions changed.
     case rebalance(ConnectorTaskId, assigned: [String], revoked: [String])
+    /// The cluster's membership or assignment changed (published by the group's leader only).
+    case cluster(ClusterEvent)
+}
+
+/// A change of a cluster's membership or assignment, as the leader that assigned the work saw it (an extension:
+/// lifecycle events on the metrics topic).
+public enum ClusterEvent: Sendable, Equatable {
+    /// A worker (its advertised URL) joined the group at `generation`.
+    case workerJoined(url: String, generation: Int32)
+    /// A worker left the group (`leave`) or vanished with its work running (`timeout`).
+    case workerLost(url: String, cause: String, generation: Int32)
+    /// Work moved from one worker to another at `generation`.
+    case reassigned(generation: Int32, moves: [WorkMove])
+}
+
+/// A connector (`task` nil) or task that moved from one worker to another (advertised URLs).
+public struct WorkMove: Sendable, Equatable {
+    public var connector: String
+    public var task: Int?
+    public var from: String
+    public var to: String
+
+    public init(connector: String, task: Int?, from: String, to: String) {
+        self.connector = connector
+        self.task = task
+        self.from = from
+        self.to = to
+    }
 }

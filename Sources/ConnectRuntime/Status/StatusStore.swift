@@ -54,6 +54,9 @@ public final class StatusStore: StatusListener {
         }
     }
 
+    /// A change of the cluster, for the observers (the leader's lifecycle events).
+    public func publish(cluster event: ClusterEvent) { publish(.cluster(event)) }
+
     private func publish(_ event: StatusEvent) {
         for observer in observers.withLock({ $0 }) { observer(event) }
     }

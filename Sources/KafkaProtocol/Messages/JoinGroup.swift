@@ -41,6 +41,12 @@ public struct JoinGroupRequest: KafkaRequest {
         public var memberId: String
         public var groupInstanceId: String?
         public var metadata: [UInt8]
+
+        public init(memberId: String, groupInstanceId: String? = nil, metadata: [UInt8]) {
+            self.memberId = memberId
+            self.groupInstanceId = groupInstanceId
+            self.metadata = metadata
+        }
     }
 
     public struct Response: Sendable, Equatable {
