@@ -118,7 +118,8 @@ public struct Diagnoser: Sendable {
         let failed = Dictionary(
             snapshot.workers.compactMap { w in w.error.map { (key(w.url), $0) } }, uniquingKeysWith: { a, _ in a })
         var wrongURLs = Set<String>()
-        for m in members {
+        let settled = view["rebalancing"]?.boolValue != true && view["partial"]?.stringValue == nil
+        for m in members where settled {
             guard let url = m["url"]?.stringValue, let error = failed[key(url)] else { continue }
             wrongURLs.insert(key(url))
             out.append(
@@ -130,12 +131,16 @@ public struct Diagnoser: Sendable {
                             "member \(m["member_id"]?.stringValue ?? "?") of generation \(view["generation"]?.intValue ?? -1) advertises \(url)"
                         ), Evidence(.http, error),
                     ],
-                    detail: "a member of the group (it heartbeats) that does not answer at its advertised URL"))
+                    detail:
+                        "a member of the group (it heartbeats) that does not answer at its advertised URL from here (or it stopped less than session.timeout.ms ago)"
+                ))
         }
         out.removeAll { $0.rule.signal == "worker_unreachable" && wrongURLs.contains(key($0.subject.workerURL ?? "")) }
 
-        // Zombies: a worker's own view runs what the leader's gives another, or names a member the leader does not.
-        if view["partial"]?.stringValue == nil {
+        // Zombies: a worker whose own view is of an older generation than the leader's and runs what the leader's
+        // gives another, or is no member at all (a newer own view is a rebalance the leader's view has not caught).
+        let leaderGeneration = view["generation"]?.intValue ?? -1
+        if settled {
             var owner: [String: String] = [:]
             for m in members {
                 for t in tasks(m["tasks"]) { owner[t] = m["member_id"]?.stringValue }
@@ -145,7 +150,8 @@ public struct Diagnoser: Sendable {
             }
             let memberIds = Set(members.compactMap { $0["member_id"]?.stringValue })
             for w in answered {
-                guard let own = w.ownView?["workers"]?.arrayValue?.first, let id = own["member_id"]?.stringValue
+                guard let own = w.ownView?["workers"]?.arrayValue?.first, let id = own["member_id"]?.stringValue,
+                    (w.ownView?["generation"]?.intValue ?? -1) < leaderGeneration
                 else { continue }
                 let runs =
                     tasks(own["tasks"])

@@ -101,7 +101,7 @@ public final class Connect: Sendable {
 /// SIGTERM and SIGINT, caught from the moment this is made: installed before start-up, so a stop asked while the
 /// worker is still starting (waiting for the broker, reading the config topic) is a graceful stop once start-up
 /// returns rather than the default action that kills the process (exit 143), as Connect's shutdown hook, registered
-/// before the herder starts, does.
+/// before the herder starts, does. A second signal exits at once (status 130).
 public final class ShutdownSignal {
     private let received = DispatchSemaphore(value: 0)
     private let sources: [any DispatchSourceSignal]
@@ -109,10 +109,17 @@ public final class ShutdownSignal {
     public init() {
         let queue = DispatchQueue(label: "signals")
         let received = self.received
+        let count = SignalCount()
         sources = [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { received.signal() }
+            source.setEventHandler {
+                // A second signal while the first is still being served (a start-up waiting for the broker, a
+                // stop waiting for tasks) ends the process at once.
+                count.value += 1
+                if count.value > 1 { exit(130) }
+                received.signal()
+            }
             source.resume()
             return source
         }
@@ -123,4 +130,9 @@ public final class ShutdownSignal {
         received.wait()
         withExtendedLifetime(sources) {}
     }
+}
+
+/// Signals received so far; touched only on the signal sources' serial queue.
+private final class SignalCount: @unchecked Sendable {
+    var value = 0
 }

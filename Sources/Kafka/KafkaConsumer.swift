@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// What a consumer poll returns.
 public enum ConsumerEvent: Sendable {
@@ -24,6 +25,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var cooperative = false
     /// Whether the consumer is between joins: subscribed and not yet assigned, or revoked and not yet reassigned.
     private var joining = false
+    /// Set by `close`: nothing reaches librdkafka afterwards (its handle may be gone).
+    private let closed = Atomic<Bool>(false)
+    private var isClosed: Bool { closed.load(ordering: .acquiring) }
+    private static let closedError = KafkaError(kind: .fatal, message: "The consumer is closed")
 
     public init(
         config: KafkaClientConfig, logger: Logger = Logger(label: "org.apache.kafka.clients.consumer")
@@ -37,6 +42,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Subscribes to topics; a name starting with `^` is a regular expression.
     public func subscribe(_ topics: [String]) throws(KafkaError) {
+        guard !isClosed else { throw Self.closedError }
         let err = RDKafkaTopicPartitionList(topics: topics).withPointer { rd_kafka_subscribe(client.handle, $0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Subscribe failed") }
         joining = true
@@ -44,6 +50,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Waits up to `timeoutMs` for the next event.
     public func poll(timeoutMs: Int32) -> ConsumerEvent? {
+        guard !isClosed else { return nil }
         var wait = timeoutMs
         while let event = rd_kafka_queue_poll(client.queue, wait) {
             defer { rd_kafka_event_destroy(event) }
@@ -92,6 +99,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Gives up the partitions of the last `.revoked` event.
     public func completeRevocation() {
+        guard !isClosed else { return }
         guard let list = pendingRevocation else { return }
         pendingRevocation = nil
         if cooperative {
@@ -105,6 +113,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Reads these partitions from these offsets, outside any group rebalance (a reader, not a group member).
     public func assign(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
+        guard !isClosed else { throw Self.closedError }
         let err = RDKafkaTopicPartitionList(offsets).withPointer { rd_kafka_assign(client.handle, $0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Assigning partitions failed") }
     }
@@ -112,6 +121,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Commits the given next-offsets synchronously.
     public func commit(_ offsets: [KafkaTopicPartition: Int64]) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
+        guard !isClosed else { throw Self.closedError }
         let err = RDKafkaTopicPartitionList(offsets).withPointer { rd_kafka_commit(client.handle, $0, 0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
             throw KafkaError(err, "Offset commit failed")
@@ -122,6 +132,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func committed(
         _ partitions: [KafkaTopicPartition], timeoutMs: Int32 = 10000
     ) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        guard !isClosed else { throw Self.closedError }
         let list = RDKafkaTopicPartitionList(partitions)
         let err = list.withPointer { rd_kafka_committed(client.handle, $0, timeoutMs) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Fetching committed offsets failed") }
@@ -132,6 +143,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func queryWatermarks(
         _ partition: KafkaTopicPartition, timeoutMs: Int32 = 2000
     ) throws(KafkaError) -> (low: Int64, high: Int64) {
+        guard !isClosed else { throw Self.closedError }
         var low: Int64 = 0
         var high: Int64 = 0
         let err = rd_kafka_query_watermark_offsets(
@@ -143,6 +155,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// The watermarks the client last saw, without asking the broker: the high one arrives with every fetch
     /// response, the low one with statistics. Nil when the client has none for the partition yet.
     public func cachedWatermarks(_ partition: KafkaTopicPartition) -> (low: Int64, high: Int64)? {
+        guard !isClosed else { return nil }
         var low: Int64 = 0
         var high: Int64 = 0
         let err = rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
@@ -160,6 +173,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Moves the fetch position of an assigned partition.
     public func seek(_ partition: KafkaTopicPartition, to offset: Int64) throws(KafkaError) {
+        guard !isClosed else { throw Self.closedError }
         let list = RDKafkaTopicPartitionList([partition: offset])
         if let e = list.withPointer({ rd_kafka_seek_partitions(client.handle, $0, 5000) }) {
             throw KafkaError(owning: e)
@@ -169,29 +183,41 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// The current assignment.
     public func assignment() -> [KafkaTopicPartition] {
+        guard !isClosed else { return [] }
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(client.handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
         return RDKafkaTopicPartitionList(adopting: list).partitions
     }
 
-    /// Leaves the group. Pending revocations are completed first.
+    /// Leaves the group. Pending revocations are completed first. Nothing may use the consumer afterwards (its
+    /// methods then do nothing or throw).
     ///
-    /// A consumer caught in the middle of a group join (its first, or a rejoin after a revocation: it holds no
-    /// partitions and has nothing to commit) is destroyed without sending LeaveGroup (nothing may use it after); the
-    /// broker ends its membership when its session times out, as for a consumer that crashed. A member that leaves between its first JoinGroup (answered
-    /// MEMBER_ID_REQUIRED, KIP-394) and the join's end stays in Tansu's group as a leader that never syncs, and no
-    /// later member is ever given a partition (found by `scripts/test-chaos`: a sink task stopped right after its
-    /// start left its connector with no partitions for good); with Apache Kafka this only delays the next
-    /// rebalance by up to `session.timeout.ms`, in this rare case.
-    public func close() {
+    /// A consumer caught in the middle of a group join (its first, or a rejoin after a revocation) first waits up
+    /// to `joinWait` for the join to complete, so it leaves a stable group. If the join does not complete in time
+    /// (it holds no partitions then, and has nothing to commit), it is destroyed without sending LeaveGroup and the
+    /// broker ends its membership at its session timeout, as for a consumer that crashed: a member that leaves while
+    /// its group rebalances stays in Tansu's group as a leader that never syncs, and no later member is ever given a
+    /// partition (found by `scripts/test-chaos`: a sink task stopped during its consumer's join left its connector
+    /// with no partitions for good). Apache Kafka processes such a leave; there the bound only delays the close.
+    public func close(joinWait: Duration = .zero) {
+        guard !isClosed else { return }
         completeRevocation()
+        let deadline = ContinuousClock.now + joinWait
         // A rebalance may have completed or begun since the owner's last poll: its events wait in the queue.
         var drained = 0
         while drained < 10_000, let event = poll(timeoutMs: 0) {
             if case .revoked = event { completeRevocation() }
             drained += 1
         }
+        while joining, ContinuousClock.now < deadline {
+            let leftMs = (deadline - ContinuousClock.now) / .milliseconds(1)
+            if case .revoked? = poll(timeoutMs: Int32(max(1, min(100, leftMs)))) { completeRevocation() }
+        }
+        completeRevocation()
+        closed.store(true, ordering: .releasing)
         if joining {
+            client.logger.info(
+                "Closing the consumer in the middle of a group join: its session ends it instead of a leave")
             client.destroyWithoutConsumerClose()
             return
         }
@@ -201,7 +227,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func describeTopics(
         _ names: [String]? = nil, timeoutMs: Int32 = 5000
     ) throws(KafkaError) -> [KafkaTopicDescription] {
-        try client.describeTopics(names, timeoutMs: timeoutMs)
+        guard !isClosed else { throw Self.closedError }
+        return try client.describeTopics(names, timeoutMs: timeoutMs)
     }
 
     public var lastStatistics: String? { client.lastStatistics }
@@ -216,7 +243,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         _ partitions: [KafkaTopicPartition],
         _ op: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
     ) {
-        guard !partitions.isEmpty else { return }
+        guard !partitions.isEmpty, !isClosed else { return }
         let err = RDKafkaTopicPartitionList(partitions).withPointer(op)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             client.logger.warning("Pause/resume of \(partitions) failed: \(String(cString: rd_kafka_err2str(err)))")

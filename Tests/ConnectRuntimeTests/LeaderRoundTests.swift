@@ -26,7 +26,7 @@ final class LeaderRoundTests: Sendable {
             url: "http://a:8083/", maxProtocol: .sessioned, scheduledRebalanceMaxDelayMs: 60_000,
             configState: { Self.config(offset: 5) }, logger: Logger(label: "test"),
             now: { [self] in clock.withLock { $0 } },
-            showsRunningWork: { [self] id in running.withLock { $0.contains(id) } },
+            workersRunningTasks: { [self] in running.withLock { $0 } },
             onLeaderRound: { [self] round in rounds.withLock { $0.append(round) } })
     }
 
@@ -52,6 +52,13 @@ final class LeaderRoundTests: Sendable {
         let c = coordinator()
         let first = try rebalance(c, generation: 1, [("m1", "http://a:8083/", nil), ("m2", "http://b:8083/", nil)])
         #expect(rounds.withLock { $0.last?.cause } == .leaderChange)
+        // A new leader that finds a worker with RUNNING tasks outside the group counts a timeout.
+        let other = coordinator()
+        running.withLock { $0 = ["z:8083"] }
+        _ = try rebalance(other, generation: 1, [("m1", "http://a:8083/", nil)])
+        #expect(rounds.withLock { $0.last?.cause } == .timeout)
+        #expect(rounds.withLock { $0.last?.departed.map(\.url) } == ["http://z:8083/"])
+        running.withLock { $0 = [] }
         var m1 = first["m1"]!
         m1.revoked = .empty
         // b vanishes with its tasks RUNNING in the status topic.

@@ -78,7 +78,8 @@ struct KafkaClientTests {
             "bootstrap.servers": broker.bootstrapServers, "group.id": "g-\(topic)", "session.timeout.ms": "6000",
         ])
         // Tansu keeps a member that leaves between MEMBER_ID_REQUIRED and the join's end as the group's leader,
-        // and no later member is ever given partitions; the close does not leave then (the session ends it).
+        // and no later member is ever given partitions; a close that cannot wait for the join does not leave (the
+        // session ends the member).
         let early = try KafkaConsumer(config: config)
         try early.subscribe([topic])
         _ = early.poll(timeoutMs: 300)
@@ -93,5 +94,43 @@ struct KafkaClientTests {
         }
         #expect(assigned == [KafkaTopicPartition(topic, 0)])
         next.close()
+    }
+
+    @Test("a consumer closed in the middle of a rejoin (revoked, not yet reassigned) leaves the group usable")
+    func closeDuringRejoin() throws {
+        let topic = uniqueTopic("kafka-rejoin-close")
+        let admin = try KafkaAdmin(config: KafkaClientConfig(["bootstrap.servers": broker.bootstrapServers]))
+        _ = try admin.createTopics([.init(name: topic, partitions: 1, replicationFactor: 1)])
+        let config = KafkaClientConfig([
+            "bootstrap.servers": broker.bootstrapServers, "group.id": "g-\(topic)", "session.timeout.ms": "6000",
+        ])
+        func poll(_ c: KafkaConsumer, seconds: Double, until done: (ConsumerEvent) -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let e = c.poll(timeoutMs: 100), done(e) { return true }
+            }
+            return false
+        }
+        let first = try KafkaConsumer(config: config)
+        try first.subscribe([topic])
+        #expect(poll(first, seconds: 30) { if case .assigned = $0 { true } else { false } })
+        // A second member joins: the first is revoked and must rejoin; it is closed before the rejoin completes.
+        let second = try KafkaConsumer(config: config)
+        try second.subscribe([topic])
+        var revoked = false
+        let deadline = Date().addingTimeInterval(30)
+        while !revoked && Date() < deadline {
+            if case .revoked? = first.poll(timeoutMs: 50) { revoked = true }
+            _ = second.poll(timeoutMs: 50)
+        }
+        #expect(revoked)
+        first.close()
+        var assigned: [KafkaTopicPartition] = []
+        _ = poll(second, seconds: 40) { e in
+            if case .assigned(let p) = e, !p.isEmpty { assigned = p }
+            return !assigned.isEmpty
+        }
+        #expect(assigned == [KafkaTopicPartition(topic, 0)])
+        second.close()
     }
 }

@@ -16,9 +16,14 @@ extension ConnectRestServer {
                 ])
         }
         r.add("GET", "/cluster") { req, _ in
-            // `scope=worker`: this worker's own view (its generation, membership and work), not the leader's.
-            if req.queryValue("scope") == "worker", let own = herder.localClusterView(partialReason: nil) {
-                return json(200, RestEntities.clusterView(own))
+            // `scope=worker`: this worker's own view (its generation, membership and work), never the leader's.
+            if req.queryValue("scope") == "worker" {
+                if let own = herder.localClusterView(partialReason: nil) {
+                    return json(200, RestEntities.clusterView(own))
+                }
+                if herder.forwardingClient != nil {
+                    return errorResponse(409, "This worker has no assignment yet: it is joining its group")
+                }
             }
             let answer = forwardable(req, herder) { () throws(ConnectError) in
                 json(200, RestEntities.clusterView(try herder.clusterView()))

@@ -139,9 +139,9 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             scheduledRebalanceMaxDelayMs: config.scheduledRebalanceMaxDelayMs,
             configState: { [configStore] in configStore.snapshot() },
             logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerCoordinator"),
-            showsRunningWork: { [statusStore = worker.statusStore] workerId in
+            workersRunningTasks: { [statusStore = worker.statusStore] in
                 // Tasks only: a stopping worker writes its tasks' UNASSIGNED, not its connectors'.
-                statusStore.all().tasks.values.contains { $0.workerId == workerId && $0.state == .running }
+                Set(statusStore.all().tasks.values.filter { $0.state == .running }.map(\.workerId))
             },
             onLeaderRound: { [statusStore = worker.statusStore] round in
                 metrics.leaderRound(round)

@@ -89,7 +89,7 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Int64
     /// Whether the worker with this id (`host:port`) still shows work RUNNING in the status topic.
-    private let showsRunningWork: @Sendable (String) -> Bool
+    private let workersRunningTasks: @Sendable () -> Set<String>
     private let onLeaderRound: @Sendable (LeaderRound) -> Void
 
     struct State {
@@ -113,13 +113,14 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
     private let state: Mutex<State>
 
     /// `url`: this worker's advertised REST URL (ending with `/`); `configState`: the config store's snapshot now;
-    /// `showsRunningWork`: whether a worker id still has RUNNING statuses (tells a timeout from a leave);
+    /// `workersRunningTasks`: the worker ids (`host:port`) with RUNNING task statuses (a worker gone from the group
+    /// that still has some vanished without stopping: a timeout, not a leave);
     /// `onLeaderRound`: each assignment this worker makes as leader.
     public init(
         url: String, maxProtocol: ConnectProtocolVersion, scheduledRebalanceMaxDelayMs: Int32,
         configState: @escaping @Sendable () -> ClusterConfigState, logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        showsRunningWork: @escaping @Sendable (String) -> Bool = { _ in false },
+        workersRunningTasks: @escaping @Sendable () -> Set<String> = { [] },
         onLeaderRound: @escaping @Sendable (LeaderRound) -> Void = { _ in }
     ) {
         self.url = url
@@ -127,7 +128,7 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
         self.configState = configState
         self.logger = logger
         self.now = now
-        self.showsRunningWork = showsRunningWork
+        self.workersRunningTasks = workersRunningTasks
         self.onLeaderRound = onLeaderRound
         state = Mutex(State(assignor: IncrementalCooperativeAssignor(maxDelay: scheduledRebalanceMaxDelayMs)))
     }
@@ -246,6 +247,9 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
                 s.lastConnectorURLs = [:]
                 s.lastTaskURLs = [:]
             }
+            let configuredNow = Set(snapshot.connectors)
+            s.lastConnectorURLs = s.lastConnectorURLs.filter { configuredNow.contains($0.key) }
+            s.lastTaskURLs = s.lastTaskURLs.filter { (configured[$0.key.connector] ?? 0) > $0.key.task }
             for (c, owner) in leaderState.connectorOwners { s.lastConnectorURLs[c] = leaderState.urls[owner] }
             for (t, owner) in leaderState.taskOwners { s.lastTaskURLs[t] = leaderState.urls[owner] }
             s.leaderState = leaderState
@@ -288,13 +292,18 @@ public final class WorkerCoordinator: GroupProtocol, Sendable {
         configured: ConnectorsAndTasks
     ) -> LeaderRound {
         var round = LeaderRound(cause: .other, joined: [], departed: [], state: current, configured: configured)
+        let running = workersRunningTasks()
         guard let recent else {
-            round.cause = .leaderChange
+            // A new leader did not see the group before; workers with RUNNING tasks that are not members now
+            // vanished (the old leader among them, when it crashed).
+            let members = Set(current.urls.values.map(ClusterView.workerId(fromURL:)))
+            round.departed = running.subtracting(members).sorted().map { ("http://\($0)/", true) }
+            round.cause = round.departed.isEmpty ? .leaderChange : .timeout
             return round
         }
         round.joined = current.urls.filter { recent.urls[$0.key] == nil }.map(\.value).sorted()
         round.departed = recent.urls.filter { current.urls[$0.key] == nil }.map(\.value).sorted().map {
-            ($0, showsRunningWork(ClusterView.workerId(fromURL: $0)))
+            ($0, running.contains(ClusterView.workerId(fromURL: $0)))
         }
         for (c, owner) in current.connectorOwners.sorted(by: { $0.key < $1.key }) {
             if let from = lastURLs.connectors[c], let to = current.urls[owner], from != to {

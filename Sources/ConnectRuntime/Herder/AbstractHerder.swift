@@ -59,9 +59,11 @@ extension AbstractHerder {
         return TaskStateInfo(id: id.task, status: noted(s))
     }
 
-    /// An UNASSIGNED status with the herder's note on why it waits.
+    /// An UNASSIGNED status with the herder's note on why it waits (not one with a trace: a task cancelled for
+    /// overrunning its stop says so itself).
     private func noted(_ status: StatusRecord) -> StatusRecord {
-        guard status.state == .unassigned, let note = rebalanceNote(for: status) else { return status }
+        guard status.state == .unassigned, status.trace?.isEmpty ?? true, let note = rebalanceNote(for: status)
+        else { return status }
         var s = status
         s.rebalance = note
         return s

@@ -459,7 +459,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
                 logger.warning("\(self) Error stopping task: \(ConnectError.describe(error))")
             }
         }
-        consumer.close()
+        consumer.close(joinWait: .seconds(3))
         chain.close()
         lagWatchdog?.unwatch(id, lag)
         lag.close()
