@@ -119,6 +119,35 @@ struct GroupMemberTests {
     }
 
     @Test(
+        "a member that leaves while its group rebalances leaves no never-syncing leader behind: the next member joins"
+    )
+    func leaveDuringRebalance() throws {
+        let group = "g-\(UInt32.random(in: 0...UInt32.max))"
+        let a = GroupMember(config: try config(group, client: "a"), logger: Logger(label: "a"))
+        let b = GroupMember(config: try config(group, client: "b"), logger: Logger(label: "b"))
+        defer {
+            a.close()
+            b.close()
+        }
+        let pa = EchoProtocol("worker-a")
+        let pb = EchoProtocol("worker-b")
+        _ = try a.poll(pa, timeout: .seconds(30))
+        #expect(a.phase == .stable)
+        // b's JoinGroup puts the group into a rebalance; a leaves as soon as its heartbeat sees it.
+        let bDone = DispatchSemaphore(value: 0)
+        Thread {
+            let deadline = ContinuousClock.now.advanced(by: .seconds(40))
+            while b.phase != .stable && ContinuousClock.now < deadline { _ = try? b.poll(pb, timeout: .seconds(10)) }
+            bDone.signal()
+        }.start()
+        #expect(ProjectPaths.waitUntil(15) { a.rejoinNeeded })
+        a.leave("test")
+        #expect(bDone.wait(timeout: .now() + 45) == .success)
+        #expect(b.phase == .stable)
+        #expect(pb.assigned == ["worker-b"])
+    }
+
+    @Test(
         "interrupt: the round under way is answered and poll returns without another; later polls throw at once, and close leaves"
     )
     func interruptedJoin() throws {

@@ -321,7 +321,14 @@ public final class GroupMember: Sendable {
 
     /// Leaves the group (LeaveGroup), so the others rebalance at once; the member may join again with `poll`. The
     /// request goes to the coordinator over the member's connection, or a new one when that one was cut off.
+    ///
+    /// When the group is rebalancing (a Heartbeat first answers REBALANCE_IN_PROGRESS), no LeaveGroup is sent and
+    /// the coordinator ends the member at its session timeout: a member that leaves while its group rebalances stays
+    /// in Tansu's group as a leader that never syncs, and no later generation completes (found by
+    /// `scripts/test-chaos`: a worker stopped just after another's JoinGroup left the cluster with no assignment for
+    /// minutes). Apache Kafka processes such a leave; there it only delays the next rebalance in this rare case.
     public func leave(_ reason: String) {
+        let generation = state.withLock { $0.generation }
         let (known, memberId) = state.withLock { s -> (Bool, String) in
             defer {
                 s.phase = .unjoined
@@ -336,6 +343,15 @@ public final class GroupMember: Sendable {
         guard known,
             let coordinator = try? coordinator(until: ContinuousClock.now.advanced(by: config.requestTimeout))
         else { return }
+        if let beat = try? coordinator.send(
+            HeartbeatRequest(groupId: config.groupId, generationId: generation, memberId: memberId),
+            timeout: config.requestTimeout), beat.errorCode == .rebalanceInProgress
+        {
+            logger.info(
+                "Member \(memberId) leaving group \(config.groupId) while it rebalances: its session ends it (\(reason))"
+            )
+            return
+        }
         logger.info("Member \(memberId) leaving group \(config.groupId): \(reason)")
         _ = try? coordinator.send(
             LeaveGroupRequest(groupId: config.groupId, memberId: memberId), timeout: config.requestTimeout)
