@@ -24,11 +24,16 @@ public struct Diagnoser: Sendable {
                 findings.append(signal("worker_unreachable", .worker(w.url), [Evidence(.http, error)], detail: error))
             } else if let status = w.healthStatus, status != 200 {
                 let message = w.health?["message"]?.stringValue ?? w.health.map(JSONWriter.string) ?? ""
-                findings.append(
-                    signal(
-                        "worker_unreachable", .worker(w.url),
-                        [Evidence(.http, "GET /health answered \(status) \(message)")],
-                        detail: "not ready: \(message)"))
+                var finding = signal(
+                    "worker_unreachable", .worker(w.url),
+                    [Evidence(.http, "GET /health answered \(status) \(message)")],
+                    detail: "not ready: \(message)")
+                // The message may name a cluster cause (a refused group protocol): that rule speaks.
+                if let match = classifier.classify(TraceAnalysis(message)), match.rule.category == "cluster" {
+                    finding.rule = match.rule
+                    finding.confidence = match.confidence
+                }
+                findings.append(finding)
             }
         }
         // Every worker lists every connector of a distributed cluster: take each once.
@@ -179,6 +184,25 @@ public struct Diagnoser: Sendable {
                             ? "runs \(runs.count) connectors and tasks without being a member of the group"
                             : "runs \(elsewhere.joined(separator: ", ")), which the leader gave to another worker"))
             }
+        }
+
+        // Workers set to different connect.protocol values: the group runs the oldest protocol they all offer.
+        let configured = answered.compactMap { w -> (String, String)? in
+            guard let p = (w.ownView ?? w.cluster)?["configured_protocol"]?.stringValue else { return nil }
+            return (w.url, p)
+        }
+        let groupProtocol = view["protocol"]?.stringValue
+        let protocols = Set(configured.map(\.1))
+        if protocols.count > 1 || (groupProtocol == "eager" && protocols.contains { $0 != "eager" }) {
+            let subjectURL = configured.first { $0.1 == groupProtocol }?.0 ?? subject.workerURL ?? ""
+            out.append(
+                d.signal(
+                    "protocol_mismatch", .worker(subjectURL),
+                    configured.map { Evidence(.http, "\($0.0) connect.protocol=\($0.1)") }
+                        + [Evidence(.http, "GET /cluster: the group runs \(groupProtocol ?? "?")")],
+                    detail:
+                        "the workers' connect.protocol settings differ (\(protocols.sorted().joined(separator: ", "))); the group runs \(groupProtocol ?? "?"), the one they all offer"
+                ))
         }
 
         // Skew: tasks on the busiest worker against the least busy one.
@@ -460,6 +484,27 @@ public struct Diagnoser: Sendable {
                                 window: "since the worker started")
                         ],
                         detail: "\(number(per10)) rebalances per 10 minutes"))
+            }
+            // The workers' own group: joins, leaves and timeouts as its leader counts them, per 15 minutes (the
+            // KafkaConnectWorkersFlapping alert's window and threshold).
+            let churn = m.values("swift_connect_cluster_rebalances_total").filter {
+                ["join", "leave", "timeout"].contains($0.labels["cause"] ?? "")
+            }
+            let total = churn.map(\.value).reduce(0, +)
+            let per15 = total / max(900, Double(now) / 1000 - start) * 900
+            if only == nil, total > 10, per15 > 10 {
+                out.append(
+                    signal(
+                        "rebalance_storm", .worker(worker),
+                        churn.map {
+                            Evidence(
+                                .metric,
+                                "swift_connect_cluster_rebalances_total{cause=\"\($0.labels["cause"] ?? "")\"} = \(number($0.value))",
+                                window: "since the worker started")
+                        },
+                        detail:
+                            "workers joined or left the group \(number(per15)) times per 15 minutes: the cluster keeps rebalancing"
+                    ))
             }
         }
         return out

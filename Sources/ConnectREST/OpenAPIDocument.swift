@@ -185,6 +185,7 @@ public enum OpenAPIDocument {
                         "group_id": ["type": "string", "nullable": true],
                         "generation": ["type": "integer", "nullable": true],
                         "protocol": ["type": "string", "nullable": true],
+                        "configured_protocol": ["type": "string", "nullable": true],
                         "config_offset": ["type": "integer", "nullable": true],
                         "leader_url": ["type": "string", "nullable": true], "rebalancing": ["type": "boolean"],
                         "workers": array([

@@ -245,4 +245,96 @@ struct ClusterDiagnosisTests {
         #expect(r.findings.map(\.rule.id) == ["CD-CLUSTER-002"])
         #expect(r.exitCode == 0)
     }
+
+    static func withProtocols(_ view: JSONValue, group: String, configured: String) -> JSONValue {
+        guard var o = view.objectValue else { return view }
+        o["protocol"] = .string(group)
+        o["configured_protocol"] = .string(configured)
+        return .object(o)
+    }
+
+    @Test(
+        "workers set to different connect.protocol values: CD-CLUSTER-006, from their own views (Kafka's eager fallback) and from a refused worker's /health"
+    )
+    func protocolMismatch() {
+        let members = [
+            Self.member(8083, id: "m1", tasks: [("a", 0)], leader: true),
+            Self.member(8084, id: "m2", tasks: [("a", 1)]),
+        ]
+        // Apache Kafka runs the group on the protocol both offer: eager.
+        let r = diagnose([
+            Self.worker(8083, cluster: Self.withProtocols(Self.view(members), group: "eager", configured: "sessioned")),
+            Self.worker(
+                8084, cluster: Self.withProtocols(Self.view(members), group: "eager", configured: "eager"),
+                own: Self.withProtocols(Self.view([members[1]]), group: "eager", configured: "eager")),
+        ])
+        #expect(r.findings.map(\.rule.id) == ["CD-CLUSTER-006"])
+        #expect(r.findings.first?.subject == .worker("http://10.0.0.1:8084"))
+        #expect(r.findings.first?.detail?.contains("(eager, sessioned)") == true)
+        #expect(r.exitCode == 2)
+        // Alike: nothing.
+        let alike = diagnose([
+            Self.worker(
+                8083, cluster: Self.withProtocols(Self.view(members), group: "sessioned", configured: "sessioned"))
+        ])
+        #expect(alike.findings.isEmpty)
+        // A broker that refuses the odd worker: its /health 500 names the refused protocol.
+        var refused = Self.worker(8085, cluster: nil)
+        refused.healthStatus = 500
+        refused.health = [
+            "status": "unhealthy",
+            "message":
+                "Could not join group g: INCONSISTENT_GROUP_PROTOCOL. The workers of the group offer no protocol in common: this worker offers [\"default\"] (connect.protocol=eager); set connect.protocol alike on every worker",
+        ]
+        let r2 = diagnose([Self.worker(8083, cluster: Self.view(members)), refused])
+        #expect(r2.findings.map(\.rule.id) == ["CD-CLUSTER-006"])
+        #expect(r2.findings.first?.subject == .worker("http://10.0.0.1:8085"))
+        // A /health message with no cluster cause stays "not ready".
+        refused.health = ["status": "starting", "message": "Worker is still starting up: request timed out"]
+        #expect(diagnose([refused]).findings.map(\.rule.id) == ["CD-WORKER-001"])
+    }
+
+    @Test("the workers' group keeps losing and gaining members: CD-REBAL-001 from the leader's rebalance causes")
+    func workerRebalanceStorm() {
+        func metrics(join: Int, leave: Int, timeout: Int, configChange: Int, startedSecondsAgo: Int64) -> String {
+            """
+            process_start_time_seconds \(Self.now / 1000 - startedSecondsAgo)
+            swift_connect_cluster_rebalances_total{cause="join"} \(join)
+            swift_connect_cluster_rebalances_total{cause="leave"} \(leave)
+            swift_connect_cluster_rebalances_total{cause="timeout"} \(timeout)
+            swift_connect_cluster_rebalances_total{cause="config_change"} \(configChange)
+
+            """
+        }
+        func findings(_ text: String) -> [String] {
+            var w = Self.worker(8083, cluster: nil)
+            w.metrics = text
+            return diagnose([w]).findings.map(\.rule.id)
+        }
+        // Eleven membership changes in five minutes: a storm.
+        #expect(
+            findings(metrics(join: 5, leave: 4, timeout: 2, configChange: 0, startedSecondsAgo: 300)) == [
+                "CD-REBAL-001"
+            ])
+        // Ten, or many config changes: not one.
+        #expect(findings(metrics(join: 5, leave: 3, timeout: 2, configChange: 40, startedSecondsAgo: 300)).isEmpty)
+        // Eleven over a day: a trickle.
+        #expect(findings(metrics(join: 5, leave: 4, timeout: 2, configChange: 0, startedSecondsAgo: 86_400)).isEmpty)
+    }
+}
+
+@Suite("connect-doctor trace: a distributed worker that refused to start")
+struct ClusterTraceTests {
+    @Test("a misconfigured internal topic, in the worker's log as Connect and Swift Connect word it: CD-CLUSTER-005")
+    func internalTopic() {
+        let classifier = TraceClassifier()
+        for text in [
+            "[2026-12-01 02:00:00,000] ERROR [Worker clientId=connect-1, groupId=connect-cluster] Uncaught exception in herder work thread, exiting:  (org.apache.kafka.connect.runtime.distributed.DistributedHerder:385)\norg.apache.kafka.common.config.ConfigException: Topic 'connect-offsets' supplied via the 'offset.storage.topic' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of source connector offsets, but found the topic currently has 'cleanup.policy=delete'.",
+            "ERROR connect-worker: Topic 'connect-configs' supplied via the 'config.storage.topic' property is required to have a single partition in order to guarantee consistency of connector configurations, but found 3 partitions.",
+        ] {
+            let f = classifier.finding(trace: text, subject: .worker("http://127.0.0.1:8083"))
+            #expect(f.rule.id == "CD-CLUSTER-005", "\(text)")
+            #expect(f.rule.severity == .critical)
+        }
+    }
 }

@@ -19,7 +19,7 @@ enum RestEntities {
         ["connector": .string(id.connector), "task": .int(Int64(id.task))]
     }
 
-    /// `GET /cluster` (an extension): `{"mode", "group_id", "generation", "protocol", "config_offset",
+    /// `GET /cluster` (an extension): `{"mode", "group_id", "generation", "protocol", "configured_protocol", "config_offset",
     /// "leader_url", "rebalancing", "workers": [{"worker_id", "url", "member_id", "leader", "since", "connectors", "tasks"}],
     /// "unassigned": {"connectors", "tasks", "reassign_at"}, "partial"}`; times in epoch ms, absent values null;
     /// `partial`: null, or why only the answering worker is shown.
@@ -37,6 +37,7 @@ enum RestEntities {
             "mode": .string(v.mode), "group_id": optional(v.groupId) { .string($0) },
             "generation": optional(v.generation) { .int(Int64($0)) },
             "protocol": optional(v.connectProtocol) { .string($0) },
+            "configured_protocol": optional(v.configuredProtocol) { .string($0) },
             "config_offset": optional(v.configOffset) { .int($0) }, "leader_url": optional(v.leaderUrl) { .string($0) },
             "rebalancing": .bool(v.rebalancing), "workers": .array(workers),
             "unassigned": [

@@ -362,7 +362,8 @@ extension DistributedHerder {
             connectProtocol: ConnectProtocolVersion(protocolName: leader.protocolName)?.configValue,
             configOffset: leader.configOffset, leaderUrl: leader.urls[leader.leaderId], workers: workers,
             unassigned: unassigned, reassignAt: unassigned.isEmpty ? nil : leader.scheduledRebalance,
-            rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded)
+            rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded,
+            configuredProtocol: config.connectProtocol.configValue)
     }
 
     /// This worker's own part of the cluster view: its assignment, generation and leader (a follower is not told
@@ -380,7 +381,8 @@ extension DistributedHerder {
                     isLeader: member.isLeader, since: nil, connectors: assignment.assigned.connectors.sorted(),
                     tasks: assignment.assigned.tasks.sorted())
             ],
-            rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded, partialReason: partialReason)
+            rebalancing: !state.withLock { $0.rebalanceResolved } || member.rejoinNeeded, partialReason: partialReason,
+            configuredProtocol: config.connectProtocol.configValue)
     }
 
     /// An UNASSIGNED status in a cluster: the worker that wrote it gave the work up (it left the group, or the

@@ -41,6 +41,9 @@ public struct ClusterView: Sendable, Equatable {
     public var generation: Int32?
     /// The group's sub-protocol: `eager` (Connect's `default`), `compatible` or `sessioned`.
     public var connectProtocol: String?
+    /// The answering worker's own `connect.protocol` setting; the group runs `connectProtocol`, the newest one every
+    /// member offers, so a worker set to `eager` among `sessioned` ones shows as a difference here. Nil standalone.
+    public var configuredProtocol: String?
     /// The config topic offset the assignment was made at.
     public var configOffset: Int64?
     public var leaderUrl: String?
@@ -59,7 +62,7 @@ public struct ClusterView: Sendable, Equatable {
         mode: String, groupId: String? = nil, generation: Int32? = nil, connectProtocol: String? = nil,
         configOffset: Int64? = nil, leaderUrl: String? = nil, workers: [Worker],
         unassigned: ConnectorsAndTasks = .empty, reassignAt: Int64? = nil, rebalancing: Bool = false,
-        partialReason: String? = nil
+        partialReason: String? = nil, configuredProtocol: String? = nil
     ) {
         self.mode = mode
         self.groupId = groupId
@@ -72,6 +75,7 @@ public struct ClusterView: Sendable, Equatable {
         self.reassignAt = reassignAt
         self.rebalancing = rebalancing
         self.partialReason = partialReason
+        self.configuredProtocol = configuredProtocol
     }
 
     /// `host:port` of a URL such as `http://10.0.0.5:8083/`, as Connect's `worker_id`.
