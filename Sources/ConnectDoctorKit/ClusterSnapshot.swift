@@ -25,8 +25,11 @@ public struct ClusterSnapshot: Sendable {
 
     public struct Worker: Sendable {
         public var url: String
-        /// Why the worker could not be read (nil when it answered).
+        /// Why the worker could not be read (nil when it answered `GET /`).
         public var error: String?
+        /// What a worker that answered `GET /` did not answer afterwards (a request that timed out while its herder
+        /// was busy, say): the snapshot holds what came before.
+        public var incomplete: String?
         public var root: JSONValue?
         public var healthStatus: Int?
         public var health: JSONValue?
@@ -103,6 +106,13 @@ public struct ClusterSnapshot: Sendable {
                 return w
             }
             w.root = root
+        } catch {
+            w.error = "\(error)"
+            return w
+        }
+        // The worker answers at its URL: a later request that fails leaves the snapshot incomplete, not the worker
+        // unreachable.
+        do {
             let (healthStatus, health) = try json("/health")
             if healthStatus != 404 {
                 w.healthStatus = healthStatus
@@ -127,7 +137,7 @@ public struct ClusterSnapshot: Sendable {
             let (ownStatus, own) = try json("/cluster?scope=worker")
             if ownStatus == 200 { w.ownView = own }
         } catch {
-            w.error = "\(error)"
+            w.incomplete = "\(error)"
         }
         return w
     }
@@ -164,6 +174,7 @@ extension ClusterSnapshot {
                 var x = JSONObject()
                 x["url"] = .string(w.url)
                 x["error"] = w.error.map { .string($0) } ?? .null
+                x["incomplete"] = w.incomplete.map { .string($0) } ?? .null
                 x["root"] = w.root ?? .null
                 x["health_status"] = w.healthStatus.map { .int(Int64($0)) } ?? .null
                 x["health"] = w.health ?? .null
@@ -204,6 +215,7 @@ extension ClusterSnapshot {
                 }, metrics: w["metrics"]?.stringValue)
             worker.cluster = present(w["cluster"])
             worker.ownView = present(w["cluster_own"])
+            worker.incomplete = w["incomplete"]?.stringValue
             return worker
         }
     }

@@ -22,6 +22,11 @@ public struct Diagnoser: Sendable {
         for w in snapshot.workers {
             if let error = w.error {
                 findings.append(signal("worker_unreachable", .worker(w.url), [Evidence(.http, error)], detail: error))
+            } else if let incomplete = w.incomplete, w.healthStatus == nil || w.healthStatus == 200 {
+                findings.append(
+                    signal(
+                        "worker_unreachable", .worker(w.url), [Evidence(.http, incomplete)],
+                        detail: "answers GET / but not every request: \(incomplete)"))
             } else if let status = w.healthStatus, status != 200 {
                 let message = w.health?["message"]?.stringValue ?? w.health.map(JSONWriter.string) ?? ""
                 var finding = signal(
@@ -412,16 +417,36 @@ public struct Diagnoser: Sendable {
         }
         // A RUNNING task that has not polled for half a minute is stuck in put, flush or poll.
         let sinks = Set(m.values("kafka_connect_sink_task_metrics_partition_count").compactMap(subject).map(key))
+        // A sink's consumer returns nothing when there is nothing to read: it is stuck only with records waiting.
+        var unconsumed: [String: Double] = [:]
+        for s in m.values("swift_connect_sink_partition_unconsumed_records") where s.value.isFinite {
+            if let subj = subject(s) { unconsumed[key(subj), default: 0] += s.value }
+        }
         for s in m.values("swift_connect_task_time_since_last_poll_seconds") where s.value > 30 && s.value.isFinite {
             guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            if sinks.contains(key(subj)) && (unconsumed[key(subj)] ?? 0) <= 0 { continue }
             let evidence = [Evidence(.metric, "time-since-last-poll = \(number(s.value)) s")]
             out.append(
                 signal(
                     sinks.contains(key(subj)) ? "lag_stalled" : "source_stalled", subj, evidence,
                     detail: "no poll for \(Int(s.value)) s: the task is stuck"))
         }
+        // A sink consumer that has not completed its first group join, or rebalanced less than 30 s ago, holds no
+        // partition for now: only one settled without partitions is a finding.
+        var settling = Set<String>()
+        for s in m.values("kafka_consumer_consumer_coordinator_metrics_rebalance_total") {
+            guard let subj = Self.taskSubject(clientId: s.labels["client_id"] ?? "") else { continue }
+            let ago = m.values(
+                "kafka_consumer_consumer_coordinator_metrics_last_rebalance_seconds_ago",
+                ["client_id": s.labels["client_id"] ?? ""]
+            ).first?.value
+            // NaN: the client has published no statistics yet.
+            if !(s.value > 0) || (ago.map { $0 >= 0 && $0 < 30 } ?? false) { settling.insert(key(subj)) }
+        }
         for s in m.values("kafka_connect_sink_task_metrics_partition_count") where s.value == 0 {
-            guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            guard let subj = subject(s), states[key(subj)] == "RUNNING", !settling.contains(key(subj)) else {
+                continue
+            }
             out.append(
                 signal(
                     "no_partitions", subj, [Evidence(.metric, "sink partition-count = 0")],

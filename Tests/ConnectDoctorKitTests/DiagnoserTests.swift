@@ -323,6 +323,61 @@ struct ClusterDiagnosisTests {
     }
 }
 
+@Suite("A sink that is idle or still joining is not a finding")
+struct QuietSinkTests {
+    func findings(_ metrics: String) -> [String] {
+        var w = ClusterDiagnosisTests.worker(8083, cluster: nil)
+        w.connectors = [
+            ClusterSnapshot.Connector(
+                name: "snk",
+                status: [
+                    "name": "snk", "connector": ["state": "RUNNING", "worker_id": "10.0.0.1:8083"],
+                    "tasks": [["id": 0, "state": "RUNNING", "worker_id": "10.0.0.1:8083"]], "type": "sink",
+                ], info: nil, history: nil)
+        ]
+        w.metrics = metrics
+        return Diagnoser().diagnose(ClusterSnapshot(takenAtMs: ClusterDiagnosisTests.now, workers: [w])).findings.map(
+            \.rule.id)
+    }
+
+    @Test("a sink that read nothing for a minute: stuck (CD-LAG-002) only with records waiting to be read")
+    func idleSink() {
+        let base = """
+            kafka_connect_sink_task_metrics_partition_count{connector="snk",task="0"} 1
+            swift_connect_task_time_since_last_poll_seconds{connector="snk",task="0"} 60
+
+            """
+        #expect(
+            findings(
+                base
+                    + #"swift_connect_sink_partition_unconsumed_records{connector="snk",task="0",topic="t",partition="0"} 0"#
+            )
+            .isEmpty)
+        #expect(
+            findings(
+                base
+                    + #"swift_connect_sink_partition_unconsumed_records{connector="snk",task="0",topic="t",partition="0"} 5"#
+            )
+                == ["CD-LAG-002"])
+    }
+
+    @Test("a sink without partitions: CD-TOPIC-002 only once its consumer's last join is 30 s old")
+    func joiningSink() {
+        func metrics(rebalances: String, ago: String) -> String {
+            """
+            kafka_connect_sink_task_metrics_partition_count{connector="snk",task="0"} 0
+            kafka_consumer_consumer_coordinator_metrics_rebalance_total{client_id="connector-consumer-snk-0"} \(rebalances)
+            kafka_consumer_consumer_coordinator_metrics_last_rebalance_seconds_ago{client_id="connector-consumer-snk-0"} \(ago)
+
+            """
+        }
+        #expect(findings(metrics(rebalances: "NaN", ago: "NaN")).isEmpty)
+        #expect(findings(metrics(rebalances: "0", ago: "NaN")).isEmpty)
+        #expect(findings(metrics(rebalances: "1", ago: "4")).isEmpty)
+        #expect(findings(metrics(rebalances: "1", ago: "45")) == ["CD-TOPIC-002"])
+    }
+}
+
 @Suite("connect-doctor trace: a distributed worker that refused to start")
 struct ClusterTraceTests {
     @Test("a misconfigured internal topic, in the worker's log as Connect and Swift Connect word it: CD-CLUSTER-005")

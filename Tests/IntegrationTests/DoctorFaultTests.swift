@@ -324,7 +324,8 @@ struct DoctorFaultTests {
 
         // 11. A sink whose topic does not exist: RUNNING, no partitions.
         try sink("dr-missing", topic: unique("missing"))
-        try expectTop("CD-TOPIC-002", exit: 1)
+        // (the finding waits until the consumer's last rebalance is 30 s old)
+        try expectTop("CD-TOPIC-002", exit: 1, seconds: 100)
         try delete("dr-missing")
 
         // 12. A source RUNNING with nothing new to read (a file source at the end of its file).

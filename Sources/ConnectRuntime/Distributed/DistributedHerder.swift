@@ -322,19 +322,24 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         guard state.withLock({ $0.rebalanceResolved }), !member.rejoinNeeded else { return }
 
-        setStage("acting on config topic updates")
-        if isLeader { rotateSessionKeyIfNeeded() }
-        processConfigUpdates()
-        guard !member.rejoinNeeded else { return }
-        processRestartRequests()
-
+        if isLeader {
+            setStage("rotating the session key")
+            rotateSessionKeyIfNeeded()
+        }
+        // Connect's order: external requests, then restart requests, then config updates. Requests are answered
+        // between two rebalances even when a config update asks for the next one at once (a create is followed by
+        // two or three rebalances; `GET /health` waiting through all of them would call a busy worker unhealthy).
         let requests = state.withLock { s -> [Request] in
             defer { s.requests = [] }
             return s.requests
         }
         if !requests.isEmpty { setStage("running \(requests.count) queued request(s)") }
         for request in requests { request() }
+        processRestartRequests()
+        setStage("acting on config topic updates")
+        processConfigUpdates()
         state.withLock { $0.tickStage = nil }
+        guard !member.rejoinNeeded else { return }
 
         let next = state.withLock { $0.scheduledRebalance }
         var wait = Duration.seconds(1)
