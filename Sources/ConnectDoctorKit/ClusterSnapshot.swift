@@ -111,8 +111,13 @@ public struct ClusterSnapshot: Sendable {
             return w
         }
         // The worker answers at its URL: a later request that fails leaves the snapshot incomplete, not the worker
-        // unreachable.
+        // unreachable. The cluster views first: a worker back from a freeze shows its stale generation only until
+        // its herder rejoins, and `/health` waits for that herder.
         do {
+            let (clusterStatus, cluster) = try json("/cluster")
+            if clusterStatus == 200 { w.cluster = cluster }
+            let (ownStatus, own) = try json("/cluster?scope=worker")
+            if ownStatus == 200 { w.ownView = own }
             let (healthStatus, health) = try json("/health")
             if healthStatus != 404 {
                 w.healthStatus = healthStatus
@@ -132,10 +137,6 @@ public struct ClusterSnapshot: Sendable {
             }
             let metrics = try client.get("/metrics")
             if metrics.status == 200 { w.metrics = metrics.body }
-            let (clusterStatus, cluster) = try json("/cluster")
-            if clusterStatus == 200 { w.cluster = cluster }
-            let (ownStatus, own) = try json("/cluster?scope=worker")
-            if ownStatus == 200 { w.ownView = own }
         } catch {
             w.incomplete = "\(error)"
         }

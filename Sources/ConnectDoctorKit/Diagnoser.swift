@@ -88,8 +88,16 @@ public struct Diagnoser: Sendable {
         var out = findings
         let answered = snapshot.workers.filter { $0.error == nil }
         let views = answered.compactMap(\.cluster).filter { $0["mode"]?.stringValue == "distributed" }
-        // The leader's full view; else a partial one (the leader did not answer).
-        guard let view = views.first(where: { $0["partial"]?.stringValue == nil }) ?? views.first else { return out }
+        // The leader's full view, a settled one (no rebalance under way) of the newest generation when several
+        // workers forwarded it at different moments; else a partial one (the leader did not answer).
+        func newest(_ a: JSONValue, _ b: JSONValue) -> Bool {
+            (a["generation"]?.intValue ?? -1) < (b["generation"]?.intValue ?? -1)
+        }
+        let full = views.filter { $0["partial"]?.stringValue == nil }
+        guard
+            let view = full.filter({ $0["rebalancing"]?.boolValue != true }).max(by: newest) ?? full.max(by: newest)
+                ?? views.first
+        else { return out }
         let leaderURL = view["leader_url"]?.stringValue ?? ""
         let subject = Subject.worker(leaderURL.isEmpty ? (answered.first?.url ?? "") : leaderURL)
         func key(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
@@ -191,9 +199,10 @@ public struct Diagnoser: Sendable {
             }
         }
 
-        // Workers set to different connect.protocol values: the group runs the oldest protocol they all offer.
+        // Workers set to different connect.protocol values: the group runs a protocol they all offer. Each worker's
+        // own setting is in its own view (a follower's full view is the leader's).
         let configured = answered.compactMap { w -> (String, String)? in
-            guard let p = (w.ownView ?? w.cluster)?["configured_protocol"]?.stringValue else { return nil }
+            guard let p = w.ownView?["configured_protocol"]?.stringValue else { return nil }
             return (w.url, p)
         }
         let groupProtocol = view["protocol"]?.stringValue
@@ -206,7 +215,7 @@ public struct Diagnoser: Sendable {
                     configured.map { Evidence(.http, "\($0.0) connect.protocol=\($0.1)") }
                         + [Evidence(.http, "GET /cluster: the group runs \(groupProtocol ?? "?")")],
                     detail:
-                        "the workers' connect.protocol settings differ (\(protocols.sorted().joined(separator: ", "))); the group runs \(groupProtocol ?? "?"), the one they all offer"
+                        "the workers' connect.protocol settings differ (\(protocols.sorted().joined(separator: ", "))); the group runs \(groupProtocol ?? "?"), one they all offer"
                 ))
         }
 
@@ -417,40 +426,46 @@ public struct Diagnoser: Sendable {
         }
         // A RUNNING task that has not polled for half a minute is stuck in put, flush or poll.
         let sinks = Set(m.values("kafka_connect_sink_task_metrics_partition_count").compactMap(subject).map(key))
-        // A sink's consumer returns nothing when there is nothing to read: it is stuck only with records waiting.
-        var unconsumed: [String: Double] = [:]
-        for s in m.values("swift_connect_sink_partition_unconsumed_records") where s.value.isFinite {
-            if let subj = subject(s) { unconsumed[key(subj), default: 0] += s.value }
+        // A sink's consumer returns nothing when there is nothing to read: a sink whose partitions are all committed
+        // to their end is idle, not stuck (one stuck in put has records read but not committed).
+        var uncommitted: [String: Double] = [:]
+        for s in m.values("swift_connect_sink_partition_lag_records") where s.value.isFinite {
+            if let subj = subject(s) { uncommitted[key(subj), default: 0] += s.value }
         }
         for s in m.values("swift_connect_task_time_since_last_poll_seconds") where s.value > 30 && s.value.isFinite {
             guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
-            if sinks.contains(key(subj)) && (unconsumed[key(subj)] ?? 0) <= 0 { continue }
+            if sinks.contains(key(subj)), let lag = uncommitted[key(subj)], lag <= 0 { continue }
             let evidence = [Evidence(.metric, "time-since-last-poll = \(number(s.value)) s")]
             out.append(
                 signal(
                     sinks.contains(key(subj)) ? "lag_stalled" : "source_stalled", subj, evidence,
                     detail: "no poll for \(Int(s.value)) s: the task is stuck"))
         }
-        // A sink consumer that has not completed its first group join, or rebalanced less than 30 s ago, holds no
-        // partition for now: only one settled without partitions is a finding.
+        // A sink consumer that has not completed its first group join (and reports no error), or rebalanced less
+        // than 30 s ago, holds no partition for now: only one settled without partitions is a finding. Its last error
+        // says why when it has one (a topic that does not exist).
         var settling = Set<String>()
+        var lastErrors: [String: String] = [:]
         for s in m.values("kafka_consumer_consumer_coordinator_metrics_rebalance_total") {
-            guard let subj = Self.taskSubject(clientId: s.labels["client_id"] ?? "") else { continue }
-            let ago = m.values(
-                "kafka_consumer_consumer_coordinator_metrics_last_rebalance_seconds_ago",
-                ["client_id": s.labels["client_id"] ?? ""]
-            ).first?.value
+            let client = s.labels["client_id"] ?? ""
+            guard let subj = Self.taskSubject(clientId: client) else { continue }
+            let ago = m.value(
+                "kafka_consumer_consumer_coordinator_metrics_last_rebalance_seconds_ago", ["client_id": client])
+            let lastError =
+                m.values("kafka_consumer_consumer_metrics_last_error_info", ["client_id": client]).first?
+                .labels["last_error"] ?? ""
+            if !lastError.isEmpty { lastErrors[key(subj)] = lastError }
             // NaN: the client has published no statistics yet.
-            if !(s.value > 0) || (ago.map { $0 >= 0 && $0 < 30 } ?? false) { settling.insert(key(subj)) }
+            let joining = !(s.value > 0) && lastError.isEmpty
+            if joining || (ago.map { $0 >= 0 && $0 < 30 } ?? false) { settling.insert(key(subj)) }
         }
         for s in m.values("kafka_connect_sink_task_metrics_partition_count") where s.value == 0 {
             guard let subj = subject(s), states[key(subj)] == "RUNNING", !settling.contains(key(subj)) else {
                 continue
             }
-            out.append(
-                signal(
-                    "no_partitions", subj, [Evidence(.metric, "sink partition-count = 0")],
-                    detail: "the consumer holds no partition"))
+            var evidence = [Evidence(.metric, "sink partition-count = 0")]
+            if let e = lastErrors[key(subj)] { evidence.append(Evidence(.metric, "consumer last error: \(e)")) }
+            out.append(signal("no_partitions", subj, evidence, detail: "the consumer holds no partition"))
         }
         if only == nil {
             for s in m.values("swift_connect_metrics_push_failures_total") where s.value > 0 {
@@ -528,7 +543,7 @@ public struct Diagnoser: Sendable {
                                 window: "since the worker started")
                         },
                         detail:
-                            "workers joined or left the group \(number(per15)) times per 15 minutes: the cluster keeps rebalancing"
+                            "workers joined or left the group \(number(per15)) times per 15 minutes (on average since the leader started, over at least 15 minutes): the cluster keeps rebalancing"
                     ))
             }
         }

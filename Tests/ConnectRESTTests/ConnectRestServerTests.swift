@@ -42,7 +42,8 @@ struct ConnectRestServerTests {
         #expect(
             body == [
                 "mode": "distributed", "group_id": "connect-cluster", "generation": 7, "protocol": "sessioned",
-                "config_offset": 12, "leader_url": "http://10.0.0.1:8083/", "rebalancing": false,
+                "configured_protocol": "sessioned", "config_offset": 12, "leader_url": "http://10.0.0.1:8083/",
+                "rebalancing": false,
                 "workers": [
                     [
                         "worker_id": "10.0.0.1:8083", "url": "http://10.0.0.1:8083/", "member_id": "connect-1",

@@ -41,7 +41,8 @@ final class FakeHerder: Herder {
                     workerId: ClusterView.workerId(fromURL: "http://10.0.0.1:8083/"), url: "http://10.0.0.1:8083/",
                     memberId: "connect-1", isLeader: true, since: 1_700_000_000_000, connectors: ["dg"],
                     tasks: [ConnectorTaskId("dg", 0)])
-            ], unassigned: ConnectorsAndTasks(tasks: [ConnectorTaskId("dg", 1)]), reassignAt: 1_700_000_300_000)
+            ], unassigned: ConnectorsAndTasks(tasks: [ConnectorTaskId("dg", 1)]), reassignAt: 1_700_000_300_000,
+            configuredProtocol: "sessioned")
     }
     var forwardingClient: HTTPClient? { deadLeader.withLock { $0 } == nil ? nil : HTTPClient() }
     func localClusterView(partialReason: String?) -> ClusterView? {

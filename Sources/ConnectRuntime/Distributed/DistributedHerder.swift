@@ -53,6 +53,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         /// What the group could not get past, shown by `/health` until a rebalance succeeds.
         var groupError: String?
         var requests: [Request] = []
+        /// `/health` checks waiting for the herder's thread to come round (see `answerLivenessProbes`).
+        var livenessProbes: [Request] = []
         var connectorConfigUpdates: Set<String> = []
         var targetStateChanges: Set<String> = []
         var taskConfigUpdates: Set<ConnectorTaskId> = []
@@ -207,7 +209,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         if let error = state.withLock({ $0.groupError }) { return error }
         guard state.withLock({ $0.ready && !$0.stopping }) else { return nil }
         let done = DispatchSemaphore(value: 0)
-        enqueue { done.signal() }
+        state.withLock { $0.livenessProbes.append { done.signal() } }
+        wake.signal()
         guard done.wait(timeout: .now() + .milliseconds(Int(Self.healthCheckTimeout.inMilliseconds))) == .timedOut
         else { return nil }
         var message = "Worker was unable to handle this request and may be unable to handle other requests"
@@ -215,6 +218,19 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             message += ". The worker is currently \(stage), which began at \(Timestamps.iso8601(began))."
         }
         return message
+    }
+
+    /// Answers the waiting `/health` checks: the herder's thread came round. KIP-1017 queues a no-op request; here
+    /// the thread answers at the start of each tick and after each join, not only where queued requests run (after
+    /// config updates, once no rebalance is pending), so a run of rebalances after a create, each a few seconds on
+    /// brokers that delay every join, does not make a working worker look stuck. A thread blocked for 10 s in one
+    /// place still does.
+    func answerLivenessProbes() {
+        let probes = state.withLock { s -> [Request] in
+            defer { s.livenessProbes = [] }
+            return s.livenessProbes
+        }
+        for probe in probes { probe() }
     }
 
     public var forwardingClient: HTTPClient? { http }
@@ -258,6 +274,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     // MARK: The tick
 
     func tick() {
+        answerLivenessProbes()
         if !state.withLock({ $0.canReadConfigs }) {
             guard readConfigToEnd(timeout: config.workerSyncTimeout) else {
                 unsyncBackoff()
@@ -284,6 +301,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             do {
                 _ = try member.poll(coordinator, timeout: config.rebalanceTimeout)
                 state.withLock { $0.groupError = nil }
+                answerLivenessProbes()
             } catch {
                 if isStopping { return }
                 var message = "Could not join group \(config.groupId): \(error)"
@@ -322,24 +340,19 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         guard state.withLock({ $0.rebalanceResolved }), !member.rejoinNeeded else { return }
 
-        if isLeader {
-            setStage("rotating the session key")
-            rotateSessionKeyIfNeeded()
-        }
-        // Connect's order: external requests, then restart requests, then config updates. Requests are answered
-        // between two rebalances even when a config update asks for the next one at once (a create is followed by
-        // two or three rebalances; `GET /health` waiting through all of them would call a busy worker unhealthy).
+        setStage("acting on config topic updates")
+        if isLeader { rotateSessionKeyIfNeeded() }
+        processConfigUpdates()
+        guard !member.rejoinNeeded else { return }
+        processRestartRequests()
+
         let requests = state.withLock { s -> [Request] in
             defer { s.requests = [] }
             return s.requests
         }
         if !requests.isEmpty { setStage("running \(requests.count) queued request(s)") }
         for request in requests { request() }
-        processRestartRequests()
-        setStage("acting on config topic updates")
-        processConfigUpdates()
         state.withLock { $0.tickStage = nil }
-        guard !member.rejoinNeeded else { return }
 
         let next = state.withLock { $0.scheduledRebalance }
         var wait = Duration.seconds(1)
