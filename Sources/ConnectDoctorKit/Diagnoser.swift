@@ -455,8 +455,10 @@ public struct Diagnoser: Sendable {
                 m.values("kafka_consumer_consumer_metrics_last_error_info", ["client_id": client]).first?
                 .labels["last_error"] ?? ""
             if !lastError.isEmpty { lastErrors[key(subj)] = lastError }
-            // NaN: the client has published no statistics yet.
-            let joining = !(s.value > 0) && lastError.isEmpty
+            // NaN: the client has published no statistics yet. A consumer less than 30 s old is settling whatever
+            // it reports (its topic may not be created yet by the source that writes it).
+            let age = m.value("kafka_consumer_consumer_metrics_client_age_seconds", ["client_id": client])
+            let joining = !(s.value > 0) && (lastError.isEmpty || (age.map { !($0 >= 30) } ?? false))
             if joining || (ago.map { $0 >= 0 && $0 < 30 } ?? false) { settling.insert(key(subj)) }
         }
         for s in m.values("kafka_connect_sink_task_metrics_partition_count") where s.value == 0 {

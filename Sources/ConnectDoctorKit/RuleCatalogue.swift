@@ -19,6 +19,11 @@ public struct Rule: Sendable, Equatable {
     public var traceAny: [String]
     /// Stages the trace must be in when it tells one (empty: any).
     public var stages: [String]
+    /// Texts (lower case) that make the rule match only when the trace tells a stage and it is one of `stages`:
+    /// generic exceptions (`nullpointerexception`) that mean this rule's cause only there.
+    public var traceInStage: [String] = []
+    /// Error codes (`TraceAnalysis.codes`) any of which makes the rule match; a trailing `*` matches a prefix.
+    public var codesAny: [String] = []
     /// A condition the diagnoser computes from status, metrics or history (`task_failed`, `dlq_rate`, ...).
     public var signal: String?
     /// Among rules matching one trace, the highest priority wins.
@@ -50,12 +55,15 @@ public struct RuleCatalogue: Sendable {
             else { throw DoctorError("a rule lacks its id, title or a valid severity: \(JSONWriter.string(r))") }
             let match = r["match"]
             func strings(_ v: JSONValue?) -> [String] { v?.arrayValue?.compactMap(\.stringValue) ?? [] }
-            return Rule(
+            var rule = Rule(
                 id: id, title: title, severity: severity, category: r["category"]?.stringValue ?? "",
                 traceAny: strings(match?["trace_any"]).map { $0.lowercased() }, stages: strings(match?["stages"]),
                 signal: match?["signal"]?.stringValue, priority: Int(r["priority"]?.intValue ?? 0),
                 confidence: r["confidence"]?.doubleValue ?? 0.5, configKeys: strings(r["config_keys"]),
                 explanation: r["explanation"]?.stringValue ?? "", fix: r["fix"]?.stringValue ?? "")
+            rule.traceInStage = strings(match?["trace_in_stage"]).map { $0.lowercased() }
+            rule.codesAny = strings(match?["codes_any"]).map { $0.lowercased() }
+            return rule
         }
     }
 

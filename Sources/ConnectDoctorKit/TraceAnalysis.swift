@@ -20,6 +20,10 @@ public struct TraceAnalysis: Sendable, Equatable {
     public var frames: [String]
     /// Connect's stage name (`VALUE_CONVERTER`, `TRANSFORMATION`, `TASK_PUT`, ...), when the trace tells.
     public var stage: String?
+    /// The error codes the trace carries, normalised (lower case): `sqlstate:23505`, `ora-01017`,
+    /// `sr:40401` (Schema Registry), `http:403`, `es:cluster_block_exception` (an Elasticsearch or
+    /// OpenSearch error type). Rules match them with `codes_any` (a trailing `*` matches a prefix, as `sqlstate:23*`).
+    public var codes: Set<String>
     public var text: String
 
     /// The innermost exception: what actually went wrong.
@@ -53,6 +57,7 @@ public struct TraceAnalysis: Sendable, Equatable {
         self.exceptions = exceptions
         self.frames = frames
         stage = Self.stage(text: text, frames: frames)
+        codes = Self.codes(text)
     }
 
     /// Lines, with a flattened trace's `Caused by:` and `\tat` markers turned back into line breaks.
@@ -91,6 +96,25 @@ public struct TraceAnalysis: Sendable, Equatable {
             for (marker, stage) in frameStages where frame.contains(marker) { return stage }
         }
         return nil
+    }
+
+    /// Error codes in the text (see `codes`). Regular expressions from Foundation; the forms are those of the
+    /// JDBC drivers (`SQLState: 23505`, `SQLSTATE[23505]`), Oracle, the Schema Registry client and Elasticsearch's bodies.
+    static func codes(_ text: String) -> Set<String> {
+        var out = Set<String>()
+        func each(_ pattern: String, _ make: (String) -> String) {
+            guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return }
+            let ns = text as NSString
+            for m in re.matches(in: text, range: NSRange(location: 0, length: ns.length)) where m.numberOfRanges > 1 {
+                out.insert(make(ns.substring(with: m.range(at: 1)).lowercased()))
+            }
+        }
+        each(#"sql\s*state(?:\s*[:=]\s*|\s*\[\s*|\s+)([0-9a-z]{5})\b"#) { "sqlstate:\($0)" }
+        each(#"\b(ora-[0-9]{5})\b"#) { $0 }
+        each(#"error code:\s*([0-9]{3,5})\b"#) { "sr:\($0)" }
+        each(#"(?:http/1\.[01]|status(?: code)?|statuscode|\"status\")\s*[:=]?\s*([1-5][0-9]{2})\b"#) { "http:\($0)" }
+        each(#"\"type\"\s*:\s*\"([a-z_]+_exception)\""#) { "es:\($0)" }
+        return out
     }
 
     static let knownStages = [

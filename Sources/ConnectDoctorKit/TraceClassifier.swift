@@ -12,16 +12,24 @@ public struct TraceClassifier: Sendable {
         let lowered = lines.map { $0.lowercased() }
         let frames = trace.frames.map { $0.lowercased() }
         var best: (rule: Rule, line: String, depth: Int, confidence: Double)?
-        for rule in catalogue.rules where !rule.traceAny.isEmpty {
+        for rule in catalogue.rules where !rule.traceAny.isEmpty || !rule.traceInStage.isEmpty || !rule.codesAny.isEmpty
+        {
             if let stage = trace.stage, !rule.stages.isEmpty, !rule.stages.contains(stage) { continue }
+            var texts = rule.traceAny
+            if let stage = trace.stage, rule.stages.contains(stage) { texts += rule.traceInStage }
+            // A code counts as the text it was read from (`sqlstate:23505` is found where `23505` is).
+            for code in trace.codes where rule.codesAny.contains(where: { Self.code(code, matches: $0) }) {
+                texts.append(String(code.split(separator: ":").last ?? Substring(code)))
+            }
+            guard !texts.isEmpty else { continue }
             var found: (line: String, depth: Int)?
-            for (depth, text) in lowered.enumerated().reversed() where rule.traceAny.contains(where: text.contains) {
+            for (depth, text) in lowered.enumerated().reversed() where texts.contains(where: text.contains) {
                 found = (lines[depth], depth)
                 break
             }
             if found == nil,
                 let frame = trace.frames.indices.first(where: { i in
-                    rule.traceAny.contains(where: frames[i].contains)
+                    texts.contains(where: frames[i].contains)
                 })
             {
                 found = ("at " + trace.frames[frame], 0)
@@ -34,6 +42,11 @@ public struct TraceClassifier: Sendable {
             best = (rule, found.line, found.depth, confidence)
         }
         return best.map { ($0.rule, $0.line, $0.confidence) }
+    }
+
+    /// `pattern` is a code, or a prefix ending in `*`.
+    static func code(_ code: String, matches pattern: String) -> Bool {
+        pattern.hasSuffix("*") ? code.hasPrefix(pattern.dropLast()) : code == pattern
     }
 
     /// A finding for a failed task or connector: the matching rule, or the generic one (`CD-TASK-001`,

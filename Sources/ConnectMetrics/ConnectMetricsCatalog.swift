@@ -148,6 +148,9 @@ public enum ConnectMetricsCatalog {
         c(consumerGroup, "connection-count", .gauge, "The current number of active connections."),
         c(producerGroup, "last-error", .text, "Extension: the last error the client reported (empty when none)."),
         c(consumerGroup, "last-error", .text, "Extension: the last error the client reported (empty when none)."),
+        c(
+            consumerGroup, "client-age-seconds", .gauge,
+            "Extension: seconds since the client was created (librdkafka's age), as of its last statistics."),
     ]
 
     /// Metrics Connect does not have, under names of their own (`swift_connect_*`).

@@ -60,6 +60,8 @@ public struct KafkaClientStatistics: Sendable {
 
     /// Microseconds of the client's monotonic clock when the document was made.
     public var timestampMicros: Int64 = 0
+    /// Microseconds since the client was created (`age`).
+    public var ageMicros: Int64 = 0
     /// Requests sent and responses received.
     public var requestsSent: Int64 = 0
     public var responsesReceived: Int64 = 0
@@ -91,6 +93,7 @@ public struct KafkaClientStatistics: Sendable {
             return Window(avg: int(w, "avg"), max: int(w, "max"), count: int(w, "cnt"))
         }
         timestampMicros = int(root, "ts")
+        ageMicros = int(root, "age")
         requestsSent = int(root, "tx")
         responsesReceived = int(root, "rx")
         bytesSent = int(root, "tx_bytes")

@@ -66,4 +66,25 @@ struct TraceAnalysisTests {
         #expect(classifier.finding(trace: "java.lang.Error: x", subject: .connector("c")).rule.id == "CD-CONN-001")
         #expect(classifier.finding(trace: "java.lang.Error: x", subject: .task("c", 1)).rule.id == "CD-TASK-001")
     }
+
+    @Test("error codes are read from the forms drivers, the Schema Registry client and Elasticsearch use")
+    func codes() {
+        func codes(_ s: String) -> Set<String> { TraceAnalysis(s).codes }
+        #expect(
+            codes("org.postgresql.util.PSQLException: ERROR: duplicate key value; SQLState: 23505") == [
+                "sqlstate:23505"
+            ])
+        #expect(codes("java.sql.BatchUpdateException: SQLSTATE[28P01] password") == ["sqlstate:28p01"])
+        #expect(codes("java.sql.SQLException: ORA-01017: invalid username/password; logon denied") == ["ora-01017"])
+        #expect(codes("RestClientException: Subject 'orders-value' not found.; error code: 40401") == ["sr:40401"])
+        #expect(
+            codes(#"Bulk request failed: [{"type":"cluster_block_exception","reason":"blocked"}]"#) == [
+                "es:cluster_block_exception"
+            ])
+        #expect(
+            codes(
+                "ElasticsearchStatusException: method [HEAD], host [http://es:9200], URI [/orders], status line [HTTP/1.1 403 Forbidden]"
+            ) == ["http:403"])
+        #expect(codes("java.lang.NullPointerException").isEmpty)
+    }
 }

@@ -53,8 +53,6 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         /// What the group could not get past, shown by `/health` until a rebalance succeeds.
         var groupError: String?
         var requests: [Request] = []
-        /// `/health` checks waiting for the herder's thread to come round (see `answerLivenessProbes`).
-        var livenessProbes: [Request] = []
         var connectorConfigUpdates: Set<String> = []
         var targetStateChanges: Set<String> = []
         var taskConfigUpdates: Set<ConnectorTaskId> = []
@@ -96,6 +94,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     let state = Mutex(State())
+    /// `/health` checks waiting for the herder's thread to come round (see `answerLivenessProbes`).
+    let livenessProbes = LivenessProbes()
 
     public init(
         config: DistributedConfig, worker: Worker, configStore: KafkaConfigBackingStore, url: String,
@@ -123,6 +123,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
             throw ConnectError.config("\(error)")
         }
         let wake = wake
+        let probes = livenessProbes
         // Connect's member client id: `client.id`, else `connect-<worker id>`.
         let clientId = config.worker.originals["client.id"] ?? "connect-\(worker.statusStore.workerId)"
         let metrics = DistributedHerderMetrics(
@@ -135,7 +136,14 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
                 sessionTimeout: config.sessionTimeout, rebalanceTimeout: config.rebalanceTimeout,
                 heartbeatInterval: config.heartbeatInterval, security: security),
             logger: Logger(label: "org.apache.kafka.connect.runtime.distributed.WorkerGroupMember"),
-            wakeOwner: { wake.signal() }, observer: { metrics.record($0) })
+            wakeOwner: { wake.signal() },
+            observer: { event in
+                metrics.record(event)
+                // Each step of a join (a JoinGroup or SyncGroup answered, a round failed) is the herder's thread
+                // making progress; heartbeats come from their own thread and say nothing of it.
+                if case .heartbeat = event { return }
+                probes.answer()
+            })
         coordinator = WorkerCoordinator(
             url: url, maxProtocol: config.connectProtocol,
             scheduledRebalanceMaxDelayMs: config.scheduledRebalanceMaxDelayMs,
@@ -209,7 +217,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         if let error = state.withLock({ $0.groupError }) { return error }
         guard state.withLock({ $0.ready && !$0.stopping }) else { return nil }
         let done = DispatchSemaphore(value: 0)
-        state.withLock { $0.livenessProbes.append { done.signal() } }
+        livenessProbes.add { done.signal() }
         wake.signal()
         guard done.wait(timeout: .now() + .milliseconds(Int(Self.healthCheckTimeout.inMilliseconds))) == .timedOut
         else { return nil }
@@ -221,17 +229,12 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 
     /// Answers the waiting `/health` checks: the herder's thread came round. KIP-1017 queues a no-op request; here
-    /// the thread answers at the start of each tick and after each join, not only where queued requests run (after
-    /// config updates, once no rebalance is pending), so a run of rebalances after a create, each a few seconds on
-    /// brokers that delay every join, does not make a working worker look stuck. A thread blocked for 10 s in one
-    /// place still does.
-    func answerLivenessProbes() {
-        let probes = state.withLock { s -> [Request] in
-            defer { s.livenessProbes = [] }
-            return s.livenessProbes
-        }
-        for probe in probes { probe() }
-    }
+    /// the thread answers at the start of each tick, after each join and after each round of a join, not only where
+    /// queued requests run (after config updates, once no rebalance is pending), so a run of rebalances after a
+    /// create, each a few seconds on brokers that delay every join, does not make a working worker look stuck. A
+    /// thread blocked for 10 s in one place (a JoinGroup the coordinator holds, a task that does not start) still
+    /// does.
+    func answerLivenessProbes() { livenessProbes.answer() }
 
     public var forwardingClient: HTTPClient? { http }
 
@@ -848,5 +851,20 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         } catch {
             logger.error("Could not write a session key: \(error.description)")
         }
+    }
+}
+
+/// `/health` checks waiting for the herder's thread (`DistributedHerder.answerLivenessProbes`).
+final class LivenessProbes: Sendable {
+    private let waiting = Mutex<[@Sendable () -> Void]>([])
+
+    func add(_ probe: @escaping @Sendable () -> Void) { waiting.withLock { $0.append(probe) } }
+
+    func answer() {
+        let probes = waiting.withLock { w -> [@Sendable () -> Void] in
+            defer { w = [] }
+            return w
+        }
+        for probe in probes { probe() }
     }
 }

@@ -75,6 +75,7 @@ final class ClientMetrics: Sendable {
             groups = [consumer, fetch, coordinator]
             consumer.add("connection-count", latest { Double($0.connectionCount) })
             consumer.add("last-error", .text { [lastError] in lastError.value })
+            consumer.add("client-age-seconds", latest { Double($0.ageMicros) / 1_000_000 })
             coordinator.add("rebalance-total", latest { $0.group.map { Double($0.rebalances) } ?? .nan })
             coordinator.add(
                 "last-rebalance-seconds-ago",
