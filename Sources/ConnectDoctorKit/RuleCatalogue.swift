@@ -24,6 +24,9 @@ public struct Rule: Sendable, Equatable {
     public var traceInStage: [String] = []
     /// Error codes (`TraceAnalysis.codes`) any of which makes the rule match; a trailing `*` matches a prefix.
     public var codesAny: [String] = []
+    /// Texts (lower case) that count only in the root cause, the innermost exception: an exception class that means
+    /// this rule's cause only when nothing deeper explains it (`nullpointerexception` as a plug-in's bug).
+    public var rootAny: [String] = []
     /// A condition the diagnoser computes from status, metrics or history (`task_failed`, `dlq_rate`, ...).
     public var signal: String?
     /// Among rules matching one trace, the highest priority wins.
@@ -63,6 +66,7 @@ public struct RuleCatalogue: Sendable {
                 explanation: r["explanation"]?.stringValue ?? "", fix: r["fix"]?.stringValue ?? "")
             rule.traceInStage = strings(match?["trace_in_stage"]).map { $0.lowercased() }
             rule.codesAny = strings(match?["codes_any"]).map { $0.lowercased() }
+            rule.rootAny = strings(match?["root_any"]).map { $0.lowercased() }
             return rule
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Chooses the rule a failure trace matches, with the lines that made it match.
 public struct TraceClassifier: Sendable {
     public let catalogue: RuleCatalogue
@@ -12,8 +14,8 @@ public struct TraceClassifier: Sendable {
         let lowered = lines.map { $0.lowercased() }
         let frames = trace.frames.map { $0.lowercased() }
         var best: (rule: Rule, line: String, depth: Int, confidence: Double)?
-        for rule in catalogue.rules where !rule.traceAny.isEmpty || !rule.traceInStage.isEmpty || !rule.codesAny.isEmpty
-        {
+        for rule in catalogue.rules
+        where !rule.traceAny.isEmpty || !rule.traceInStage.isEmpty || !rule.codesAny.isEmpty || !rule.rootAny.isEmpty {
             if let stage = trace.stage, !rule.stages.isEmpty, !rule.stages.contains(stage) { continue }
             var texts = rule.traceAny
             if let stage = trace.stage, rule.stages.contains(stage) { texts += rule.traceInStage }
@@ -21,15 +23,19 @@ public struct TraceClassifier: Sendable {
             for code in trace.codes where rule.codesAny.contains(where: { Self.code(code, matches: $0) }) {
                 texts.append(String(code.split(separator: ":").last ?? Substring(code)))
             }
-            guard !texts.isEmpty else { continue }
             var found: (line: String, depth: Int)?
-            for (depth, text) in lowered.enumerated().reversed() where texts.contains(where: text.contains) {
+            if let root = lowered.last, rule.rootAny.contains(where: { Self.text(root, contains: $0) }) {
+                found = (lines[lines.count - 1], lines.count - 1)
+            }
+            guard !texts.isEmpty || found != nil else { continue }
+            for (depth, text) in lowered.enumerated().reversed()
+            where found == nil && texts.contains(where: { Self.text(text, contains: $0) }) {
                 found = (lines[depth], depth)
                 break
             }
             if found == nil,
                 let frame = trace.frames.indices.first(where: { i in
-                    texts.contains(where: frames[i].contains)
+                    texts.contains(where: { Self.text(frames[i], contains: $0) })
                 })
             {
                 found = ("at " + trace.frames[frame], 0)
@@ -42,6 +48,18 @@ public struct TraceClassifier: Sendable {
             best = (rule, found.line, found.depth, confidence)
         }
         return best.map { ($0.rule, $0.line, $0.confidence) }
+    }
+
+    /// Whether `text` holds `pattern`, whose `*` stands for any run of characters (`replication slot "*" already
+    /// exists`): its parts in order.
+    static func text(_ text: String, contains pattern: String) -> Bool {
+        guard pattern.contains("*") else { return text.contains(pattern) }
+        var rest = text[...]
+        for part in pattern.split(separator: "*", omittingEmptySubsequences: true) {
+            guard let r = rest.range(of: part) else { return false }
+            rest = rest[r.upperBound...]
+        }
+        return true
     }
 
     /// `pattern` is a code, or a prefix ending in `*`.

@@ -12,7 +12,7 @@ struct RuleCatalogueTests {
         let ids = catalogue.rules.map(\.id)
         #expect(Set(ids).count == ids.count)
         for r in catalogue.rules {
-            #expect(r.id.wholeMatch(of: /CD-[A-Z]+-[0-9]{3}/) != nil, "\(r.id)")
+            #expect(r.id.wholeMatch(of: /CD-[A-Z][A-Z0-9]*-[0-9]{3}/) != nil, "\(r.id)")
             #expect(!r.traceAny.isEmpty || r.signal != nil, "\(r.id) matches nothing")
             #expect(!r.explanation.isEmpty && !r.fix.isEmpty, "\(r.id) lacks its explanation or fix")
             #expect((0...1).contains(r.confidence))
