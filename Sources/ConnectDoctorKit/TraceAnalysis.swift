@@ -109,10 +109,13 @@ public struct TraceAnalysis: Sendable, Equatable {
                 out.insert(make(ns.substring(with: m.range(at: 1)).lowercased()))
             }
         }
-        each(#"sql\s*state(?:\s*[:=]\s*|\s*\[\s*|\s+)([0-9a-z]{5})\b"#) { "sqlstate:\($0)" }
+        each(#"\bsql\s*state(?:\s*[:=]\s*|\s*\[\s*)([0-9a-z]{5})\b"#) { "sqlstate:\($0)" }
         each(#"\b(ora-[0-9]{5})\b"#) { $0 }
-        each(#"error code:\s*([0-9]{3,5})\b"#) { "sr:\($0)" }
-        each(#"(?:http/1\.[01]|status(?: code)?|statuscode|\"status\")\s*[:=]?\s*([1-5][0-9]{2})\b"#) { "http:\($0)" }
+        // The Schema Registry's codes: three digits (HTTP) or five; a MySQL "Error code: 1236" is neither.
+        each(#"error code:\s*([0-9]{5}|[0-9]{3})\b"#) { "sr:\($0)" }
+        each(#"(?:\bhttp/1\.[01]|\bstatus(?: code)?|\bstatuscode|\"status\")\s*[:=]?\s*([1-5][0-9]{2})\b"#) {
+            "http:\($0)"
+        }
         each(#"\"type\"\s*:\s*\"([a-z_]+_exception)\""#) { "es:\($0)" }
         return out
     }

@@ -14,6 +14,7 @@ extension DistributedHerder {
         let done = FutureCallback<T>()
         let queued = state.withLock { s -> Bool in
             guard !s.stopping else { return false }
+            livenessProbes.requestQueued()
             s.requests.append {
                 do throws(ConnectError) {
                     guard !self.isStopping else { throw ConnectError.connect("The worker is shutting down") }
@@ -38,7 +39,10 @@ extension DistributedHerder {
     }
 
     func enqueue(_ body: @escaping Request) {
-        state.withLock { $0.requests.append(body) }
+        state.withLock {
+            livenessProbes.requestQueued()
+            $0.requests.append(body)
+        }
         wake.signal()
     }
 

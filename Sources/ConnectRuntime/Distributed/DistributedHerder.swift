@@ -228,12 +228,12 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         return message
     }
 
-    /// Answers the waiting `/health` checks: the herder's thread came round. KIP-1017 queues a no-op request; here
-    /// the thread answers at the start of each tick, after each join and after each round of a join, not only where
-    /// queued requests run (after config updates, once no rebalance is pending), so a run of rebalances after a
-    /// create, each a few seconds on brokers that delay every join, does not make a working worker look stuck. A
-    /// thread blocked for 10 s in one place (a JoinGroup the coordinator holds, a task that does not start) still
-    /// does.
+    /// Answers the waiting `/health` checks: the herder's thread made progress. KIP-1017 queues a no-op request
+    /// behind the others; here a check is also answered at each step of a join (a JoinGroup or SyncGroup answered, a
+    /// round failed, a join done), where queued requests wait for the rebalances to end, so a run of rebalances after a
+    /// create, each a few seconds on brokers that delay every join, does not make a working worker look stuck. Outside
+    /// joins a check is answered once the requests queued before it have run, as Connect's: a request that holds the
+    /// thread for 10 s, a JoinGroup the coordinator holds, a task that does not start, still give 500.
     func answerLivenessProbes() { livenessProbes.answer() }
 
     public var forwardingClient: HTTPClient? { http }
@@ -277,7 +277,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     // MARK: The tick
 
     func tick() {
-        answerLivenessProbes()
+        livenessProbes.answerCaughtUp()
         if !state.withLock({ $0.canReadConfigs }) {
             guard readConfigToEnd(timeout: config.workerSyncTimeout) else {
                 unsyncBackoff()
@@ -355,6 +355,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         }
         if !requests.isEmpty { setStage("running \(requests.count) queued request(s)") }
         for request in requests { request() }
+        livenessProbes.requestsRan(requests.count)
         state.withLock { $0.tickStage = nil }
 
         let next = state.withLock { $0.scheduledRebalance }
@@ -854,16 +855,38 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
     }
 }
 
-/// `/health` checks waiting for the herder's thread (`DistributedHerder.answerLivenessProbes`).
+/// `/health` checks waiting for the herder's thread (`DistributedHerder.answerLivenessProbes`), each with the number
+/// of requests queued before it.
 final class LivenessProbes: Sendable {
-    private let waiting = Mutex<[@Sendable () -> Void]>([])
+    private struct State {
+        var waiting: [(after: Int, probe: @Sendable () -> Void)] = []
+        var queued = 0
+        var ran = 0
+    }
+    private let state = Mutex(State())
 
-    func add(_ probe: @escaping @Sendable () -> Void) { waiting.withLock { $0.append(probe) } }
+    func add(_ probe: @escaping @Sendable () -> Void) { state.withLock { $0.waiting.append(($0.queued, probe)) } }
 
-    func answer() {
-        let probes = waiting.withLock { w -> [@Sendable () -> Void] in
-            defer { w = [] }
-            return w
+    func requestQueued() { state.withLock { $0.queued += 1 } }
+
+    /// `count` queued requests ran: answers the checks queued after them.
+    func requestsRan(_ count: Int) {
+        state.withLock { $0.ran += count }
+        answerCaughtUp()
+    }
+
+    /// Answers the checks whose earlier requests have all run.
+    func answerCaughtUp() { answer { $0.after <= $1 } }
+
+    /// Answers every waiting check (a step of a join).
+    func answer() { answer { _, _ in true } }
+
+    private func answer(_ due: ((after: Int, probe: @Sendable () -> Void), Int) -> Bool) {
+        let probes = state.withLock { s -> [@Sendable () -> Void] in
+            let ran = s.ran
+            let now = s.waiting.filter { due($0, ran) }
+            s.waiting.removeAll { due($0, ran) }
+            return now.map(\.probe)
         }
         for probe in probes { probe() }
     }
