@@ -8,6 +8,8 @@ public struct TraceAnalysis: Sendable, Equatable {
     public struct Exception: Sendable, Equatable {
         public var className: String
         public var message: String
+        /// The `at ...` lines printed under this exception, without the `at`.
+        public var frames: [String] = []
 
         /// The line as the trace shows it.
         public var line: String { message.isEmpty ? className : "\(className): \(message)" }
@@ -25,6 +27,43 @@ public struct TraceAnalysis: Sendable, Equatable {
     /// OpenSearch error type). Rules match them with `codes_any` (a trailing `*` matches a prefix, as `sqlstate:23*`).
     public var codes: Set<String>
     public var text: String
+    /// The code that threw the innermost exception that shows frames: its first frame outside the Java platform
+    /// and Connect's data API, and the kind of component it belongs to.
+    public var thrower: Thrower?
+
+    /// Where an exception was thrown: a frame (`package.Class.method(File.java:12)`) and its component.
+    public struct Thrower: Sendable, Equatable {
+        public var frame: String
+        public var component: Component
+        /// Whether the frame is under the root cause; else under an exception that wraps it (the root cause was
+        /// printed without frames), so the frame is where it was caught.
+        public var atRoot: Bool
+
+        /// The class without its package or method: `ChangeCase` for `a.b.ChangeCase.convertStruct(...)`.
+        public var simpleClassName: String {
+            let method = frame.prefix { $0 != "(" }
+            let parts = method.split(separator: ".")
+            return parts.count >= 2 ? String(parts[parts.count - 2]) : String(method)
+        }
+    }
+
+    /// The kinds of code a Connect trace passes through, told by package and class names.
+    public enum Component: String, Sendable, Equatable {
+        case transform, converter, jdbcDriver, httpClient, kafkaClient, runtime, plugin
+
+        /// How the doctor names it to a person.
+        public var description: String {
+            switch self {
+            case .transform: "a transform"
+            case .converter: "a converter"
+            case .jdbcDriver: "the JDBC driver"
+            case .httpClient: "an HTTP client"
+            case .kafkaClient: "Kafka's client"
+            case .runtime: "Connect's runtime"
+            case .plugin: "the connector or plug-in"
+            }
+        }
+    }
 
     /// The innermost exception: what actually went wrong.
     public var rootCause: Exception? { exceptions.last }
@@ -39,7 +78,9 @@ public struct TraceAnalysis: Sendable, Equatable {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("...") { continue }
             if line.hasPrefix("at ") {
-                frames.append(String(line.dropFirst(3)))
+                let frame = String(line.dropFirst(3))
+                frames.append(frame)
+                if !exceptions.isEmpty { exceptions[exceptions.count - 1].frames.append(frame) }
                 continue
             }
             var body = Substring(line)
@@ -58,6 +99,10 @@ public struct TraceAnalysis: Sendable, Equatable {
         self.frames = frames
         stage = Self.stage(text: text, frames: frames)
         codes = Self.codes(text)
+        thrower = Self.thrower(exceptions)
+        // A trace without Connect's stage frames (a log's short trace, a plug-in's own wrapper) still tells a
+        // transform's failure by the code that threw.
+        if stage == nil, let thrower, thrower.atRoot, thrower.component == .transform { stage = "TRANSFORMATION" }
     }
 
     /// Lines, with a flattened trace's `Caused by:` and `\tat` markers turned back into line breaks.
@@ -118,6 +163,70 @@ public struct TraceAnalysis: Sendable, Equatable {
         }
         each(#"\"type\"\s*:\s*\"([a-z_]+_exception)\""#) { "es:\($0)" }
         return out
+    }
+
+    /// The first frame, innermost exception first, that is neither the Java platform's nor Connect's data API
+    /// (`Struct.get` throws for the transform that called it).
+    static func thrower(_ exceptions: [Exception]) -> Thrower? {
+        for (i, e) in exceptions.enumerated().reversed() {
+            for frame in e.frames {
+                let f = frame.trimmingCharacters(in: .whitespaces)
+                if platformPackages.contains(where: { f.hasPrefix($0) }) { continue }
+                return Thrower(frame: f, component: component(of: f), atRoot: i == exceptions.count - 1)
+            }
+        }
+        return nil
+    }
+
+    static let platformPackages = [
+        "java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "scala.", "org.apache.kafka.connect.data.",
+        "org.apache.kafka.connect.errors.", "com.google.common.", "org.apache.commons.",
+    ]
+
+    /// The component a frame's class belongs to, from its package and class name.
+    static func component(of frame: String) -> Component {
+        let f = frame.lowercased()
+        let method = f.prefix { $0 != "(" }
+        let parts = method.split(separator: ".")
+        let simple = parts.count >= 2 ? parts[parts.count - 2] : method
+        func under(_ packages: [String]) -> Bool { packages.contains { f.hasPrefix($0) } }
+        if under([
+            "org.apache.kafka.connect.runtime.", "org.apache.kafka.connect.storage.", "org.apache.kafka.connect.util.",
+        ]) {
+            return .runtime
+        }
+        if under(["org.apache.kafka.connect.transforms."])
+            || [".transforms.", ".transform.", ".smt.", ".smts."]
+                .contains(where: { f.contains($0) })
+            || simple.hasSuffix("transform") || simple.hasSuffix("transformation")
+        {
+            return .transform
+        }
+        if (simple.hasSuffix("converter") && (method.hasSuffix("connectdata") || method.hasSuffix(".configure")))
+            || f.contains(".converters.")
+            || under([
+                "io.confluent.connect.avro.", "io.confluent.connect.json.", "io.confluent.connect.protobuf.",
+                "io.confluent.kafka.serializers.", "io.confluent.kafka.schemaregistry.", "io.apicurio.registry.",
+            ])
+        {
+            return .converter
+        }
+        if under([
+            "org.postgresql.", "com.mysql.", "org.mariadb.", "oracle.jdbc.", "oracle.net.", "com.microsoft.sqlserver.",
+            "com.ibm.db2.", "net.sourceforge.jtds.", "org.sqlite.", "org.h2.", "org.apache.derby.", "org.hsqldb.",
+            "com.clickhouse.", "ru.yandex.clickhouse.", "net.snowflake.client.", "com.ibm.as400.", "org.firebirdsql.",
+        ]) {
+            return .jdbcDriver
+        }
+        if under([
+            "org.apache.http.", "org.apache.hc.", "okhttp3.", "org.elasticsearch.client.", "org.opensearch.client.",
+            "io.netty.", "org.eclipse.jetty.client.", "com.google.api.client.http.", "software.amazon.awssdk.http.",
+            "com.amazonaws.http.", "reactor.netty.",
+        ]) {
+            return .httpClient
+        }
+        if under(["org.apache.kafka.clients.", "org.apache.kafka.common."]) { return .kafkaClient }
+        return .plugin
     }
 
     static let knownStages = [

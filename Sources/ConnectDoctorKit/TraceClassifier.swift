@@ -88,11 +88,26 @@ public struct TraceClassifier: Sendable {
                 fix: "")
         if let first = trace.exceptions.first { evidence.append(Evidence(.trace, first.line)) }
         if let root = trace.rootCause, trace.exceptions.count > 1 { evidence.append(Evidence(.trace, root.line)) }
+        if let thrower = trace.thrower { evidence.append(Evidence(.trace, "at " + thrower.frame)) }
         if let stage = trace.stage { evidence.append(Evidence(.stage, stage)) }
-        let root = trace.rootCause.map { "root cause \(Self.shorten($0.line))" } ?? "no exception in the trace"
         return Finding(
-            rule: generic, subject: subject, evidence: evidence, confidence: 0.3,
-            detail: root + (trace.stage.map { " in stage \($0)" } ?? ""))
+            rule: generic, subject: subject, evidence: evidence, confidence: 0.3, detail: Self.unmatched(trace))
+    }
+
+    /// What the catch-all can still say (issue: "the catch-all says what it can"): the root cause, the class that
+    /// threw it and the kind of component that class is, the stage, and the error codes the external system gave.
+    /// `root cause java.lang.NullPointerException, thrown in a.b.ChangeCase (a transform), in stage TRANSFORMATION`.
+    static func unmatched(_ trace: TraceAnalysis) -> String {
+        var parts = [trace.rootCause.map { "root cause \(shorten($0.line))" } ?? "no exception in the trace"]
+        if let thrower = trace.thrower {
+            let method = thrower.frame.prefix { $0 != "(" }
+            let className = method.split(separator: ".").dropLast().joined(separator: ".")
+            let name = className.isEmpty ? String(method) : className
+            parts.append("\(thrower.atRoot ? "thrown" : "caught") in \(name) (\(thrower.component.description))")
+        }
+        if let stage = trace.stage { parts.append("in stage \(stage)") }
+        if !trace.codes.isEmpty { parts.append("error codes \(trace.codes.sorted().joined(separator: ", "))") }
+        return parts.joined(separator: ", ")
     }
 
     /// A line cut to a readable length.

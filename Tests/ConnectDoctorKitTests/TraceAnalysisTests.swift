@@ -56,8 +56,50 @@ struct TraceAnalysisTests {
                 """, subject: .task("orders-sink", 0))
         #expect(f.rule.id == "CD-TASK-001")
         #expect(f.confidence < 0.5)
-        #expect(f.detail == "root cause com.example.WidgetException: the widget broke in stage TASK_PUT")
-        #expect(f.evidence.map(\.kind) == [.trace, .trace, .stage])
+        #expect(
+            f.detail
+                == "root cause com.example.WidgetException: the widget broke, caught in "
+                + "org.apache.kafka.connect.runtime.WorkerSinkTask (Connect's runtime), in stage TASK_PUT")
+        #expect(f.evidence.map(\.kind) == [.trace, .trace, .trace, .stage])
+    }
+
+    @Test("the catch-all names the class that threw, the kind of component it is, and the external system's codes")
+    func unknownNamesThrower() {
+        let f = TraceClassifier().finding(
+            trace: """
+                org.apache.kafka.connect.errors.ConnectException: java.sql.SQLException: the widget table is odd
+                \tat io.example.connect.WidgetSinkTask.put(WidgetSinkTask.java:80)
+                Caused by: java.sql.SQLException: the widget table is odd (SQLState: 99ZZ9)
+                \tat java.sql.DriverManager.getConnection(DriverManager.java:1)
+                \tat org.postgresql.core.v3.QueryExecutorImpl.receiveErrorResponse(QueryExecutorImpl.java:2553)
+                \tat io.example.connect.WidgetSinkTask.put(WidgetSinkTask.java:77)
+                """, subject: .task("widgets", 0))
+        #expect(f.rule.id == "CD-TASK-001")
+        #expect(
+            f.detail
+                == "root cause java.sql.SQLException: the widget table is odd (SQLState: 99ZZ9), thrown in "
+                + "org.postgresql.core.v3.QueryExecutorImpl (the JDBC driver), in stage TASK_PUT, error codes sqlstate:99zz9"
+        )
+        #expect(
+            f.evidence.contains(
+                Evidence(
+                    .trace,
+                    "at org.postgresql.core.v3.QueryExecutorImpl.receiveErrorResponse(QueryExecutorImpl.java:2553)")))
+    }
+
+    @Test("a transform's exception tells the transform stage by its frames when the trace names no stage")
+    func transformByFrames() {
+        let t = TraceAnalysis(
+            """
+            Caused by: java.lang.NullPointerException: Cannot invoke "Struct.get(Field)" because "input" is null
+            \tat org.apache.kafka.connect.data.Struct.get(Struct.java:74)
+            \tat com.example.kafka.connect.smt.Uppercase.convertStruct(Uppercase.java:73)
+            """)
+        #expect(t.stage == "TRANSFORMATION")
+        #expect(t.thrower?.component == .transform)
+        #expect(t.thrower?.simpleClassName == "Uppercase")
+        #expect(TraceClassifier().classify(t)?.rule.id == "CD-SMT-001")
+        #expect(TraceAnalysis("x.YException: y\n\tat com.example.Widget.run(Widget.java:1)").stage == nil)
     }
 
     @Test("a connector's unrecognised failure is CD-CONN-001, a task's CD-TASK-001")
