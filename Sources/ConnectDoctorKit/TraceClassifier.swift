@@ -11,7 +11,8 @@ public struct TraceClassifier: Sendable {
     /// matches the highest priority wins, then the one found deepest in the chain (closest to the root cause).
     public func classify(_ trace: TraceAnalysis) -> (rule: Rule, line: String, confidence: Double)? {
         let lines = trace.exceptions.map(\.line)
-        let lowered = lines.map { $0.lowercased() }
+        // A message wrapped over several lines reads as one (`Cannot\n insert explicit value ...`).
+        let lowered = lines.map { $0.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         let frames = trace.frames.map { $0.lowercased() }
         var best: (rule: Rule, line: String, depth: Int, confidence: Double)?
         for rule in catalogue.rules
