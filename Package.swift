@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "JSON", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
@@ -45,6 +46,14 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(name: "ConnectAPI", swiftSettings: strict),
+        // PostgreSQL through libpq: queries and the logical replication stream.
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        // Debezium's change events, semantic types, filters and configuration names, shared by the CDC connectors.
+        .target(name: "DebeziumCore", dependencies: ["ConnectAPI"], swiftSettings: strict),
+        .target(
+            name: "DebeziumPostgres",
+            dependencies: ["ConnectAPI", "DebeziumCore", "Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "ConnectMetrics", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
         .target(name: "ConnectTransforms", dependencies: ["ConnectAPI"], swiftSettings: strict),
@@ -73,7 +82,7 @@ let package = Package(
             name: "ConnectWorkerKit",
             dependencies: [
                 "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "Kafka", "ConnectFile",
-                "ConnectDatagen", .product(name: "Logging", package: "swift-log"),
+                "ConnectDatagen", "DebeziumPostgres", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -110,6 +119,14 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
+        .testTarget(name: "DebeziumCoreTests", dependencies: ["DebeziumCore", "ConnectAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "DebeziumPostgresTests",
+            dependencies: [
+                "DebeziumPostgres", "DebeziumCore", "Postgres", "ConnectAPI", "ConnectTestKit", "ConnectConverters",
+                "JSON",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ConnectConvertersTests", dependencies: ["ConnectConverters", "ConnectAPI", "JSON"],
             swiftSettings: strict),

@@ -111,15 +111,51 @@ public struct BigDecimal: Sendable, Equatable, Hashable, CustomStringConvertible
         return (negative ? "-" : "") + digits[..<i] + "." + digits[i...]
     }
 
-    /// Parses plain decimal text (`-12.345`) keeping its scale.
+    /// Parses plain decimal text (`-12.345`, any number of digits) keeping its scale; nil for anything else
+    /// (`NaN`, exponents).
     public init?(_ text: String) {
         var t = Substring(text)
+        var negative = false
+        if t.first == "-" || t.first == "+" {
+            negative = t.first == "-"
+            t = t.dropFirst()
+        }
         var scale: Int32 = 0
         if let dot = t.firstIndex(of: ".") {
             scale = Int32(t.distance(from: dot, to: t.endIndex) - 1)
             t = t[..<dot] + t[t.index(after: dot)...]
         }
-        guard let u = Int64(t) else { return nil }
-        self.init(unscaledValue: u, scale: scale)
+        guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        if t.count <= 18, let u = Int64(t) {
+            self.init(unscaledValue: negative ? -u : u, scale: scale)
+            return
+        }
+        // Big-endian magnitude, built digit by digit, then two's complement.
+        var magnitude: [UInt8] = [0]
+        for digit in t.utf8 {
+            var carry = UInt16(digit - UInt8(ascii: "0"))
+            for i in stride(from: magnitude.count - 1, through: 0, by: -1) {
+                let v = UInt16(magnitude[i]) * 10 + carry
+                magnitude[i] = UInt8(v & 0xFF)
+                carry = v >> 8
+            }
+            if carry > 0 { magnitude.insert(UInt8(carry), at: 0) }
+        }
+        if magnitude[0] & 0x80 != 0 { magnitude.insert(0, at: 0) }
+        if negative {
+            var carry: UInt16 = 1
+            for i in stride(from: magnitude.count - 1, through: 0, by: -1) {
+                let v = UInt16(~magnitude[i]) + carry
+                magnitude[i] = UInt8(v & 0xFF)
+                carry = v >> 8
+            }
+        }
+        // Minimal form, as `BigInteger.toByteArray`.
+        while magnitude.count > 1
+            && ((magnitude[0] == 0xFF && magnitude[1] & 0x80 != 0) || (magnitude[0] == 0 && magnitude[1] & 0x80 == 0))
+        {
+            magnitude.removeFirst()
+        }
+        self.init(unscaled: magnitude, scale: scale)
     }
 }

@@ -1,6 +1,7 @@
 import ConnectDatagen
 import ConnectFile
 import ConnectRuntime
+import DebeziumPostgres
 
 extension PluginRegistry {
     /// Every plug-in this worker ships: the framework's converters, transforms and predicates, and the connectors.
@@ -10,6 +11,7 @@ extension PluginRegistry {
         r.register(
             connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
         r.register(connector: DatagenConnector.self, className: DatagenConnector.className, type: .source)
+        r.register(connector: PostgresConnector.self, className: PostgresConnector.className, type: .source)
         return r
     }()
 }

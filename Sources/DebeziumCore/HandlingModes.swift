@@ -1,0 +1,62 @@
+import ConnectAPI
+import Foundation
+
+/// `decimal.handling.mode`: how DECIMAL/NUMERIC columns become Connect values.
+public enum DecimalHandlingMode: String, Sendable, CaseIterable {
+    /// Connect's `Decimal` (BYTES with a `scale`), the default.
+    case precise
+    case double
+    case string
+}
+
+/// `time.precision.mode`: how DATE, TIME and TIMESTAMP columns become Connect values.
+public enum TemporalPrecisionMode: String, Sendable, CaseIterable {
+    /// Debezium's semantic types by the column's precision (`io.debezium.time.*`).
+    case adaptive
+    /// As `adaptive`, but every TIME as `MicroTime` (the MySQL connector's default).
+    case adaptiveTimeMicroseconds = "adaptive_time_microseconds"
+    /// Connect's logical `Date`, `Time`, `Timestamp` (millisecond precision).
+    case connect
+}
+
+/// `binary.handling.mode`: how BYTEA, BINARY and BLOB columns become Connect values.
+public enum BinaryHandlingMode: String, Sendable, CaseIterable {
+    case bytes, base64, base64UrlSafe = "base64-url-safe", hex
+
+    /// The schema type the mode gives.
+    public var schemaType: SchemaType { self == .bytes ? .bytes : .string }
+
+    /// The value of `bytes` in this mode.
+    public func value(_ bytes: [UInt8]) -> Value {
+        switch self {
+        case .bytes: .bytes(bytes)
+        case .base64: .string(Base64.encode(bytes))
+        case .base64UrlSafe:
+            .string(
+                Base64.encode(bytes).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"))
+        case .hex: .string(bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), as `java.util.Base64.getEncoder()`.
+enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let b0 = bytes[i]
+            let b1 = i + 1 < bytes.count ? bytes[i + 1] : 0
+            let b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
+            out.append(i + 1 < bytes.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(i + 2 < bytes.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
