@@ -173,6 +173,7 @@ let package = Package(
                 "ConnectRuntime", "ConnectREST", "ConnectWorkerKit", "Kafka", "JSON", "ConnectTestKit", "ConnectAPI",
                 "ConnectMetrics", "HTTPServer", "HTTPClient", "ConnectDoctorKit",
             ],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
     ]
