@@ -116,7 +116,7 @@ public enum LegacyKeys {
         if let mode = out["snapshot.mode"],
             let new = [
                 "never": "no_data", "schema_only": "no_data",
-                "schema_only_recovery": "recovery",
+                "schema_only_recovery": "recovery", "exported": "initial",
             ][mode]
         {
             out["snapshot.mode"] = new

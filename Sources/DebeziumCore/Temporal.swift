@@ -93,7 +93,10 @@ public enum Temporal {
         else {
             return nil
         }
-        return Int64(day) * 86_400_000_000 + micros - Int64(offset) * 1_000_000
+        let (dayMicros, overflow) = Int64(day).multipliedReportingOverflow(by: 86_400_000_000)
+        guard !overflow else { return nil }
+        let (total, overflow2) = dayMicros.addingReportingOverflow(micros - Int64(offset) * 1_000_000)
+        return overflow2 ? nil : total
     }
 
     /// ISO-8601 in UTC with the fewest fraction digits (`2024-01-02T02:04:05.678Z`, `...:05Z`), as

@@ -156,7 +156,10 @@ struct PostgresConnectorConfig {
             "host": c.string("database.hostname") ?? "", "port": String(c.int("database.port") ?? 5432),
             "user": c.string("database.user") ?? "", "password": c.string("database.password") ?? "",
             "dbname": c.string("database.dbname") ?? "", "connect_timeout": "10",
-            "options": "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3",
+            // The text forms the converters read, whatever the database's own settings say.
+            "options":
+                "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C",
+            "keepalives": "1", "keepalives_idle": "30",
             "application_name": "swift-connect-debezium",
         ]
         slotName = c.string("slot.name") ?? "debezium"

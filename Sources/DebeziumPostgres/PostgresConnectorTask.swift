@@ -73,12 +73,14 @@ public final class PostgresConnectorTask: SourceTask {
             } else {
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
+            if slot == nil, !snapshot, stored?.position != nil {
+                logger.warning(
+                    "Replication slot '\(config.slotName)' is gone though offsets exist: a new slot starts from now, and changes made since the old one was dropped are not captured; snapshot.mode=when_needed would take a new snapshot"
+                )
+            }
             if config.snapshotMode != .initialOnly {
-                // A separate connection reads the catalog while the snapshot transaction holds `conn`.
-                let catalogConn = try PostgresConnection(parameters: config.connection)
                 streaming = PostgresStreamingSource(
-                    config: config, builder: builder, catalogConnection: catalogConn, catalog: catalog,
-                    resumeAfter: snapshot ? nil : stored, logger: logger)
+                    config: config, builder: builder, resumeAfter: snapshot ? nil : stored, logger: logger)
             }
         } catch let e as PostgresError {
             throw ConnectError(.debezium, "Starting the PostgreSQL connector failed", cause: e)
@@ -182,6 +184,7 @@ public final class PostgresConnectorTask: SourceTask {
             let records = try snapshotter.poll(max: config.maxBatchSize)
             if snapshotter.isDone {
                 logger.info("Snapshot completed: \(snapshotter.rowsScanned) rows")
+                conn = nil
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
             return records
@@ -209,7 +212,14 @@ public final class PostgresConnectorTask: SourceTask {
         if let config, config.dropSlotOnStop {
             do {
                 let c = try PostgresConnection(parameters: config.connection)
-                try c.query("SELECT pg_drop_replication_slot(\(c.quoteLiteral(config.slotName)))")
+                let name = c.quoteLiteral(config.slotName)
+                // The walsender of the closed stream may take a moment to let the slot go.
+                for _ in 0..<50 {
+                    let active = try c.query("SELECT active FROM pg_replication_slots WHERE slot_name = \(name)")
+                    if active.rows.first?.first != "t" { break }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                try c.query("SELECT pg_drop_replication_slot(\(name))")
                 logger.info("Dropped replication slot '\(config.slotName)'")
             } catch {
                 logger.warning("Could not drop replication slot '\(config.slotName)': \(error)")

@@ -15,6 +15,9 @@ struct PostgresOffset: Equatable {
     var txId: Int64?
     var tsMicros: Int64 = 0
     var messageType: String?
+    /// The record's place among the records of one change (a key change gives a delete, its tombstone and a
+    /// create; a COPY gives several inserts at one LSN): `event` in the offset, left out when 0.
+    var event = 0
 
     static func partition(_ serverName: String) -> OffsetMap { ["server": .string(serverName)] }
 
@@ -29,6 +32,7 @@ struct PostgresOffset: Equatable {
         if let lsnProc { m["lsn_proc"] = .int64(Int64(bitPattern: lsnProc.value)) }
         if let lsnCommit { m["lsn_commit"] = .int64(Int64(bitPattern: lsnCommit.value)) }
         if let messageType { m["messageType"] = .string(messageType) }
+        if event > 0 { m["event"] = .int64(Int64(event)) }
         return m
     }
 
@@ -46,10 +50,28 @@ struct PostgresOffset: Equatable {
         txId = map["txId"]?.int64Value
         tsMicros = map["ts_usec"]?.int64Value ?? 0
         messageType = map["messageType"]?.stringValue
+        event = Int(map["event"]?.int64Value ?? 0)
+    }
+
+    /// Where a streamed record stands in the stream: its transaction's commit LSN, its LSN, its place at that LSN.
+    var position: StreamPosition? {
+        guard let lsnCommit, let lsnProc else { return nil }
+        return StreamPosition(commit: lsnCommit, change: lsnProc, event: event)
     }
 
     /// A snapshot that was interrupted: its last record was never committed.
     var isSnapshotInProgress: Bool { snapshot && !lastSnapshotRecord }
+}
+
+/// A streamed record's place, in the order the stream delivers records.
+struct StreamPosition: Comparable {
+    var commit: LogSequenceNumber
+    var change: LogSequenceNumber
+    var event: Int
+
+    static func < (a: StreamPosition, b: StreamPosition) -> Bool {
+        (a.commit, a.change, a.event) < (b.commit, b.change, b.event)
+    }
 }
 
 /// The `source` block of this connector's events (`io.debezium.connector.postgresql.Source`).

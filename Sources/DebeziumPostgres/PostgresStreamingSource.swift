@@ -8,80 +8,89 @@ import Postgres
 /// (`PostgresStreamingChangeEventSource`).
 ///
 /// Delivery is at least once and exact across restarts: each record's offset holds its transaction's commit LSN
-/// (`lsn_commit`) and its own LSN (`lsn_proc`); transactions arrive in commit order, so on a restart every change at
-/// or before the committed pair is skipped. The server is told an LSN is flushed (and may recycle the WAL before it)
-/// only once Connect committed the offsets of every change before it.
+/// (`lsn_commit`), its own LSN (`lsn_proc`) and its place among the records of that LSN (`event`); transactions
+/// arrive in commit order, so on a restart every record at or before the committed position is skipped. The server
+/// is told an LSN is flushed (and may recycle the WAL before it) only once Connect committed the offsets of every
+/// record before it.
 final class PostgresStreamingSource {
     private let config: PostgresConnectorConfig
     private let builder: PostgresEventBuilder
-    private let catalogConnection: PostgresConnection
+    private var catalogConnection: PostgresConnection?
     private let logger: Logger
     private var repl: PostgresConnection?
     private var relations: [UInt32: PostgresTable?] = [:]
-    private var catalog: [TableId: (oid: UInt32, columns: [(name: String, info: CatalogColumn)])]
     /// The open transaction: xid, commit LSN, commit time (µs since the Unix epoch).
     private var transaction: (xid: UInt32, commit: LogSequenceNumber, time: Int64)?
-    /// Changes at or before this (commit LSN, change LSN) were delivered already.
-    private var resumeAfter: (commit: LogSequenceNumber, change: LogSequenceNumber)?
-    /// The newest change handed to Connect.
-    private var lastEmitted: (commit: LogSequenceNumber, change: LogSequenceNumber)?
+    /// Records at or before this position were delivered already (by an earlier run, or returned by this one
+    /// before a reconnect).
+    private var resumeAfter: StreamPosition?
+    /// The newest record `poll` returned.
+    private var lastReturned: StreamPosition?
+    /// The LSN of the last record built and its place at that LSN.
+    private var lastEvent: (lsn: LogSequenceNumber, event: Int)?
     /// Transactions fully read (commit LSN, end LSN), oldest first, not yet confirmed to the server.
     private var completed: [(commit: LogSequenceNumber, end: LogSequenceNumber)] = []
+    /// Whether Connect committed everything `poll` returned.
     private var allCommitted = true
     private var received = LogSequenceNumber.invalid
     private var keepaliveEnd = LogSequenceNumber.invalid
     private(set) var confirmed = LogSequenceNumber.invalid
     private var lastStatus = ContinuousClock.now
+    private var failedConnects = 0
     /// Events read from the stream (metrics).
     private(set) var eventsSeen = 0
     private(set) var committedTransactions = 0
     /// When the newest change read was committed in the database (µs since the epoch), for the lag.
     private(set) var lastChangeMicros: Int64?
 
-    init(
-        config: PostgresConnectorConfig, builder: PostgresEventBuilder, catalogConnection: PostgresConnection,
-        catalog: [TableId: (oid: UInt32, columns: [(name: String, info: CatalogColumn)])], resumeAfter: PostgresOffset?,
-        logger: Logger
-    ) {
+    init(config: PostgresConnectorConfig, builder: PostgresEventBuilder, resumeAfter: PostgresOffset?, logger: Logger) {
         self.config = config
         self.builder = builder
-        self.catalogConnection = catalogConnection
-        self.catalog = catalog
         self.logger = logger
-        if let o = resumeAfter, let commit = o.lsnCommit, let change = o.lsnProc {
-            self.resumeAfter = (commit, change)
-        }
+        self.resumeAfter = resumeAfter?.position
     }
 
-    var isConnected: Bool { repl != nil }
-
-    /// Opens the replication connection and starts streaming from the slot's confirmed position.
+    /// Opens the replication connection and starts streaming from the slot's confirmed position. A connection
+    /// error is retriable (after a pause that grows with each failure, up to 10 s); any other error fails the task.
     func connect() throws(ConnectError) {
         do {
             var params = config.connection
             params["replication"] = "database"
             let c = try PostgresConnection(parameters: params)
             let slot = c.quoteIdentifier(config.slotName)
-            let publication = config.publicationName.replacingOccurrences(of: "'", with: "''")
+            // pgoutput reads the list as identifiers: quoted, so the name keeps its case.
+            let publication = c.quoteIdentifier(config.publicationName).replacingOccurrences(of: "'", with: "''")
             try c.startCopyBoth(
                 "START_REPLICATION SLOT \(slot) LOGICAL 0/0 (\"proto_version\" '1', \"publication_names\" '\(publication)')"
             )
             repl = c
             relations = [:]
             transaction = nil
-            // Changes already handed out in this run are not handed out again.
-            if let lastEmitted { resumeAfter = lastEmitted }
-            logger.info(
-                "Streaming changes from replication slot '\(config.slotName)' of \(config.connection["dbname"] ?? "")")
+            lastEvent = nil
+            failedConnects = 0
+            // What this run returned is not returned again.
+            if let lastReturned, resumeAfter.map({ lastReturned > $0 }) ?? true { resumeAfter = lastReturned }
+            logger.info("Streaming changes from replication slot '\(config.slotName)' of \(builder.database)")
         } catch {
-            throw ConnectError(
-                .debeziumRetriable, "Failed to start replication stream from slot '\(config.slotName)'", cause: error)
+            throw failure("Failed to start replication stream from slot '\(config.slotName)'", error)
         }
     }
 
-    func close() { repl = nil }
+    /// A ConnectError for a PostgreSQL error: retriable for a lost or refused connection, after a pause.
+    private func failure(_ message: String, _ error: PostgresError) -> ConnectError {
+        repl = nil
+        guard error.isConnectionError else { return ConnectError(.debezium, message, cause: error) }
+        failedConnects += 1
+        Thread.sleep(forTimeInterval: min(10, 0.5 * Double(failedConnects)))
+        return ConnectError(.debeziumRetriable, message, cause: error)
+    }
 
-    /// Reads changes for up to `timeoutMs`, returning as soon as a batch of `max` is ready or the stream is idle.
+    func close() {
+        repl = nil
+        catalogConnection = nil
+    }
+
+    /// Reads changes for up to `timeoutMs`, returning once a batch of `max` is ready or the time is up.
     func poll(max: Int, timeoutMs: Int64) throws(ConnectError) -> [SourceRecord] {
         if repl == nil { try connect() }
         guard let repl else { return [] }
@@ -90,28 +99,26 @@ final class PostgresStreamingSource {
         do {
             while out.count < max {
                 let remaining = deadline - ContinuousClock.now
-                let wait =
-                    out.isEmpty
-                    ? Swift.max(
-                        0,
-                        Int32(
-                            remaining.components.seconds * 1000 + remaining.components.attoseconds
-                                / 1_000_000_000_000_000)) : 0
+                if remaining <= .zero && !out.isEmpty { break }
+                let ms = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+                let wait = out.isEmpty ? Int32(clamping: Swift.max(0, ms)) : 0
                 guard let data = try repl.readCopyData(timeoutMilliseconds: wait) else { break }
                 try handle(try ReplicationFrame.decode(data), into: &out)
-                if ContinuousClock.now >= deadline && !out.isEmpty { break }
+                // Changes of tables not captured, or skipped after a restart, do not hold the poll past its time.
+                if ContinuousClock.now >= deadline { break }
             }
-            if !out.isEmpty {
+            if let last = out.last?.sourceOffset.flatMap({ PostgresOffset($0).position }) {
+                lastReturned = last
                 allCommitted = false
             } else if allCommitted, transaction == nil {
-                // Nothing handed out is waiting for Connect: everything read so far may be released.
+                // Nothing returned is waiting for Connect: everything read so far may be released.
                 advanceConfirmed(to: Swift.max(completed.last?.end ?? .invalid, keepaliveEnd))
                 completed.removeAll()
             }
             try sendStatusIfDue(force: false)
         } catch let e as PostgresError {
-            self.repl = nil
-            throw ConnectError(.debeziumRetriable, "The replication stream from PostgreSQL was lost", cause: e)
+            // The batch is dropped: the records are read again after the reconnect, from the last returned one.
+            throw failure("The replication stream from PostgreSQL was lost", e)
         } catch let e as PgOutputMessage.DecodeError {
             throw ConnectError(.debezium, "Cannot decode a pgoutput message: \(e.description)")
         } catch let e as ConnectError {
@@ -124,19 +131,19 @@ final class PostgresStreamingSource {
 
     /// Called after Connect committed offsets: `offset` is the newest committed one.
     func committed(_ offset: PostgresOffset) throws(ConnectError) {
-        guard let commit = offset.lsnCommit, let change = offset.lsnProc else { return }
-        if let last = lastEmitted, last.commit == commit && last.change == change { allCommitted = true }
-        // Every transaction that committed before the committed change's transaction is delivered.
+        guard let position = offset.position else { return }
+        if let lastReturned, position >= lastReturned { allCommitted = true }
+        // Every transaction that committed before the committed record's one is delivered; so is that one when
+        // everything returned is committed.
         var target = LogSequenceNumber.invalid
-        while let first = completed.first, first.commit < commit || (allCommitted && first.commit == commit) {
+        while let first = completed.first,
+            first.commit < position.commit || (allCommitted && first.commit == position.commit)
+        {
             target = first.end
             completed.removeFirst()
         }
         advanceConfirmed(to: target)
-        do { try sendStatusIfDue(force: true) } catch {
-            repl = nil
-            throw ConnectError(.debeziumRetriable, "Reporting the flushed position to PostgreSQL failed", cause: error)
-        }
+        do { try sendStatusIfDue(force: true) } catch { throw failure("Reporting the flushed position failed", error) }
     }
 
     private func advanceConfirmed(to lsn: LogSequenceNumber) {
@@ -177,62 +184,78 @@ final class PostgresStreamingSource {
         case .relation(let r):
             relations[r.oid] = try table(for: r)
         case .insert(let rel, let new):
-            guard let (table, offset, source) = try context(rel, lsn, "INSERT"), !config.skipped.contains("c") else {
-                return
-            }
-            out.append(
-                try builder.event(
-                    .create, table: table, key: try table.key(texts(new)), before: nil,
-                    after: try row(table, new), source: source, offset: offset))
+            guard let (table, offset, source) = try context(rel, lsn, "INSERT", op: "c") else { return }
+            emit(
+                [
+                    try builder.event(
+                        .create, table: table, key: try table.key(texts(new)), before: nil,
+                        after: try row(table, new, keyOnly: false), source: source, offset: offset)
+                ], offset, into: &out)
         case .update(let rel, let old, let oldIsKey, let new):
-            guard let (table, offset, source) = try context(rel, lsn, "UPDATE"), !config.skipped.contains("u") else {
-                return
-            }
+            guard let (table, offset, source) = try context(rel, lsn, "UPDATE", op: "u") else { return }
             let newKey = try table.key(texts(new))
+            // The old key, when the old tuple holds every primary key column (replica identity DEFAULT or FULL;
+            // an index that is not the key leaves them out).
             let oldKey = try old.flatMap { v throws -> Struct? in try table.key(texts(v)) }
-            let before = try old.map { try row(table, $0) }
+            let before = try old.map { try row(table, $0, keyOnly: oldIsKey) }
             if let oldKey, oldKey != newKey {
                 // The primary key changed: a delete of the old key and a create of the new one (Debezium's
                 // `__debezium.newkey` / `__debezium.oldkey` headers link them).
                 var deleteHeaders = Headers()
                 deleteHeaders.add("__debezium.newkey", schema: table.keySchema, value: newKey.map(Value.struct))
-                out += try builder.delete(
+                var records = try builder.delete(
                     table: table, key: oldKey, before: before, source: source, offset: offset, headers: deleteHeaders)
                 var createHeaders = Headers()
                 createHeaders.add("__debezium.oldkey", schema: table.keySchema, value: .struct(oldKey))
-                out.append(
+                records.append(
                     try builder.event(
-                        .create, table: table, key: newKey, before: nil, after: try row(table, new), source: source,
-                        offset: offset, headers: createHeaders))
+                        .create, table: table, key: newKey, before: nil, after: try row(table, new, keyOnly: false),
+                        source: source, offset: offset, headers: createHeaders))
+                emit(records, offset, into: &out)
             } else {
-                _ = oldIsKey
-                out.append(
-                    try builder.event(
-                        .update, table: table, key: newKey, before: before, after: try row(table, new),
-                        source: source, offset: offset))
+                emit(
+                    [
+                        try builder.event(
+                            .update, table: table, key: newKey, before: before,
+                            after: try row(table, new, keyOnly: false), source: source, offset: offset)
+                    ], offset, into: &out)
             }
-        case .delete(let rel, let old, _):
-            guard let (table, offset, source) = try context(rel, lsn, "DELETE"), !config.skipped.contains("d") else {
-                return
-            }
-            out += try builder.delete(
-                table: table, key: try table.key(texts(old)), before: try row(table, old), source: source,
-                offset: offset)
+        case .delete(let rel, let old, let oldIsKey):
+            guard let (table, offset, source) = try context(rel, lsn, "DELETE", op: "d") else { return }
+            emit(
+                try builder.delete(
+                    table: table, key: try table.key(texts(old)), before: try row(table, old, keyOnly: oldIsKey),
+                    source: source, offset: offset), offset, into: &out)
         case .truncate(let rels, _, _):
             for rel in rels {
-                guard let (table, offset, source) = try context(rel, lsn, "TRUNCATE"), !config.skipped.contains("t")
-                else { continue }
-                out.append(try builder.truncate(table: table, source: source, offset: offset))
+                guard let (table, offset, source) = try context(rel, lsn, "TRUNCATE", op: "t") else { continue }
+                emit([try builder.truncate(table: table, source: source, offset: offset)], offset, into: &out)
             }
         case .other:
             break
         }
     }
 
-    /// The table, offset and source block of a change, or nil when the table is not captured or the change was
-    /// delivered before.
+    /// Gives each record of a change its own place at the change's LSN, and keeps those a restart already
+    /// delivered out.
+    private func emit(_ records: [SourceRecord], _ offset: PostgresOffset, into out: inout [SourceRecord]) {
+        guard let lsn = offset.lsnProc else { return }
+        var event = lastEvent.map { $0.lsn == lsn ? $0.event + 1 : 0 } ?? 0
+        for var record in records {
+            var o = offset
+            o.event = event
+            lastEvent = (lsn, event)
+            event += 1
+            if let r = resumeAfter, let p = o.position, p <= r { continue }
+            record.sourceOffset = o.map
+            out.append(record)
+        }
+    }
+
+    /// The table, offset and source block of a change, or nil when the table is not captured or the operation is
+    /// in `skipped.operations`.
     private func context(
-        _ relation: UInt32, _ lsn: LogSequenceNumber, _ type: String
+        _ relation: UInt32, _ lsn: LogSequenceNumber, _ type: String, op: String
     ) throws
         -> (PostgresTable, PostgresOffset, Struct)?
     {
@@ -242,10 +265,8 @@ final class PostgresStreamingSource {
         }
         eventsSeen += 1
         lastChangeMicros = transaction.time
-        guard let table = entry else { return nil }
-        if let r = resumeAfter {
-            if transaction.commit < r.commit || (transaction.commit == r.commit && lsn <= r.change) { return nil }
-        }
+        guard let table = entry, !config.skipped.contains(op) else { return nil }
+        if let r = resumeAfter, (transaction.commit, lsn) < (r.commit, r.change) { return nil }
         var offset = PostgresOffset()
         offset.lsn = lsn
         offset.lsnProc = lsn
@@ -253,36 +274,47 @@ final class PostgresStreamingSource {
         offset.txId = Int64(transaction.xid)
         offset.tsMicros = transaction.time
         offset.messageType = type
-        lastEmitted = (transaction.commit, lsn)
         let source = try PostgresSourceInfo.value(
             serverName: config.serverName, database: builder.database, table: table.id, changeMicros: transaction.time,
             snapshot: nil, txId: Int64(transaction.xid), lsn: lsn, commitLSN: transaction.commit)
         return (table, offset, source)
     }
 
-    /// The table a RELATION message describes, nil when it is not captured; the catalog is read again when the
-    /// message shows columns the cached catalog does not know (DDL since).
+    /// The table a RELATION message describes, nil when it is not captured. The catalog is read each time: the
+    /// server sends RELATION again after DDL, and nullability or the primary key may have changed.
     private func table(for r: PgOutputMessage.Relation) throws -> PostgresTable? {
         let id = TableId(schema: r.namespace, table: r.name)
         guard config.filter.captures(id) else { return nil }
-        var entry = catalog[id]
-        if entry == nil || Set(entry!.columns.map(\.name)) != Set(r.columns.map(\.name)) {
-            catalog = try PostgresCatalog.load(catalogConnection)
-            entry = catalog[id]
-        }
-        let info = Dictionary(entry?.columns.map { ($0.name, $0.info) } ?? [], uniquingKeysWith: { a, _ in a })
+        let catalog = try readCatalog()
+        let info = Dictionary(catalog[id]?.columns.map { ($0.name, $0.info) } ?? [], uniquingKeysWith: { a, _ in a })
         return PostgresTable(
             id: id, oid: r.oid, columns: r.columns.map { ($0.name, $0.typeOID, $0.typeModifier) }, catalog: info,
             config: config, sourceSchema: PostgresSourceInfo.schema)
+    }
+
+    private func readCatalog() throws(PostgresError) -> [TableId: (
+        oid: UInt32, columns: [(name: String, info: CatalogColumn)]
+    )] {
+        if catalogConnection == nil { catalogConnection = try PostgresConnection(parameters: config.connection) }
+        do {
+            return try PostgresCatalog.load(catalogConnection!)
+        } catch {
+            catalogConnection = nil
+            throw error
+        }
     }
 
     private func texts(_ values: [PgOutputMessage.TupleValue]) -> [String?] {
         values.map { if case .text(let t) = $0 { t } else { nil } }
     }
 
-    private func row(_ table: PostgresTable, _ values: [PgOutputMessage.TupleValue]) throws(ConnectError) -> Struct {
+    private func row(
+        _ table: PostgresTable, _ values: [PgOutputMessage.TupleValue], keyOnly: Bool
+    ) throws(ConnectError)
+        -> Struct
+    {
         var unchanged = Set<Int>()
         for (i, v) in values.enumerated() where v == .unchangedToast { unchanged.insert(i) }
-        return try table.row(texts(values), unchanged: unchanged)
+        return try table.row(texts(values), unchanged: unchanged, keyOnly: keyOnly)
     }
 }

@@ -79,38 +79,60 @@ final class PostgresTable {
             })
     }
 
-    /// A row from its column values (text, nil for NULL); `unchanged` marks TOASTed values the change did not
-    /// send. Columns the key-only old tuple leaves NULL stay null.
-    func row(_ values: [String?], unchanged: Set<Int> = []) throws(ConnectError) -> Struct {
+    /// A row from its column values (text, nil for NULL). `unchanged` marks TOASTed values the change did not send:
+    /// text reads `__debezium_unavailable_value`, bytes its UTF-8, a text array one such element, as Debezium's
+    /// placeholder. `keyOnly` says the values are a key-only old tuple: the other columns were not sent, and a NOT NULL
+    /// one holds its type's empty value, as Debezium's converters give a required column without data.
+    func row(_ values: [String?], unchanged: Set<Int> = [], keyOnly: Bool = false) throws(ConnectError) -> Struct {
+        try checkCount(values)
+        var s = Struct(schema: rowSchema)
+        for (i, column) in columns.enumerated() where column.included {
+            let schema = column.converter.schema
+            var value: Value?
+            if unchanged.contains(i) {
+                value = Self.placeholder(schema)
+            } else if let text = values[i] {
+                guard let v = column.converter.convert(text) else {
+                    // NUMERIC's NaN and infinities have no Decimal: null, as Debezium gives them in precise mode.
+                    if ["NaN", "Infinity", "-Infinity"].contains(text) && schema.type != .float32
+                        && schema.type != .float64
+                    {
+                        if !schema.isOptional { value = Self.fallback(schema) }
+                        try s.put(column.name, value)
+                        continue
+                    }
+                    throw ConnectError(
+                        .debezium,
+                        "Cannot convert value '\(text.prefix(80))' of column \(id).\(column.name) to \(schema.name ?? schema.type.rawValue)"
+                    )
+                }
+                value = v
+            }
+            if value == nil && !schema.isOptional && (keyOnly || unchanged.contains(i)) {
+                value = Self.fallback(schema)
+            }
+            try s.put(column.name, value)
+        }
+        return s
+    }
+
+    private func checkCount(_ values: [String?]) throws(ConnectError) {
         guard values.count == columns.count else {
             throw ConnectError(
                 .debezium,
                 "Row of table \(id) has \(values.count) columns, the table's schema \(columns.count): its structure changed"
             )
         }
-        var s = Struct(schema: rowSchema)
-        for (i, column) in columns.enumerated() where column.included {
-            let value: Value?
-            if unchanged.contains(i) {
-                value = column.converter.schema.type == .string ? .string(Self.unavailableValue) : nil
-            } else if let text = values[i] {
-                guard let v = column.converter.convert(text) else {
-                    throw ConnectError(
-                        .debezium,
-                        "Cannot convert value '\(text.prefix(80))' of column \(id).\(column.name) to \(column.converter.schema.name ?? column.converter.schema.type.rawValue)"
-                    )
-                }
-                value = v
-            } else if !column.converter.schema.isOptional {
-                // A NOT NULL column the server left out (a key-only old tuple): the type's fallback value, as
-                // Debezium's converters give a required column without data.
-                value = Self.fallback(column.converter.schema)
-            } else {
-                value = nil
-            }
-            try s.put(column.name, value)
+    }
+
+    /// Debezium's placeholder for a TOASTed value the server did not send, where the type can carry it.
+    static func placeholder(_ schema: Schema) -> Value? {
+        switch schema.type {
+        case .string: .string(unavailableValue)
+        case .bytes where schema.name == nil: .bytes(Array(unavailableValue.utf8))
+        case .array where schema.valueSchema?.type == .string: .array([.string(unavailableValue)])
+        default: nil
         }
-        return s
     }
 
     static func fallback(_ schema: Schema) -> Value? {
@@ -139,12 +161,15 @@ final class PostgresTable {
         }
     }
 
-    /// The key struct of a row's values, nil for a table without a primary key.
+    /// The key struct of a row's values; nil for a table without a primary key, or when the values leave a key
+    /// column out (an old tuple of a replica identity index that is not the key).
     func key(_ values: [String?]) throws(ConnectError) -> Struct? {
         guard let keySchema else { return nil }
+        try checkCount(values)
         var s = Struct(schema: keySchema)
         for i in keyColumns {
-            try s.put(columns[i].name, values[i].flatMap(columns[i].converter.convert))
+            guard let text = values[i], let v = columns[i].converter.convert(text) else { return nil }
+            try s.put(columns[i].name, v)
         }
         return s
     }

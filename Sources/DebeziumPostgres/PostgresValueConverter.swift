@@ -80,8 +80,9 @@ struct PostgresValueConverter: Sendable {
                     Temporal.parseDate(Substring($0)).map { .timestamp(Int64($0) * 86_400_000) }
                 }
             }
-            return ColumnConverter(schema: SemanticTypes.date(optional: optional)) {
-                Temporal.parseDate(Substring($0)).map { .int32(Int32($0)) }
+            return ColumnConverter(schema: SemanticTypes.date(optional: optional)) { text in
+                if let special = Self.infinity(text) { return .int32(special ? Int32.max : Int32.min) }
+                return Temporal.parseDate(Substring(text)).flatMap { Int32(exactly: $0) }.map(Value.int32)
             }
         case OID.time:
             switch temporalMode {
@@ -105,17 +106,20 @@ struct PostgresValueConverter: Sendable {
                     Temporal.parseTimestamp(Substring($0)).map { .timestamp(Temporal.floorDiv($0, 1000)) }
                 }
             case _ where precision <= 3:
-                return ColumnConverter(schema: SemanticTypes.timestamp(optional: optional)) {
-                    Temporal.parseTimestamp(Substring($0)).map { .int64(Temporal.floorDiv($0, 1000)) }
+                return ColumnConverter(schema: SemanticTypes.timestamp(optional: optional)) { text in
+                    if let special = Self.infinity(text) { return .int64(Self.timestampInfinity(special)) }
+                    return Temporal.parseTimestamp(Substring(text)).map { .int64(Temporal.floorDiv($0, 1000)) }
                 }
             default:
-                return ColumnConverter(schema: SemanticTypes.microTimestamp(optional: optional)) {
-                    Temporal.parseTimestamp(Substring($0)).map(Value.int64)
+                return ColumnConverter(schema: SemanticTypes.microTimestamp(optional: optional)) { text in
+                    if let special = Self.infinity(text) { return .int64(Self.timestampInfinity(special)) }
+                    return Temporal.parseTimestamp(Substring(text)).map(Value.int64)
                 }
             }
         case OID.timestamptz:
-            return ColumnConverter(schema: SemanticTypes.zonedTimestamp(optional: optional)) {
-                Temporal.parseTimestamp(Substring($0)).map { .string(Temporal.isoTimestamp(micros: $0)) }
+            return ColumnConverter(schema: SemanticTypes.zonedTimestamp(optional: optional)) { text in
+                if Self.infinity(text) != nil { return .string(text) }
+                return Temporal.parseTimestamp(Substring(text)).map { .string(Temporal.isoTimestamp(micros: $0)) }
             }
         case OID.timetz:
             return ColumnConverter(schema: SemanticTypes.zonedTime(optional: optional)) { text in
@@ -177,6 +181,16 @@ struct PostgresValueConverter: Sendable {
             }
         case .string: return ColumnConverter(schema: .primitive(.string, optional: optional)) { .string(clean($0)) }
         }
+    }
+
+    /// `infinity` (true) or `-infinity` (false), the values PostgreSQL allows in dates and timestamps.
+    static func infinity(_ text: String) -> Bool? {
+        text == "infinity" ? true : text == "-infinity" ? false : nil
+    }
+
+    /// Debezium's fixed values for a TIMESTAMP of `infinity` and `-infinity`.
+    static func timestampInfinity(_ positive: Bool) -> Int64 {
+        positive ? 9_223_372_036_825_200_000 : -9_223_372_036_832_400_000
     }
 
     /// `12.3` at scale 2 is `12.30`: Connect's Decimal carries the schema's scale.
@@ -264,7 +278,8 @@ struct PostgresValueConverter: Sendable {
             }
             i += 2
         }
-        return Int64(((months * 30.4375 + days) * 86_400_000_000).rounded()) + micros
+        let total = ((months * 30.4375 + days) * 86_400_000_000).rounded() + Double(micros)
+        return Int64(exactly: total.rounded()) ?? (total > 0 ? Int64.max : Int64.min)
     }
 
     /// The elements of a one-dimensional array's text (`{1,"a b",NULL}`); nil when it is not one.

@@ -78,6 +78,7 @@ struct PostgresConnectorTaskTests {
         let task = PostgresConnectorTask()
         task.initialize(offsets)
         try task.start(Self.properties(db))
+        defer { try? task.stop() }
         let snapshot = try Self.poll(task, count: 2)
         #expect(snapshot.count == 2)
         #expect(snapshot.map(Self.op) == ["r", "r"])
@@ -146,6 +147,7 @@ struct PostgresConnectorTaskTests {
         let again = PostgresConnectorTask()
         again.initialize(offsets)
         try again.start(Self.properties(db, ["slot.drop.on.stop": "true"]))
+        defer { try? again.stop() }
         try pg.sql("INSERT INTO inventory.customers (first_name) VALUES ('Fiona')", database: db)
         let resumed = try Self.poll(again, count: 3)
         #expect(resumed.map(Self.op) == ["d", nil, "c"])
@@ -155,11 +157,9 @@ struct PostgresConnectorTaskTests {
 
     @Test("a database that does not exist fails the start with the server's message and its SQLSTATE")
     func unknownDatabase() throws {
-        let db = try Self.database()
         let task = PostgresConnectorTask()
         task.initialize(CommittedOffsets())
-        var props = Self.properties(db)
-        props["database.dbname"] = "no_such_db"
+        let props = Self.properties("no_such_db")
         #expect {
             try task.start(props)
         } throws: { error in
@@ -167,5 +167,114 @@ struct PostgresConnectorTaskTests {
             return trace.contains("Unable to connect to PostgreSQL") && trace.contains("does not exist")
                 && trace.contains("SQLState: 3D000")
         }
+    }
+
+    /// A task on a new database, started, with its snapshot read; stopped (and its slot dropped) by the caller.
+    static func started(
+        _ offsets: CommittedOffsets, _ extra: [String: String] = [:], dropSlot: Bool = true
+    ) throws
+        -> (PostgresConnectorTask, String)
+    {
+        let db = try database()
+        let task = PostgresConnectorTask()
+        task.initialize(offsets)
+        try task.start(properties(db, extra.merging(["slot.drop.on.stop": String(dropSlot)]) { a, _ in a }))
+        for r in try poll(task, count: 2) { offsets.commit(r) }
+        return (task, db)
+    }
+
+    @Test(
+        "a key change is a delete, its tombstone and a create; a restart after only the delete was committed sends the rest"
+    )
+    func keyChangeHalfCommitted() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets, dropSlot: false)
+        try PostgresServer.shared.sql("UPDATE inventory.customers SET id = 100 WHERE id = 2", database: db)
+        let change = try Self.poll(task, count: 3)
+        #expect(change.map(Self.op) == ["d", nil, "c"])
+        #expect(
+            change[0].key?.structValue?.get("id") == .int32(2) && change[2].key?.structValue?.get("id") == .int32(100))
+        #expect(change[0].headers.last("__debezium.newkey")?.value?.structValue?.get("id") == .int32(100))
+        #expect(change[2].headers.last("__debezium.oldkey")?.value?.structValue?.get("id") == .int32(2))
+        #expect(Set(change.compactMap { $0.sourceOffset.map { PostgresOffset($0).event } }).count == 3)
+        offsets.commit(change[0])
+        try task.commit()
+        try task.stop()
+        let again = PostgresConnectorTask()
+        again.initialize(offsets)
+        try again.start(Self.properties(db, ["slot.drop.on.stop": "true"]))
+        defer { try? again.stop() }
+        let rest = try Self.poll(again, count: 2)
+        #expect(rest.map(Self.op) == [nil, "c"])
+        #expect(rest.last?.key?.structValue?.get("id") == .int32(100))
+    }
+
+    @Test("a stream cut by the server resumes after what was returned: nothing lost, nothing twice")
+    func reconnects() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets)
+        defer { try? task.stop() }
+        let pg = PostgresServer.shared
+        try pg.sql("INSERT INTO inventory.customers (first_name) VALUES ('Ann')", database: db)
+        #expect(try Self.poll(task, count: 1).map { Self.after($0, "first_name") } == [.string("Ann")])
+        try pg.sql(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'slot_\(db)'",
+            database: db)
+        try pg.sql("INSERT INTO inventory.customers (first_name) VALUES ('Bob')", database: db)
+        var names: [Value?] = []
+        var retriable = 0
+        let deadline = Date().addingTimeInterval(20)
+        while names.isEmpty && Date() < deadline {
+            do {
+                names += (try task.poll() ?? []).map { Self.after($0, "first_name") }
+            } catch let e as ConnectError where e.isRetriable {
+                retriable += 1
+            }
+        }
+        #expect(names == [.string("Bob")])
+    }
+
+    @Test("a truncate the connector skips (the default) does not hold the slot's WAL once the stream is idle")
+    func skippedTruncateReleasesWAL() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets)
+        defer { try? task.stop() }
+        let pg = PostgresServer.shared
+        try pg.sql("TRUNCATE inventory.customers", database: db)
+        let end = try #require(LogSequenceNumber(try pg.sql("SELECT pg_current_wal_lsn()", database: db)))
+        var flushed: UInt64 = 0
+        let deadline = Date().addingTimeInterval(15)
+        while flushed < end.value && Date() < deadline {
+            #expect(try task.poll()?.isEmpty ?? true)
+            flushed =
+                LogSequenceNumber(
+                    try pg.sql(
+                        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'slot_\(db)'",
+                        database: db))?.value ?? 0
+        }
+        #expect(flushed >= end.value)
+    }
+
+    @Test("TOASTed values an update leaves alone, infinite timestamps and NaN numerics read as Debezium's")
+    func specialValues() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets, ["skipped.operations": "none"])
+        defer { try? task.stop() }
+        let pg = PostgresServer.shared
+        try pg.sql(
+            """
+            ALTER TABLE inventory.customers ADD COLUMN at timestamp, ADD COLUMN n numeric;
+            INSERT INTO inventory.customers (first_name, b, at, n)
+              SELECT 'Big', decode(string_agg(md5(i::text), ''), 'hex'), 'infinity', 'NaN'
+              FROM generate_series(1, 400) i;
+            """, database: db)
+        try pg.sql("UPDATE inventory.customers SET email = 'big@x' WHERE first_name = 'Big'", database: db)
+        let records = try Self.poll(task, count: 2)
+        try #require(records.count == 2)
+        #expect(Self.after(records[0], "at") == .int64(9_223_372_036_825_200_000))
+        #expect(Self.after(records[0], "n") == nil)
+        #expect(Self.after(records[0], "b")?.javaClassName == "[B")
+        #expect(Self.after(records[1], "b") == .bytes(Array("__debezium_unavailable_value".utf8)))
+        #expect(Self.after(records[1], "email") == .string("big@x"))
     }
 }
