@@ -61,6 +61,21 @@ struct PostgresConnectorTaskTests {
         return out
     }
 
+    /// The slot's `confirmed_flush_lsn`, read after each `step` until `done` says so or 15 s passed.
+    static func confirmedFlush(_ db: String, until done: (UInt64) -> Bool, step: () throws -> Void) throws -> UInt64 {
+        var flushed: UInt64 = 0
+        let deadline = Date().addingTimeInterval(15)
+        while !done(flushed) && Date() < deadline {
+            try step()
+            flushed =
+                LogSequenceNumber(
+                    try PostgresServer.shared.sql(
+                        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'slot_\(db)'",
+                        database: db))?.value ?? 0
+        }
+        return flushed
+    }
+
     static func envelope(_ r: SourceRecord) -> Struct? { r.value?.structValue }
     static func op(_ r: SourceRecord) -> String? { envelope(r)?.get("op")?.stringValue }
     static func after(_ r: SourceRecord, _ field: String) -> Value? {
@@ -130,15 +145,8 @@ struct PostgresConnectorTaskTests {
         // the end of the insert's, not past the update's commit.
         let insertCommit = try #require(changes[0].sourceOffset?["lsn_commit"]?.int64Value)
         let updateCommit = try #require(changes[1].sourceOffset?["lsn_commit"]?.int64Value)
-        var flushed: UInt64 = 0
-        let deadline = Date().addingTimeInterval(10)
-        while flushed <= UInt64(insertCommit) && Date() < deadline {
+        let flushed = try Self.confirmedFlush(db, until: { $0 > UInt64(insertCommit) }) {
             Thread.sleep(forTimeInterval: 0.1)
-            flushed =
-                LogSequenceNumber(
-                    try pg.sql(
-                        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'slot_\(db)'",
-                        database: db))?.value ?? 0
         }
         #expect(flushed > UInt64(insertCommit))
         #expect(flushed < UInt64(updateCommit))
@@ -242,15 +250,9 @@ struct PostgresConnectorTaskTests {
         let pg = PostgresServer.shared
         try pg.sql("TRUNCATE inventory.customers", database: db)
         let end = try #require(LogSequenceNumber(try pg.sql("SELECT pg_current_wal_lsn()", database: db)))
-        var flushed: UInt64 = 0
-        let deadline = Date().addingTimeInterval(15)
-        while flushed < end.value && Date() < deadline {
-            #expect(try task.poll()?.isEmpty ?? true)
-            flushed =
-                LogSequenceNumber(
-                    try pg.sql(
-                        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'slot_\(db)'",
-                        database: db))?.value ?? 0
+        let flushed = try Self.confirmedFlush(db, until: { $0 >= end.value }) {
+            let records = try task.poll()
+            #expect(records?.isEmpty ?? true)
         }
         #expect(flushed >= end.value)
     }
