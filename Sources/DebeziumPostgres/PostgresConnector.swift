@@ -1,5 +1,6 @@
 import ConnectAPI
 import DebeziumCore
+import Postgres
 
 /// `io.debezium.connector.postgresql.PostgresConnector`: change data capture from PostgreSQL 10+ through logical
 /// replication with the built-in `pgoutput` plug-in, producing Debezium's change events. One task, as Debezium's.
@@ -16,12 +17,23 @@ public final class PostgresConnector: SourceConnector {
 
     /// Cross-key and value rules (`plugin.name`, the modes, the include and exclude lists), reported under the key
     /// they concern; 1.x keys count as their successors.
+    /// A configuration that parses is also tried against the server, as Debezium's validation does: a server that
+    /// cannot be reached or refuses the login is reported under `database.hostname` ("Error while validating
+    /// connector config: ..."), so a create fails with 400 instead of a task failing later.
     public func validate(_ props: [String: String]) -> [String: [String]] {
+        let config: PostgresConnectorConfig
         do {
-            _ = try PostgresConnectorConfig(props)
-            return [:]
+            config = try PostgresConnectorConfig(props)
         } catch {
             return [error.configKey ?? "topic.prefix": [error.message]]
+        }
+        var params = config.connection
+        params["connect_timeout"] = "5"
+        do {
+            _ = try PostgresConnection(parameters: params)
+            return [:]
+        } catch {
+            return ["database.hostname": ["Error while validating connector config: \(error.message)"]]
         }
     }
 

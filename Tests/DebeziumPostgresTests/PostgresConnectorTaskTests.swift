@@ -279,4 +279,17 @@ struct PostgresConnectorTaskTests {
         #expect(Self.after(records[1], "b") == .bytes(Array("__debezium_unavailable_value".utf8)))
         #expect(Self.after(records[1], "email") == .string("big@x"))
     }
+
+    @Test("validation tries the server: a wrong port is reported under database.hostname, a good one passes")
+    func validationConnects() throws {
+        let db = try Self.database()
+        let connector = PostgresConnector()
+        #expect(connector.validate(Self.properties(db)).isEmpty)
+        var props = Self.properties(db)
+        props["database.port"] = String(try FreePort.allocate())
+        let errors = connector.validate(props)
+        #expect(errors["database.hostname"]?.first?.hasPrefix("Error while validating connector config: ") == true)
+        #expect(errors["database.hostname"]?.first?.contains("refused") == true)
+        #expect(connector.validate(Self.properties(db, ["plugin.name": "decoderbufs"]))["plugin.name"] != nil)
+    }
 }
