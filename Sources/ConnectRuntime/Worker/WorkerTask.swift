@@ -69,7 +69,7 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
                 context: "org.apache.kafka.connect.runtime.\(String(describing: type(of: self))).execute [\(id)]")
             if !isCancelled {
                 logger.error(
-                    "\(self) Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted. Error: \(e.description)"
+                    "\(self) Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted. Error: \(e.description)\n\(e.trace)"
                 )
             }
             listener.onFailure(id, e)
