@@ -21,6 +21,10 @@ public final class PostgresConnector: SourceConnector {
     /// cannot be reached or refuses the login is reported under `database.hostname` ("Error while validating
     /// connector config: ..."), so a create fails with 400 instead of a task failing later.
     public func validate(_ props: [String: String]) -> [String: [String]] {
+        let normalized = PostgresConnectorConfig.normalized(props).props
+        if (normalized["topic.prefix"] ?? "").isEmpty {
+            return ["topic.prefix": ["Missing required configuration \"topic.prefix\" which has no default value."]]
+        }
         let config: PostgresConnectorConfig
         do {
             config = try PostgresConnectorConfig(props)

@@ -135,9 +135,19 @@ public final class PostgresConnectorTask: SourceTask {
     /// The slot's plug-in when it exists; a slot of another plug-in is refused.
     private func slotState(_ conn: PostgresConnection) throws -> String? {
         let r = try conn.query(
-            "SELECT plugin FROM pg_replication_slots WHERE slot_name = \(conn.quoteLiteral(config.slotName)) AND database = current_database()"
+            "SELECT plugin, active, active_pid FROM pg_replication_slots WHERE slot_name = \(conn.quoteLiteral(config.slotName)) AND database = current_database()"
         )
         guard let plugin = r.rows.first?.first ?? nil else { return nil }
+        // Another reader (a second connector with the same slot.name) holds it: fail before any snapshot, with
+        // PostgreSQL's own wording.
+        if r.rows.first?[1] == "t" {
+            throw ConnectError(
+                .debezium,
+                "Replication slot '\(config.slotName)' is in use",
+                cause: PostgresError(
+                    "ERROR: replication slot \"\(config.slotName)\" is active for PID \(r.rows.first?[2] ?? "?")",
+                    sqlState: "55006"))
+        }
         guard plugin == "pgoutput" else {
             throw ConnectError(
                 .debezium,

@@ -292,4 +292,20 @@ struct PostgresConnectorTaskTests {
         #expect(errors["database.hostname"]?.first?.contains("refused") == true)
         #expect(connector.validate(Self.properties(db, ["plugin.name": "decoderbufs"]))["plugin.name"] != nil)
     }
+
+    @Test("a second connector on a slot in use fails at start, before it snapshots anything")
+    func slotInUse() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets)
+        defer { try? task.stop() }
+        _ = try task.poll()
+        let second = PostgresConnectorTask()
+        second.initialize(CommittedOffsets())
+        #expect {
+            try second.start(Self.properties(db, ["topic.prefix": "other"]))
+        } throws: { error in
+            (error as? ConnectError)?.trace.contains("replication slot \"slot_\(db)\" is active for PID") == true
+        }
+        #expect(PostgresConnector().validate(["connector.class": PostgresConnector.className])["topic.prefix"] != nil)
+    }
 }
