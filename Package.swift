@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
 
         .target(name: "JSON", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
@@ -48,6 +49,8 @@ let package = Package(
         .target(name: "ConnectAPI", swiftSettings: strict),
         // PostgreSQL through libpq: queries and the logical replication stream.
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        // MariaDB and MySQL through libmariadb: queries and the binlog stream, whose events are decoded in Swift.
+        .target(name: "MariaDB", dependencies: ["CMariaDB"], swiftSettings: strict),
         // Debezium's change events, semantic types, filters and configuration names, shared by the CDC connectors.
         .target(name: "DebeziumCore", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .target(
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .testTarget(name: "DebeziumCoreTests", dependencies: ["DebeziumCore", "ConnectAPI"], swiftSettings: strict),
+        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "ConnectTestKit"], swiftSettings: strict),
         .testTarget(
             name: "DebeziumPostgresTests",
             dependencies: [
