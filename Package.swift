@@ -57,6 +57,10 @@ let package = Package(
             name: "DebeziumPostgres",
             dependencies: ["ConnectAPI", "DebeziumCore", "Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        .target(
+            name: "DebeziumMySql",
+            dependencies: ["ConnectAPI", "DebeziumCore", "MariaDB", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "ConnectMetrics", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),
         .target(name: "ConnectTransforms", dependencies: ["ConnectAPI"], swiftSettings: strict),
@@ -85,7 +89,7 @@ let package = Package(
             name: "ConnectWorkerKit",
             dependencies: [
                 "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "Kafka", "ConnectFile",
-                "ConnectDatagen", "DebeziumPostgres", .product(name: "Logging", package: "swift-log"),
+                "ConnectDatagen", "DebeziumPostgres", "DebeziumMySql", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -117,13 +121,17 @@ let package = Package(
         // Shared test support: starts the real Tansu broker on a free loopback port.
         .target(
             name: "ConnectTestKit",
-            dependencies: ["Kafka", "HTTPClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kafka", "HTTPClient", "ConnectAPI", .product(name: "Logging", package: "swift-log")],
             path: "Tests/ConnectTestKit",
             swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ConnectAPITests", dependencies: ["ConnectAPI"], swiftSettings: strict),
         .testTarget(name: "DebeziumCoreTests", dependencies: ["DebeziumCore", "ConnectAPI"], swiftSettings: strict),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "ConnectTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "DebeziumMySqlTests",
+            dependencies: ["DebeziumMySql", "DebeziumCore", "MariaDB", "ConnectAPI", "ConnectTestKit"],
+            swiftSettings: strict),
         .testTarget(
             name: "DebeziumPostgresTests",
             dependencies: [

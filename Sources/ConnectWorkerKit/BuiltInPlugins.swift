@@ -1,6 +1,7 @@
 import ConnectDatagen
 import ConnectFile
 import ConnectRuntime
+import DebeziumMySql
 import DebeziumPostgres
 
 extension PluginRegistry {
@@ -12,6 +13,8 @@ extension PluginRegistry {
             connector: FileStreamSourceConnector.self, className: FileStreamSourceConnector.className, type: .source)
         r.register(connector: DatagenConnector.self, className: DatagenConnector.className, type: .source)
         r.register(connector: PostgresConnector.self, className: PostgresConnector.className, type: .source)
+        r.register(connector: MySqlConnector.self, className: MySqlConnector.className, type: .source)
+        r.register(connector: MariaDbConnector.self, className: MariaDbConnector.className, type: .source)
         return r
     }()
 }

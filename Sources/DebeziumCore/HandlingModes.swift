@@ -9,6 +9,40 @@ public enum DecimalHandlingMode: String, Sendable, CaseIterable {
     case string
 }
 
+extension DecimalHandlingMode {
+    /// The schema of a DECIMAL(precision, scale) column's values in this mode.
+    public func schema(precision: Int?, scale: Int32, optional: Bool) -> Schema {
+        switch self {
+        case .precise: SemanticTypes.decimal(precision: precision, scale: scale, optional: optional)
+        case .double: .primitive(.float64, optional: optional)
+        case .string: .primitive(.string, optional: optional)
+        }
+    }
+
+    /// The value of a decimal written in plain text (`-12.5`), at the column's `scale` in precise mode.
+    public func value(_ text: String, scale: Int32) -> Value? {
+        switch self {
+        case .precise: BigDecimal(Self.rescaled(text, scale: scale)).map(Value.decimal)
+        case .double:
+            switch text {
+            case "NaN": .float64(.nan)
+            case "Infinity": .float64(.infinity)
+            case "-Infinity": .float64(-.infinity)
+            default: Double(text).map(Value.float64)
+            }
+        case .string: .string(text)
+        }
+    }
+
+    /// `12.3` at scale 2 is `12.30`: Connect's Decimal carries the schema's scale.
+    public static func rescaled(_ text: String, scale: Int32) -> String {
+        let dot = text.firstIndex(of: ".")
+        let have = dot.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+        if have >= Int(scale) { return text }
+        return (dot == nil ? text + "." : text) + String(repeating: "0", count: Int(scale) - have)
+    }
+}
+
 /// `time.precision.mode`: how DATE, TIME and TIMESTAMP columns become Connect values.
 public enum TemporalPrecisionMode: String, Sendable, CaseIterable {
     /// Debezium's semantic types by the column's precision (`io.debezium.time.*`).

@@ -47,6 +47,12 @@ public enum SemanticTypes {
             .parameter("allowed", allowed.joined(separator: ",")).optional(optional).build()
     }
 
+    /// A set of enumeration members, comma-separated (`a,c`), the members in `allowed`.
+    public static func enumSet(_ allowed: [String], optional: Bool) -> Schema {
+        SchemaBuilder(.string).name("io.debezium.data.EnumSet").version(1)
+            .parameter("allowed", allowed.joined(separator: ",")).optional(optional).build()
+    }
+
     /// A bit string of `length` bits, little-endian bytes.
     public static func bits(length: Int, optional: Bool) -> Schema {
         SchemaBuilder(.bytes).name("io.debezium.data.Bits").version(1).parameter("length", String(length))

@@ -54,7 +54,7 @@ final class PostgresTable {
         }
         self.columns = cols
         let prefix = "\(config.serverName).\(id.schema).\(id.table)"
-        topic = Self.sanitizedTopic(prefix)
+        topic = ChangeEventBuilder.sanitizedTopic(prefix)
         keyColumns = cols.indices.filter { cols[$0].keyPosition != nil }.sorted {
             cols[$0].keyPosition! < cols[$1].keyPosition!
         }
@@ -69,14 +69,6 @@ final class PostgresTable {
             $0.field($1.name, $1.converter.schema)
         }.build()
         envelopeSchema = Envelope.schema(name: prefix + ".Envelope", row: rowSchema, source: sourceSchema)
-    }
-
-    /// Topic names keep `[A-Za-z0-9._-]`; anything else becomes `_` (`AbstractTopicNamingStrategy`).
-    static func sanitizedTopic(_ name: String) -> String {
-        String(
-            name.map { c in
-                c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "_" || c == "-") ? c : "_"
-            })
     }
 
     /// A row from its column values (text, nil for NULL). `unchanged` marks TOASTed values the change did not send:

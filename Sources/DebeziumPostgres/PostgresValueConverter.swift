@@ -168,18 +168,8 @@ struct PostgresValueConverter: Sendable {
     )
         -> ColumnConverter
     {
-        switch decimalMode {
-        case .precise:
-            return ColumnConverter(
-                schema: SemanticTypes.decimal(precision: precision, scale: scale, optional: optional)
-            ) { text in
-                BigDecimal(Self.rescaled(clean(text), scale: scale)).map(Value.decimal)
-            }
-        case .double:
-            return ColumnConverter(schema: .primitive(.float64, optional: optional)) {
-                Self.double(clean($0)).map(Value.float64)
-            }
-        case .string: return ColumnConverter(schema: .primitive(.string, optional: optional)) { .string(clean($0)) }
+        ColumnConverter(schema: decimalMode.schema(precision: precision, scale: scale, optional: optional)) {
+            decimalMode.value(clean($0), scale: scale)
         }
     }
 
@@ -191,14 +181,6 @@ struct PostgresValueConverter: Sendable {
     /// Debezium's fixed values for a TIMESTAMP of `infinity` and `-infinity`.
     static func timestampInfinity(_ positive: Bool) -> Int64 {
         positive ? 9_223_372_036_825_200_000 : -9_223_372_036_832_400_000
-    }
-
-    /// `12.3` at scale 2 is `12.30`: Connect's Decimal carries the schema's scale.
-    static func rescaled(_ text: String, scale: Int32) -> String {
-        let dot = text.firstIndex(of: ".")
-        let have = dot.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
-        if have >= Int(scale) { return text }
-        return (dot == nil ? text + "." : text) + String(repeating: "0", count: Int(scale) - have)
     }
 
     static func double(_ text: String) -> Double? {

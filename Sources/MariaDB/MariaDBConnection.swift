@@ -59,21 +59,14 @@ public final class MariaDBConnection {
         return MariaDBResult(res)
     }
 
-    /// Runs a statement and hands its rows to `body` one at a time as they arrive (`mysql_use_result`), so a table
-    /// of any size is read in constant memory. `body` returns false to stop early; the rest is then read and
-    /// dropped, as the protocol asks.
-    public func stream(_ sql: String, _ body: ([[UInt8]?]) throws -> Bool) throws {
+    /// Runs a statement whose rows are read one at a time as they arrive (`mysql_use_result`), so a table of any
+    /// size is read in constant memory. The connection runs nothing else until the stream is read to its end or
+    /// released.
+    public func openStream(_ sql: String) throws(MariaDBError) -> MariaDBRowStream {
         let rc = sql.withCString { mysql_real_query(handle, $0, UInt(strlen($0))) }
         guard rc == 0 else { throw Self.error(of: handle) }
         guard let res = mysql_use_result(handle) else { throw Self.error(of: handle) }
-        defer { mysql_free_result(res) }
-        let n = Int(mysql_num_fields(res))
-        var more = true
-        while let row = mysql_fetch_row(res) {
-            guard more else { continue }
-            more = try body(MariaDBResult.values(row, lengths: mysql_fetch_lengths(res), count: n))
-        }
-        if mysql_errno(handle) != 0 { throw Self.error(of: handle) }
+        return MariaDBRowStream(connection: self, result: res)
     }
 
     /// Quotes a string literal (`'it''s'`), escaping as the connection's character set asks.
@@ -91,6 +84,31 @@ public final class MariaDBConnection {
     /// Quotes an identifier with backticks (a backtick inside is doubled).
     public static func quoteIdentifier(_ name: String) -> String {
         "`" + name.replacingOccurrences(of: "`", with: "``") + "`"
+    }
+}
+
+/// The rows of one statement, read as they arrive (`MariaDBConnection.openStream`).
+public final class MariaDBRowStream {
+    private let connection: MariaDBConnection
+    private let result: UnsafeMutablePointer<MYSQL_RES>
+    private let count: Int
+
+    init(connection: MariaDBConnection, result: UnsafeMutablePointer<MYSQL_RES>) {
+        self.connection = connection
+        self.result = result
+        count = Int(mysql_num_fields(result))
+    }
+
+    /// Releasing the result reads and drops the rows not read, as the protocol asks.
+    deinit { mysql_free_result(result) }
+
+    /// The next row, nil at the end; throws when the connection breaks mid-way.
+    public func next() throws(MariaDBError) -> [[UInt8]?]? {
+        guard let row = mysql_fetch_row(result) else {
+            if mysql_errno(connection.handle) != 0 { throw MariaDBConnection.error(of: connection.handle) }
+            return nil
+        }
+        return MariaDBResult.values(row, lengths: mysql_fetch_lengths(result), count: count)
     }
 }
 

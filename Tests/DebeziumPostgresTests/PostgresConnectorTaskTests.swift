@@ -8,17 +8,6 @@ import Testing
 
 @testable import DebeziumPostgres
 
-/// Offsets as Connect's runtime would have committed them, set by the test.
-final class CommittedOffsets: OffsetStorageReader, SourceTaskContext {
-    private let stored = Mutex<[OffsetMap: OffsetMap]>([:])
-    var offsetStorageReader: any OffsetStorageReader { self }
-    var configs: [String: String] { [:] }
-    func offset(for partition: OffsetMap) -> OffsetMap? { stored.withLock { $0[partition] } }
-    func commit(_ record: SourceRecord) {
-        stored.withLock { $0[record.sourcePartition!] = record.sourceOffset }
-    }
-}
-
 @Suite("The PostgreSQL connector against a real PostgreSQL", .serialized)
 struct PostgresConnectorTaskTests {
     static let counter = Atomic<Int>(0)

@@ -1,0 +1,172 @@
+import ConnectAPI
+import DebeziumCore
+import Foundation
+import Logging
+import MariaDB
+
+/// The connector's one task: checks the server's binlog settings, snapshots as `snapshot.mode` says, then reads
+/// the binlog from the snapshot's position or the committed offset (`MySqlConnectorTask`).
+public class MySqlConnectorTask: SourceTask {
+    private enum Phase {
+        case snapshot(MySqlSnapshotter)
+        case streaming
+        /// `initial_only`: the snapshot is taken, nothing streams.
+        case finished
+    }
+
+    private var config: MySqlConnectorConfig!
+    private var context: (any SourceTaskContext)?
+    private var streaming: MySqlStreamingSource?
+    private var phase = Phase.finished
+    private let flavor: MySqlFlavor
+    private let logger: Logger
+
+    public required init() {
+        flavor = .mysql
+        logger = Logger(label: "io.debezium.connector.mysql.MySqlConnectorTask")
+    }
+
+    init(flavor: MySqlFlavor) {
+        self.flavor = flavor
+        logger = Logger(
+            label: "io.debezium.connector.\(flavor.rawValue).\(flavor == .mysql ? "MySql" : "MariaDb")ConnectorTask")
+    }
+
+    public func initialize(_ context: any SourceTaskContext) { self.context = context }
+
+    public func start(_ props: [String: String]) throws {
+        for note in MySqlConnectorConfig.normalized(props).notes { logger.warning("\(note)") }
+        let config = try MySqlConnectorConfig(props)
+        self.config = config
+        let builder = ChangeEventBuilder(serverName: config.serverName, tombstonesOnDelete: config.tombstonesOnDelete)
+        let source = MySqlSourceInfo(flavor: flavor)
+        let stored = context?.offsetStorageReader.offset(for: builder.partition).flatMap(MySqlOffset.init)
+        let conn: MariaDBConnection
+        do {
+            conn = try MariaDBConnection(
+                host: config.hostname, port: config.port, user: config.user, password: config.password,
+                connectTimeout: config.connectTimeoutSeconds)
+            try conn.query("SET SESSION time_zone = '+00:00'")
+        } catch {
+            throw ConnectError(
+                .debezium,
+                "Unable to connect to the \(flavor == .mysql ? "MySQL" : "MariaDB") server at \(config.hostname):\(config.port)",
+                cause: error)
+        }
+        do {
+            try checkServer(conn)
+            let available = try conn.query("SHOW BINARY LOGS").strings.compactMap { $0.first ?? nil }
+            let storedAvailable = stored.map { available.contains($0.file) } ?? false
+            if let stored, !stored.isSnapshotInProgress, !storedAvailable, config.snapshotMode != .whenNeeded,
+                config.snapshotMode != .always
+            {
+                throw ConnectError(
+                    .debezium,
+                    "The connector is trying to read binlog starting at \(stored.file):\(stored.position), but this is no longer available on the server. Reconfigure the connector to use a snapshot when needed (snapshot.mode=when_needed)."
+                )
+            }
+            let snapshot = needsSnapshot(stored: stored, storedAvailable: storedAvailable)
+            var start: MySqlOffset
+            if snapshot {
+                let ids = try MySqlCatalog.tables(conn).filter { config.filter.captures($0) }
+                var tables: [MySqlTable] = []
+                for id in ids {
+                    tables.append(
+                        MySqlTable(
+                            id: id, columns: try MySqlCatalog.columns(conn, id), config: config,
+                            sourceSchema: source.schema))
+                }
+                let snapshotter = try MySqlSnapshotter(
+                    conn: conn, config: config, builder: builder, source: source, tables: tables)
+                logger.info(
+                    "Snapshotting \(tables.count) tables at \(snapshotter.position.file):\(snapshotter.position.position): \(tables.map(\.id.description).joined(separator: ", "))"
+                )
+                phase = .snapshot(snapshotter)
+                start = MySqlOffset(file: snapshotter.position.file, position: snapshotter.position.position)
+                start.gtids = snapshotter.position.gtids
+            } else if let stored, !stored.isSnapshotInProgress {
+                start = stored
+                if stored.snapshot {
+                    // A completed snapshot's offset: streaming starts at its position, nothing to skip.
+                    start = MySqlOffset(file: stored.file, position: stored.position)
+                    start.gtids = stored.gtids
+                }
+                phase = config.snapshotMode == .initialOnly ? .finished : .streaming
+            } else {
+                let now = try MySqlSnapshotter.masterStatus(conn)
+                start = MySqlOffset(file: now.file, position: now.position)
+                start.gtids = now.gtids
+                phase = config.snapshotMode == .initialOnly ? .finished : .streaming
+            }
+            if config.snapshotMode != .initialOnly {
+                streaming = MySqlStreamingSource(
+                    config: config, builder: builder, source: source, start: start, logger: logger)
+            }
+        } catch let e as MariaDBError {
+            throw ConnectError(.debezium, "Starting the \(flavor.rawValue) connector failed", cause: e)
+        }
+    }
+
+    /// The binlog must be on, in ROW format with full row images (Debezium's checks and wording).
+    private func checkServer(_ conn: MariaDBConnection) throws {
+        let r = try conn.query("SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image").strings
+        let row = r.first ?? []
+        let value = { (i: Int) -> String in (i < row.count ? row[i] : nil)?.uppercased() ?? "" }
+        let (logBin, format, image) = (value(0), value(1), value(2))
+        guard logBin == "1" || logBin == "ON" else {
+            throw ConnectError(
+                .debezium,
+                "The MySQL server is not configured to use a binlog (log_bin is off), which is required for this connector to work properly. Change the server configuration to enable log_bin and restart the connector."
+            )
+        }
+        guard format == "ROW" else {
+            throw ConnectError(
+                .debezium,
+                "The MySQL server is not configured to use a ROW binlog_format, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_format=ROW and restart the connector."
+            )
+        }
+        guard image == "FULL" else {
+            throw ConnectError(
+                .debezium,
+                "The MySQL server is not configured to use a FULL binlog_row_image, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_row_image=FULL and restart the connector."
+            )
+        }
+    }
+
+    private func needsSnapshot(stored: MySqlOffset?, storedAvailable: Bool) -> Bool {
+        switch config.snapshotMode {
+        case .noData, .recovery: return false
+        case .always: return true
+        case .initial, .initialOnly: return stored == nil || stored!.isSnapshotInProgress
+        case .whenNeeded: return stored == nil || stored!.isSnapshotInProgress || !storedAvailable
+        }
+    }
+
+    public func poll() throws -> [SourceRecord]? {
+        switch phase {
+        case .snapshot(let snapshotter):
+            let records = try snapshotter.poll(max: config.maxBatchSize)
+            if snapshotter.isDone {
+                logger.info("Snapshot completed: \(snapshotter.rowsScanned) rows")
+                phase = config.snapshotMode == .initialOnly ? .finished : .streaming
+            }
+            return records
+        case .streaming:
+            return try streaming?.poll(max: config.maxBatchSize, timeoutMs: config.pollIntervalMs)
+        case .finished:
+            Thread.sleep(forTimeInterval: Double(config.pollIntervalMs) / 1000)
+            return nil
+        }
+    }
+
+    public func stop() throws {
+        streaming?.close()
+        streaming = nil
+        phase = .finished
+    }
+}
+
+/// `io.debezium.connector.mariadb.MariaDbConnector`'s task: the same reader, `mariadb` in `source.connector`.
+public final class MariaDbConnectorTask: MySqlConnectorTask {
+    public required init() { super.init(flavor: .mariadb) }
+}

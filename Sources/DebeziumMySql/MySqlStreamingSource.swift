@@ -1,0 +1,291 @@
+import ConnectAPI
+import DebeziumCore
+import Foundation
+import Logging
+import MariaDB
+
+/// Reads the binlog as a replica from a position and turns row events of captured tables into change events
+/// (`BinlogStreamingChangeEventSource`).
+///
+/// Each record's offset names the start of its transaction (`file`, `pos`) and how much of the transaction was
+/// emitted with it (`event` rows events, then `row` rows of the next), so a restart reads the transaction again
+/// and skips exactly what was delivered. Table structures come from the server's catalog and are read again after
+/// DDL; a rows event whose column count no longer matches the catalog fails the task, naming the table.
+final class MySqlStreamingSource {
+    private let config: MySqlConnectorConfig
+    private let builder: ChangeEventBuilder
+    private let source: MySqlSourceInfo
+    private let logger: Logger
+    private var client: BinlogClient?
+    private var catalog: MariaDBConnection?
+    /// Where the next (re)connect starts and what it skips: the last returned record's offset, or the start.
+    private var resume: MySqlOffset
+    private var failedConnects = 0
+
+    // Stream state.
+    private var file = ""
+    private var transactionStart: UInt64 = 0
+    private var gtid: String?
+    private var gtids: String?
+    private var rowsEventIndex = 0
+    private var thread: Int64?
+    private var query: String?
+    private var tableMaps: [UInt64: TableMapEvent] = [:]
+    private var tables: [TableId: MySqlTable?] = [:]
+
+    init(
+        config: MySqlConnectorConfig, builder: ChangeEventBuilder, source: MySqlSourceInfo, start: MySqlOffset,
+        logger: Logger
+    ) {
+        self.config = config
+        self.builder = builder
+        self.source = source
+        self.logger = logger
+        resume = start
+    }
+
+    private func connection() throws(MariaDBError) -> MariaDBConnection {
+        try MariaDBConnection(
+            host: config.hostname, port: config.port, user: config.user, password: config.password,
+            connectTimeout: config.connectTimeoutSeconds, readTimeout: 60)
+    }
+
+    private func connect() throws(ConnectError) {
+        do {
+            let heartbeat = min(5, max(0.1, Double(config.pollIntervalMs) / 1000))
+            client = try BinlogClient(
+                connection: try connection(), serverId: config.serverId,
+                start: .position(file: resume.file, position: resume.position), heartbeatSeconds: heartbeat)
+            file = resume.file
+            transactionStart = resume.position
+            gtids = resume.gtids
+            rowsEventIndex = 0
+            tableMaps = [:]
+            failedConnects = 0
+            let skipping =
+                resume.event > 0 || resume.row > 0
+                ? ", skipping \(resume.event) rows events and \(resume.row) rows already delivered" : ""
+            logger.info(
+                "Reading the binlog from \(resume.file):\(resume.position) as replica \(config.serverId)\(skipping)")
+        } catch {
+            throw failure("Failed to read the binlog from \(resume.file):\(resume.position)", error)
+        }
+    }
+
+    /// A ConnectError for a server error: retriable for a lost or refused connection, after a pause.
+    private func failure(_ message: String, _ error: MariaDBError) -> ConnectError {
+        client = nil
+        catalog = nil
+        guard error.isConnectionError else { return ConnectError(.debezium, message, cause: error) }
+        failedConnects += 1
+        Thread.sleep(forTimeInterval: min(10, 0.5 * Double(failedConnects)))
+        return ConnectError(.debeziumRetriable, message, cause: error)
+    }
+
+    func close() {
+        client = nil
+        catalog = nil
+    }
+
+    /// Reads events for up to `timeoutMs`, returning once a transaction ends with a batch of `max` ready, or the time
+    /// is up; a heartbeat from the idle server ends a poll that has records.
+    func poll(max: Int, timeoutMs: Int64) throws(ConnectError) -> [SourceRecord] {
+        if client == nil { try connect() }
+        guard let client else { return [] }
+        var out: [SourceRecord] = []
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(timeoutMs))
+        do {
+            while ContinuousClock.now < deadline {
+                let bytes = try client.next()
+                guard !bytes.isEmpty else { continue }
+                let (header, event) = try BinlogEvent.parse(bytes, checksumSize: client.checksumSize)
+                let ended = try handle(header, event, into: &out)
+                if case .heartbeat = event, !out.isEmpty { break }
+                if ended && out.count >= max { break }
+            }
+        } catch let e as MariaDBError {
+            // The batch is dropped: it is read again after the reconnect, from the last returned record.
+            throw failure("The binlog stream from \(config.hostname):\(config.port) was lost", e)
+        } catch let e as BinlogError {
+            throw ConnectError(.debezium, "Cannot read binlog event at \(file):\(transactionStart): \(e)")
+        } catch let e as ConnectError {
+            throw e
+        } catch {
+            throw ConnectError.wrap(error)
+        }
+        if let last = out.last?.sourceOffset, let offset = MySqlOffset(last) { resume = offset }
+        return out
+    }
+
+    /// Acts on one event; returns true at the end of a transaction.
+    private func handle(
+        _ header: BinlogEventHeader, _ event: BinlogEvent, into out: inout [SourceRecord]
+    ) throws
+        -> Bool
+    {
+        let start = UInt64(header.nextPosition) &- UInt64(header.eventLength)
+        switch event {
+        case .rotate(let f, _):
+            file = f
+            return false
+        case .gtid(let g, let standalone):
+            beginTransaction(at: start)
+            gtid = g
+            gtids = g
+            if standalone { thread = nil }
+            return false
+        case .query(let threadId, let database, let sql, _):
+            thread = Int64(threadId)
+            let statement = sql.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+            if statement == "BEGIN" {
+                if gtid == nil { beginTransaction(at: start) }
+                return false
+            }
+            if statement == "COMMIT" {
+                endTransaction(next: UInt64(header.nextPosition))
+                return true
+            }
+            // DDL (or a statement-based change): table structures may have changed; each is read again when next
+            // used.
+            schemaChanged(database: database, sql: sql)
+            endTransaction(next: UInt64(header.nextPosition))
+            return true
+        case .xid:
+            endTransaction(next: UInt64(header.nextPosition))
+            return true
+        case .tableMap(let map):
+            tableMaps[map.tableId] = map
+            return false
+        case .rowsQuery(let sql):
+            query = sql
+            return false
+        case .rows(let rows):
+            defer { rowsEventIndex += 1 }
+            try emit(rows, header: header, start: start, into: &out)
+            return false
+        case .formatDescription, .heartbeat, .other:
+            return false
+        }
+    }
+
+    private func beginTransaction(at position: UInt64) {
+        transactionStart = position
+        rowsEventIndex = 0
+        query = nil
+    }
+
+    private func endTransaction(next: UInt64) {
+        // A restart position is the start of a transaction: once this one is done, the next one's start.
+        transactionStart = next
+        rowsEventIndex = 0
+        gtid = nil
+        query = nil
+    }
+
+    private func schemaChanged(database: String, sql: String) {
+        let lower = sql.lowercased()
+        guard ["create", "alter", "drop", "rename", "truncate"].contains(where: { lower.contains($0) }) else { return }
+        logger.info("Schema change in '\(database)': \(sql.prefix(200)); table structures are read again")
+        tables = [:]
+    }
+
+    /// The table of a rows event, nil when it is not captured.
+    private func table(_ map: TableMapEvent, columnCount: Int) throws -> MySqlTable? {
+        let id = TableId(schema: map.database, table: map.table)
+        guard config.filter.captures(id) else { return nil }
+        if let cached = tables[id], let t = cached, t.fits(columnCount: columnCount) { return t }
+        if catalog == nil { catalog = try connection() }
+        var columns = try MySqlCatalog.columns(catalog!, id)
+        if map.columnNames.count == columns.count {
+            // binlog_row_metadata=FULL names the columns as they were when the row was written.
+            for i in columns.indices { columns[i].name = map.columnNames[i] }
+        }
+        let t = MySqlTable(id: id, columns: columns, config: config, sourceSchema: source.schema)
+        guard t.fits(columnCount: columnCount) else {
+            throw ConnectError(
+                .debezium,
+                "The binlog's rows event for \(id) has \(columnCount) columns but the table now has \(columns.count): its structure changed after the change was written; restart with snapshot.mode=when_needed or always"
+            )
+        }
+        tables[id] = t
+        return t
+    }
+
+    private func emit(
+        _ rows: RowsEvent, header: BinlogEventHeader, start: UInt64, into out: inout [SourceRecord]
+    )
+        throws
+    {
+        guard let map = tableMaps[rows.tableId] else {
+            throw ConnectError(
+                .debezium, "Rows event at \(file):\(start) for table id \(rows.tableId) has no table map")
+        }
+        guard let table = try table(map, columnCount: rows.columnCount) else { return }
+        // A restart within this transaction skips what was delivered before it.
+        let replaying = file == resume.file && transactionStart == resume.position
+        if replaying && rowsEventIndex < resume.event { return }
+        let skipRows = replaying && rowsEventIndex == resume.event ? resume.row : 0
+        let images = try rows.rows(table: map, unsigned: table.unsigned)
+        let step = rows.kind == .update ? 2 : 1
+        let count = images.count / step
+        let micros = Int64(header.timestamp) * 1_000_000
+        for i in 0..<count where i >= skipRows {
+            var offset = MySqlOffset(file: file, position: transactionStart)
+            offset.event = rowsEventIndex
+            offset.gtids = gtids
+            offset.tsSeconds = Int64(header.timestamp)
+            offset.serverId = Int64(header.serverId)
+            let s = try source.value(
+                serverName: config.serverName, table: table.id, changeMicros: micros, snapshot: nil,
+                serverId: Int64(header.serverId), gtid: gtid, file: file, pos: start, row: i, thread: thread,
+                query: config.includeQuery ? query : nil)
+            var records: [SourceRecord] = []
+            switch rows.kind {
+            case .write:
+                guard !config.skipped.contains("c") else { continue }
+                records = [
+                    try builder.event(
+                        .create, table: table, key: try table.key(images[i]), before: nil,
+                        after: try table.row(images[i]), source: s, offset: [:])
+                ]
+            case .delete:
+                guard !config.skipped.contains("d") else { continue }
+                records = try builder.delete(
+                    table: table, key: try table.key(images[i]), before: try table.row(images[i]), source: s,
+                    offset: [:])
+            case .update:
+                guard !config.skipped.contains("u") else { continue }
+                let (old, new) = (images[2 * i], images[2 * i + 1])
+                let oldKey = try table.key(old)
+                let newKey = try table.key(new)
+                if let oldKey, oldKey != newKey {
+                    // The primary key changed: a delete of the old key and a create of the new one, linked by
+                    // Debezium's `__debezium.newkey` / `__debezium.oldkey` headers.
+                    var deleteHeaders = Headers()
+                    deleteHeaders.add("__debezium.newkey", schema: table.keySchema, value: newKey.map(Value.struct))
+                    records = try builder.delete(
+                        table: table, key: oldKey, before: try table.row(old), source: s, offset: [:],
+                        headers: deleteHeaders)
+                    var createHeaders = Headers()
+                    createHeaders.add("__debezium.oldkey", schema: table.keySchema, value: .struct(oldKey))
+                    records.append(
+                        try builder.event(
+                            .create, table: table, key: newKey, before: nil, after: try table.row(new), source: s,
+                            offset: [:], headers: createHeaders))
+                } else {
+                    records = [
+                        try builder.event(
+                            .update, table: table, key: newKey, before: try table.row(old),
+                            after: try table.row(new), source: s, offset: [:])
+                    ]
+                }
+            }
+            // Only the row's last record says the row is done: a restart after an earlier one emits the row again.
+            for (n, var r) in records.enumerated() {
+                offset.row = n == records.count - 1 ? i + 1 : i
+                r.sourceOffset = offset.map
+                out.append(r)
+            }
+        }
+    }
+}
