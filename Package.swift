@@ -59,7 +59,10 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "DebeziumMySql",
-            dependencies: ["ConnectAPI", "DebeziumCore", "MariaDB", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ConnectAPI", "DebeziumCore", "MariaDB", "Kafka", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(name: "ConnectMetrics", swiftSettings: strict),
         .target(name: "ConnectConverters", dependencies: ["ConnectAPI", "JSON"], swiftSettings: strict),

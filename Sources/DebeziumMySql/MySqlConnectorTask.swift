@@ -41,6 +41,14 @@ public class MySqlConnectorTask: SourceTask {
         let builder = ChangeEventBuilder(serverName: config.serverName, tombstonesOnDelete: config.tombstonesOnDelete)
         let source = MySqlSourceInfo(flavor: flavor)
         let stored = context?.offsetStorageReader.offset(for: builder.partition).flatMap(MySqlOffset.init)
+        let history = KafkaSchemaHistory(
+            props: MySqlConnectorConfig.normalized(props).props, serverName: config.serverName)
+        let schemaEvents = MySqlSchemaChangeEvents(flavor: flavor, serverName: config.serverName, source: source)
+        if history == nil {
+            logger.info(
+                "No schema history (schema.history.internal.kafka.topic): table structures come from the server's catalog when first used"
+            )
+        }
         let conn: MariaDBConnection
         do {
             conn = try MariaDBConnection(
@@ -67,17 +75,19 @@ public class MySqlConnectorTask: SourceTask {
             }
             let snapshot = needsSnapshot(stored: stored, storedAvailable: storedAvailable)
             var start: MySqlOffset
+            var known: [TableId: [MySqlColumn]] = [:]
             if snapshot {
                 let ids = try MySqlCatalog.tables(conn).filter { config.filter.captures($0) }
                 var tables: [MySqlTable] = []
                 for id in ids {
-                    tables.append(
-                        MySqlTable(
-                            id: id, columns: try MySqlCatalog.columns(conn, id), config: config,
-                            sourceSchema: source.schema))
+                    known[id] = try MySqlCatalog.columns(conn, id)
+                    tables.append(MySqlTable(id: id, columns: known[id]!, config: config, sourceSchema: source.schema))
                 }
                 let snapshotter = try MySqlSnapshotter(
                     conn: conn, config: config, builder: builder, source: source, tables: tables)
+                try recordSchema(
+                    known, conn: conn, at: snapshotter.position, history: history, events: schemaEvents,
+                    source: source, into: snapshotter)
                 logger.info(
                     "Snapshotting \(tables.count) tables at \(snapshotter.position.file):\(snapshotter.position.position): \(tables.map(\.id.description).joined(separator: ", "))"
                 )
@@ -86,6 +96,9 @@ public class MySqlConnectorTask: SourceTask {
                 start.gtids = snapshotter.position.gtids
             } else if let stored, !stored.isSnapshotInProgress {
                 start = stored
+                for change in try history?.recover(upTo: (stored.file, stored.position)) ?? [] {
+                    known[change.id] = change.kind == .drop ? nil : change.columns
+                }
                 if stored.snapshot {
                     // A completed snapshot's offset: streaming starts at its position, nothing to skip.
                     start = MySqlOffset(file: stored.file, position: stored.position)
@@ -96,14 +109,51 @@ public class MySqlConnectorTask: SourceTask {
                 let now = try MySqlSnapshotter.masterStatus(conn)
                 start = MySqlOffset(file: now.file, position: now.position)
                 start.gtids = now.gtids
+                if let history {
+                    // no_data still records the structures streaming starts with (Debezium's schema-only snapshot).
+                    for id in try MySqlCatalog.tables(conn) where config.filter.captures(id) {
+                        known[id] = try MySqlCatalog.columns(conn, id)
+                        try history.record(
+                            database: id.schema, ddl: "",
+                            changes: [MySqlTableChange(kind: .create, id: id, columns: known[id]!)],
+                            position: start.map)
+                    }
+                }
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
             if config.snapshotMode != .initialOnly {
                 streaming = MySqlStreamingSource(
-                    config: config, builder: builder, source: source, start: start, logger: logger)
+                    config: config, builder: builder, source: source, start: start, known: known, history: history,
+                    schemaEvents: schemaEvents, logger: logger)
             }
         } catch let e as MariaDBError {
             throw ConnectError(.debezium, "Starting the \(flavor.rawValue) connector failed", cause: e)
+        }
+    }
+
+    /// The captured tables' structures at the snapshot's position: one history record and one schema change event
+    /// per table (`SHOW CREATE TABLE` as the DDL), ahead of the snapshot's rows.
+    private func recordSchema(
+        _ tables: [TableId: [MySqlColumn]], conn: MariaDBConnection, at position: BinlogPosition,
+        history: KafkaSchemaHistory?, events: MySqlSchemaChangeEvents, source: MySqlSourceInfo,
+        into snapshotter: MySqlSnapshotter
+    ) throws {
+        var offset = MySqlOffset(file: position.file, position: position.position)
+        offset.gtids = position.gtids
+        offset.snapshot = true
+        offset.tsSeconds = ChangeEventBuilder.nowMicros() / 1_000_000
+        for (id, columns) in tables.sorted(by: { $0.key < $1.key }) {
+            let name = MariaDBConnection.quoteIdentifier(id.schema) + "." + MariaDBConnection.quoteIdentifier(id.table)
+            let ddl = try conn.query("SHOW CREATE TABLE \(name)").strings.first?.last?.flatMap { $0 } ?? ""
+            let change = MySqlTableChange(kind: .create, id: id, columns: columns)
+            try history?.record(database: id.schema, ddl: ddl, changes: [change], position: offset.map)
+            guard config.includeSchemaChanges else { continue }
+            let s = try source.value(
+                serverName: config.serverName, database: id.schema, table: id.table,
+                changeMicros: ChangeEventBuilder.nowMicros(), snapshot: .true, serverId: 0, gtid: nil,
+                file: position.file, pos: position.position, row: 0, thread: nil, query: nil)
+            snapshotter.schemaRecords.append(
+                try events.record(database: id.schema, ddl: ddl, changes: [change], source: s, offset: offset.map))
         }
     }
 

@@ -66,14 +66,15 @@ struct MySqlSourceInfo {
 
     /// The block for row `row` of the rows event at `file`/`pos`, changed at `changeMicros`.
     func value(
-        serverName: String, table: TableId, changeMicros: Int64, snapshot: SnapshotRecord?, serverId: Int64,
+        serverName: String, database: String, table: String?, changeMicros: Int64, snapshot: SnapshotRecord?,
+        serverId: Int64,
         gtid: String?, file: String, pos: UInt64, row: Int, thread: Int64?, query: String?
     ) throws(ConnectError) -> Struct {
         var s = Struct(schema: schema)
         try SourceInfo.putCommon(
             &s, connector: connector, serverName: serverName, changeMicros: changeMicros, snapshot: snapshot,
-            database: table.schema)
-        try s.put("table", .string(table.table))
+            database: database)
+        try s.put("table", table.map(Value.string))
         try s.put("server_id", .int64(serverId))
         try s.put("gtid", gtid.map(Value.string))
         try s.put("file", .string(file))

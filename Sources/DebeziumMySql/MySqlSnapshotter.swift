@@ -30,6 +30,8 @@ final class MySqlSnapshotter {
     private var emitted = 0
     private var held: (table: MySqlTable, values: [ColumnValue], index: Int, endsTable: Bool)?
     private(set) var isDone = false
+    /// Schema change events the first poll returns ahead of the rows.
+    var schemaRecords: [SourceRecord] = []
 
     init(
         conn: MariaDBConnection, config: MySqlConnectorConfig, builder: ChangeEventBuilder, source: MySqlSourceInfo,
@@ -75,7 +77,8 @@ final class MySqlSnapshotter {
 
     /// The next records, up to `max`; empty once the snapshot is done (`isDone`).
     func poll(max: Int) throws(ConnectError) -> [SourceRecord] {
-        var out: [SourceRecord] = []
+        var out = schemaRecords
+        schemaRecords = []
         while out.count < max && !isDone {
             guard tableIndex < tables.count else {
                 if let h = held { out.append(try record(h, last: true)) }
@@ -134,7 +137,8 @@ final class MySqlSnapshotter {
         offset.snapshotCompleted = last
         offset.tsSeconds = startedMicros / 1_000_000
         let s = try source.value(
-            serverName: config.serverName, table: h.table.id, changeMicros: startedMicros, snapshot: marker,
+            serverName: config.serverName, database: h.table.id.schema, table: h.table.id.table,
+            changeMicros: startedMicros, snapshot: marker,
             serverId: 0, gtid: nil, file: position.file, pos: position.position, row: 0, thread: nil, query: nil)
         return try builder.event(
             .read, table: h.table, key: try h.table.key(h.values), before: nil, after: try h.table.row(h.values),

@@ -31,12 +31,21 @@ final class MySqlStreamingSource {
     private var thread: Int64?
     private var query: String?
     private var tableMaps: [UInt64: TableMapEvent] = [:]
-    private var tables: [TableId: MySqlTable?] = [:]
+    private var tables: [TableId: MySqlTable] = [:]
+    /// Table structures as of the stream's position: from the schema history or the snapshot, then after each DDL
+    /// from the catalog.
+    private var known: [TableId: [MySqlColumn]]
+    private let history: KafkaSchemaHistory?
+    private let schemaEvents: MySqlSchemaChangeEvents
 
     init(
         config: MySqlConnectorConfig, builder: ChangeEventBuilder, source: MySqlSourceInfo, start: MySqlOffset,
+        known: [TableId: [MySqlColumn]], history: KafkaSchemaHistory?, schemaEvents: MySqlSchemaChangeEvents,
         logger: Logger
     ) {
+        self.known = known
+        self.history = history
+        self.schemaEvents = schemaEvents
         self.config = config
         self.builder = builder
         self.source = source
@@ -145,9 +154,8 @@ final class MySqlStreamingSource {
                 endTransaction(next: UInt64(header.nextPosition))
                 return true
             }
-            // DDL (or a statement-based change): table structures may have changed; each is read again when next
-            // used.
-            schemaChanged(database: database, sql: sql)
+            // DDL (or a statement-based change): table structures may have changed.
+            try schemaChanged(header, database: database, sql: sql, into: &out)
             endTransaction(next: UInt64(header.nextPosition))
             return true
         case .xid:
@@ -182,20 +190,58 @@ final class MySqlStreamingSource {
         query = nil
     }
 
-    private func schemaChanged(database: String, sql: String) {
+    /// Reads the captured tables' structures again after a DDL statement; tables that appeared, changed or went
+    /// away are written to the schema history and, with `include.schema.changes`, to the schema change topic, with
+    /// the offset after the statement.
+    private func schemaChanged(
+        _ header: BinlogEventHeader, database: String, sql: String, into out: inout [SourceRecord]
+    ) throws {
         let lower = sql.lowercased()
         guard ["create", "alter", "drop", "rename", "truncate"].contains(where: { lower.contains($0) }) else { return }
-        logger.info("Schema change in '\(database)': \(sql.prefix(200)); table structures are read again")
         tables = [:]
+        if catalog == nil { catalog = try connection() }
+        var now: [TableId: [MySqlColumn]] = [:]
+        for id in try MySqlCatalog.tables(catalog!) where config.filter.captures(id) {
+            now[id] = try MySqlCatalog.columns(catalog!, id)
+        }
+        var changes: [MySqlTableChange] = []
+        for (id, columns) in now.sorted(by: { $0.key < $1.key }) where known[id] != columns {
+            changes.append(MySqlTableChange(kind: known[id] == nil ? .create : .alter, id: id, columns: columns))
+        }
+        for id in known.keys.sorted() where now[id] == nil {
+            changes.append(MySqlTableChange(kind: .drop, id: id, columns: []))
+        }
+        known = now
+        guard !changes.isEmpty else { return }
+        logger.info(
+            "Schema change in '\(database)': \(changes.map { "\($0.kind.rawValue) \($0.id)" }.joined(separator: ", "))")
+        var offset = MySqlOffset(file: file, position: UInt64(header.nextPosition))
+        offset.gtids = gtids
+        offset.tsSeconds = Int64(header.timestamp)
+        offset.serverId = Int64(header.serverId)
+        let db = changes.first?.id.schema ?? database
+        try history?.record(database: db, ddl: sql, changes: changes, position: offset.map)
+        guard config.includeSchemaChanges else { return }
+        let s = try source.value(
+            serverName: config.serverName, database: db, table: changes.first?.id.table,
+            changeMicros: Int64(header.timestamp) * 1_000_000, snapshot: nil, serverId: Int64(header.serverId),
+            gtid: gtid, file: file, pos: UInt64(header.nextPosition) &- UInt64(header.eventLength), row: 0,
+            thread: thread, query: nil)
+        out.append(try schemaEvents.record(database: db, ddl: sql, changes: changes, source: s, offset: offset.map))
     }
 
     /// The table of a rows event, nil when it is not captured.
     private func table(_ map: TableMapEvent, columnCount: Int) throws -> MySqlTable? {
         let id = TableId(schema: map.database, table: map.table)
         guard config.filter.captures(id) else { return nil }
-        if let cached = tables[id], let t = cached, t.fits(columnCount: columnCount) { return t }
-        if catalog == nil { catalog = try connection() }
-        var columns = try MySqlCatalog.columns(catalog!, id)
+        if let t = tables[id], t.fits(columnCount: columnCount) { return t }
+        var columns: [MySqlColumn]
+        if let k = known[id], k.count == columnCount {
+            columns = k
+        } else {
+            if catalog == nil { catalog = try connection() }
+            columns = try MySqlCatalog.columns(catalog!, id)
+        }
         if map.columnNames.count == columns.count {
             // binlog_row_metadata=FULL names the columns as they were when the row was written.
             for i in columns.indices { columns[i].name = map.columnNames[i] }
@@ -236,7 +282,8 @@ final class MySqlStreamingSource {
             offset.tsSeconds = Int64(header.timestamp)
             offset.serverId = Int64(header.serverId)
             let s = try source.value(
-                serverName: config.serverName, table: table.id, changeMicros: micros, snapshot: nil,
+                serverName: config.serverName, database: table.id.schema, table: table.id.table, changeMicros: micros,
+                snapshot: nil,
                 serverId: Int64(header.serverId), gtid: gtid, file: file, pos: start, row: i, thread: thread,
                 query: config.includeQuery ? query : nil)
             var records: [SourceRecord] = []

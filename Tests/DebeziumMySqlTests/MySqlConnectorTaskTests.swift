@@ -8,6 +8,10 @@ import Testing
 
 @testable import DebeziumMySql
 
+extension Value {
+    var arrayValue: [Value]? { if case .array(let a) = self { a.compactMap { $0 } } else { nil } }
+}
+
 @Suite("The MySQL connector against a real MariaDB", .serialized)
 struct MySqlConnectorTaskTests {
     static let counter = Atomic<Int>(0)
@@ -44,11 +48,13 @@ struct MySqlConnectorTaskTests {
         return p.merging(extra) { _, new in new }
     }
 
-    /// Polls until `count` records came or 20 s passed.
-    static func poll(_ task: MySqlConnectorTask, count: Int) throws -> [SourceRecord] {
+    /// Polls until `count` records of the tables' topics (not the schema change topic) came or 20 s passed.
+    static func poll(_ task: MySqlConnectorTask, count: Int, schemaChanges: Bool = false) throws -> [SourceRecord] {
         var out: [SourceRecord] = []
         let deadline = Date().addingTimeInterval(20)
-        while out.count < count && Date() < deadline { out += try task.poll() ?? [] }
+        while out.count < count && Date() < deadline {
+            out += (try task.poll() ?? []).filter { ($0.topic == "dbserver1") == schemaChanges }
+        }
         return out
     }
 
@@ -240,5 +246,61 @@ struct MySqlConnectorTaskTests {
         let source = snapshot.first.flatMap { Self.envelope($0)?.get("source")?.structValue }
         #expect(source?.get("connector") == .string("mariadb"))
         #expect(source?.schema.name == "io.debezium.connector.mariadb.Source")
+    }
+
+    @Test("DDL reaches the schema change topic and the schema history, which a restart behind the DDL reads back")
+    func schemaHistory() throws {
+        let offsets = CommittedOffsets()
+        let db = try Self.database()
+        let props = Self.properties(
+            db,
+            [
+                "schema.history.internal.kafka.topic": "schema-history-\(db)",
+                "schema.history.internal.kafka.bootstrap.servers": TansuBroker.shared.bootstrapServers,
+            ])
+        let task = MySqlConnectorTask()
+        task.initialize(offsets)
+        try task.start(props)
+        var all: [SourceRecord] = []
+        func read(_ task: MySqlConnectorTask, until done: ([SourceRecord]) -> Bool) throws {
+            let deadline = Date().addingTimeInterval(20)
+            while !done(all) && Date() < deadline { all += try task.poll() ?? [] }
+        }
+        func schemaChanges() -> [Struct] { all.filter { $0.topic == "dbserver1" }.compactMap { $0.value?.structValue } }
+        func rows() -> [SourceRecord] { all.filter { $0.topic != "dbserver1" } }
+        try read(task) { _ in rows().count == 2 }
+        let create = try #require(schemaChanges().first)
+        #expect(create.get("ddl")?.stringValue?.hasPrefix("CREATE TABLE") == true)
+        let change = create.get("tableChanges")?.arrayValue?.first?.structValue
+        #expect(change?.get("type") == .string("CREATE") && change?.get("id") == .string("\"\(db)\".\"customers\""))
+        #expect(all.first?.topic == "dbserver1", "the structure comes before the rows")
+
+        let server = MariaDBServer.shared
+        try server.sql(
+            "ALTER TABLE customers ADD COLUMN note VARCHAR(20); INSERT INTO customers (id, first_name, note) VALUES (30, 'n', 'first')",
+            database: db)
+        try read(task) { _ in rows().count == 3 }
+        let alter = try #require(schemaChanges().last)
+        #expect(alter.get("ddl")?.stringValue?.hasPrefix("ALTER TABLE customers ADD COLUMN note") == true)
+        let columns = alter.get("tableChanges")?.arrayValue?.first?.structValue?.get("table")?.structValue?
+            .get("columns")?.arrayValue?.compactMap { $0.structValue?.get("name")?.stringValue }
+        #expect(columns?.last == "note")
+        #expect(Self.after(rows()[2], "note") == .string("first"))
+        for r in all { offsets.commit(r) }
+        try task.stop()
+
+        // Written while the connector was away, before a DDL that removes the column: read with the structure the
+        // history had at the resume position.
+        try server.sql(
+            "INSERT INTO customers (id, first_name, note) VALUES (31, 'm', 'second'); ALTER TABLE customers DROP COLUMN note",
+            database: db)
+        all = []
+        let again = MySqlConnectorTask()
+        again.initialize(offsets)
+        try again.start(props)
+        defer { try? again.stop() }
+        try read(again) { _ in !rows().isEmpty && !schemaChanges().isEmpty }
+        #expect(Self.after(rows()[0], "note") == .string("second"))
+        #expect(schemaChanges().first?.get("ddl")?.stringValue?.contains("DROP COLUMN note") == true)
     }
 }
