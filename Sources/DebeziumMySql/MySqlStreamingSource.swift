@@ -155,7 +155,11 @@ final class MySqlStreamingSource {
                 return true
             }
             // DDL (or a statement-based change): table structures may have changed.
-            try schemaChanged(header, database: database, sql: sql, into: &out)
+            if let table = Self.truncated(sql, database: database) {
+                try truncate(table, header: header, into: &out)
+            } else {
+                try schemaChanged(header, database: database, sql: sql, into: &out)
+            }
             endTransaction(next: UInt64(header.nextPosition))
             return true
         case .xid:
@@ -228,6 +232,42 @@ final class MySqlStreamingSource {
             gtid: gtid, file: file, pos: UInt64(header.nextPosition) &- UInt64(header.eventLength), row: 0,
             thread: thread, query: nil)
         out.append(try schemaEvents.record(database: db, ddl: sql, changes: changes, source: s, offset: offset.map))
+    }
+
+    /// The table a `TRUNCATE [TABLE] [db.]name` statement empties, nil for any other statement.
+    static func truncated(_ sql: String, database: String) -> TableId? {
+        var words = sql.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        guard words.first?.uppercased() == "TRUNCATE" else { return nil }
+        words.removeFirst()
+        if words.first?.uppercased() == "TABLE" { words.removeFirst() }
+        guard let name = words.first, words.count == 1 else { return nil }
+        let parts = name.split(separator: ".", maxSplits: 1).map { $0.trimmingCharacters(in: ["`"]) }
+        return parts.count == 2
+            ? TableId(schema: parts[0], table: parts[1]) : TableId(schema: database, table: parts[0])
+    }
+
+    /// A truncate event (`op` `t`, no key, no rows) for a captured table, unless `skipped.operations` holds `t`
+    /// (its default), with the offset after the statement.
+    private func truncate(_ id: TableId, header: BinlogEventHeader, into out: inout [SourceRecord]) throws {
+        guard !config.skipped.contains("t"), config.filter.captures(id) else { return }
+        let columns: [MySqlColumn]
+        if let k = known[id] {
+            columns = k
+        } else {
+            if catalog == nil { catalog = try connection() }
+            columns = try MySqlCatalog.columns(catalog!, id)
+        }
+        let table = MySqlTable(id: id, columns: columns, config: config, sourceSchema: source.schema)
+        var offset = MySqlOffset(file: file, position: UInt64(header.nextPosition))
+        offset.gtids = gtids
+        offset.tsSeconds = Int64(header.timestamp)
+        offset.serverId = Int64(header.serverId)
+        let s = try source.value(
+            serverName: config.serverName, database: id.schema, table: id.table,
+            changeMicros: Int64(header.timestamp) * 1_000_000, snapshot: nil, serverId: Int64(header.serverId),
+            gtid: gtid, file: file, pos: UInt64(header.nextPosition) &- UInt64(header.eventLength), row: 0,
+            thread: thread, query: config.includeQuery ? "TRUNCATE TABLE \(id)" : nil)
+        out.append(try builder.truncate(table: table, source: s, offset: offset.map))
     }
 
     /// The table of a rows event, nil when it is not captured.

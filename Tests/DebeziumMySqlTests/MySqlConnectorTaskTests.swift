@@ -303,4 +303,18 @@ struct MySqlConnectorTaskTests {
         #expect(Self.after(rows()[0], "note") == .string("second"))
         #expect(schemaChanges().first?.get("ddl")?.stringValue?.contains("DROP COLUMN note") == true)
     }
+
+    @Test("a TRUNCATE is a truncate event when skipped.operations lets it through, and nothing by default")
+    func truncate() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets, ["skipped.operations": "none"])
+        defer { try? task.stop() }
+        try MariaDBServer.shared.sql("TRUNCATE TABLE customers", database: db)
+        let events = try Self.poll(task, count: 1)
+        #expect(events.map(Self.op) == ["t"])
+        #expect(events.first?.key == nil && events.first?.topic == "dbserver1.\(db).customers")
+        #expect(MySqlStreamingSource.truncated("TRUNCATE `shop`.`orders`", database: "x") == TableId(schema: "shop", table: "orders"))
+        #expect(MySqlStreamingSource.truncated("truncate table orders", database: "x") == TableId(schema: "x", table: "orders"))
+        #expect(MySqlStreamingSource.truncated("TRUNCATE TABLE a, b", database: "x") == nil)
+    }
 }
