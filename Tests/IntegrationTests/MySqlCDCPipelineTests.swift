@@ -63,4 +63,62 @@ struct MySqlCDCPipelineTests {
         let history = TopicReader.read("dbhistory.\(db)", 1)
         #expect(history.first?["value"]?.stringValue?.contains("\"tableChanges\"") == true)
     }
+
+    @Test("events on the topic carry Debezium's envelope schema, as the golden file has it, and its payload")
+    func envelopeAsJSON() throws {
+        let server = MariaDBServer.shared
+        let db = "inventory_\(UInt32.random(in: 0...UInt32.max))"
+        try server.createDatabase(db)
+        try server.sql(
+            """
+            CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(64) NOT NULL, price DECIMAL(8,2),
+              placed TIMESTAMP(3) NULL, due DATE);
+            INSERT INTO orders VALUES (1, 'widget', 9.99, '2024-01-02 02:04:05.678', '2024-02-29');
+            """, database: db)
+        let prefix = "myenv\(UInt32.random(in: 0...UInt32.max))"
+        let runtime = try WorkerFixture.start([
+            #"""
+            {"name": "mysql-env-\#(db)", "config": {"connector.class": "io.debezium.connector.mysql.MySqlConnector",
+              "database.hostname": "127.0.0.1", "database.port": "\#(server.port)", "database.user": "root",
+              "database.password": "", "database.server.id": "43", "topic.prefix": "\#(prefix)",
+              "table.include.list": "\#(db).orders", "include.schema.changes": "false",
+              "key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "true"}}
+            """#
+        ])
+        defer { runtime.stop() }
+        let topic = "\(prefix).\(db).orders"
+        try #require(TopicReader.read(topic, 1).count == 1)
+        try server.sql("SET time_zone = '+00:00'; UPDATE orders SET price = 10.50 WHERE id = 1", database: db)
+        let records = TopicReader.read(topic, 2)
+        try #require(records.count == 2)
+        let value = try JSONParser.parse(records[1]["value"]?.stringValue ?? "")
+        let golden = try JSONParser.parse(
+            String(
+                contentsOf: ProjectPaths.root.appendingPathComponent(
+                    "Tests/IntegrationTests/Golden/mysql-orders-envelope-schema.json"), encoding: .utf8))
+        // The golden file is written for the prefix `dbserver1` and the database `inventory`.
+        let schema = try JSONParser.parse(
+            JSONWriter.string(value["schema"] ?? .null).replacingOccurrences(of: prefix + ".", with: "dbserver1.")
+                .replacingOccurrences(of: db, with: "inventory"))
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try JSONWriter.string(schema).write(
+                to: ProjectPaths.root.appendingPathComponent(
+                    "Tests/IntegrationTests/Golden/mysql-orders-envelope-schema.json"), atomically: true,
+                encoding: .utf8)
+        }
+        #expect(schema == golden, "\(JSONWriter.string(schema))")
+        let payload = value["payload"]
+        #expect(payload?["op"] == "u")
+        #expect(payload?["before"]?["price"] == "A+c=")
+        // Decimal(scale 2) 10.50 is the unscaled 1050, base64 of its big-endian bytes.
+        #expect(payload?["after"]?["price"] == "BBo=")
+        #expect(payload?["after"]?["placed"] == "2024-01-02T02:04:05.678Z")
+        #expect(payload?["after"]?["due"] == .int(19782))
+        #expect(payload?["source"]?["connector"] == "mysql")
+        #expect(payload?["source"]?["db"]?.stringValue == db && payload?["source"]?["table"] == "orders")
+        #expect(payload?["source"]?["snapshot"] == "false")
+        #expect(payload?["source"]?["server_id"] == .int(1) && payload?["source"]?["row"] == .int(0))
+        let key = try JSONParser.parse(records[1]["key"]?.stringValue ?? "")
+        #expect(key["payload"] == ["id": 1])
+    }
 }
