@@ -48,12 +48,7 @@ final class KafkaSchemaHistory {
     /// when it does not exist.
     func recover(upTo position: (file: String, pos: UInt64)?) throws(ConnectError) -> [MySqlTableChange] {
         do {
-            let admin = try KafkaAdmin(config: KafkaClientConfig(client))
-            try admin.createTopics([
-                .init(
-                    name: topic, partitions: 1, replicationFactor: -1,
-                    configs: ["cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"])
-            ])
+            try ensureTopic()
             let consumer = try KafkaConsumer(config: KafkaClientConfig(consumerProperties()))
             defer { consumer.close() }
             let partition = KafkaTopicPartition(topic, 0)
@@ -94,6 +89,21 @@ final class KafkaSchemaHistory {
         }
     }
 
+    private var topicChecked = false
+
+    /// Creates the topic (one partition, no deletion) before the first write or read, so a broker that creates
+    /// topics on first use does not give it its defaults.
+    private func ensureTopic() throws {
+        guard !topicChecked else { return }
+        let admin = try KafkaAdmin(config: KafkaClientConfig(client))
+        try admin.createTopics([
+            .init(
+                name: topic, partitions: 1, replicationFactor: -1,
+                configs: ["cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"])
+        ])
+        topicChecked = true
+    }
+
     /// Writes one statement's record and waits for the broker's acknowledgement.
     func record(
         database: String, ddl: String, changes: [MySqlTableChange], position: OffsetMap
@@ -118,6 +128,7 @@ final class KafkaSchemaHistory {
                 ("ddl", .string(ddl)), ("tableChanges", .array(changes.map(\.json))),
             ]))
         do {
+            try ensureTopic()
             if producer == nil {
                 var c = client
                 c["acks"] = "all"

@@ -159,6 +159,14 @@ public class MySqlConnectorTask: SourceTask {
 
     /// The binlog must be on, in ROW format with full row images (Debezium's checks and wording).
     private func checkServer(_ conn: MariaDBConnection) throws {
+        // Not required, but without it the binlog does not name columns, and a row written before DDL the connector
+        // has not read yet may not be matched to its columns (docs/connectors/mysql.md).
+        let metadata = (try? conn.query("SELECT @@global.binlog_row_metadata").strings.first?.first ?? nil) ?? nil
+        if metadata?.uppercased() != "FULL" {
+            logger.warning(
+                "binlog_row_metadata is \(metadata ?? "not supported by the server"), not FULL: rows are matched to columns by position, so DDL that runs while the connector is stopped or behind can make it fail or, when column types agree, misplace values; set binlog_row_metadata=FULL"
+            )
+        }
         let r = try conn.query("SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image").strings
         let row = r.first ?? []
         let value = { (i: Int) -> String in (i < row.count ? row[i] : nil)?.uppercased() ?? "" }

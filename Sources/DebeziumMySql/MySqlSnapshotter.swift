@@ -92,7 +92,10 @@ final class MySqlSnapshotter {
                     let name =
                         MariaDBConnection.quoteIdentifier(table.id.schema) + "."
                         + MariaDBConnection.quoteIdentifier(table.id.table)
-                    stream = try conn.openStream("SELECT * FROM \(name)")
+                    // The columns by name, as the catalog listed them: a DDL since cannot shift values.
+                    let list = table.columns.map { MariaDBConnection.quoteIdentifier($0.definition.name) }
+                        .joined(separator: ", ")
+                    stream = try conn.openStream("SELECT \(list) FROM \(name)")
                     rowInTable = 0
                 }
                 var read = 0

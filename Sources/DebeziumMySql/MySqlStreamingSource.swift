@@ -31,7 +31,8 @@ final class MySqlStreamingSource {
     private var thread: Int64?
     private var query: String?
     private var tableMaps: [UInt64: TableMapEvent] = [:]
-    private var tables: [TableId: MySqlTable] = [:]
+    /// Tables built for the last table map of each table.
+    private var tables: [TableId: (map: TableMapEvent, table: MySqlTable)] = [:]
     /// Table structures as of the stream's position: from the schema history or the snapshot, then after each DDL
     /// from the catalog.
     private var known: [TableId: [MySqlColumn]]
@@ -77,7 +78,7 @@ final class MySqlStreamingSource {
             logger.info(
                 "Reading the binlog from \(resume.file):\(resume.position) as replica \(config.serverId)\(skipping)")
         } catch {
-            throw failure("Failed to read the binlog from \(resume.file):\(resume.position)", error)
+            throw failure("Failed to read the binlog from \(resume.file):\(resume.position): \(error.message)", error)
         }
     }
 
@@ -114,7 +115,7 @@ final class MySqlStreamingSource {
             }
         } catch let e as MariaDBError {
             // The batch is dropped: it is read again after the reconnect, from the last returned record.
-            throw failure("The binlog stream from \(config.hostname):\(config.port) was lost", e)
+            throw failure("The binlog stream from \(config.hostname):\(config.port) was lost: \(e.message)", e)
         } catch let e as BinlogError {
             throw ConnectError(.debezium, "Cannot read binlog event at \(file):\(transactionStart): \(e)")
         } catch let e as ConnectError {
@@ -155,6 +156,15 @@ final class MySqlStreamingSource {
                 return true
             }
             // DDL (or a statement-based change): table structures may have changed.
+            let verb = statement.prefix { !$0.isWhitespace }
+            if ["INSERT", "UPDATE", "DELETE", "REPLACE"].contains(verb) {
+                // A change written as a statement (binlog_format STATEMENT or MIXED in that session) has no rows.
+                logger.warning(
+                    "Encountered change event for a statement in '\(database)' at \(file):\(start): the binlog probably contains events generated with statement or mixed based replication format; the change is not captured. Set binlog_format=ROW globally and restart the clients that still use another format: \(sql.prefix(200))"
+                )
+                endTransaction(next: UInt64(header.nextPosition))
+                return true
+            }
             if let table = Self.truncated(sql, database: database) {
                 try truncate(table, header: header, into: &out)
             } else {
@@ -182,6 +192,7 @@ final class MySqlStreamingSource {
 
     private func beginTransaction(at position: UInt64) {
         transactionStart = position
+        thread = nil
         rowsEventIndex = 0
         query = nil
     }
@@ -274,27 +285,53 @@ final class MySqlStreamingSource {
     private func table(_ map: TableMapEvent, columnCount: Int) throws -> MySqlTable? {
         let id = TableId(schema: map.database, table: map.table)
         guard config.filter.captures(id) else { return nil }
-        if let t = tables[id], t.fits(columnCount: columnCount) { return t }
-        var columns: [MySqlColumn]
-        if let k = known[id], k.count == columnCount {
-            columns = k
-        } else {
-            if catalog == nil { catalog = try connection() }
-            columns = try MySqlCatalog.columns(catalog!, id)
-        }
-        if map.columnNames.count == columns.count {
-            // binlog_row_metadata=FULL names the columns as they were when the row was written.
-            for i in columns.indices { columns[i].name = map.columnNames[i] }
-        }
-        let t = MySqlTable(id: id, columns: columns, config: config, sourceSchema: source.schema)
-        guard t.fits(columnCount: columnCount) else {
+        if let cached = tables[id], cached.map == map { return cached.table }
+        var columns = try structure(of: id, for: map, reload: false)
+        if columns == nil { columns = try structure(of: id, for: map, reload: true) }
+        guard let columns else {
             throw ConnectError(
                 .debezium,
-                "The binlog's rows event for \(id) has \(columnCount) columns but the table now has \(columns.count): its structure changed after the change was written; restart with snapshot.mode=when_needed or always"
+                "The binlog's rows event for \(id) has \(columnCount) columns of types \(map.types) that do not match the table's known structure: its structure changed after the change was written. Set binlog_row_metadata=FULL on the server (the binlog then names the columns) and restart with snapshot.mode=always"
             )
         }
-        tables[id] = t
+        let t = MySqlTable(id: id, columns: columns, config: config, sourceSchema: source.schema)
+        tables[id] = (map, t)
         return t
+    }
+
+    /// The columns a rows event of `map` was written with: matched by name when the binlog names them
+    /// (`binlog_row_metadata=FULL`), by position and type otherwise; nil when the known structure (the schema
+    /// history's or, with `reload`, the catalog's now) does not fit.
+    private func structure(of id: TableId, for map: TableMapEvent, reload: Bool) throws -> [MySqlColumn]? {
+        var candidates = known[id] ?? []
+        if reload || known[id] == nil {
+            if catalog == nil { catalog = try connection() }
+            let now = try MySqlCatalog.columns(catalog!, id)
+            // By name, a column the history knows comes first (it is as of the stream's position), then the
+            // catalog's (a column added since); by position, only the catalog's.
+            candidates = map.columnNames.isEmpty ? now : candidates + now
+        }
+        if !map.columnNames.isEmpty {
+            guard map.columnNames.count == map.types.count else { return nil }
+            var out: [MySqlColumn] = []
+            var unknown = 0
+            for (i, name) in map.columnNames.enumerated() {
+                if let c = candidates.first(where: {
+                    $0.name == name && MySqlTable.binlogType($0) == MySqlTable.realType(map, i)
+                }) {
+                    out.append(c)
+                } else {
+                    unknown += 1
+                    out.append(MySqlTable.synthesized(map, i))
+                }
+            }
+            // The catalog is read once more before a column is described by the binlog alone.
+            return unknown > 0 && !reload ? nil : out
+        }
+        guard candidates.count == map.types.count,
+            candidates.indices.allSatisfy({ MySqlTable.binlogType(candidates[$0]) == MySqlTable.realType(map, $0) })
+        else { return nil }
+        return candidates
     }
 
     private func emit(

@@ -77,8 +77,98 @@ final class MySqlTable {
         return converted
     }
 
-    /// Whether a row image of `types` columns fits this definition (same column count).
-    func fits(columnCount: Int) -> Bool { columns.count == columnCount }
+    /// The type code the binlog writes for a column of this definition (a CHAR, ENUM or SET column's real type),
+    /// nil for a type whose code varies by server version (then any code is accepted).
+    static func binlogType(_ c: MySqlColumn) -> UInt8? {
+        switch c.dataType {
+        case "tinyint": ColumnType.tiny
+        case "smallint": ColumnType.short
+        case "mediumint": ColumnType.int24
+        case "int", "integer": ColumnType.long
+        case "bigint": ColumnType.longlong
+        case "float": ColumnType.float
+        case "double", "real", "double precision": ColumnType.double
+        case "decimal", "numeric", "dec", "fixed": ColumnType.newdecimal
+        case "date": ColumnType.date
+        case "year": ColumnType.year
+        case "bit": ColumnType.bit
+        case "varchar", "varbinary": ColumnType.varchar
+        case "char", "binary": ColumnType.string
+        case "enum": ColumnType.enumeration
+        case "set": ColumnType.set
+        case "tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob":
+            ColumnType.blob
+        default: nil
+        }
+    }
+
+    /// A column only the binlog describes (named by `binlog_row_metadata=FULL`, gone from the catalog since and
+    /// never recorded): its definition read from the table map's type, metadata, signedness and nullability.
+    /// Text and binary columns of one code are told apart only by character set, which is not read: they are
+    /// taken as text.
+    static func synthesized(_ map: TableMapEvent, _ i: Int) -> MySqlColumn {
+        let meta = map.metadata[i]
+        let numericIndex = map.types[..<i].filter(TableMapEvent.isNumeric).count
+        let unsigned = numericIndex < map.unsignedNumeric.count && map.unsignedNumeric[numericIndex]
+        var fsp = 0
+        var precision: Int?
+        var scale: Int?
+        let dataType: String
+        switch realType(map, i) ?? map.types[i] {
+        case ColumnType.tiny: dataType = "tinyint"
+        case ColumnType.short: dataType = "smallint"
+        case ColumnType.int24: dataType = "mediumint"
+        case ColumnType.long: dataType = "int"
+        case ColumnType.longlong: dataType = "bigint"
+        case ColumnType.float: dataType = "float"
+        case ColumnType.double: dataType = "double"
+        case ColumnType.newdecimal:
+            dataType = "decimal"
+            precision = Int(meta >> 8)
+            scale = Int(meta & 0xFF)
+        case ColumnType.date: dataType = "date"
+        case ColumnType.year: dataType = "year"
+        case ColumnType.bit: dataType = "bit"
+        case ColumnType.time, ColumnType.time2:
+            dataType = "time"
+            fsp = Int(meta)
+        case ColumnType.datetime, ColumnType.datetime2:
+            dataType = "datetime"
+            fsp = Int(meta)
+        case ColumnType.timestamp, ColumnType.timestamp2:
+            dataType = "timestamp"
+            fsp = Int(meta)
+        case ColumnType.string: dataType = "char"
+        case ColumnType.enumeration: dataType = "enum"
+        case ColumnType.set: dataType = "set"
+        case ColumnType.json: dataType = "json"
+        case ColumnType.varchar: dataType = "varchar"
+        default: dataType = "longtext"
+        }
+        let bits = Int(meta & 0xFF) * 8 + Int(meta >> 8)
+        let columnType = dataType == "bit" ? "bit(\(bits))" : dataType + (unsigned ? " unsigned" : "")
+        return MySqlColumn(
+            name: map.columnNames[i], dataType: dataType, columnType: columnType,
+            optional: i < map.nullable.count ? map.nullable[i] : true, precision: precision, scale: scale, fsp: fsp,
+            charset: nil, keyPosition: nil)
+    }
+
+    /// Column `i`'s type code in a table map, with STRING resolved to its real type (CHAR, ENUM, SET).
+    static func realType(_ map: TableMapEvent, _ i: Int) -> UInt8? {
+        let t = map.types[i]
+        switch t {
+        case ColumnType.string:
+            let real = UInt8(map.metadata[i] >> 8)
+            return real & 0x30 == 0x30 ? (real == ColumnType.enumeration || real == ColumnType.set ? real : t) : t
+        case ColumnType.tinyBlob, ColumnType.mediumBlob, ColumnType.longBlob: return ColumnType.blob
+        case ColumnType.newdate: return ColumnType.date
+        // Temporal types and JSON: the code depends on the server and on when the column was created.
+        case ColumnType.time, ColumnType.time2, ColumnType.datetime, ColumnType.datetime2, ColumnType.timestamp,
+            ColumnType.timestamp2, ColumnType.json, ColumnType.geometry:
+            return nil
+        default: return t
+        }
+    }
 
     /// Each column's signedness, for the binlog's row decoder.
     var unsigned: [Bool] { columns.map(\.definition.unsigned) }

@@ -239,11 +239,18 @@ struct MySqlValueConverter: Sendable {
         }
     }
 
-    /// Text in the column's character set (latin1 is ISO-8859-1; the utf8 sets and anything else, UTF-8).
+    /// Text: a snapshot's already decoded, or the binlog's bytes in the column's character set (MySQL's latin1 is
+    /// Windows-1252; ascii and the utf8 sets are UTF-8; others are read as UTF-8).
     static func text(_ v: ColumnValue, charset: String?) -> String? {
-        guard case .bytes(let b) = v else { return nil }
-        if charset == "latin1" { return String(bytes: b, encoding: .isoLatin1) }
-        return String(decoding: b, as: UTF8.self)
+        switch v {
+        case .text(let t): return t
+        case .bytes(let b):
+            if charset == "latin1" {
+                return String(bytes: b, encoding: .windowsCP1252) ?? String(bytes: b, encoding: .isoLatin1)
+            }
+            return String(decoding: b, as: UTF8.self)
+        default: return nil
+        }
     }
 
     /// A snapshot's text value as the binlog would carry it, by the column's type: the one path to Connect values.
@@ -257,6 +264,7 @@ struct MySqlValueConverter: Sendable {
         case "float": return Float(text).map(ColumnValue.float) ?? .null
         case "double", "real", "double precision": return Double(text).map(ColumnValue.double) ?? .null
         case "decimal", "numeric", "dec", "fixed": return .decimal(text)
+        case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum", "set": return .text(text)
         case "bit": return .bits(raw)
         case "year": return .year(Int(text) ?? 0)
         case "date":

@@ -51,11 +51,8 @@ public final class BinlogClient {
         _ = swift_mariadb_rpl_set_server_id(r, serverId)
         // MariaDB sends the SQL text of row changes (ANNOTATE_ROWS) only when asked.
         _ = swift_mariadb_rpl_set_flags(r, UInt32(MARIADB_RPL_BINLOG_SEND_ANNOTATE_ROWS))
-        guard mariadb_rpl_open(r) == 0 else {
-            let error = Self.error(r, connection)
-            mariadb_rpl_close(r)
-            throw error
-        }
+        // Every stored property is set: a throw from here on runs `deinit`, which closes `rpl` (once).
+        guard mariadb_rpl_open(r) == 0 else { throw Self.error(r, connection) }
     }
 
     deinit { mariadb_rpl_close(rpl) }

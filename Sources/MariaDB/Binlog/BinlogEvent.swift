@@ -44,6 +44,7 @@ public enum BinlogEvent: Sendable {
         public static let writeV2: UInt8 = 30, updateV2: UInt8 = 31, deleteV2: UInt8 = 32
         public static let annotateRows: UInt8 = 160, mariadbGTID: UInt8 = 162
         public static let compressedRows: ClosedRange<UInt8> = 166...171
+        public static let partialUpdateRows: UInt8 = 39, transactionPayload: UInt8 = 40
     }
 
     /// Reads one event from `bytes` (header, body and, when `checksumSize` is 4, the CRC32 the server appends).
@@ -54,7 +55,7 @@ public enum BinlogEvent: Sendable {
         let header = BinlogEventHeader(
             timestamp: UInt32(try c.le(4)), type: try c.u8(), serverId: UInt32(try c.le(4)),
             eventLength: UInt32(try c.le(4)), nextPosition: UInt32(try c.le(4)), flags: UInt16(try c.le(2)))
-        // FORMAT_DESCRIPTION carries its own checksum algorithm byte; every other event ends with the checksum.
+        // With checksums on, every event (FORMAT_DESCRIPTION too, after its algorithm byte) ends with its CRC32.
         let end = max(BinlogEventHeader.size, min(bytes.count, Int(header.eventLength)) - checksumSize)
         var body = ByteCursor(bytes, from: BinlogEventHeader.size, end: end)
         let event: BinlogEvent
@@ -91,6 +92,14 @@ public enum BinlogEvent: Sendable {
             event = .rows(try RowsEvent(&body, type: header.type))
         case Kind.compressedRows:
             throw .unsupported("compressed rows events (MariaDB log_bin_compress=ON): turn log_bin_compress off")
+        case Kind.partialUpdateRows:
+            throw .unsupported(
+                "partial JSON updates (MySQL binlog_row_value_options=PARTIAL_JSON): set binlog_row_value_options to ''"
+            )
+        case Kind.transactionPayload:
+            throw .unsupported(
+                "compressed transactions (MySQL binlog_transaction_compression=ON): turn binlog_transaction_compression off"
+            )
         case Kind.annotateRows: event = .rowsQuery(String(decoding: body.rest(), as: UTF8.self))
         case Kind.rowsQuery:
             try body.skip(1)

@@ -14,7 +14,7 @@ struct ByteCursor {
     var remaining: Int { end - offset }
 
     mutating func take(_ n: Int) throws(BinlogError) -> ArraySlice<UInt8> {
-        guard n >= 0, offset + n <= end else { throw .truncated(needed: n, at: offset) }
+        guard n >= 0, n <= end - offset else { throw .truncated(needed: n, at: offset) }
         defer { offset += n }
         return bytes[offset..<offset + n]
     }
@@ -45,11 +45,18 @@ struct ByteCursor {
         }
     }
 
+    /// A length-encoded integer used as a count or length: one larger than the event itself is an error, not a trap.
+    mutating func lenencCount() throws(BinlogError) -> Int {
+        let v = try lenenc()
+        guard v <= UInt64(bytes.count) else { throw .truncated(needed: Int(clamping: v), at: offset) }
+        return Int(v)
+    }
+
     mutating func bytes(_ n: Int) throws(BinlogError) -> [UInt8] { Array(try take(n)) }
 
     mutating func string(_ n: Int) throws(BinlogError) -> String { String(decoding: try take(n), as: UTF8.self) }
 
-    mutating func lenencString() throws(BinlogError) -> String { try string(Int(try lenenc())) }
+    mutating func lenencString() throws(BinlogError) -> String { try string(try lenencCount()) }
 
     /// The rest up to `end`.
     mutating func rest() -> [UInt8] {
@@ -59,6 +66,7 @@ struct ByteCursor {
 
     /// A bitmap of `bits` bits, least significant bit first.
     mutating func bitmap(_ bits: Int) throws(BinlogError) -> [Bool] {
+        guard bits >= 0, bits <= remaining * 8 else { throw .truncated(needed: bits / 8, at: offset) }
         let raw = try take((bits + 7) / 8)
         return (0..<bits).map { raw[raw.startIndex + $0 / 8] & (1 << UInt8($0 % 8)) != 0 }
     }

@@ -8,8 +8,10 @@ public enum ColumnValue: Sendable, Equatable {
     case double(Double)
     /// A DECIMAL's exact value in plain text (`-1234.50`).
     case decimal(String)
-    /// CHAR, VARCHAR, TEXT, BLOB, BINARY and JSON bytes, in the column's character set.
+    /// CHAR, VARCHAR, TEXT, BLOB, BINARY and JSON bytes as the binlog carries them, in the column's character set.
     case bytes([UInt8])
+    /// Text already decoded (a snapshot's results arrive in the connection's character set, UTF-8).
+    case text(String)
     /// A DATE (a zero date is `0000-00-00`).
     case date(year: Int, month: Int, day: Int)
     /// A TIME as microseconds (negative allowed, up to ±838:59:59).
@@ -54,15 +56,14 @@ public struct RowsEvent: Sendable {
             let extra = Int(try c.le(2))
             try c.skip(max(0, extra - 2))
         }
-        columnCount = Int(try c.lenenc())
+        columnCount = try c.lenencCount()
         present = try c.bitmap(columnCount)
         presentAfter = kind == .update ? try c.bitmap(columnCount) : present
         data = c.rest()
     }
 
     /// The rows: one image each for writes and deletes, before and after images in turn for updates. A column
-    /// the image leaves out (a minimal row image) is `.null`. `unsigned[i]` says whether column i is unsigned;
-    /// `enumOrSetSize` is read from the metadata.
+    /// the image leaves out (a minimal row image) is `.null`. `unsigned[i]` says whether column i is unsigned.
     public func rows(table: TableMapEvent, unsigned: [Bool]) throws(BinlogError) -> [[ColumnValue]] {
         guard table.types.count == columnCount else {
             throw .mismatch(
@@ -73,6 +74,7 @@ public struct RowsEvent: Sendable {
         var out: [[ColumnValue]] = []
         while c.remaining > 0 {
             let image = kind == .update && out.count % 2 == 1 ? presentAfter : present
+            guard image.contains(true) else { throw .mismatch("a row image with no columns") }
             let nulls = try c.bitmap(image.filter { $0 }.count)
             var row = [ColumnValue](repeating: .null, count: columnCount)
             var n = 0
@@ -217,6 +219,9 @@ public struct RowsEvent: Sendable {
     /// group in fewer, the sign in the first bit (flipped), every byte inverted for negative numbers.
     static func decimal(precision: Int, scale: Int, _ c: inout ByteCursor) throws(BinlogError) -> String {
         let digitBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
+        guard precision > 0, precision <= 65, scale >= 0, scale <= precision else {
+            throw .unsupported("DECIMAL(\(precision),\(scale))")
+        }
         let intDigits = precision - scale
         let intFull = intDigits / 9, intPartial = intDigits % 9
         let fracFull = scale / 9, fracPartial = scale % 9

@@ -34,16 +34,16 @@ public struct TableMapEvent: Sendable, Equatable {
         try c.skip(1)
         table = try c.string(Int(try c.u8()))
         try c.skip(1)
-        let count = Int(try c.lenenc())
+        let count = try c.lenencCount()
         types = try c.bytes(count)
-        let metaLength = Int(try c.lenenc())
+        let metaLength = try c.lenencCount()
         var meta = ByteCursor(try c.bytes(metaLength))
         metadata = []
         for t in types { metadata.append(try Self.readMetadata(type: t, &meta)) }
         nullable = try c.bitmap(count)
         while c.remaining > 0 {
             let kind = try c.u8()
-            let length = Int(try c.lenenc())
+            let length = try c.lenencCount()
             var field = ByteCursor(try c.bytes(length))
             switch kind {
             case 1:  // SIGNEDNESS: one bit per numeric column, most significant bit first; 1 = unsigned
@@ -72,7 +72,7 @@ public struct TableMapEvent: Sendable, Equatable {
         self.nullable = nullable
     }
 
-    static func isNumeric(_ t: UInt8) -> Bool {
+    public static func isNumeric(_ t: UInt8) -> Bool {
         [
             ColumnType.tiny, ColumnType.short, ColumnType.int24, ColumnType.long, ColumnType.longlong,
             ColumnType.newdecimal, ColumnType.float, ColumnType.double, ColumnType.decimal,
@@ -88,9 +88,16 @@ public struct TableMapEvent: Sendable, Equatable {
             ColumnType.time2:
             return UInt16(try c.u8())
         case ColumnType.varchar: return UInt16(try c.le(2))
+        case ColumnType.tiny, ColumnType.short, ColumnType.int24, ColumnType.long, ColumnType.longlong,
+            ColumnType.null, ColumnType.timestamp, ColumnType.date, ColumnType.time, ColumnType.datetime,
+            ColumnType.year, ColumnType.newdate, ColumnType.decimal:
+            return 0
         case ColumnType.string, ColumnType.newdecimal, ColumnType.bit, ColumnType.enumeration, ColumnType.set:
             return UInt16(try c.be(2))
-        default: return 0
+        default:
+            // A type whose metadata size is unknown (MariaDB's compressed columns, new types): every later column's
+            // metadata would be misread.
+            throw .unsupported("column type \(type) in a table map")
         }
     }
 }
