@@ -24,6 +24,8 @@ public class MySqlConnector: SourceConnector {
         if (normalized["topic.prefix"] ?? "").isEmpty {
             return ["topic.prefix": ["Missing required configuration \"topic.prefix\" which has no default value."]]
         }
+        // A key the ConfigDef rejects is reported by the framework's own validation: not twice.
+        if (try? MySqlConnectorConfig.configDef.parse(normalized)) == nil { return [:] }
         let config: MySqlConnectorConfig
         do {
             config = try MySqlConnectorConfig(props)

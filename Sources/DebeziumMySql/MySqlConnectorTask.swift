@@ -218,6 +218,7 @@ public class MySqlConnectorTask: SourceTask {
     }
 
     public func stop() throws {
+        if case .snapshot(let snapshotter) = phase { snapshotter.cancel() }
         streaming?.close()
         streaming = nil
         phase = .finished

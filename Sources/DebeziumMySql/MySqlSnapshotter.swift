@@ -156,4 +156,16 @@ final class MySqlSnapshotter {
     }
 
     var rowsScanned: Int { emitted }
+
+    /// Stops a table read in progress: the server ends the statement, so releasing its rows does not read the rest
+    /// of the table first.
+    func cancel() {
+        guard stream != nil else { return }
+        if let killer = try? MariaDBConnection(
+            host: config.hostname, port: config.port, user: config.user, password: config.password, connectTimeout: 5)
+        {
+            _ = try? killer.query("KILL QUERY \(conn.threadId)")
+        }
+        stream = nil
+    }
 }

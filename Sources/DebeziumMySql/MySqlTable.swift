@@ -205,14 +205,15 @@ enum MySqlCatalog {
         return try conn.query(
             """
             SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, NUMERIC_PRECISION, NUMERIC_SCALE,
-            DATETIME_PRECISION, CHARACTER_SET_NAME FROM information_schema.COLUMNS
+            DATETIME_PRECISION, CHARACTER_SET_NAME, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS
             WHERE TABLE_SCHEMA = \(db) AND TABLE_NAME = \(table) ORDER BY ORDINAL_POSITION
             """
         ).strings.map { r in
             MySqlColumn(
                 name: r[0] ?? "", dataType: (r[1] ?? "").lowercased(), columnType: r[2] ?? "",
                 optional: r[3] == "YES", precision: r[4].flatMap { Int($0) }, scale: r[5].flatMap { Int($0) },
-                fsp: r[6].flatMap { Int($0) } ?? 0, charset: r[7], keyPosition: keyPositions[r[0] ?? ""])
+                fsp: r[6].flatMap { Int($0) } ?? 0, charset: r[7], keyPosition: keyPositions[r[0] ?? ""],
+                octetLength: r[8].flatMap { Int($0) })
         }
     }
 }

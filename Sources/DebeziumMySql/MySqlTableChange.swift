@@ -52,6 +52,7 @@ struct MySqlTableChange: Equatable {
     static func length(_ c: MySqlColumn) -> Int? {
         if isTemporal(c.dataType) { return c.fsp }
         if c.dataType == "bit" { return c.bitLength }
+        if c.dataType == "binary" { return c.octetLength }
         return c.precision
     }
 
@@ -152,7 +153,7 @@ struct MySqlTableChange: Equatable {
                 optional: c["optional"]?.boolValue ?? true,
                 precision: Self.isTemporal(dataType) ? nil : length, scale: c["scale"]?.intValue.map { Int($0) },
                 fsp: Self.isTemporal(dataType) ? length ?? 0 : 0, charset: c["charsetName"]?.stringValue,
-                keyPosition: key.firstIndex(of: name).map { $0 + 1 })
+                keyPosition: key.firstIndex(of: name).map { $0 + 1 }, octetLength: dataType == "binary" ? length : nil)
         }
     }
 

@@ -18,6 +18,8 @@ struct MySqlColumn: Sendable, Equatable {
     var charset: String?
     /// 1-based position in the primary key.
     var keyPosition: Int?
+    /// `CHARACTER_OCTET_LENGTH`: a BINARY(n) column's n.
+    var octetLength: Int? = nil
 
     var unsigned: Bool { columnType.lowercased().contains("unsigned") }
 
@@ -138,7 +140,14 @@ struct MySqlValueConverter: Sendable {
             return MySqlColumnConverter(schema: SemanticTypes.json(optional: optional)) {
                 Self.text($0, charset: "utf8mb4").map(Value.string)
             }
-        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+        case "binary":
+            // The binlog leaves out a BINARY(n) value's trailing zero bytes; Debezium puts them back.
+            let length = c.octetLength ?? 0
+            return MySqlColumnConverter(schema: .primitive(binaryMode.schemaType, optional: optional)) {
+                guard case .bytes(let b) = $0 else { return nil }
+                return binaryMode.value(b.count < length ? b + [UInt8](repeating: 0, count: length - b.count) : b)
+            }
+        case "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
             return MySqlColumnConverter(schema: .primitive(binaryMode.schemaType, optional: optional)) {
                 if case .bytes(let b) = $0 { binaryMode.value(b) } else { nil }
             }

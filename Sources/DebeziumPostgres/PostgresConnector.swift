@@ -25,6 +25,8 @@ public final class PostgresConnector: SourceConnector {
         if (normalized["topic.prefix"] ?? "").isEmpty {
             return ["topic.prefix": ["Missing required configuration \"topic.prefix\" which has no default value."]]
         }
+        // A key the ConfigDef rejects is reported by the framework's own validation: not twice.
+        if (try? PostgresConnectorConfig.configDef.parse(normalized)) == nil { return [:] }
         let config: PostgresConnectorConfig
         do {
             config = try PostgresConnectorConfig(props)

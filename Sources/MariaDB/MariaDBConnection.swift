@@ -43,6 +43,9 @@ public final class MariaDBConnection {
     /// The server's version string (`10.11.19-MariaDB-0+deb12u1-log`, `8.0.36`).
     public var serverVersion: String { String(cString: mysql_get_server_info(handle)) }
 
+    /// The server's id of this connection's session (`KILL QUERY <id>` stops its statement from another connection).
+    public var threadId: UInt { UInt(mysql_thread_id(handle)) }
+
     /// Whether the server is MariaDB (its version string says so), not MySQL.
     public var isMariaDB: Bool { serverVersion.contains("MariaDB") }
 

@@ -349,21 +349,23 @@ struct MySqlConnectorTaskTests {
         #expect(after?.get("c") == .int32(30) && after?.get("b") == .int32(40), "\(String(describing: after))")
     }
 
-    @Test("latin1 text reads the same in the snapshot and in the stream")
+    @Test("latin1 text and BINARY(n) with trailing zeros read the same in the snapshot and in the stream")
     func latin1() throws {
         let server = MariaDBServer.shared
         let db = try Self.database()
         try server.sql(
-            "CREATE TABLE l (id INT PRIMARY KEY, t VARCHAR(20) CHARACTER SET latin1); INSERT INTO l VALUES (1, 'café Grüße')",
+            "CREATE TABLE l (id INT PRIMARY KEY, t VARCHAR(20) CHARACTER SET latin1, b BINARY(4)); INSERT INTO l VALUES (1, 'café Grüße', x'0100')",
             database: db)
         let task = MySqlConnectorTask()
         task.initialize(CommittedOffsets())
         try task.start(Self.properties(db, ["table.include.list": "\(db).l"]))
         defer { try? task.stop() }
         let snapshot = try Self.poll(task, count: 1)
-        try server.sql("INSERT INTO l VALUES (2, 'café Grüße')", database: db)
+        try server.sql("INSERT INTO l VALUES (2, 'café Grüße', x'0100')", database: db)
         let stream = try Self.poll(task, count: 1)
         #expect(snapshot.first.flatMap { Self.after($0, "t") } == .string("café Grüße"))
         #expect(stream.first.flatMap { Self.after($0, "t") } == .string("café Grüße"))
+        #expect(snapshot.first.flatMap { Self.after($0, "b") } == .bytes([1, 0, 0, 0]))
+        #expect(stream.first.flatMap { Self.after($0, "b") } == .bytes([1, 0, 0, 0]))
     }
 }
