@@ -101,6 +101,15 @@ struct MySqlConnectorConfig {
             documentation: "How long a poll waits for changes"
         )
         .define(
+            "heartbeat.interval.ms", .int, default: 0, importance: .medium,
+            documentation:
+                "How often, in ms, to write a heartbeat record with the current binlog position when no captured table changes (0: never)"
+        )
+        .define(
+            "topic.heartbeat.prefix", .string, default: "__debezium-heartbeat", importance: .low,
+            documentation: "Heartbeat records go to <prefix>.<topic.prefix>"
+        )
+        .define(
             "connect.timeout.ms", .long, default: 30000, importance: .low,
             documentation: "How long connecting to the server may take"
         )
@@ -129,6 +138,8 @@ struct MySqlConnectorConfig {
     let maxBatchSize: Int
     let pollIntervalMs: Int64
     let connectTimeoutSeconds: Int
+    let heartbeatIntervalMs: Int64
+    let heartbeatTopicPrefix: String
 
     static func normalized(_ props: [String: String]) -> (props: [String: String], notes: [String]) {
         LegacyKeys.apply(props)
@@ -173,6 +184,8 @@ struct MySqlConnectorConfig {
         maxBatchSize = max(1, Int(c.int("max.batch.size") ?? 2048))
         pollIntervalMs = max(10, c.int("poll.interval.ms") ?? 500)
         connectTimeoutSeconds = max(1, Int((c.int("connect.timeout.ms") ?? 30000) / 1000))
+        heartbeatIntervalMs = max(0, c.int("heartbeat.interval.ms") ?? 0)
+        heartbeatTopicPrefix = c.string("topic.heartbeat.prefix") ?? "__debezium-heartbeat"
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String?) throws(ConnectError) -> E

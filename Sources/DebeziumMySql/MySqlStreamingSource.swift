@@ -123,9 +123,40 @@ final class MySqlStreamingSource {
         } catch {
             throw ConnectError.wrap(error)
         }
+        if out.isEmpty, let beat = heartbeat() { out.append(beat) }
         if let last = out.last?.sourceOffset, let offset = MySqlOffset(last) { resume = offset }
         return out
     }
+
+    private var inTransaction = false
+    private var lastHeartbeat = ContinuousClock.now
+
+    /// With `heartbeat.interval.ms`, a heartbeat record (`__debezium-heartbeat.<prefix>`, key
+    /// `io.debezium.connector.common.ServerNameKey`, value `io.debezium.connector.common.Heartbeat`) between
+    /// transactions when the interval passed: its offset moves the committed position on while only tables the
+    /// connector does not capture change, so the binlogs it would restart from are not ones the server purged.
+    private func heartbeat() -> SourceRecord? {
+        guard config.heartbeatIntervalMs > 0, !inTransaction, !file.isEmpty,
+            ContinuousClock.now - lastHeartbeat >= .milliseconds(config.heartbeatIntervalMs)
+        else { return nil }
+        lastHeartbeat = ContinuousClock.now
+        var offset = MySqlOffset(file: file, position: transactionStart)
+        offset.gtids = gtids
+        offset.tsSeconds = ChangeEventBuilder.nowMicros() / 1_000_000
+        var key = Struct(schema: Self.heartbeatKey)
+        try? key.put("serverName", .string(config.serverName))
+        var value = Struct(schema: Self.heartbeatValue)
+        try? value.put("ts_ms", .int64(ChangeEventBuilder.nowMicros() / 1000))
+        return SourceRecord(
+            sourcePartition: builder.partition, sourceOffset: offset.map,
+            topic: "\(config.heartbeatTopicPrefix).\(config.serverName)", keySchema: Self.heartbeatKey,
+            key: .struct(key), valueSchema: Self.heartbeatValue, value: .struct(value))
+    }
+
+    static let heartbeatKey = SchemaBuilder.struct().name("io.debezium.connector.common.ServerNameKey")
+        .field("serverName", .string).build()
+    static let heartbeatValue = SchemaBuilder.struct().name("io.debezium.connector.common.Heartbeat")
+        .field("ts_ms", .int64).build()
 
     /// Acts on one event; returns true at the end of a transaction.
     private func handle(
@@ -191,6 +222,7 @@ final class MySqlStreamingSource {
     }
 
     private func beginTransaction(at position: UInt64) {
+        inTransaction = true
         transactionStart = position
         thread = nil
         rowsEventIndex = 0
@@ -199,6 +231,7 @@ final class MySqlStreamingSource {
 
     private func endTransaction(next: UInt64) {
         // A restart position is the start of a transaction: once this one is done, the next one's start.
+        inTransaction = false
         transactionStart = next
         rowsEventIndex = 0
         gtid = nil

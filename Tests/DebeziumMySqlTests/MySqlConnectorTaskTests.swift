@@ -368,4 +368,25 @@ struct MySqlConnectorTaskTests {
         #expect(snapshot.first.flatMap { Self.after($0, "b") } == .bytes([1, 0, 0, 0]))
         #expect(stream.first.flatMap { Self.after($0, "b") } == .bytes([1, 0, 0, 0]))
     }
+
+    @Test("heartbeats move the committed position on while only tables not captured change")
+    func heartbeats() throws {
+        let offsets = CommittedOffsets()
+        let (task, db) = try Self.started(offsets, ["heartbeat.interval.ms": "100"])
+        defer { try? task.stop() }
+        try MariaDBServer.shared.sql("INSERT INTO other VALUES (7)", database: db)
+        let endOfInsert = try MariaDBServer.shared.sql("SHOW MASTER STATUS").split(separator: "\t")
+        var beat: SourceRecord?
+        let deadline = Date().addingTimeInterval(20)
+        while beat == nil && Date() < deadline {
+            beat = (try task.poll() ?? []).first {
+                $0.topic == "__debezium-heartbeat.dbserver1"
+                    && $0.sourceOffset?["pos"]?.int64Value ?? 0 >= Int64(endOfInsert[1]) ?? .max
+            }
+        }
+        let record = try #require(beat)
+        #expect(record.keySchema?.name == "io.debezium.connector.common.ServerNameKey")
+        #expect(record.key?.structValue?.get("serverName") == .string("dbserver1"))
+        #expect(record.sourceOffset?["file"] == .string(String(endOfInsert[0])))
+    }
 }
