@@ -80,6 +80,15 @@ public enum SnapshotRecord: String, Sendable, CaseIterable {
         if tableIndex == tableCount - 1 { return .lastInDataCollection }
         return .true
     }
+
+    /// The value for a record read one ahead, so its place is known: the `emitted`-th of the snapshot, `last` of
+    /// all, `indexInTable`-th of its table, `endsTable` the last of its table.
+    public static func of(emitted: Int, last: Bool, indexInTable: Int, endsTable: Bool) -> SnapshotRecord {
+        if emitted == 0 { return .first }
+        if last { return .last }
+        if indexInTable == 0 { return .firstInDataCollection }
+        return endsTable ? .lastInDataCollection : .true
+    }
 }
 
 /// The fields every connector's `source` block starts with (`AbstractSourceInfoStructMaker.commonSchemaBuilder`).

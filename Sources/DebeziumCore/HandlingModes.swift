@@ -94,3 +94,29 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Reading the configuration keys every Debezium connector shares.
+public enum DebeziumConfig {
+    /// An enumerated setting (`snapshot.mode`, `decimal.handling.mode`, ...), case-insensitive; an unknown value is
+    /// rejected naming the key and the allowed values.
+    public static func enumValue<E: RawRepresentable & CaseIterable>(
+        _ key: String, _ value: String?
+    ) throws(ConnectError)
+        -> E
+    where E.RawValue == String {
+        guard let value, let e = E(rawValue: value.lowercased()) else {
+            throw ConnectError.invalidConfig(
+                key, value, "The value must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return e
+    }
+
+    /// `skipped.operations`: `c`, `u`, `d`, `t` or `none`, comma-separated.
+    public static func skippedOperations(_ value: String?) throws(ConnectError) -> Set<String> {
+        let ops = (value ?? "t").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for op in ops where !["c", "u", "d", "t", "none"].contains(op) {
+            throw ConnectError.invalidConfig("skipped.operations", value, "'\(op)' is not one of c, u, d, t, none")
+        }
+        return Set(ops.filter { $0 != "none" })
+    }
+}

@@ -173,14 +173,7 @@ struct MySqlConnectorConfig {
             bigintUnsignedMode: try Self.enumValue(
                 "bigint.unsigned.handling.mode", c.string("bigint.unsigned.handling.mode")))
         tombstonesOnDelete = c.bool("tombstones.on.delete") ?? true
-        let ops = (c.string("skipped.operations") ?? "t").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        for op in ops where !["c", "u", "d", "t", "none"].contains(op) {
-            throw ConnectError.invalidConfig(
-                "skipped.operations", c.string("skipped.operations"), "'\(op)' is not one of c, u, d, t, none")
-        }
-        skipped = Set(ops.filter { $0 != "none" })
+        skipped = try DebeziumConfig.skippedOperations(c.string("skipped.operations"))
         maxBatchSize = max(1, Int(c.int("max.batch.size") ?? 2048))
         pollIntervalMs = max(10, c.int("poll.interval.ms") ?? 500)
         connectTimeoutSeconds = max(1, Int((c.int("connect.timeout.ms") ?? 30000) / 1000))
@@ -189,11 +182,5 @@ struct MySqlConnectorConfig {
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String?) throws(ConnectError) -> E
-    where E.RawValue == String {
-        guard let value, let e = E(rawValue: value.lowercased()) else {
-            throw ConnectError.invalidConfig(
-                key, value, "The value must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return e
-    }
+    where E.RawValue == String { try DebeziumConfig.enumValue(key, value) }
 }

@@ -125,14 +125,7 @@ final class MySqlSnapshotter {
     private func record(
         _ h: (table: MySqlTable, values: [ColumnValue], index: Int, endsTable: Bool), last: Bool
     ) throws(ConnectError) -> SourceRecord {
-        let marker: SnapshotRecord =
-            emitted == 0
-            ? .first
-            : last
-                ? .last
-                : h.index == 0
-                    ? .firstInDataCollection
-                    : h.endsTable ? .lastInDataCollection : .true
+        let marker = SnapshotRecord.of(emitted: emitted, last: last, indexInTable: h.index, endsTable: h.endsTable)
         emitted += 1
         var offset = MySqlOffset(file: position.file, position: position.position)
         offset.gtids = position.gtids

@@ -173,14 +173,7 @@ struct PostgresConnectorConfig {
             temporalMode: try Self.enumValue("time.precision.mode", c.string("time.precision.mode")),
             binaryMode: try Self.enumValue("binary.handling.mode", c.string("binary.handling.mode")))
         tombstonesOnDelete = c.bool("tombstones.on.delete") ?? true
-        let ops = (c.string("skipped.operations") ?? "t").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        for op in ops where !["c", "u", "d", "t", "none"].contains(op) {
-            throw ConnectError.invalidConfig(
-                "skipped.operations", c.string("skipped.operations"), "'\(op)' is not one of c, u, d, t, none")
-        }
-        skipped = Set(ops.filter { $0 != "none" })
+        skipped = try DebeziumConfig.skippedOperations(c.string("skipped.operations"))
         maxBatchSize = max(1, Int(c.int("max.batch.size") ?? 2048))
         pollIntervalMs = max(10, c.int("poll.interval.ms") ?? 500)
         statusIntervalMs = max(100, c.int("status.update.interval.ms") ?? 10000)
@@ -188,11 +181,5 @@ struct PostgresConnectorConfig {
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String?) throws(ConnectError) -> E
-    where E.RawValue == String {
-        guard let value, let e = E(rawValue: value.lowercased()) else {
-            throw ConnectError.invalidConfig(
-                key, value, "The value must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return e
-    }
+    where E.RawValue == String { try DebeziumConfig.enumValue(key, value) }
 }

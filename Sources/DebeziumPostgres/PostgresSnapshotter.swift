@@ -83,14 +83,7 @@ final class PostgresSnapshotter {
     private func record(
         _ h: (table: PostgresTable, values: [String?], index: Int, endsTable: Bool), last: Bool
     ) throws(ConnectError) -> SourceRecord {
-        let marker: SnapshotRecord =
-            emitted == 0
-            ? .first
-            : last
-                ? .last
-                : h.index == 0
-                    ? .firstInDataCollection
-                    : h.endsTable ? .lastInDataCollection : .true
+        let marker = SnapshotRecord.of(emitted: emitted, last: last, indexInTable: h.index, endsTable: h.endsTable)
         emitted += 1
         var offset = PostgresOffset()
         offset.snapshot = true
