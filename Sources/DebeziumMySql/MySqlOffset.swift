@@ -3,8 +3,12 @@ import DebeziumCore
 
 /// The connector's source offset (`BinlogOffsetContext`), under the partition `{"server": <topic.prefix>}`: the
 /// binlog `file` and `pos` to restart from (the start of the transaction of the last record), the rows events
-/// (`event`) and rows (`row`) of that transaction already emitted, the GTID set to restart from (`gtids`), `ts_sec`
-/// and `server_id`; `snapshot` while a snapshot runs and `snapshot_completed` on its last record.
+/// (`event`) and rows (`row`) of that transaction already emitted, `gtids`, `ts_sec` and `server_id`; `snapshot` while
+/// a snapshot runs and `snapshot_completed` on its last record.
+///
+/// Differences from Debezium's offsets, so offsets do not move between the two: `event` counts rows events only
+/// (Debezium counts every event of the transaction); `gtids` is the GTID state of the snapshot or the current
+/// transaction's GTID, informational (restarts use `file`/`pos`), not Debezium's executed GTID set.
 struct MySqlOffset: Equatable {
     var file: String
     var position: UInt64
