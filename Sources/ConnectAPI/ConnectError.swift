@@ -105,3 +105,16 @@ public final class CauseBox: Sendable {
     public let error: any Error
     public init(_ error: any Error) { self.error = error }
 }
+
+extension ConnectError {
+    /// The configuration key a ConfigException names (`... for configuration <key>: ...`,
+    /// `Missing required configuration "<key>" ...`), for reporting it under that key.
+    public var configKey: String? {
+        for marker in ["for configuration ", "Missing required configuration \""] {
+            guard let r = message.firstRange(of: marker) else { continue }
+            let rest = message[r.upperBound...]
+            return String(rest.prefix { $0 != ":" && $0 != "\"" && $0 != " " })
+        }
+        return nil
+    }
+}

@@ -125,16 +125,3 @@ public enum LegacyKeys {
         return (out, notes.sorted())
     }
 }
-
-extension ConnectError {
-    /// The configuration key a ConfigException names (`... for configuration <key>: ...`,
-    /// `Missing required configuration "<key>" ...`), for reporting it under that key.
-    public var configKey: String? {
-        for marker in ["for configuration ", "Missing required configuration \""] {
-            guard let r = message.range(of: marker) else { continue }
-            let rest = message[r.upperBound...]
-            return String(rest.prefix { $0 != ":" && $0 != "\"" && $0 != " " })
-        }
-        return nil
-    }
-}

@@ -279,6 +279,7 @@ struct ConnectRestServerTests {
             classes == [
                 "org.apache.kafka.connect.file.FileStreamSinkConnector",
                 "io.confluent.kafka.connect.datagen.DatagenConnector",
+                "io.debezium.connector.mariadb.MariaDbConnector", "io.debezium.connector.mysql.MySqlConnector",
                 "io.debezium.connector.postgresql.PostgresConnector",
                 "org.apache.kafka.connect.file.FileStreamSourceConnector",
             ])

@@ -272,6 +272,12 @@ public struct ConnectorConfigValidator: Sendable {
                 )
             }
         }
+        if desc.type == .source {
+            // KIP-158: a connector that sets topic.creation.* keys must give the default group its settings.
+            do { _ = try TopicCreation(connectorConfig: props, workerEnabled: true) } catch {
+                addError(error.configKey ?? "topic.creation.groups", error.message)
+            }
+        }
         let chain = Self.chainDefinitions(props, plugins: plugins)
         for def in chain.definitions { add(def) }
         for (key, message) in chain.errors { addError(key, message) }

@@ -310,12 +310,23 @@ public final class Worker: Sendable {
             producer.onStatistics { [client = taskMetrics.client] in client.update($0) }
             taskMetrics.client.readLastError { [producer] in producer.lastError }
             let (errors, dlq) = try errorHandling(id, connectorConfig, isSink: false, metrics: taskMetrics.errors)
+            var topicCreator: SourceTopicCreator?
+            if let creation = try TopicCreation(
+                connectorConfig: connectorConfig, workerEnabled: config.topicCreationEnabled)
+            {
+                topicCreator = SourceTopicCreator(
+                    creation: creation,
+                    admin: try KafkaAdmin(
+                        config: KafkaClientConfig(config.adminClientProperties),
+                        logger: Logger(label: "org.apache.kafka.clients.admin")),
+                    logger: Logger(label: "org.apache.kafka.connect.util.TopicAdmin"))
+            }
             return WorkerSourceTask(
                 id: id, task: task, taskConfig: taskConfig, producer: producer, converters: converters, chain: chain,
                 offsetStore: offsetStore, flushIntervalMs: config.offsetFlushInterval.inMilliseconds,
                 flushTimeoutMs: config.offsetFlushTimeout.inMilliseconds,
                 initialState: target, listener: statusStore, metrics: taskMetrics, logger: taskLogger,
-                errors: errors, dlq: dlq)
+                errors: errors, dlq: dlq, topicCreator: topicCreator)
         default:
             guard let task = taskObject as? any SinkTask else {
                 throw ConnectError.connect("\(running.desc.className) task is not a SinkTask")

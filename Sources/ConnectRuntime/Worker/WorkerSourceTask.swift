@@ -38,13 +38,17 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private var started = false
     private let errors: RetryWithToleranceOperator
     private let dlq: DeadLetterQueueReporter?
+    /// KIP-158: creates the topics records go to, when the connector asks for it.
+    private let topicCreator: SourceTopicCreator?
 
     init(
         id: ConnectorTaskId, task: any SourceTask, taskConfig: [String: String], producer: KafkaProducer,
         converters: TaskConverters, chain: TransformationChain, offsetStore: any OffsetBackingStore,
         flushIntervalMs: Int64, flushTimeoutMs: Int64, initialState: TargetState, listener: any StatusListener,
-        metrics: TaskMetrics, logger: Logger, errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?
+        metrics: TaskMetrics, logger: Logger, errors: RetryWithToleranceOperator, dlq: DeadLetterQueueReporter?,
+        topicCreator: SourceTopicCreator? = nil
     ) {
+        self.topicCreator = topicCreator
         self.errors = errors
         self.dlq = dlq
         self.task = task
@@ -152,6 +156,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         }
         guard let message = converted, !context.failed else { return try skip(original) }
         metrics.passed("converted")
+        try topicCreator?.ensure(record.topic)
         let id = allocateID()
         submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
         inFlight[id] = record
