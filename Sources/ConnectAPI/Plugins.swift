@@ -57,6 +57,12 @@ public protocol OffsetStorageReader: Sendable {
 public protocol SourceTaskContext: Sendable {
     var offsetStorageReader: any OffsetStorageReader { get }
     var configs: [String: String] { get }
+    /// Where the task registers MBeans of its own; nil where the runtime offers none (the default).
+    var mbeanServer: (any PluginMBeanServer)? { get }
+}
+
+extension SourceTaskContext {
+    public var mbeanServer: (any PluginMBeanServer)? { nil }
 }
 
 /// Kafka metadata of a record written by a source task.
@@ -84,12 +90,18 @@ public protocol SourceTask: Task {
     /// the task can tell; nil otherwise (the default). Called on the task's thread after each poll and exposed as
     /// the `swift_connect_source_task_behind_source_records` metric.
     func recordsBehindSource() -> Int64?
+    /// How many bytes of the source system's log this task has still to read, or holds back on the server (a
+    /// binlog's bytes after the task's position, the WAL a replication slot retains), when the task can tell; nil
+    /// otherwise (the default). Called on the task's thread after each poll, so it should be cheap (cache a server
+    /// query for a few seconds); exposed as the `swift_connect_source_task_behind_source_bytes` metric.
+    func bytesBehindSource() -> Int64?
 }
 
 extension SourceTask {
     public func commit() throws {}
     public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) throws {}
     public func recordsBehindSource() -> Int64? { nil }
+    public func bytesBehindSource() -> Int64? { nil }
 }
 
 /// What a sink task may ask of the runtime.

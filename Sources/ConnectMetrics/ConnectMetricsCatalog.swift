@@ -266,6 +266,10 @@ public enum ConnectMetricsCatalog {
             "Records the source system holds that the source task has not polled yet, as its connector reports them (only for connectors that can tell)."
         ),
         x(
+            taskActivityGroup, "bytes-behind-source", "swift_connect_source_task_behind_source_bytes", task,
+            "Bytes of the source system's log the source task has still to read or holds back on the server (binlog bytes after its position, WAL its replication slot retains), as its connector reports them (only for connectors that can tell)."
+        ),
+        x(
             sinkTaskVerdictGroup, "lag-verdict", "swift_connect_sink_task_lag_verdict", task + ["verdict"],
             "1 for the sink task's current lag verdict, after Burrow's evaluation over a window of ten commit intervals (OK, WARN, REWIND, STALL, STOP), 0 for the others."
         ),

@@ -1,22 +1,29 @@
 import Synchronization
 
-/// A metric's value source: a sensor read through a stat, a number computed on demand, or a string gauge.
+/// A metric's value source: a sensor read through a stat, a number computed on demand, or a string gauge; plug-in
+/// MBeans also have boolean attributes and tables (a JMX `Map<String, Long>`, as Debezium's `RowsScanned`).
 public enum MetricSource: Sendable {
     case sensor(Sensor, StatKind)
     case gauge(@Sendable () -> Double)
     case text(@Sendable () -> String)
+    case flag(@Sendable () -> Bool)
+    case table(@Sendable () -> [(key: String, value: Double)])
 }
 
 /// One group instance: a Kafka metric group name with its tags in order (`connector`, then `task`), holding the
-/// attributes registered for it.
+/// attributes registered for it. A plug-in's own MBean is a group with an explicit JMX domain (`debezium.mysql`),
+/// its `type` as the name and its other key properties as tags.
 public final class MetricGroup: Sendable {
     public let name: String
     public let tags: [(key: String, value: String)]
+    /// The JMX domain of a plug-in's MBean; nil for the worker's own groups, whose domain the catalogue gives.
+    public let pluginDomain: String?
     private let metrics = Mutex<[(attribute: String, source: MetricSource)]>([])
 
-    init(name: String, tags: [(key: String, value: String)]) {
+    init(name: String, tags: [(key: String, value: String)], pluginDomain: String? = nil) {
         self.name = name
         self.tags = tags
+        self.pluginDomain = pluginDomain
     }
 
     public func add(_ attribute: String, _ source: MetricSource) {
@@ -36,7 +43,7 @@ public final class MetricGroup: Sendable {
     public var all: [(attribute: String, source: MetricSource)] { metrics.withLock { $0 } }
 
     /// The JMX domain (`kafka.connect`, `kafka.producer`, `kafka.consumer`).
-    public var domain: String { ConnectMetricsCatalog.domain(ofGroup: name) }
+    public var domain: String { pluginDomain ?? ConnectMetricsCatalog.domain(ofGroup: name) }
 
     /// The MBean name Connect would register (`kafka.connect:type=<group>,connector=<c>,task=<t>`).
     public var objectName: String {
@@ -55,23 +62,27 @@ public final class MetricsRegistry: Sendable {
         self.clock = clock
     }
 
-    static func key(_ name: String, _ tags: [(key: String, value: String)]) -> String {
-        name + tags.map { "\u{1}\($0.key)=\($0.value)" }.joined()
+    static func key(_ name: String, _ tags: [(key: String, value: String)], domain: String? = nil) -> String {
+        (domain.map { $0 + ":" } ?? "") + name + tags.map { "\u{1}\($0.key)=\($0.value)" }.joined()
     }
 
-    /// The group with these tags, created on first use.
-    public func group(_ name: String, tags: [(key: String, value: String)] = []) -> MetricGroup {
+    /// The group with these tags, created on first use; `pluginDomain` names a plug-in's MBean domain.
+    public func group(
+        _ name: String, tags: [(key: String, value: String)] = [], pluginDomain: String? = nil
+    )
+        -> MetricGroup
+    {
         groups.withLock { g in
-            let k = Self.key(name, tags)
+            let k = Self.key(name, tags, domain: pluginDomain)
             if let existing = g[k] { return existing }
-            let created = MetricGroup(name: name, tags: tags)
+            let created = MetricGroup(name: name, tags: tags, pluginDomain: pluginDomain)
             g[k] = created
             return created
         }
     }
 
     public func remove(_ group: MetricGroup) {
-        groups.withLock { _ = $0.removeValue(forKey: Self.key(group.name, group.tags)) }
+        groups.withLock { _ = $0.removeValue(forKey: Self.key(group.name, group.tags, domain: group.pluginDomain)) }
     }
 
     /// A sensor registered under several attributes of a group (or under none, with no group).
@@ -80,6 +91,8 @@ public final class MetricsRegistry: Sendable {
     }
 
     public var allGroups: [MetricGroup] {
-        groups.withLock { Array($0.values) }.sorted { Self.key($0.name, $0.tags) < Self.key($1.name, $1.tags) }
+        groups.withLock { Array($0.values) }.sorted {
+            Self.key($0.name, $0.tags, domain: $0.pluginDomain) < Self.key($1.name, $1.tags, domain: $1.pluginDomain)
+        }
     }
 }

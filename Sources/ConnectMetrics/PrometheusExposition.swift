@@ -14,7 +14,7 @@ public enum PrometheusExposition {
         out.reserveCapacity(64 * 1024)
         let groups = registry.allGroups
         var byName: [String: [MetricGroup]] = [:]
-        for g in groups { byName[g.name, default: []].append(g) }
+        for g in groups where g.pluginDomain == nil { byName[g.name, default: []].append(g) }
 
         // Numeric attributes, in catalogue order.
         for def in ConnectMetricsCatalog.all where def.type != .text {
@@ -67,8 +67,57 @@ public enum PrometheusExposition {
         }
 
         renderStrimziAliases(groups: byName, into: &out)
+        renderPluginMBeans(groups.filter { $0.pluginDomain != nil }, into: &out)
         if let process { process.render(into: &out) }
         return out
+    }
+
+    /// Plug-ins' own MBeans under the names the JMX exporter rules their dashboards ship with give them. Debezium's
+    /// (`debezium.<plugin>:type=connector-metrics,context=<c>,server=<s>[,task=…][,database=…]`, rules of
+    /// `debezium-examples/monitoring`) become `debezium_metrics_<Attribute>{plugin, name (the server), context, …}`,
+    /// a table attribute (`RowsScanned`) one series per key with the key as `table`; any other domain
+    /// `<domain>_<type>_<Attribute>` with the key properties as labels and a table's key as `key`. Booleans are 1 or 0;
+    /// strings are left out, as the JMX exporter leaves them (Jolokia serves them).
+    static func renderPluginMBeans(_ groups: [MetricGroup], into out: inout String) {
+        var families: [String: [(labels: String, value: Double)]] = [:]
+        var order: [String] = []
+        for g in groups {
+            guard let domain = g.pluginDomain else { continue }
+            let isDebezium = domain.hasPrefix("debezium.") && g.name == "connector-metrics"
+            var labels: [String] = []
+            if isDebezium {
+                labels.append("plugin=\"" + escapeLabel(String(domain.dropFirst("debezium.".count))) + "\"")
+                for t in g.tags {
+                    labels.append((t.key == "server" ? "name" : sanitize(t.key)) + "=\"" + escapeLabel(t.value) + "\"")
+                }
+            } else {
+                for t in g.tags { labels.append(sanitize(t.key) + "=\"" + escapeLabel(t.value) + "\"") }
+            }
+            let prefix = isDebezium ? "debezium_metrics_" : sanitize(domain) + "_" + sanitize(g.name) + "_"
+            for (attribute, source) in g.all {
+                let name = prefix + sanitize(attribute)
+                var samples: [(labels: String, value: Double)] = []
+                switch source {
+                case .text: continue
+                case .table(let read):
+                    let keyLabel = isDebezium ? "table" : "key"
+                    for (key, v) in read() {
+                        let all = labels + [keyLabel + "=\"" + escapeLabel(key) + "\""]
+                        samples.append(("{" + all.joined(separator: ",") + "}", v))
+                    }
+                default:
+                    samples.append((labels.isEmpty ? "" : "{" + labels.joined(separator: ",") + "}", value(source)))
+                }
+                if families[name] == nil { order.append(name) }
+                families[name, default: []].append(contentsOf: samples)
+            }
+        }
+        for name in order.sorted() {
+            guard let samples = families[name], !samples.isEmpty else { continue }
+            family(
+                &out, name: name, type: "gauge",
+                help: "MBean attribute of a plug-in, as its JMX exporter rule names it.", samples: samples)
+        }
     }
 
     /// `kafka_connect_<group>_<attribute>` (`kafka_producer_…`, `kafka_consumer_…` for the clients' groups).
@@ -157,7 +206,8 @@ public enum PrometheusExposition {
         switch source {
         case .sensor(let s, let kind): return s.measure(kind)
         case .gauge(let read): return read()
-        case .text: return .nan
+        case .flag(let read): return read() ? 1 : 0
+        case .text, .table: return .nan
         }
     }
 

@@ -18,6 +18,7 @@ public class MySqlConnectorTask: SourceTask {
     private var context: (any SourceTaskContext)?
     private var streaming: MySqlStreamingSource?
     private var phase = Phase.finished
+    private var metrics: DebeziumConnectorMetrics?
     private let flavor: MySqlFlavor
     private let logger: Logger
 
@@ -38,6 +39,18 @@ public class MySqlConnectorTask: SourceTask {
         for note in MySqlConnectorConfig.normalized(props).notes { logger.warning("\(note)") }
         let config = try MySqlConnectorConfig(props)
         self.config = config
+        let metrics = DebeziumConnectorMetrics(
+            plugin: flavor.rawValue, server: config.serverName,
+            queueCapacity: Int(props["max.queue.size"] ?? "") ?? 8192)
+        self.metrics = metrics
+        metrics.register(
+            on: context?.mbeanServer,
+            streamingExtras: [
+                ("BinlogFilename", .string { metrics.positionValue("file") ?? "" }),
+                ("BinlogPosition", .number { metrics.positionValue("pos").flatMap(Double.init) ?? 0 }),
+                ("IsGtidModeEnabled", .boolean { metrics.positionValue("gtids") != nil }),
+                ("GtidSet", .string { metrics.positionValue("gtids") ?? "" }),
+            ])
         let builder = ChangeEventBuilder(serverName: config.serverName, tombstonesOnDelete: config.tombstonesOnDelete)
         let source = MySqlSourceInfo(flavor: flavor)
         let stored = context?.offsetStorageReader.offset(for: builder.partition).flatMap(MySqlOffset.init)
@@ -92,6 +105,7 @@ public class MySqlConnectorTask: SourceTask {
                     "Snapshotting \(tables.count) tables at \(snapshotter.position.file):\(snapshotter.position.position): \(tables.map(\.id.description).joined(separator: ", "))"
                 )
                 phase = .snapshot(snapshotter)
+                metrics.snapshotStarted(tables: tables.map(\.id.description))
                 start = MySqlOffset(file: snapshotter.position.file, position: snapshotter.position.position)
                 start.gtids = snapshotter.position.gtids
             } else if let stored, !stored.isSnapshotInProgress {
@@ -125,6 +139,8 @@ public class MySqlConnectorTask: SourceTask {
                 streaming = MySqlStreamingSource(
                     config: config, builder: builder, source: source, start: start, known: known, history: history,
                     schemaEvents: schemaEvents, logger: logger)
+                streaming?.metrics = metrics
+                metrics.capturing(tables: known.keys.map(\.description).sorted())
             }
         } catch let e as MariaDBError {
             throw ConnectError(.debezium, "Starting the \(flavor.rawValue) connector failed", cause: e)
@@ -203,22 +219,37 @@ public class MySqlConnectorTask: SourceTask {
     public func poll() throws -> [SourceRecord]? {
         switch phase {
         case .snapshot(let snapshotter):
-            let records = try snapshotter.poll(max: config.maxBatchSize)
+            let records: [SourceRecord]
+            do { records = try snapshotter.poll(max: config.maxBatchSize) } catch {
+                metrics?.snapshotAborted()
+                throw error
+            }
+            metrics?.observe(records, snapshot: true)
+            metrics?.snapshotProgress(remainingTables: snapshotter.remainingTables)
             if snapshotter.isDone {
                 logger.info("Snapshot completed: \(snapshotter.rowsScanned) rows")
+                metrics?.snapshotCompleted()
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
             return records
         case .streaming:
-            return try streaming?.poll(max: config.maxBatchSize, timeoutMs: config.pollIntervalMs)
+            let records = try streaming?.poll(max: config.maxBatchSize, timeoutMs: config.pollIntervalMs)
+            metrics?.observe(records ?? [], snapshot: false)
+            return records
         case .finished:
             Thread.sleep(forTimeInterval: Double(config.pollIntervalMs) / 1000)
             return nil
         }
     }
 
+    /// Binlog bytes the server wrote after the last event read (`SHOW BINARY LOGS`, at most every five seconds).
+    public func bytesBehindSource() -> Int64? { streaming?.bytesBehind() }
+
     public func stop() throws {
-        if case .snapshot(let snapshotter) = phase { snapshotter.cancel() }
+        if case .snapshot(let snapshotter) = phase {
+            snapshotter.cancel()
+            metrics?.snapshotAborted()
+        }
         streaming?.close()
         streaming = nil
         phase = .finished

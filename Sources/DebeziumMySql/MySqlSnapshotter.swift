@@ -76,6 +76,9 @@ final class MySqlSnapshotter {
     }
 
     /// The next records, up to `max`; empty once the snapshot is done (`isDone`).
+    /// Tables not snapshotted completely yet.
+    var remainingTables: Int { tables.count - tableIndex }
+
     func poll(max: Int) throws(ConnectError) -> [SourceRecord] {
         var out = schemaRecords
         schemaRecords = []

@@ -38,6 +38,10 @@ final class MySqlStreamingSource {
     private var known: [TableId: [MySqlColumn]]
     private let history: KafkaSchemaHistory?
     private let schemaEvents: MySqlSchemaChangeEvents
+    /// Debezium's streaming metrics: connection, transactions, filtered changes.
+    var metrics: DebeziumConnectorMetrics?
+    /// The binlog file and position of the last event read (`BinlogFilename`, `BinlogPosition`).
+    private(set) var position: (file: String, position: UInt64) = ("", 0)
 
     init(
         config: MySqlConnectorConfig, builder: ChangeEventBuilder, source: MySqlSourceInfo, start: MySqlOffset,
@@ -68,6 +72,8 @@ final class MySqlStreamingSource {
                 start: .position(file: resume.file, position: resume.position), heartbeatSeconds: heartbeat)
             file = resume.file
             transactionStart = resume.position
+            position = (resume.file, resume.position)
+            metrics?.connected(true)
             gtids = resume.gtids
             rowsEventIndex = 0
             tableMaps = [:]
@@ -86,6 +92,7 @@ final class MySqlStreamingSource {
     private func failure(_ message: String, _ error: MariaDBError) -> ConnectError {
         client = nil
         catalog = nil
+        metrics?.connected(false)
         guard error.isConnectionError else { return ConnectError(.debezium, message, cause: error) }
         failedConnects += 1
         Thread.sleep(forTimeInterval: min(10, 0.5 * Double(failedConnects)))
@@ -95,6 +102,36 @@ final class MySqlStreamingSource {
     func close() {
         client = nil
         catalog = nil
+    }
+
+    private var lastLagCheck: ContinuousClock.Instant?
+    private var lastBytesBehind: Int64?
+
+    /// Binlog bytes written after the last event read: the rest of its file and every later file (`SHOW BINARY
+    /// LOGS`), asked of the server at most every five seconds; nil before the first read or when the server does
+    /// not answer.
+    func bytesBehind() -> Int64? {
+        guard !position.file.isEmpty else { return nil }
+        if let last = lastLagCheck, ContinuousClock.now - last < .seconds(5) { return lastBytesBehind }
+        lastLagCheck = ContinuousClock.now
+        do {
+            if catalog == nil { catalog = try connection() }
+            let logs = try catalog!.query("SHOW BINARY LOGS").strings.compactMap { row -> (String, Int64)? in
+                guard row.count >= 2, let name = row[0], let size = row[1].flatMap({ Int64($0) }) else { return nil }
+                return (name, size)
+            }
+            guard let current = logs.firstIndex(where: { $0.0 == position.file }) else {
+                lastBytesBehind = nil
+                return nil
+            }
+            var behind = max(0, logs[current].1 - Int64(position.position))
+            for log in logs[(current + 1)...] { behind += log.1 }
+            lastBytesBehind = behind
+        } catch {
+            catalog = nil
+            lastBytesBehind = nil
+        }
+        return lastBytesBehind
     }
 
     /// Reads events for up to `timeoutMs`, returning once a transaction ends with a batch of `max` ready, or the time
@@ -109,6 +146,7 @@ final class MySqlStreamingSource {
                 let bytes = try client.next()
                 guard !bytes.isEmpty else { continue }
                 let (header, event) = try BinlogEvent.parse(bytes, checksumSize: client.checksumSize)
+                if header.nextPosition > 0 { position = (file, UInt64(header.nextPosition)) }
                 let ended = try handle(header, event, into: &out)
                 if case .heartbeat = event, !out.isEmpty { break }
                 if ended && out.count >= max { break }
@@ -183,6 +221,7 @@ final class MySqlStreamingSource {
                 return false
             }
             if statement == "COMMIT" {
+                metrics?.transactionCommitted(id: gtid)
                 endTransaction(next: UInt64(header.nextPosition))
                 return true
             }
@@ -204,6 +243,7 @@ final class MySqlStreamingSource {
             endTransaction(next: UInt64(header.nextPosition))
             return true
         case .xid:
+            metrics?.transactionCommitted(id: gtid)
             endTransaction(next: UInt64(header.nextPosition))
             return true
         case .tableMap(let map):
@@ -376,7 +416,10 @@ final class MySqlStreamingSource {
             throw ConnectError(
                 .debezium, "Rows event at \(file):\(start) for table id \(rows.tableId) has no table map")
         }
-        guard let table = try table(map, columnCount: rows.columnCount) else { return }
+        guard let table = try table(map, columnCount: rows.columnCount) else {
+            metrics?.filtered()
+            return
+        }
         // A restart within this transaction skips what was delivered before it.
         let replaying = file == resume.file && transactionStart == resume.position
         if replaying && rowsEventIndex < resume.event { return }

@@ -19,6 +19,7 @@ public final class PostgresConnectorTask: SourceTask {
     private var conn: PostgresConnection?
     private var streaming: PostgresStreamingSource?
     private var phase = Phase.finished
+    private var metrics: DebeziumConnectorMetrics?
     private let logger = Logger(label: "io.debezium.connector.postgresql.PostgresConnectorTask")
 
     public init() {}
@@ -30,6 +31,10 @@ public final class PostgresConnectorTask: SourceTask {
         for note in notes { logger.warning("\(note)") }
         let config = try PostgresConnectorConfig(props)
         self.config = config
+        let metrics = DebeziumConnectorMetrics(
+            plugin: "postgres", server: config.serverName, queueCapacity: Int(props["max.queue.size"] ?? "") ?? 8192)
+        self.metrics = metrics
+        metrics.register(on: context?.mbeanServer)
         let stored = context?.offsetStorageReader.offset(for: PostgresOffset.partition(config.serverName))
             .map(PostgresOffset.init)
         let conn: PostgresConnection
@@ -69,6 +74,7 @@ public final class PostgresConnectorTask: SourceTask {
                     try PostgresSnapshotter(
                         conn: conn, builder: builder, tables: tables, snapshotName: snapshotName, lsn: startLSN,
                         fetchSize: config.fetchSize))
+                metrics.snapshotStarted(tables: tables.map(\.id.description))
                 exportedHolder = nil
             } else {
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
@@ -81,6 +87,8 @@ public final class PostgresConnectorTask: SourceTask {
             if config.snapshotMode != .initialOnly {
                 streaming = PostgresStreamingSource(
                     config: config, builder: builder, resumeAfter: snapshot ? nil : stored, logger: logger)
+                streaming?.metrics = metrics
+                metrics.capturing(tables: captured.map(\.description))
             }
         } catch let e as PostgresError {
             throw ConnectError(.debezium, "Starting the PostgreSQL connector failed", cause: e)
@@ -191,15 +199,24 @@ public final class PostgresConnectorTask: SourceTask {
     public func poll() throws -> [SourceRecord]? {
         switch phase {
         case .snapshot(let snapshotter):
-            let records = try snapshotter.poll(max: config.maxBatchSize)
+            let records: [SourceRecord]
+            do { records = try snapshotter.poll(max: config.maxBatchSize) } catch {
+                metrics?.snapshotAborted()
+                throw error
+            }
+            metrics?.observe(records, snapshot: true)
+            metrics?.snapshotProgress(remainingTables: snapshotter.remainingTables)
             if snapshotter.isDone {
                 logger.info("Snapshot completed: \(snapshotter.rowsScanned) rows")
+                metrics?.snapshotCompleted()
                 conn = nil
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
             return records
         case .streaming:
-            return try streaming?.poll(max: config.maxBatchSize, timeoutMs: config.pollIntervalMs)
+            let records = try streaming?.poll(max: config.maxBatchSize, timeoutMs: config.pollIntervalMs)
+            metrics?.observe(records ?? [], snapshot: false)
+            return records
         case .finished:
             Thread.sleep(forTimeInterval: Double(config.pollIntervalMs) / 1000)
             return nil
@@ -214,7 +231,11 @@ public final class PostgresConnectorTask: SourceTask {
         try streaming.committed(PostgresOffset(map))
     }
 
+    /// The WAL the replication slot holds back on the server, in bytes (asked at most every five seconds).
+    public func bytesBehindSource() -> Int64? { streaming?.bytesBehind() }
+
     public func stop() throws {
+        if case .snapshot = phase { metrics?.snapshotAborted() }
         streaming?.close()
         streaming = nil
         exportedHolder = nil

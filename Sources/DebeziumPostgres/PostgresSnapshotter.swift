@@ -39,6 +39,9 @@ final class PostgresSnapshotter {
         startedMicros = PostgresEventBuilder.nowMicros()
     }
 
+    /// Tables not snapshotted completely yet.
+    var remainingTables: Int { tables.count - tableIndex }
+
     /// The next records, up to `max`; empty once the snapshot is done (`isDone`).
     func poll(max: Int) throws(ConnectError) -> [SourceRecord] {
         var out: [SourceRecord] = []

@@ -40,6 +40,8 @@ final class PostgresStreamingSource {
     /// Events read from the stream (metrics).
     private(set) var eventsSeen = 0
     private(set) var committedTransactions = 0
+    /// Debezium's streaming metrics: connection, transactions, filtered changes.
+    var metrics: DebeziumConnectorMetrics?
     /// When the newest change read was committed in the database (µs since the epoch), for the lag.
     private(set) var lastChangeMicros: Int64?
 
@@ -68,6 +70,7 @@ final class PostgresStreamingSource {
             transaction = nil
             lastEvent = nil
             failedConnects = 0
+            metrics?.connected(true)
             // What this run returned is not returned again.
             if let lastReturned, resumeAfter.map({ lastReturned > $0 }) ?? true { resumeAfter = lastReturned }
             logger.info("Streaming changes from replication slot '\(config.slotName)' of \(builder.database)")
@@ -79,6 +82,7 @@ final class PostgresStreamingSource {
     /// A ConnectError for a PostgreSQL error: retriable for a lost or refused connection, after a pause.
     private func failure(_ message: String, _ error: PostgresError) -> ConnectError {
         repl = nil
+        metrics?.connected(false)
         guard error.isConnectionError else { return ConnectError(.debezium, message, cause: error) }
         failedConnects += 1
         Thread.sleep(forTimeInterval: min(10, 0.5 * Double(failedConnects)))
@@ -88,6 +92,28 @@ final class PostgresStreamingSource {
     func close() {
         repl = nil
         catalogConnection = nil
+    }
+
+    private var lastLagCheck: ContinuousClock.Instant?
+    private var lastBytesBehind: Int64?
+
+    /// The WAL the replication slot holds back on the server (`pg_current_wal_lsn()` minus the slot's
+    /// `restart_lsn`), asked at most every five seconds; nil when the server does not answer.
+    func bytesBehind() -> Int64? {
+        if let last = lastLagCheck, ContinuousClock.now - last < .seconds(5) { return lastBytesBehind }
+        lastLagCheck = ContinuousClock.now
+        do {
+            if catalogConnection == nil { catalogConnection = try PostgresConnection(parameters: config.connection) }
+            let c = catalogConnection!
+            let r = try c.query(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(c.quoteLiteral(config.slotName))"
+            )
+            lastBytesBehind = r.rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
+        } catch {
+            catalogConnection = nil
+            lastBytesBehind = nil
+        }
+        return lastBytesBehind
     }
 
     /// Reads changes for up to `timeoutMs`, returning once a batch of `max` is ready or the time is up.
@@ -180,6 +206,7 @@ final class PostgresStreamingSource {
         case .commit(let commitLSN, let endLSN, _):
             completed.append((commitLSN, endLSN))
             committedTransactions += 1
+            metrics?.transactionCommitted(id: transaction.map { String($0.xid) })
             transaction = nil
         case .relation(let r):
             relations[r.oid] = try table(for: r)
@@ -265,7 +292,10 @@ final class PostgresStreamingSource {
         }
         eventsSeen += 1
         lastChangeMicros = transaction.time
-        guard let table = entry, !config.skipped.contains(op) else { return nil }
+        guard let table = entry, !config.skipped.contains(op) else {
+            metrics?.filtered()
+            return nil
+        }
         if let r = resumeAfter, (transaction.commit, lsn) < (r.commit, r.change) { return nil }
         var offset = PostgresOffset()
         offset.lsn = lsn

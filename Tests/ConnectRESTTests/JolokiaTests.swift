@@ -17,7 +17,21 @@ struct JolokiaTests {
             g.add("batch-size-avg", .gauge { 10 })
             g.add("offset-commit-avg-time-ms", .gauge { .nan })
         }
+        let debezium = registry.group(
+            "connector-metrics", tags: [("context", "snapshot"), ("server", "asgard")], pluginDomain: "debezium.mysql")
+        debezium.add("SnapshotCompleted", .flag { true })
+        debezium.add("RowsScanned", .table { [("demo.ORDERS", 3)] })
+        debezium.add("LastEvent", .text { "op=r" })
         server = ConnectRestServer(herder: FakeHerder(), metrics: registry)
+    }
+
+    @Test("a plug-in's MBean (Debezium's) reads under its own domain, booleans and maps as JSON")
+    func pluginMBean() throws {
+        let r = try get("/jolokia/read/debezium.mysql:type=connector-metrics,context=snapshot,server=asgard")
+        #expect(r["status"] == 200)
+        #expect(r["value"] == ["SnapshotCompleted": true, "RowsScanned": ["demo.ORDERS": 3], "LastEvent": "op=r"])
+        let search = try get("/jolokia/search/debezium.*:*")
+        #expect(search["value"] == ["debezium.mysql:type=connector-metrics,context=snapshot,server=asgard"])
     }
 
     func get(_ path: String) throws -> JSONValue {

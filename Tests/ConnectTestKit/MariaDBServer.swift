@@ -61,6 +61,12 @@ public final class MariaDBServer: Sendable {
         }
     }
 
+    /// Stops a private server now (the shared one stops with the test process).
+    public func stop() {
+        guard let pid = try? String(contentsOfFile: "\(directory.path)/mysqld.pid", encoding: .utf8) else { return }
+        _ = try? PostgresServer.run("/bin/kill", ["-9", pid.trimmingCharacters(in: .whitespacesAndNewlines)])
+    }
+
     /// Runs SQL with the `mariadb` client as root; returns its tab-separated output without headers.
     @discardableResult
     public func sql(_ statements: String, database: String? = nil) throws -> String {

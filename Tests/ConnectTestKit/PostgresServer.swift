@@ -18,7 +18,8 @@ public final class PostgresServer: Sendable {
         }
     }()
 
-    public init() throws {
+    /// Starts a private server; `walLevel` other than `logical` gives a server logical decoding refuses.
+    public init(walLevel: String = "logical") throws {
         bin = try Self.locateBinaries()
         port = try FreePort.allocate()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -30,7 +31,7 @@ public final class PostgresServer: Sendable {
             ["-D", directory.appendingPathComponent("data").path, "-U", "postgres", "--auth=trust", "-E", "UTF8"])
         let options = [
             "-c listen_addresses=127.0.0.1", "-c port=\(port)", "-c unix_socket_directories=\(directory.path)",
-            "-c wal_level=logical", "-c max_replication_slots=20", "-c max_wal_senders=20", "-c fsync=off",
+            "-c wal_level=\(walLevel)", "-c max_replication_slots=20", "-c max_wal_senders=20", "-c fsync=off",
         ].joined(separator: " ")
         try runAsServerUser(
             bin.appendingPathComponent("pg_ctl").path,
@@ -53,6 +54,13 @@ public final class PostgresServer: Sendable {
         watcher.standardOutput = FileHandle.nullDevice
         watcher.standardError = FileHandle.nullDevice
         try watcher.run()
+    }
+
+    /// Stops a private server now (the shared one stops with the test process).
+    public func stop() {
+        _ = try? runAsServerUser(
+            bin.appendingPathComponent("pg_ctl").path,
+            ["-D", directory.appendingPathComponent("data").path, "-m", "immediate", "stop"])
     }
 
     /// Runs SQL with psql as the superuser, in `database`; returns psql's unaligned output.

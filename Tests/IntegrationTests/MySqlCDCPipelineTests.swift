@@ -1,3 +1,4 @@
+import ConnectMetrics
 import ConnectRuntime
 import ConnectTestKit
 import ConnectWorkerKit
@@ -62,6 +63,25 @@ struct MySqlCDCPipelineTests {
         #expect(changes.first?["value"]?.stringValue?.contains("CREATE TABLE") == true)
         let history = TopicReader.read("dbhistory.\(db)", 1)
         #expect(history.first?["value"]?.stringValue?.contains("\"tableChanges\"") == true)
+        // Debezium's MBeans, under the names of Debezium's JMX exporter rules, and the binlog bytes behind.
+        let labels = { (context: String) in #"{plugin="mysql",context="\#(context)",name="\#(name)""# }
+        var text = ""
+        _ = ProjectPaths.waitUntil(20) {
+            text = PrometheusExposition.render(runtime.metrics, process: nil)
+            return text.contains("debezium_metrics_TotalNumberOfUpdateEventsSeen\(labels("streaming"))} 1\n")
+                && text.contains("swift_connect_source_task_behind_source_bytes{")
+        }
+        #expect(text.contains("debezium_metrics_TotalNumberOfCreateEventsSeen\(labels("streaming"))} 1\n"), "\(text)")
+        #expect(text.contains("debezium_metrics_TotalNumberOfUpdateEventsSeen\(labels("streaming"))} 1\n"))
+        #expect(text.contains("debezium_metrics_NumberOfCommittedTransactions\(labels("streaming"))} 2\n"))
+        #expect(text.contains("debezium_metrics_Connected\(labels("streaming"))} 1\n"))
+        #expect(text.contains("debezium_metrics_SnapshotCompleted\(labels("snapshot"))} 1\n"))
+        #expect(text.contains("debezium_metrics_RowsScanned\(labels("snapshot")),table=\"\(db).ORDERS\"} 1\n"))
+        #expect(text.contains("debezium_metrics_RemainingTableCount\(labels("snapshot"))} 0\n"))
+        let behind = text.split(separator: "\n").first {
+            $0.hasPrefix("swift_connect_source_task_behind_source_bytes{")
+        }
+        #expect(behind.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 0 } == true)
     }
 
     @Test("events on the topic carry Debezium's envelope schema, as the golden file has it, and its payload")

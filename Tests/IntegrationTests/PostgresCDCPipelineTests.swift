@@ -1,3 +1,4 @@
+import ConnectMetrics
 import ConnectRuntime
 import ConnectTestKit
 import ConnectWorkerKit
@@ -71,6 +72,24 @@ struct PostgresCDCPipelineTests {
         #expect(
             key["schema"]?["name"]
                 == .string("dbserver1.inventory.orders.Key".replacingOccurrences(of: "dbserver1", with: prefix)))
+        // Debezium's MBeans, under the names of Debezium's JMX exporter rules, and the WAL the slot holds back.
+        let labels = { (context: String) in #"{plugin="postgres",context="\#(context)",name="\#(prefix)""# }
+        var text = ""
+        _ = ProjectPaths.waitUntil(20) {
+            text = PrometheusExposition.render(runtime.metrics, process: nil)
+            return text.contains("debezium_metrics_TotalNumberOfUpdateEventsSeen\(labels("streaming"))} 1\n")
+                && text.contains("swift_connect_source_task_behind_source_bytes{")
+        }
+        #expect(text.contains("debezium_metrics_TotalNumberOfUpdateEventsSeen\(labels("streaming"))} 1\n"), "\(text)")
+        #expect(text.contains("debezium_metrics_NumberOfCommittedTransactions\(labels("streaming"))} 1\n"))
+        #expect(text.contains("debezium_metrics_Connected\(labels("streaming"))} 1\n"))
+        #expect(text.contains("debezium_metrics_SnapshotCompleted\(labels("snapshot"))} 1\n"))
+        #expect(text.contains("debezium_metrics_RowsScanned\(labels("snapshot")),table=\"inventory.orders\"} 1\n"))
+        #expect(text.contains("debezium_metrics_TotalTableCount\(labels("snapshot"))} 1\n"))
+        let behind = text.split(separator: "\n").first {
+            $0.hasPrefix("swift_connect_source_task_behind_source_bytes{")
+        }
+        #expect(behind.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 0 } == true)
     }
 
     @Test("the course's shape: 1.x keys, ExtractNewRecordState and a RegexRouter give plain rows on a renamed topic")

@@ -74,11 +74,13 @@ enum JolokiaResource {
         }
     }
 
-    /// The MBeans: Connect's groups and the Kafka clients' (this project's extension groups are served by /metrics
-    /// only).
+    /// The MBeans: Connect's groups, the Kafka clients' and the plug-ins' own (Debezium's connector metrics); this
+    /// project's extension groups are served by /metrics only.
     static func mbeans(_ metrics: MetricsRegistry) -> [(name: String, group: MetricGroup)] {
         let connectGroups = Set(ConnectMetricsCatalog.all.filter { !$0.isExtension }.map(\.group))
-        return metrics.allGroups.filter { connectGroups.contains($0.name) }.map { ($0.objectName, $0) }
+        return metrics.allGroups.filter { $0.pluginDomain != nil || connectGroups.contains($0.name) }.map {
+            ($0.objectName, $0)
+        }
     }
 
     static func tags(_ g: MetricGroup) -> [(key: String, value: String)] { [("type", g.name)] + g.tags }
@@ -86,6 +88,9 @@ enum JolokiaResource {
     static func attributeValue(_ source: MetricSource) -> JSONValue {
         switch source {
         case .text(let read): return .string(read())
+        case .flag(let read): return .bool(read())
+        case .table(let read):
+            return .object(JSONObject(read().map { ($0.key, attributeValue(.gauge { [v = $0.value] in v })) }))
         default:
             let v = PrometheusExposition.valueOf(source)
             // JSON has no NaN or infinity; Jolokia clients read null as "no value".
@@ -169,7 +174,13 @@ enum JolokiaResource {
             var attrs = JSONObject()
             for a in m.group.all {
                 let def = ConnectMetricsCatalog.definition(group: m.group.name, attribute: a.attribute)
-                let type: String = if case .text = a.source { "java.lang.String" } else { "double" }
+                let type: String =
+                    switch a.source {
+                    case .text: "java.lang.String"
+                    case .flag: "boolean"
+                    case .table: "java.util.Map"
+                    default: "double"
+                    }
                 attrs[a.attribute] = ["type": .string(type), "desc": .string(def?.help ?? ""), "rw": false]
             }
             domains[m.group.domain, default: JSONObject()][key] = [

@@ -1,3 +1,4 @@
+import ConnectAPI
 import ConnectMetrics
 import Synchronization
 
@@ -73,6 +74,10 @@ final class TaskMetrics: Sendable {
     private let funnel: [String: Sensor]
     /// What the source task last reported as records behind its source; the metric appears with the first report.
     private let behindSource = Mutex<Int64?>(nil)
+    /// What the source task last reported as bytes behind its source.
+    private let bytesBehind = Mutex<Int64?>(nil)
+    /// MBeans the task registered itself (`PluginMBeanServer`), removed when it stops.
+    private let pluginGroups = Mutex<[MetricGroup]>([])
     private let activityGroup: MetricGroup
     /// Records dropped, by transform alias; groups appear on the first drop.
     private let dropped = Mutex<[String: (MetricGroup, Sensor)]>([:])
@@ -178,6 +183,7 @@ final class TaskMetrics: Sendable {
         errors.close()
         for g in groups { registry.remove(g) }
         for (g, _) in dropped.withLock({ Array($0.values) }) { registry.remove(g) }
+        for g in pluginGroups.withLock({ $0 }) { registry.remove(g) }
     }
 
     /// Counts records through a funnel stage.
@@ -208,6 +214,39 @@ final class TaskMetrics: Sendable {
             activityGroup.add(
                 "records-behind-source",
                 .gauge { [weak self] in self?.behindSource.withLock { $0.map(Double.init) } ?? .nan })
+        }
+    }
+
+    /// Notes what a source task reports as bytes behind its source (nil: it cannot tell).
+    func recordBytesBehindSource(_ bytes: Int64?) {
+        guard let bytes else { return }
+        let first = bytesBehind.withLock { v in
+            defer { v = bytes }
+            return v == nil
+        }
+        if first {
+            activityGroup.add(
+                "bytes-behind-source",
+                .gauge { [weak self] in self?.bytesBehind.withLock { $0.map(Double.init) } ?? .nan })
+        }
+    }
+
+    /// Registers a task's own MBean as a metric group with its domain; it goes when the task's metrics close.
+    func registerPluginMBean(
+        domain: String, type: String, properties: [(key: String, value: String)],
+        attributes: [(name: String, value: MBeanAttribute)]
+    ) {
+        let g = registry.group(type, tags: properties, pluginDomain: domain)
+        for (name, value) in attributes {
+            switch value {
+            case .number(let read): g.add(name, .gauge(read))
+            case .boolean(let read): g.add(name, .flag(read))
+            case .string(let read): g.add(name, .text(read))
+            case .table(let read): g.add(name, .table(read))
+            }
+        }
+        pluginGroups.withLock { groups in
+            if !groups.contains(where: { $0 === g }) { groups.append(g) }
         }
     }
 

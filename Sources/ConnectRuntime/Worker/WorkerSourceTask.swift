@@ -16,6 +16,18 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     struct Context: SourceTaskContext {
         let offsetStorageReader: any OffsetStorageReader
         let configs: [String: String]
+        let mbeanServer: (any PluginMBeanServer)?
+    }
+
+    /// The task's MBeans go into the worker's registry and leave it with the task's metrics.
+    struct MBeanServer: PluginMBeanServer {
+        let metrics: TaskMetrics
+        func register(
+            domain: String, type: String, properties: [(key: String, value: String)],
+            attributes: [(name: String, value: MBeanAttribute)]
+        ) {
+            metrics.registerPluginMBean(domain: domain, type: type, properties: properties, attributes: attributes)
+        }
     }
 
     private let task: any SourceTask
@@ -68,7 +80,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         task.initialize(
             Context(
                 offsetStorageReader: ConnectorOffsetReader(connector: id.connector, store: offsetStore),
-                configs: taskConfig))
+                configs: taskConfig, mbeanServer: MBeanServer(metrics: metrics)))
         try task.start(taskConfig)
         started = true
         logger.info("\(self) Source task finished initialization and start")
@@ -86,6 +98,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             let records = try pollTask()
             metrics.touch(metrics.lastPoll)
             metrics.recordBehindSource(task.recordsBehindSource())
+            metrics.recordBytesBehindSource(task.bytesBehindSource())
             // A cancelled task sends nothing more: the task that replaces it polls these records again.
             if let records, !records.isEmpty, !isCancelled {
                 metrics.pollTime.record(milliseconds(since: started))

@@ -1,0 +1,19 @@
+/// An attribute of a plug-in's MBean, read when a scrape or a Jolokia request asks for it (on any thread).
+public enum MBeanAttribute: Sendable {
+    case number(@Sendable () -> Double)
+    case boolean(@Sendable () -> Bool)
+    case string(@Sendable () -> String)
+    /// A JMX `Map<String, Long>`, as Debezium's `RowsScanned` (rows per table).
+    case table(@Sendable () -> [(key: String, value: Double)])
+}
+
+/// Where a task registers MBeans of its own, as a Java plug-in registers them with the platform MBean server
+/// (Debezium's `debezium.mysql:type=connector-metrics,context=streaming,server=<topic.prefix>`). The worker serves
+/// them through Jolokia (`/jolokia/read/<object name>`) and `/metrics` (under the names of the plug-in's JMX exporter
+/// rules), and unregisters every MBean a task registered when the task stops.
+public protocol PluginMBeanServer: Sendable {
+    /// Registers, or replaces, the MBean `<domain>:type=<type>,<key>=<value>,…` (properties in the given order).
+    func register(
+        domain: String, type: String, properties: [(key: String, value: String)],
+        attributes: [(name: String, value: MBeanAttribute)])
+}
