@@ -65,6 +65,18 @@ struct DebeziumConnectorTraceTests {
                 io.debezium.DebeziumException: The binlog stream from 127.0.0.1:3306 was lost
                 Caused by: java.sql.SQLException: A slave with the same server_uuid/server_id is already connected; the first event 'mysql-bin.000001' at 1236, the last event read from 'mysql-bin.000001' at 2767, the last byte read from 'mysql-bin.000001' at 2798. (errno 4052, SQLState: HY000)
                 """) == "CD-DBZ-007")
+        // A user without the right to read the binlog: MariaDB's and MySQL's wording.
+        #expect(
+            Self.rule(
+                """
+                io.debezium.DebeziumException: Starting the mysql connector failed
+                Caused by: java.sql.SQLException: Access denied; you need (at least one of) the SUPER, BINLOG MONITOR privilege(s) for this operation (errno 1227, SQLState: 42000)
+                """) == "CD-DBZ-004")
+        #expect(
+            Self.rule(
+                """
+                org.apache.kafka.connect.errors.ConnectException: Error reading MySQL variables: Access denied; you need (at least one of) the SUPER, REPLICATION CLIENT privilege(s) for this operation
+                """) == "CD-DBZ-004")
         #expect(
             Self.rule(
                 """
