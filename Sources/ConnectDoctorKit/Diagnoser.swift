@@ -62,11 +62,20 @@ public struct Diagnoser: Sendable {
                 if t["state"]?.stringValue == "FAILED" { failedTasks.insert(key) }
             }
         }
+        // CDC connectors by the server name their Debezium metrics carry (`topic.prefix`, or 1.x's
+        // `database.server.name`).
+        var cdcServers: [String: String] = [:]
+        for c in connectors {
+            let config = c.info?["config"]?.objectValue
+            if let server = config?["topic.prefix"]?.stringValue ?? config?["database.server.name"]?.stringValue {
+                cdcServers[server] = c.name
+            }
+        }
         for w in answered {
             guard let text = w.metrics else { continue }
             findings += metricFindings(
                 PrometheusSamples(text: text), worker: w.url, now: snapshot.takenAtMs, states: taskStates,
-                failed: failedTasks, only: only)
+                failed: failedTasks, only: only, cdcServers: cdcServers)
         }
         if only == nil { findings = Self.clusterFindings(snapshot, findings, self) }
         if only == nil {
@@ -357,7 +366,7 @@ public struct Diagnoser: Sendable {
 
     func metricFindings(
         _ m: PrometheusSamples, worker: String, now: Int64, states: [String: String], failed: Set<String>,
-        only: String?
+        only: String?, cdcServers: [String: String] = [:]
     ) -> [Finding] {
         var out: [Finding] = []
         func subject(_ s: PrometheusSamples.Sample) -> Subject? {
@@ -400,6 +409,32 @@ public struct Diagnoser: Sendable {
                             window: Self.rateWindow)
                     ],
                     detail: "\(number(rate)) failed record operations/s"))
+        }
+        // A CDC task whose stream lost its database retries with its status RUNNING while nothing is captured:
+        // Debezium's streaming `Connected` is 0 after it had connected (NumberOfDisconnects > 0).
+        for s in m.values("debezium_metrics_Connected", ["context": "streaming"]) where s.value == 0 {
+            let server = s.labels["name"] ?? ""
+            guard let connector = cdcServers[server], only == nil || connector == only else { continue }
+            let subj = Subject.task(connector, 0)
+            let disconnects = m.value("debezium_metrics_NumberOfDisconnects", s.labels) ?? 0
+            guard disconnects > 0, states[key(subj)] == "RUNNING" else { continue }
+            var evidence = [
+                Evidence(
+                    .metric,
+                    "debezium_metrics_Connected{plugin=\"\(s.labels["plugin"] ?? "")\",context=\"streaming\",name=\"\(server)\"} = 0"
+                ),
+                Evidence(.metric, "NumberOfDisconnects = \(number(disconnects))"),
+            ]
+            if let since = m.value("debezium_metrics_MilliSecondsSinceLastEvent", s.labels), since >= 0 {
+                evidence.append(Evidence(.metric, "MilliSecondsSinceLastEvent = \(number(since))"))
+            }
+            if let bytes = m.value("swift_connect_source_task_behind_source_bytes", ["connector": connector]) {
+                evidence.append(Evidence(.metric, "swift_connect_source_task_behind_source_bytes = \(number(bytes))"))
+            }
+            out.append(
+                signal(
+                    "cdc_disconnected", subj, evidence,
+                    detail: "the change stream of \(server) lost its database and reconnects"))
         }
         for s in m.values("kafka_connect_source_task_metrics_source_record_poll_rate") where s.value == 0 {
             guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }

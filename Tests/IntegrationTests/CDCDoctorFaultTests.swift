@@ -66,7 +66,9 @@ struct CDCDoctorFaultTests {
         return c
     }
 
-    @Test("MySQL: replica privileges missing, binlog not ROW, a duplicate database.server.id, the binlog purged")
+    @Test(
+        "MySQL: replica privileges missing, binlog not ROW, a duplicate database.server.id, the binlog purged, the server gone"
+    )
     func mysqlFaults() throws {
         #expect(FileManager.default.isExecutableFile(atPath: DoctorFaultTests.doctor), "build connect-doctor first")
         let server = try MariaDBServer()
@@ -115,6 +117,16 @@ struct CDCDoctorFaultTests {
         try worker.runtime.herder.resumeConnector("dr-purge")
         worker.expectTop("CD-DBZ-001", connector: "dr-purge")
         try worker.delete("dr-purge")
+
+        // The database goes away under a streaming connector: the task stays RUNNING and reconnects.
+        let outage = Self.mysql(server, db, serverId: 105)
+        try worker.create("dr-outage", outage)
+        #expect(worker.running("dr-outage"))
+        try server.sql("INSERT INTO t VALUES (4, 'd')", database: db)
+        #expect(ProjectPaths.waitUntil(30) { TopicReader.read(outage["topic.prefix"]! + ".\(db).t", 4).count == 4 })
+        server.stop()
+        worker.expectTop("CD-DBZ-008", connector: "dr-outage")
+        #expect(WorkerFixture.waitForTask(worker.runtime, "dr-outage", "RUNNING", seconds: 1)?.state == .running)
     }
 
     @Test("PostgreSQL: wal_level not logical, the replication slot held by another connector")
