@@ -65,6 +65,11 @@ struct DebeziumConnectorTraceTests {
                 io.debezium.DebeziumException: The binlog stream from 127.0.0.1:3306 was lost
                 Caused by: java.sql.SQLException: A slave with the same server_uuid/server_id is already connected; the first event 'mysql-bin.000001' at 1236, the last event read from 'mysql-bin.000001' at 2767, the last byte read from 'mysql-bin.000001' at 2798. (errno 4052, SQLState: HY000)
                 """) == "CD-DBZ-007")
+        #expect(
+            Self.rule(
+                """
+                io.debezium.DebeziumException: The MySQL server is not configured to use a binlog (log_bin is off), which is required for this connector to work properly. Change the server configuration to enable log_bin and restart the connector.
+                """) == "CD-DBZ-004")
         // A user without the right to read the binlog: MariaDB's and MySQL's wording.
         #expect(
             Self.rule(

@@ -16,7 +16,8 @@ public final class MariaDBServer: Sendable {
         }
     }()
 
-    public init() throws {
+    /// Starts a private server; `binlog: false` gives one without a binlog (`log_bin` off).
+    public init(binlog: Bool = true) throws {
         guard let daemon = Self.locate("mariadbd"), let installDB = Self.locate("mariadb-install-db") else {
             throw TestKitError("MariaDB server binaries not found: run ./scripts/install")
         }
@@ -33,11 +34,11 @@ public final class MariaDBServer: Sendable {
             [
                 daemon, "--no-defaults", "--datadir=\(data)", "--socket=\(directory.path)/mysqld.sock",
                 "--port=\(port)", "--bind-address=127.0.0.1", "--pid-file=\(directory.path)/mysqld.pid",
-                "--log-error=\(directory.path)/error.log", "--server-id=1", "--log-bin=\(data)/mysql-bin",
+                "--log-error=\(directory.path)/error.log", "--server-id=1",
                 "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-annotate-row-events=ON",
                 "--innodb-flush-log-at-trx-commit=2", "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_general_ci", "--sync-binlog=0", "--skip-name-resolve",
-            ] + user
+            ] + user + (binlog ? ["--log-bin=\(data)/mysql-bin"] : [])
         // The server outlives the shell that starts it; a watcher stops it when the test process is gone.
         try PostgresServer.run(
             "/bin/sh",

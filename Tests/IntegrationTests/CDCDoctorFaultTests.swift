@@ -129,6 +129,19 @@ struct CDCDoctorFaultTests {
         #expect(WorkerFixture.waitForTask(worker.runtime, "dr-outage", "RUNNING", seconds: 1)?.state == .running)
     }
 
+    @Test("MySQL: a server without a binlog")
+    func binlogOff() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: DoctorFaultTests.doctor), "build connect-doctor first")
+        let server = try MariaDBServer(binlog: false)
+        defer { server.stop() }
+        try server.createDatabase("shop")
+        try server.sql("CREATE TABLE t (id INT PRIMARY KEY)", database: "shop")
+        let worker = try Worker.start()
+        defer { worker.runtime.stop() }
+        try worker.create("dr-nobinlog", Self.mysql(server, "shop", serverId: 106))
+        worker.expectTop("CD-DBZ-004", connector: "dr-nobinlog")
+    }
+
     @Test("PostgreSQL: wal_level not logical, the replication slot held by another connector")
     func postgresFaults() throws {
         #expect(FileManager.default.isExecutableFile(atPath: DoctorFaultTests.doctor), "build connect-doctor first")
