@@ -364,6 +364,9 @@ public struct Diagnoser: Sendable {
 
     // MARK: - Metrics
 
+    /// WAL an inactive replication slot may hold back before it is a finding: eight 16 MiB segments.
+    static let inactiveSlotWalBytes: Double = 128 * 1_048_576
+
     func metricFindings(
         _ m: PrometheusSamples, worker: String, now: Int64, states: [String: String], failed: Set<String>,
         only: String?, cdcServers: [String: String] = [:]
@@ -435,6 +438,60 @@ public struct Diagnoser: Sendable {
                 signal(
                     "cdc_disconnected", subj, evidence,
                     detail: "the change stream of \(server) lost its database and reconnects"))
+        }
+        // What the PostgreSQL connector sees on its server (`swift.connect.postgres:type=replication`): a slot
+        // recreated under existing offsets, captured tables the publication leaves out, WAL other slots hold back.
+        func postgresSubject(_ s: PrometheusSamples.Sample) -> Subject? {
+            guard let connector = cdcServers[s.labels["server"] ?? ""], only == nil || connector == only else {
+                return nil
+            }
+            return .task(connector, 0)
+        }
+        for s in m.values("swift_connect_postgres_replication_SlotRecreated") where s.value == 1 {
+            guard let subj = postgresSubject(s) else { continue }
+            out.append(
+                signal(
+                    "pg_slot_recreated", subj,
+                    [
+                        Evidence(
+                            .metric,
+                            "swift_connect_postgres_replication_SlotRecreated{server=\"\(s.labels["server"] ?? "")\"} = 1"
+                        )
+                    ],
+                    detail: "its replication slot was missing; a new one started from then"))
+        }
+        var unpublished: [String: (Subject, [String])] = [:]
+        for s in m.values("swift_connect_postgres_replication_TablesNotInPublication") where s.value == 1 {
+            guard let subj = postgresSubject(s) else { continue }
+            unpublished[key(subj), default: (subj, [])].1.append(s.labels["key"] ?? "?")
+        }
+        for (_, (subj, tables)) in unpublished.sorted(by: { $0.key < $1.key }) {
+            out.append(
+                signal(
+                    "pg_unpublished_tables", subj,
+                    [
+                        Evidence(
+                            .metric,
+                            "swift_connect_postgres_replication_TablesNotInPublication: \(tables.joined(separator: ", "))"
+                        )
+                    ],
+                    detail: "\(tables.joined(separator: ", ")) not in the publication"))
+        }
+        for s in m.values("swift_connect_postgres_replication_InactiveSlotRetainedWalBytes")
+        where s.value >= Self.inactiveSlotWalBytes {
+            guard let subj = postgresSubject(s) else { continue }
+            let slot = s.labels["key"] ?? "?"
+            let mib = Int(s.value / 1_048_576)
+            out.append(
+                signal(
+                    "inactive_slot_wal", subj,
+                    [
+                        Evidence(
+                            .metric,
+                            "swift_connect_postgres_replication_InactiveSlotRetainedWalBytes{slot=\"\(slot)\"} = \(number(s.value)) (\(mib) MiB)"
+                        )
+                    ],
+                    detail: "inactive slot \(slot) holds back \(mib) MiB of WAL"))
         }
         for s in m.values("kafka_connect_source_task_metrics_source_record_poll_rate") where s.value == 0 {
             guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }

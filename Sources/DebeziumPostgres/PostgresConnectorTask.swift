@@ -20,6 +20,7 @@ public final class PostgresConnectorTask: SourceTask {
     private var streaming: PostgresStreamingSource?
     private var phase = Phase.finished
     private var metrics: DebeziumConnectorMetrics?
+    private var health: ReplicationHealth?
     private let logger = Logger(label: "io.debezium.connector.postgresql.PostgresConnectorTask")
 
     public init() {}
@@ -35,6 +36,9 @@ public final class PostgresConnectorTask: SourceTask {
             plugin: "postgres", server: config.serverName, queueCapacity: Int(props["max.queue.size"] ?? "") ?? 8192)
         self.metrics = metrics
         metrics.register(on: context?.mbeanServer)
+        let health = ReplicationHealth(server: config.serverName)
+        self.health = health
+        health.register(on: context?.mbeanServer)
         let stored = context?.offsetStorageReader.offset(for: PostgresOffset.partition(config.serverName))
             .map(PostgresOffset.init)
         let conn: PostgresConnection
@@ -50,6 +54,17 @@ public final class PostgresConnectorTask: SourceTask {
             let catalog = try PostgresCatalog.load(conn)
             let captured = catalog.keys.filter { config.filter.captures($0) }.sorted()
             try ensurePublication(conn, tables: captured)
+            let published = Set(
+                try conn.query(
+                    "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = \(conn.quoteLiteral(config.publicationName))"
+                ).rows.map { TableId(schema: $0[0] ?? "", table: $0[1] ?? "").description })
+            let unpublished = captured.map(\.description).filter { !published.contains($0) }
+            if !unpublished.isEmpty {
+                logger.warning(
+                    "Publication '\(config.publicationName)' does not publish \(unpublished.joined(separator: ", ")): their changes will not be captured; add them (ALTER PUBLICATION \(config.publicationName) ADD TABLE ...) or let the connector manage the publication (publication.autocreate.mode=filtered)"
+                )
+            }
+            health.tablesNotInPublication(unpublished)
             let slot = try slotState(conn)
             let snapshot = needsSnapshot(stored: stored, slotExists: slot != nil)
             let database = config.connection["dbname"] ?? ""
@@ -80,6 +95,7 @@ public final class PostgresConnectorTask: SourceTask {
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
             if slot == nil, !snapshot, stored?.position != nil {
+                health.slotRecreated()
                 logger.warning(
                     "Replication slot '\(config.slotName)' is gone though offsets exist: a new slot starts from now, and changes made since the old one was dropped are not captured; snapshot.mode=when_needed would take a new snapshot"
                 )
@@ -88,6 +104,7 @@ public final class PostgresConnectorTask: SourceTask {
                 streaming = PostgresStreamingSource(
                     config: config, builder: builder, resumeAfter: snapshot ? nil : stored, logger: logger)
                 streaming?.metrics = metrics
+                streaming?.health = health
                 metrics.capturing(tables: captured.map(\.description))
             }
         } catch let e as PostgresError {

@@ -42,6 +42,8 @@ final class PostgresStreamingSource {
     private(set) var committedTransactions = 0
     /// Debezium's streaming metrics: connection, transactions, filtered changes.
     var metrics: DebeziumConnectorMetrics?
+    /// Slots no client reads, noted with the WAL lag (`bytesBehind`).
+    var health: ReplicationHealth?
     /// When the newest change read was committed in the database (µs since the epoch), for the lag.
     private(set) var lastChangeMicros: Int64?
 
@@ -98,7 +100,8 @@ final class PostgresStreamingSource {
     private var lastBytesBehind: Int64?
 
     /// The WAL the replication slot holds back on the server (`pg_current_wal_lsn()` minus the slot's
-    /// `restart_lsn`), asked at most every five seconds; nil when the server does not answer.
+    /// `restart_lsn`), asked at most every five seconds; nil when the server does not answer. Notes the WAL other,
+    /// inactive, slots hold back in `health` on the way.
     func bytesBehind() -> Int64? {
         if let last = lastLagCheck, ContinuousClock.now - last < .seconds(5) { return lastBytesBehind }
         lastLagCheck = ContinuousClock.now
@@ -109,6 +112,16 @@ final class PostgresStreamingSource {
                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(c.quoteLiteral(config.slotName))"
             )
             lastBytesBehind = r.rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
+            if let health {
+                let inactive = try c.query(
+                    "SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE NOT active AND restart_lsn IS NOT NULL AND slot_name <> \(c.quoteLiteral(config.slotName)) ORDER BY slot_name"
+                )
+                health.inactiveSlots(
+                    inactive.rows.compactMap { row in
+                        guard let name = row[0], let bytes = row[1].flatMap({ Int64($0) }) else { return nil }
+                        return (name, bytes)
+                    })
+            }
         } catch {
             catalogConnection = nil
             lastBytesBehind = nil

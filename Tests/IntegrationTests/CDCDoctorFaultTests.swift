@@ -142,7 +142,9 @@ struct CDCDoctorFaultTests {
         worker.expectTop("CD-DBZ-004", connector: "dr-nobinlog")
     }
 
-    @Test("PostgreSQL: wal_level not logical, the replication slot held by another connector")
+    @Test(
+        "PostgreSQL: wal_level not logical, a slot held by another connector, tables missing from the publication, the slot dropped, WAL held by an inactive slot"
+    )
     func postgresFaults() throws {
         #expect(FileManager.default.isExecutableFile(atPath: DoctorFaultTests.doctor), "build connect-doctor first")
         let worker = try Worker.start()
@@ -178,5 +180,52 @@ struct CDCDoctorFaultTests {
         worker.expectTop("CD-DBZ-002", connector: "dr-slot-b")
         try worker.delete("dr-slot-b")
         try worker.delete("dr-slot-a")
+
+        // The rest on a private server: slots and publications made by hand, WAL held back.
+        let own = try PostgresServer()
+        defer { own.stop() }
+        try own.createDatabase("shop")
+        try own.sql(
+            "CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE u (id int PRIMARY KEY); CREATE PUBLICATION only_t FOR TABLE t",
+            database: "shop")
+
+        // A publication made for one of the two captured tables.
+        var partial = config(own, "shop", slot: "dr_partial")
+        partial["publication.name"] = "only_t"
+        partial["publication.autocreate.mode"] = "disabled"
+        partial["table.include.list"] = "public.t,public.u"
+        partial["slot.drop.on.stop"] = "true"
+        try worker.create("dr-publication", partial)
+        worker.expectTop("CD-DBZ-010", connector: "dr-publication")
+        try worker.delete("dr-publication")
+
+        // The slot dropped while the connector is stopped: a new one starts from then.
+        let dropped = config(own, "shop", slot: "dr_dropped")
+        try worker.create("dr-dropped", dropped)
+        #expect(worker.running("dr-dropped"))
+        try own.sql("INSERT INTO t VALUES (1)", database: "shop")
+        #expect(ProjectPaths.waitUntil(30) { TopicReader.read(dropped["topic.prefix"]! + ".public.t", 1).count == 1 })
+        Thread.sleep(forTimeInterval: 1.5)  // an offset commit after the streamed change
+        try worker.runtime.herder.stopConnector("dr-dropped")
+        #expect(
+            ProjectPaths.waitUntil(30) {
+                (try? own.sql(
+                    "SELECT pg_drop_replication_slot('dr_dropped') FROM pg_replication_slots WHERE slot_name = 'dr_dropped' AND NOT active",
+                    database: "shop")) != nil
+                    && (try? own.sql("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dr_dropped'"))?
+                        .trimmingCharacters(in: .whitespacesAndNewlines) == "0"
+            }, "the stopped connector's slot is dropped")
+        try worker.runtime.herder.resumeConnector("dr-dropped")
+        worker.expectTop("CD-DBZ-009", connector: "dr-dropped")
+        try worker.delete("dr-dropped")
+
+        // A slot nobody reads while the server writes WAL; a running connector on the server sees it.
+        try own.sql("SELECT pg_create_logical_replication_slot('abandoned', 'pgoutput')", database: "shop")
+        for i in 0..<10 { try own.sql("INSERT INTO u VALUES (\(i + 100)); SELECT pg_switch_wal()", database: "shop") }
+        var watcher = config(own, "shop", slot: "dr_watcher")
+        watcher["slot.drop.on.stop"] = "true"
+        try worker.create("dr-watcher", watcher)
+        worker.expectTop("CD-DBZ-011", connector: "dr-watcher")
+        try worker.delete("dr-watcher")
     }
 }
