@@ -99,14 +99,16 @@ struct TopicCreation: Sendable {
 /// Creates the topics a source task writes to, once each, as `TopicCreation` says (`TopicAdmin.createOrFindTopics`).
 final class SourceTopicCreator: @unchecked Sendable {
     private let creation: TopicCreation
-    private let admin: KafkaAdmin
+    private let makeAdmin: () throws -> KafkaAdmin
     private let logger: Logger
     /// Topics found or created; the task thread's alone.
     private var known: Set<String> = []
 
-    init(creation: TopicCreation, admin: KafkaAdmin, logger: Logger) {
+    /// `makeAdmin` gives an admin client when a topic is not known yet; it is closed again once the topic is found
+    /// or created, so a task whose topics are all known holds none.
+    init(creation: TopicCreation, makeAdmin: @escaping () throws -> KafkaAdmin, logger: Logger) {
         self.creation = creation
-        self.admin = admin
+        self.makeAdmin = makeAdmin
         self.logger = logger
     }
 
@@ -115,15 +117,21 @@ final class SourceTopicCreator: @unchecked Sendable {
         guard !known.contains(topic) else { return }
         let g = creation.group(for: topic)
         do {
+            let admin = try makeAdmin()
             if try admin.describeTopics([topic]).isEmpty {
-                try admin.createTopics([
+                let created = try admin.createTopics([
                     .init(
                         name: topic, partitions: g.partitions, replicationFactor: g.replicationFactor,
                         configs: g.configs)
                 ])
-                logger.info(
-                    "Created topic (name=\(topic), numPartitions=\(g.partitions), replicationFactor=\(g.replicationFactor), configs=\(g.configs)) using creation group \(g.name)"
-                )
+                if created.contains(topic) {
+                    logger.info(
+                        "Created topic (name=\(topic), numPartitions=\(g.partitions), replicationFactor=\(g.replicationFactor), configs=\(g.configs)) using creation group \(g.name)"
+                    )
+                } else {
+                    // Created meanwhile by someone else (another task, the broker's auto-creation).
+                    logger.debug("Found existing topic '\(topic)'")
+                }
             } else {
                 logger.debug("Found existing topic '\(topic)'")
             }

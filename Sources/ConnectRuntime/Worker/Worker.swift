@@ -314,11 +314,14 @@ public final class Worker: Sendable {
             if let creation = try TopicCreation(
                 connectorConfig: connectorConfig, workerEnabled: config.topicCreationEnabled)
             {
+                let adminProperties = config.adminClientProperties
                 topicCreator = SourceTopicCreator(
                     creation: creation,
-                    admin: try KafkaAdmin(
-                        config: KafkaClientConfig(config.adminClientProperties),
-                        logger: Logger(label: "org.apache.kafka.clients.admin")),
+                    makeAdmin: {
+                        try KafkaAdmin(
+                            config: KafkaClientConfig(adminProperties),
+                            logger: Logger(label: "org.apache.kafka.clients.admin"))
+                    },
                     logger: Logger(label: "org.apache.kafka.connect.util.TopicAdmin"))
             }
             return WorkerSourceTask(
