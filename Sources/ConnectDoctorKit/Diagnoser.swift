@@ -63,10 +63,11 @@ public struct Diagnoser: Sendable {
             }
         }
         // CDC connectors by the server name their Debezium metrics carry (`topic.prefix`, or 1.x's
-        // `database.server.name`).
+        // `database.server.name`); only Debezium's classes (a JDBC source has a `topic.prefix` too).
         var cdcServers: [String: String] = [:]
         for c in connectors {
             let config = c.info?["config"]?.objectValue
+            guard config?["connector.class"]?.stringValue?.hasPrefix("io.debezium.") == true else { continue }
             if let server = config?["topic.prefix"]?.stringValue ?? config?["database.server.name"]?.stringValue {
                 cdcServers[server] = c.name
             }
@@ -420,7 +421,9 @@ public struct Diagnoser: Sendable {
             guard let connector = cdcServers[server], only == nil || connector == only else { continue }
             let subj = Subject.task(connector, 0)
             let disconnects = m.value("debezium_metrics_NumberOfDisconnects", s.labels) ?? 0
-            guard disconnects > 0, states[key(subj)] == "RUNNING" else { continue }
+            // Down for ten seconds at least: a reconnect's back-off is not a finding.
+            let down = m.value("debezium_metrics_MilliSecondsDisconnected", s.labels) ?? .infinity
+            guard disconnects > 0, down >= 10_000, states[key(subj)] == "RUNNING" else { continue }
             var evidence = [
                 Evidence(
                     .metric,
@@ -428,10 +431,13 @@ public struct Diagnoser: Sendable {
                 ),
                 Evidence(.metric, "NumberOfDisconnects = \(number(disconnects))"),
             ]
+            if down.isFinite { evidence.append(Evidence(.metric, "MilliSecondsDisconnected = \(number(down))")) }
             if let since = m.value("debezium_metrics_MilliSecondsSinceLastEvent", s.labels), since >= 0 {
                 evidence.append(Evidence(.metric, "MilliSecondsSinceLastEvent = \(number(since))"))
             }
-            if let bytes = m.value("swift_connect_source_task_behind_source_bytes", ["connector": connector]) {
+            if let bytes = m.value("swift_connect_source_task_behind_source_bytes", ["connector": connector]),
+                bytes.isFinite
+            {
                 evidence.append(Evidence(.metric, "swift_connect_source_task_behind_source_bytes = \(number(bytes))"))
             }
             out.append(

@@ -50,7 +50,9 @@ public final class DebeziumConnectorMetrics: Sendable {
         var lastTransactionId = ""
         var sourcePosition: [(key: String, value: String)] = []
         var disconnects: Int64 = 0
+        var disconnectedAtMs: Int64?
         var skipped: Int64 = 0
+        var logPosition: (file: String, position: UInt64)?
     }
 
     public init(plugin: String, server: String, queueCapacity: Int = 8192, maxQueueSizeInBytes: Int64 = 0) {
@@ -105,6 +107,11 @@ public final class DebeziumConnectorMetrics: Sendable {
                     text { s in "{" + s.sourcePosition.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}" }
                 ),
                 ("NumberOfDisconnects", number { Double($0.disconnects) }),
+                // This project's extension: how long the stream has been down (0 while connected).
+                (
+                    "MilliSecondsDisconnected",
+                    number { s in s.disconnectedAtMs.map { Double(Self.nowMs() - $0) } ?? 0 }
+                ),
                 ("NumberOfSkippedEvents", number { Double($0.skipped) }),
             ] + streamingExtras
         let properties = { (context: String) -> [(key: String, value: String)] in
@@ -205,12 +212,33 @@ public final class DebeziumConnectorMetrics: Sendable {
         state.withLock { if $0.capturedTables.isEmpty { $0.capturedTables = tables } }
     }
 
+    /// The stream connected, or lost its connection (counted in `NumberOfDisconnects` when it was connected).
     public func connected(_ connected: Bool) {
         state.withLock { s in
-            if s.connected && !connected { s.disconnects += 1 }
+            if s.connected && !connected {
+                s.disconnects += 1
+                s.disconnectedAtMs = Self.nowMs()
+            }
+            if connected { s.disconnectedAtMs = nil }
             s.connected = connected
         }
     }
+
+    /// The stream was closed on purpose (the task stops): not connected, and not a disconnect.
+    public func closed() {
+        state.withLock { s in
+            s.connected = false
+            s.disconnectedAtMs = nil
+        }
+    }
+
+    /// Where the reader is in the log (MySQL's `BinlogFilename`, `BinlogPosition`: the last event read).
+    public func logPosition(file: String, position: UInt64) {
+        state.withLock { $0.logPosition = (file, position) }
+    }
+
+    /// The last event read's binlog file and position, nil before the first.
+    public var currentLogPosition: (file: String, position: UInt64)? { state.withLock { $0.logPosition } }
 
     public func transactionCommitted(id: String?) {
         state.withLock { s in
@@ -219,10 +247,16 @@ public final class DebeziumConnectorMetrics: Sendable {
         }
     }
 
-    /// Changes of tables the connector does not capture.
+    /// Changes of tables the connector does not capture: counted as seen too, as Debezium's
+    /// `CommonEventMeter.onFilteredEvent` does.
     public func filtered(_ count: Int = 1, streaming: Bool = true) {
+        let now = Self.nowMs()
         state.withLock { s in
-            if streaming { s.streaming.filtered += Int64(count) } else { s.snapshot.filtered += Int64(count) }
+            var counts = streaming ? s.streaming : s.snapshot
+            counts.filtered += Int64(count)
+            counts.total += Int64(count)
+            counts.lastEventMs = now
+            if streaming { s.streaming = counts } else { s.snapshot = counts }
         }
     }
 

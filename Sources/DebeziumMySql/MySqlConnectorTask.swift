@@ -46,8 +46,8 @@ public class MySqlConnectorTask: SourceTask {
         metrics.register(
             on: context?.mbeanServer,
             streamingExtras: [
-                ("BinlogFilename", .string { metrics.positionValue("file") ?? "" }),
-                ("BinlogPosition", .number { metrics.positionValue("pos").flatMap(Double.init) ?? 0 }),
+                ("BinlogFilename", .string { metrics.currentLogPosition?.file ?? "" }),
+                ("BinlogPosition", .number { metrics.currentLogPosition.map { Double($0.position) } ?? 0 }),
                 ("IsGtidModeEnabled", .boolean { metrics.positionValue("gtids") != nil }),
                 ("GtidSet", .string { metrics.positionValue("gtids") ?? "" }),
             ])

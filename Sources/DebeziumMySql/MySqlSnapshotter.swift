@@ -75,10 +75,10 @@ final class MySqlSnapshotter {
         return BinlogPosition(file: file, position: pos, gtids: gtids)
     }
 
-    /// The next records, up to `max`; empty once the snapshot is done (`isDone`).
     /// Tables not snapshotted completely yet.
     var remainingTables: Int { tables.count - tableIndex }
 
+    /// The next records, up to `max`; empty once the snapshot is done (`isDone`).
     func poll(max: Int) throws(ConnectError) -> [SourceRecord] {
         var out = schemaRecords
         schemaRecords = []

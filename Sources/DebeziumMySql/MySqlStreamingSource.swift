@@ -102,6 +102,7 @@ final class MySqlStreamingSource {
     func close() {
         client = nil
         catalog = nil
+        metrics?.closed()
     }
 
     private var lastLagCheck: ContinuousClock.Instant?
@@ -111,7 +112,9 @@ final class MySqlStreamingSource {
     /// LOGS`), asked of the server at most every five seconds; nil before the first read or when the server does
     /// not answer.
     func bytesBehind() -> Int64? {
-        guard !position.file.isEmpty else { return nil }
+        // Not while the stream is down (the query would wait on the same lost server), nor for a user the server
+        // does not let list its binlogs.
+        guard !position.file.isEmpty, client != nil, !binlogListRefused else { return nil }
         if let last = lastLagCheck, ContinuousClock.now - last < .seconds(5) { return lastBytesBehind }
         lastLagCheck = ContinuousClock.now
         do {
@@ -130,9 +133,16 @@ final class MySqlStreamingSource {
         } catch {
             catalog = nil
             lastBytesBehind = nil
+            if error.code == 1227 || error.code == 1044 {
+                binlogListRefused = true
+                logger.warning(
+                    "Cannot list the binlog files for the bytes behind the server (\(error.message)): grant the user BINLOG MONITOR (MariaDB) or REPLICATION CLIENT (MySQL) to get swift_connect_source_task_behind_source_bytes"
+                )
+            }
         }
         return lastBytesBehind
     }
+    private var binlogListRefused = false
 
     /// Reads events for up to `timeoutMs`, returning once a transaction ends with a batch of `max` ready, or the time
     /// is up; a heartbeat from the idle server ends a poll that has records.
@@ -146,7 +156,10 @@ final class MySqlStreamingSource {
                 let bytes = try client.next()
                 guard !bytes.isEmpty else { continue }
                 let (header, event) = try BinlogEvent.parse(bytes, checksumSize: client.checksumSize)
-                if header.nextPosition > 0 { position = (file, UInt64(header.nextPosition)) }
+                if header.nextPosition > 0 {
+                    position = (file, UInt64(header.nextPosition))
+                    metrics?.logPosition(file: file, position: UInt64(header.nextPosition))
+                }
                 let ended = try handle(header, event, into: &out)
                 if case .heartbeat = event, !out.isEmpty { break }
                 if ended && out.count >= max { break }
@@ -167,6 +180,8 @@ final class MySqlStreamingSource {
     }
 
     private var inTransaction = false
+    /// Whether the current transaction changed a captured table (Debezium counts only those as committed).
+    private var emittedInTransaction = false
     private var lastHeartbeat = ContinuousClock.now
 
     /// With `heartbeat.interval.ms`, a heartbeat record (`__debezium-heartbeat.<prefix>`, key
@@ -221,7 +236,7 @@ final class MySqlStreamingSource {
                 return false
             }
             if statement == "COMMIT" {
-                metrics?.transactionCommitted(id: gtid)
+                if emittedInTransaction { metrics?.transactionCommitted(id: gtid) }
                 endTransaction(next: UInt64(header.nextPosition))
                 return true
             }
@@ -243,7 +258,7 @@ final class MySqlStreamingSource {
             endTransaction(next: UInt64(header.nextPosition))
             return true
         case .xid:
-            metrics?.transactionCommitted(id: gtid)
+            if emittedInTransaction { metrics?.transactionCommitted(id: gtid) }
             endTransaction(next: UInt64(header.nextPosition))
             return true
         case .tableMap(let map):
@@ -263,6 +278,7 @@ final class MySqlStreamingSource {
 
     private func beginTransaction(at position: UInt64) {
         inTransaction = true
+        emittedInTransaction = false
         transactionStart = position
         thread = nil
         rowsEventIndex = 0
@@ -272,6 +288,7 @@ final class MySqlStreamingSource {
     private func endTransaction(next: UInt64) {
         // A restart position is the start of a transaction: once this one is done, the next one's start.
         inTransaction = false
+        emittedInTransaction = false
         transactionStart = next
         rowsEventIndex = 0
         gtid = nil
@@ -420,6 +437,7 @@ final class MySqlStreamingSource {
             metrics?.filtered()
             return
         }
+        emittedInTransaction = true
         // A restart within this transaction skips what was delivered before it.
         let replaying = file == resume.file && transactionStart == resume.position
         if replaying && rowsEventIndex < resume.event { return }

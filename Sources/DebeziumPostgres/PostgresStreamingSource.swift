@@ -42,6 +42,8 @@ final class PostgresStreamingSource {
     private(set) var committedTransactions = 0
     /// Debezium's streaming metrics: connection, transactions, filtered changes.
     var metrics: DebeziumConnectorMetrics?
+    /// Whether the current transaction changed a captured table.
+    private var capturedInTransaction = false
     /// Slots no client reads, noted with the WAL lag (`bytesBehind`).
     var health: ReplicationHealth?
     /// When the newest change read was committed in the database (µs since the epoch), for the lag.
@@ -94,6 +96,7 @@ final class PostgresStreamingSource {
     func close() {
         repl = nil
         catalogConnection = nil
+        metrics?.closed()
     }
 
     private var lastLagCheck: ContinuousClock.Instant?
@@ -103,6 +106,8 @@ final class PostgresStreamingSource {
     /// `restart_lsn`), asked at most every five seconds; nil when the server does not answer. Notes the WAL other,
     /// inactive, slots hold back in `health` on the way.
     func bytesBehind() -> Int64? {
+        // Not while the stream is down: the query would wait on the same lost server.
+        guard repl != nil else { return nil }
         if let last = lastLagCheck, ContinuousClock.now - last < .seconds(5) { return lastBytesBehind }
         lastLagCheck = ContinuousClock.now
         do {
@@ -219,7 +224,9 @@ final class PostgresStreamingSource {
         case .commit(let commitLSN, let endLSN, _):
             completed.append((commitLSN, endLSN))
             committedTransactions += 1
-            metrics?.transactionCommitted(id: transaction.map { String($0.xid) })
+            // Debezium counts the transactions that changed a captured table.
+            if capturedInTransaction { metrics?.transactionCommitted(id: transaction.map { String($0.xid) }) }
+            capturedInTransaction = false
             transaction = nil
         case .relation(let r):
             relations[r.oid] = try table(for: r)
@@ -309,6 +316,7 @@ final class PostgresStreamingSource {
             metrics?.filtered()
             return nil
         }
+        capturedInTransaction = true
         if let r = resumeAfter, (transaction.commit, lsn) < (r.commit, r.change) { return nil }
         var offset = PostgresOffset()
         offset.lsn = lsn

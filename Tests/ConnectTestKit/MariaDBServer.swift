@@ -66,6 +66,8 @@ public final class MariaDBServer: Sendable {
     public func stop() {
         guard let pid = try? String(contentsOfFile: "\(directory.path)/mysqld.pid", encoding: .utf8) else { return }
         _ = try? PostgresServer.run("/bin/kill", ["-9", pid.trimmingCharacters(in: .whitespacesAndNewlines)])
+        // A second stop must not kill whatever process has the number by then.
+        try? FileManager.default.removeItem(atPath: "\(directory.path)/mysqld.pid")
     }
 
     /// Runs SQL with the `mariadb` client as root; returns its tab-separated output without headers.

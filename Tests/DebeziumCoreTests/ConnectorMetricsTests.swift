@@ -82,7 +82,8 @@ final class RecordingMBeanServer: PluginMBeanServer {
             ], snapshot: false, nowMs: 12_000)
         metrics.transactionCommitted(id: "0-1-7")
         metrics.filtered(3)
-        #expect(server.number(streaming, "TotalNumberOfEventsSeen") == 3)
+        // Filtered changes count as seen, as Debezium's onFilteredEvent counts them.
+        #expect(server.number(streaming, "TotalNumberOfEventsSeen") == 6)
         #expect(server.number(streaming, "TotalNumberOfCreateEventsSeen") == 1)
         #expect(server.number(streaming, "TotalNumberOfUpdateEventsSeen") == 1)
         #expect(server.number(streaming, "TotalNumberOfDeleteEventsSeen") == 1)
@@ -93,7 +94,13 @@ final class RecordingMBeanServer: PluginMBeanServer {
         #expect(server.number(streaming, "Connected") == 1)
         #expect(server.number(streaming, "QueueTotalCapacity") == 100)
         #expect(metrics.positionValue("file") == "mysql-bin.000003")
+        #expect(server.number(streaming, "MilliSecondsDisconnected") == 0)
         metrics.connected(false)
+        #expect(server.number(streaming, "Connected") == 0 && server.number(streaming, "NumberOfDisconnects") == 1)
+        #expect((server.number(streaming, "MilliSecondsDisconnected") ?? -1) >= 0)
+        metrics.connected(true)
+        metrics.closed()
+        // A close is not a disconnect.
         #expect(server.number(streaming, "Connected") == 0 && server.number(streaming, "NumberOfDisconnects") == 1)
     }
 

@@ -74,7 +74,7 @@ final class TaskMetrics: Sendable {
     private let funnel: [String: Sensor]
     /// What the source task last reported as records behind its source; the metric appears with the first report.
     private let behindSource = Mutex<Int64?>(nil)
-    /// What the source task last reported as bytes behind its source.
+    /// What the source task last reported as bytes behind its source; -1 once it could no longer tell.
     private let bytesBehind = Mutex<Int64?>(nil)
     /// MBeans the task registered itself (`PluginMBeanServer`), removed when it stops.
     private let pluginGroups = Mutex<[MetricGroup]>([])
@@ -219,15 +219,17 @@ final class TaskMetrics: Sendable {
 
     /// Notes what a source task reports as bytes behind its source (nil: it cannot tell).
     func recordBytesBehindSource(_ bytes: Int64?) {
-        guard let bytes else { return }
+        // Once reported, an unknown value reads NaN rather than the last one (the server may be gone).
         let first = bytesBehind.withLock { v in
-            defer { v = bytes }
-            return v == nil
+            defer { v = bytes ?? (v == nil ? nil : -1) }
+            return v == nil && bytes != nil
         }
         if first {
             activityGroup.add(
                 "bytes-behind-source",
-                .gauge { [weak self] in self?.bytesBehind.withLock { $0.map(Double.init) } ?? .nan })
+                .gauge { [weak self] in
+                    self?.bytesBehind.withLock { v in v.flatMap { $0 < 0 ? nil : Double($0) } } ?? .nan
+                })
         }
     }
 
