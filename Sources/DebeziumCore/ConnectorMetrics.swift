@@ -188,6 +188,13 @@ public final class DebeziumConnectorMetrics: Sendable {
         state.withLock { $0.remainingTables = remainingTables }
     }
 
+    /// A batch of snapshot records: counts its rows, notes the tables left and, when `done`, the snapshot's end.
+    public func snapshotBatch(_ records: [SourceRecord], remainingTables: Int, done: Bool) {
+        observe(records, snapshot: true)
+        snapshotProgress(remainingTables: remainingTables)
+        if done { snapshotCompleted() }
+    }
+
     public func snapshotCompleted() {
         state.withLock { s in
             s.snapshotRunning = false

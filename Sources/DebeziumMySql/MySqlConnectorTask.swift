@@ -224,11 +224,10 @@ public class MySqlConnectorTask: SourceTask {
                 metrics?.snapshotAborted()
                 throw error
             }
-            metrics?.observe(records, snapshot: true)
-            metrics?.snapshotProgress(remainingTables: snapshotter.remainingTables)
+            metrics?.snapshotBatch(
+                records, remainingTables: snapshotter.remainingTables, done: snapshotter.isDone)
             if snapshotter.isDone {
                 logger.info("Snapshot completed: \(snapshotter.rowsScanned) rows")
-                metrics?.snapshotCompleted()
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
             return records

@@ -221,11 +221,10 @@ public final class PostgresConnectorTask: SourceTask {
                 metrics?.snapshotAborted()
                 throw error
             }
-            metrics?.observe(records, snapshot: true)
-            metrics?.snapshotProgress(remainingTables: snapshotter.remainingTables)
+            metrics?.snapshotBatch(
+                records, remainingTables: snapshotter.remainingTables, done: snapshotter.isDone)
             if snapshotter.isDone {
                 logger.info("Snapshot completed: \(snapshotter.rowsScanned) rows")
-                metrics?.snapshotCompleted()
                 conn = nil
                 phase = config.snapshotMode == .initialOnly ? .finished : .streaming
             }
