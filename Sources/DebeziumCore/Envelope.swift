@@ -13,8 +13,10 @@ extension ConnectError.Kind {
         className: "org.apache.kafka.connect.errors.RetriableException", isRetriable: true)
 }
 
-/// A change event's envelope (`io.debezium.data.Envelope`): `before`, `after`, `source`, `op`, `ts_ms`, `ts_us`,
-/// `ts_ns`, `transaction`, in that order, under the name `<prefix>.<schema-or-db>.<table>.Envelope`, version 2.
+/// A change event's envelope (`io.debezium.data.Envelope`): `before`, `after`, `source`, `transaction`, `op`,
+/// `ts_ms`, `ts_us`, `ts_ns`, in that order, under the name `<prefix>.<schema-or-db>.<table>.Envelope`, version 2.
+/// Debezium 3.x's `TableSchemaBuilder` adds `transaction` before `SchemaFactory`'s envelope builder appends `op` and
+/// the timestamps, so real 3.2 events have it right after `source` (older documentation examples show it last).
 public enum Envelope {
     /// `Envelope.Operation`: the `op` codes.
     public enum Operation: String, Sendable {
@@ -31,8 +33,8 @@ public enum Envelope {
         let rowOptional = row.fields.reduce(optionalRow) { $0.field($1.name, $1.schema) }.build()
         return SchemaBuilder.struct().name(name).version(2)
             .field("before", rowOptional).field("after", rowOptional).field("source", source)
-            .field("op", .string).field("ts_ms", .optionalInt64).field("ts_us", .optionalInt64)
-            .field("ts_ns", .optionalInt64).field("transaction", transactionBlock).build()
+            .field("transaction", transactionBlock).field("op", .string).field("ts_ms", .optionalInt64)
+            .field("ts_us", .optionalInt64).field("ts_ns", .optionalInt64).build()
     }
 
     /// An envelope value. `nowMicros` is when the connector processed the event (the envelope's `ts_*`).
@@ -91,10 +93,11 @@ public enum SnapshotRecord: String, Sendable, CaseIterable {
     }
 }
 
-/// The fields every connector's `source` block starts with (`AbstractSourceInfoStructMaker.commonSchemaBuilder`).
+/// The fields every connector's `source` block starts with (`AbstractSourceInfoStructMaker.commonSchemaBuilder`),
+/// in a struct of version 1 (`SchemaFactory.sourceInfoSchemaBuilder`, versioned since Debezium 3.1, DBZ-8499).
 public enum SourceInfo {
     public static func commonFields(_ name: String) -> SchemaBuilder {
-        SchemaBuilder.struct().name(name).field("version", .string).field("connector", .string)
+        SchemaBuilder.struct().name(name).version(1).field("version", .string).field("connector", .string)
             .field("name", .string).field("ts_ms", .int64).field("snapshot", SnapshotRecord.schema)
             .field("db", .string).field("sequence", .optionalString).field("ts_us", .optionalInt64)
             .field("ts_ns", .optionalInt64)
