@@ -12,8 +12,24 @@ public enum MBeanAttribute: Sendable {
 /// them through Jolokia (`/jolokia/read/<object name>`) and `/metrics` (under the names of the plug-in's JMX exporter
 /// rules), and unregisters every MBean a task registered when the task stops.
 public protocol PluginMBeanServer: Sendable {
-    /// Registers, or replaces, the MBean `<domain>:type=<type>,<key>=<value>,…` (properties in the given order).
+    /// Registers the MBean `<domain>:type=<type>,<key>=<value>,…` (properties in the given order); a task that
+    /// registers a name again replaces its own MBean.
+    ///
+    /// - Throws: `PluginMBeanError.instanceAlreadyExists` when another task holds the name (JMX's
+    ///   `InstanceAlreadyExistsException`: two Debezium connectors with one `topic.prefix`); that MBean is kept.
     func register(
         domain: String, type: String, properties: [(key: String, value: String)],
-        attributes: [(name: String, value: MBeanAttribute)])
+        attributes: [(name: String, value: MBeanAttribute)]) throws(PluginMBeanError)
+}
+
+/// Why an MBean was not registered.
+public enum PluginMBeanError: Error, Equatable, CustomStringConvertible {
+    /// Another task registered this object name first (`javax.management.InstanceAlreadyExistsException`).
+    case instanceAlreadyExists(objectName: String)
+
+    public var description: String {
+        switch self {
+        case .instanceAlreadyExists(let name): "javax.management.InstanceAlreadyExistsException: \(name)"
+        }
+    }
 }

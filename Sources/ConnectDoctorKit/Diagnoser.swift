@@ -367,6 +367,9 @@ public struct Diagnoser: Sendable {
 
     /// WAL an inactive replication slot may hold back before it is a finding: eight 16 MiB segments.
     static let inactiveSlotWalBytes: Double = 128 * 1_048_576
+    /// Log a source may have left to read and still count as caught up: one 16 MiB WAL segment (a slot's
+    /// `restart_lsn` trails the server a little even when idle).
+    static let idleSourceBytes: Double = 16 * 1_048_576
 
     func metricFindings(
         _ m: PrometheusSamples, worker: String, now: Int64, states: [String: String], failed: Set<String>,
@@ -499,8 +502,18 @@ public struct Diagnoser: Sendable {
                     ],
                     detail: "inactive slot \(slot) holds back \(mib) MiB of WAL"))
         }
+        // A source that reports having nothing left to read on its system (a CDC task caught up with the binlog or
+        // the slot, a source with no record behind) is idle, not stalled, when it polls nothing.
+        var caughtUp = Set<String>()
+        for s in m.values("swift_connect_source_task_behind_source_bytes")
+        where s.value.isFinite && s.value <= Self.idleSourceBytes {
+            if let subj = subject(s) { caughtUp.insert(key(subj)) }
+        }
+        for s in m.values("swift_connect_source_task_behind_source_records") where s.value == 0 {
+            if let subj = subject(s) { caughtUp.insert(key(subj)) }
+        }
         for s in m.values("kafka_connect_source_task_metrics_source_record_poll_rate") where s.value == 0 {
-            guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            guard let subj = subject(s), states[key(subj)] == "RUNNING", !caughtUp.contains(key(subj)) else { continue }
             let total = m.value("kafka_connect_source_task_metrics_source_record_poll_total", s.labels) ?? 0
             out.append(
                 signal(

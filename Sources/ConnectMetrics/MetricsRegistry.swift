@@ -81,6 +81,17 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    /// A new group with these tags, or nil when one exists already (a plug-in MBean name another task holds).
+    public func newGroup(_ name: String, tags: [(key: String, value: String)], pluginDomain: String?) -> MetricGroup? {
+        groups.withLock { g in
+            let k = Self.key(name, tags, domain: pluginDomain)
+            guard g[k] == nil else { return nil }
+            let created = MetricGroup(name: name, tags: tags, pluginDomain: pluginDomain)
+            g[k] = created
+            return created
+        }
+    }
+
     public func remove(_ group: MetricGroup) {
         groups.withLock { _ = $0.removeValue(forKey: Self.key(group.name, group.tags, domain: group.pluginDomain)) }
     }

@@ -68,9 +68,12 @@ public final class DebeziumConnectorMetrics: Sendable {
 
     /// Registers the snapshot and streaming MBeans, the streaming one with `streamingExtras` (the MySQL
     /// connector's binlog attributes). Does nothing without an MBean server.
+    ///
+    /// - Throws: `PluginMBeanError` when another connector's task holds the names (the same `topic.prefix`);
+    ///   Debezium then logs that the metrics will not be available, and so do the connectors here.
     public func register(
         on mbeans: (any PluginMBeanServer)?, streamingExtras: [(name: String, value: MBeanAttribute)] = []
-    ) {
+    ) throws(PluginMBeanError) {
         guard let mbeans else { return }
         let domain = "debezium." + plugin
         let snapshot: [(name: String, value: MBeanAttribute)] =
@@ -117,10 +120,15 @@ public final class DebeziumConnectorMetrics: Sendable {
         let properties = { (context: String) -> [(key: String, value: String)] in
             [("context", context), ("server", self.server)]
         }
-        mbeans.register(
+        try mbeans.register(
             domain: domain, type: "connector-metrics", properties: properties("snapshot"), attributes: snapshot)
-        mbeans.register(
+        try mbeans.register(
             domain: domain, type: "connector-metrics", properties: properties("streaming"), attributes: streaming)
+    }
+
+    /// The warning a task logs when its MBeans were refused (Debezium's wording first, then the likely cause).
+    public static func unavailable(_ error: PluginMBeanError, server: String) -> String {
+        "Failed to register metrics MBean, metrics will not be available: \(error); another connector uses topic.prefix '\(server)', which also names its topics and offsets: give each connector its own topic.prefix"
     }
 
     private func number(_ read: @escaping @Sendable (State) -> Double) -> MBeanAttribute {

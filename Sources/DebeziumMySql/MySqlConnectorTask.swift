@@ -43,14 +43,18 @@ public class MySqlConnectorTask: SourceTask {
             plugin: flavor.rawValue, server: config.serverName,
             queueCapacity: Int(props["max.queue.size"] ?? "") ?? 8192)
         self.metrics = metrics
-        metrics.register(
-            on: context?.mbeanServer,
-            streamingExtras: [
-                ("BinlogFilename", .string { metrics.currentLogPosition?.file ?? "" }),
-                ("BinlogPosition", .number { metrics.currentLogPosition.map { Double($0.position) } ?? 0 }),
-                ("IsGtidModeEnabled", .boolean { metrics.positionValue("gtids") != nil }),
-                ("GtidSet", .string { metrics.positionValue("gtids") ?? "" }),
-            ])
+        do {
+            try metrics.register(
+                on: context?.mbeanServer,
+                streamingExtras: [
+                    ("BinlogFilename", .string { metrics.currentLogPosition?.file ?? "" }),
+                    ("BinlogPosition", .number { metrics.currentLogPosition.map { Double($0.position) } ?? 0 }),
+                    ("IsGtidModeEnabled", .boolean { metrics.positionValue("gtids") != nil }),
+                    ("GtidSet", .string { metrics.positionValue("gtids") ?? "" }),
+                ])
+        } catch {
+            logger.warning("\(DebeziumConnectorMetrics.unavailable(error, server: config.serverName))")
+        }
         let builder = ChangeEventBuilder(serverName: config.serverName, tombstonesOnDelete: config.tombstonesOnDelete)
         let source = MySqlSourceInfo(flavor: flavor)
         let stored = context?.offsetStorageReader.offset(for: builder.partition).flatMap(MySqlOffset.init)

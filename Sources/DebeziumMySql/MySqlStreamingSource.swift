@@ -73,6 +73,8 @@ final class MySqlStreamingSource {
             file = resume.file
             transactionStart = resume.position
             position = (resume.file, resume.position)
+            // The position the stream starts from, until the first event moves it (Debezium shows it on connect).
+            metrics?.logPosition(file: resume.file, position: resume.position)
             metrics?.connected(true)
             gtids = resume.gtids
             rowsEventIndex = 0

@@ -134,8 +134,11 @@ enum ReplicationFrame: Equatable {
         }
     }
 
-    /// A standby status update (`r`): the LSNs received, flushed and applied, the client's clock, no reply asked.
-    static func standbyStatus(received: LogSequenceNumber, flushed: LogSequenceNumber, nowMicros: Int64) -> [UInt8] {
+    /// A standby status update (`r`): the LSNs received, flushed and applied, the client's clock, and whether the
+    /// server should answer at once with a keepalive.
+    static func standbyStatus(
+        received: LogSequenceNumber, flushed: LogSequenceNumber, nowMicros: Int64, replyRequested: Bool = false
+    ) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "r")]
         func u64(_ v: UInt64) {
             for shift in stride(from: 56, through: 0, by: -8) {
@@ -146,7 +149,7 @@ enum ReplicationFrame: Equatable {
         u64(flushed.value)
         u64(flushed.value)
         u64(UInt64(bitPattern: nowMicros - PostgresEpoch.offsetMicros))
-        out.append(0)
+        out.append(replyRequested ? 1 : 0)
         return out
     }
 }

@@ -113,7 +113,21 @@ struct PostgresConnectorConfig {
         )
         .define(
             "snapshot.fetch.size", .int, default: 10240, importance: .low,
-            documentation: "Rows read per round trip while snapshotting")
+            documentation: "Rows read per round trip while snapshotting"
+        )
+        .define(
+            "slot.max.retries", .int, default: 6, importance: .low,
+            documentation: "How often a reconnect tries again while the slot is still active for another process"
+        )
+        .define(
+            "slot.retry.delay.ms", .long, default: 10000, importance: .low,
+            documentation: "The pause between those tries"
+        )
+        .define(
+            "wal.receiver.timeout.ms", .long, default: 60000, importance: .low,
+            documentation:
+                "Extension, after PostgreSQL's wal_receiver_timeout: a stream silent this long is lost and reconnected; at half of it the connector asks the server for a keepalive; 0 never"
+        )
 
     let serverName: String
     let connection: [String: String]
@@ -130,6 +144,10 @@ struct PostgresConnectorConfig {
     let pollIntervalMs: Int64
     let statusIntervalMs: Int64
     let fetchSize: Int
+    let slotMaxRetries: Int
+    let slotRetryDelayMs: Int64
+    /// 0: the stream is never timed out.
+    let receiverTimeoutMs: Int64
 
     /// The properties with 1.x keys moved to their successors, and the notes saying so.
     static func normalized(_ props: [String: String]) -> (props: [String: String], notes: [String]) {
@@ -178,6 +196,9 @@ struct PostgresConnectorConfig {
         pollIntervalMs = max(10, c.int("poll.interval.ms") ?? 500)
         statusIntervalMs = max(100, c.int("status.update.interval.ms") ?? 10000)
         fetchSize = max(1, Int(c.int("snapshot.fetch.size") ?? 10240))
+        slotMaxRetries = max(0, Int(c.int("slot.max.retries") ?? 6))
+        slotRetryDelayMs = max(0, c.int("slot.retry.delay.ms") ?? 10000)
+        receiverTimeoutMs = max(0, c.int("wal.receiver.timeout.ms") ?? 60000)
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String?) throws(ConnectError) -> E

@@ -35,10 +35,14 @@ public final class PostgresConnectorTask: SourceTask {
         let metrics = DebeziumConnectorMetrics(
             plugin: "postgres", server: config.serverName, queueCapacity: Int(props["max.queue.size"] ?? "") ?? 8192)
         self.metrics = metrics
-        metrics.register(on: context?.mbeanServer)
         let health = ReplicationHealth(server: config.serverName)
         self.health = health
-        health.register(on: context?.mbeanServer)
+        do {
+            try metrics.register(on: context?.mbeanServer)
+            try health.register(on: context?.mbeanServer)
+        } catch {
+            logger.warning("\(DebeziumConnectorMetrics.unavailable(error, server: config.serverName))")
+        }
         let stored = context?.offsetStorageReader.offset(for: PostgresOffset.partition(config.serverName))
             .map(PostgresOffset.init)
         let conn: PostgresConnection
@@ -249,6 +253,9 @@ public final class PostgresConnectorTask: SourceTask {
 
     /// The WAL the replication slot holds back on the server, in bytes (asked at most every five seconds).
     public func bytesBehindSource() -> Int64? { streaming?.bytesBehind() }
+
+    /// Keeps the replication stream alive while the task is paused (Debezium's keep-alive thread).
+    public func whilePaused() { streaming?.whilePaused() }
 
     public func stop() throws {
         if case .snapshot = phase { metrics?.snapshotAborted() }

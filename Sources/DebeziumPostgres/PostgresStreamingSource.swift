@@ -37,6 +37,13 @@ final class PostgresStreamingSource {
     private(set) var confirmed = LogSequenceNumber.invalid
     private var lastStatus = ContinuousClock.now
     private var failedConnects = 0
+    /// No reconnect before this (a pause that grows with each failed connect, or `slot.retry.delay.ms`).
+    private var reconnectAt: ContinuousClock.Instant?
+    /// Reconnects refused because the slot was still active for another process.
+    private var slotBusyTries = 0
+    /// When the server last sent anything (a change or a keepalive), for `wal.receiver.timeout.ms`.
+    private var lastHeard = ContinuousClock.now
+    private var askedForKeepalive = false
     /// Events read from the stream (metrics).
     private(set) var eventsSeen = 0
     private(set) var committedTransactions = 0
@@ -57,7 +64,9 @@ final class PostgresStreamingSource {
     }
 
     /// Opens the replication connection and starts streaming from the slot's confirmed position. A connection
-    /// error is retriable (after a pause that grows with each failure, up to 10 s); any other error fails the task.
+    /// error is retriable (after a pause that grows with each failure, up to 10 s); so is a slot still active for
+    /// another process (the walsender of a lost connection that has not noticed yet), `slot.max.retries` times
+    /// `slot.retry.delay.ms` apart, as Debezium retries it; any other error fails the task.
     func connect() throws(ConnectError) {
         do {
             var params = config.connection
@@ -74,23 +83,73 @@ final class PostgresStreamingSource {
             transaction = nil
             lastEvent = nil
             failedConnects = 0
+            slotBusyTries = 0
+            reconnectAt = nil
+            lastHeard = ContinuousClock.now
+            askedForKeepalive = false
             metrics?.connected(true)
             // What this run returned is not returned again.
             if let lastReturned, resumeAfter.map({ lastReturned > $0 }) ?? true { resumeAfter = lastReturned }
             logger.info("Streaming changes from replication slot '\(config.slotName)' of \(builder.database)")
+        } catch  where error.sqlState == "55006" {
+            repl = nil
+            metrics?.connected(false)
+            slotBusyTries += 1
+            guard slotBusyTries <= config.slotMaxRetries else {
+                throw ConnectError(
+                    .debezium,
+                    "Failed to start replication stream from slot '\(config.slotName)': it stayed active for another process through slot.max.retries=\(config.slotMaxRetries) attempts; another connector with the same slot.name holds it, or the server still serves a connection that is gone",
+                    cause: error)
+            }
+            reconnectAt = ContinuousClock.now.advanced(by: .milliseconds(config.slotRetryDelayMs))
+            throw ConnectError(
+                .debeziumRetriable,
+                "Replication slot '\(config.slotName)' is still active for another process; trying again in \(config.slotRetryDelayMs) ms (attempt \(slotBusyTries) of \(config.slotMaxRetries))",
+                cause: error)
         } catch {
             throw failure("Failed to start replication stream from slot '\(config.slotName)'", error)
         }
     }
 
-    /// A ConnectError for a PostgreSQL error: retriable for a lost or refused connection, after a pause.
+    /// A ConnectError for a PostgreSQL error: retriable for a lost or refused connection, reconnecting after a
+    /// pause.
     private func failure(_ message: String, _ error: PostgresError) -> ConnectError {
         repl = nil
         metrics?.connected(false)
         guard error.isConnectionError else { return ConnectError(.debezium, message, cause: error) }
         failedConnects += 1
-        Thread.sleep(forTimeInterval: min(10, 0.5 * Double(failedConnects)))
+        reconnectAt = ContinuousClock.now.advanced(by: .milliseconds(min(10_000, 500 * failedConnects)))
         return ConnectError(.debeziumRetriable, message, cause: error)
+    }
+
+    /// Called while the task is paused: the server hears from the connector as `status.update.interval.ms` says,
+    /// so its `wal_sender_timeout` does not end the stream. Nothing is read meanwhile, so silence is not held
+    /// against the server.
+    func whilePaused() {
+        guard repl != nil else { return }
+        lastHeard = ContinuousClock.now
+        askedForKeepalive = false
+        do { try sendStatus(force: false) } catch {
+            _ = failure("The replication stream from PostgreSQL was lost while the task was paused", error)
+            logger.warning("The replication stream from PostgreSQL was lost while the task was paused: \(error)")
+        }
+    }
+
+    /// Fails when the server sent nothing for `wal.receiver.timeout.ms`, after asking it for a keepalive at half
+    /// that time (PostgreSQL's own walreceiver does the same): a frozen server or a cut without a reset leaves
+    /// the TCP connection open, and a read would wait for ever.
+    private func checkSilence() throws(PostgresError) {
+        guard config.receiverTimeoutMs > 0 else { return }
+        let silent = ContinuousClock.now - lastHeard
+        if silent >= .milliseconds(config.receiverTimeoutMs) {
+            throw PostgresError(
+                "no message from the server in \(config.receiverTimeoutMs) ms (wal.receiver.timeout.ms), not even the keepalive asked for: the server or the network stopped answering",
+                sqlState: "08006")
+        }
+        if silent >= .milliseconds(config.receiverTimeoutMs / 2), !askedForKeepalive {
+            askedForKeepalive = true
+            try sendStatus(force: true, replyRequested: true)
+        }
     }
 
     func close() {
@@ -114,13 +173,13 @@ final class PostgresStreamingSource {
             if catalogConnection == nil { catalogConnection = try PostgresConnection(parameters: config.connection) }
             let c = catalogConnection!
             let r = try c.query(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(c.quoteLiteral(config.slotName))"
-            )
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(c.quoteLiteral(config.slotName))",
+                timeoutMilliseconds: 5000)
             lastBytesBehind = r.rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
             if let health {
                 let inactive = try c.query(
-                    "SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE NOT active AND restart_lsn IS NOT NULL AND slot_name <> \(c.quoteLiteral(config.slotName)) ORDER BY slot_name"
-                )
+                    "SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE NOT active AND restart_lsn IS NOT NULL AND slot_name <> \(c.quoteLiteral(config.slotName)) ORDER BY slot_name",
+                    timeoutMilliseconds: 5000)
                 health.inactiveSlots(
                     inactive.rows.compactMap { row in
                         guard let name = row[0], let bytes = row[1].flatMap({ Int64($0) }) else { return nil }
@@ -136,7 +195,16 @@ final class PostgresStreamingSource {
 
     /// Reads changes for up to `timeoutMs`, returning once a batch of `max` is ready or the time is up.
     func poll(max: Int, timeoutMs: Int64) throws(ConnectError) -> [SourceRecord] {
-        if repl == nil { try connect() }
+        if repl == nil {
+            if let at = reconnectAt, ContinuousClock.now < at {
+                // Waits in steps of the poll interval, so a stop is not held up by a long pause.
+                let left = Swift.min(at - ContinuousClock.now, .milliseconds(config.pollIntervalMs))
+                Thread.sleep(
+                    forTimeInterval: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
+                return []
+            }
+            try connect()
+        }
         guard let repl else { return [] }
         var out: [SourceRecord] = []
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(timeoutMs))
@@ -147,6 +215,8 @@ final class PostgresStreamingSource {
                 let ms = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
                 let wait = out.isEmpty ? Int32(clamping: Swift.max(0, ms)) : 0
                 guard let data = try repl.readCopyData(timeoutMilliseconds: wait) else { break }
+                lastHeard = ContinuousClock.now
+                askedForKeepalive = false
                 try handle(try ReplicationFrame.decode(data), into: &out)
                 // Changes of tables not captured, or skipped after a restart, do not hold the poll past its time.
                 if ContinuousClock.now >= deadline { break }
@@ -159,7 +229,8 @@ final class PostgresStreamingSource {
                 advanceConfirmed(to: Swift.max(completed.last?.end ?? .invalid, keepaliveEnd))
                 completed.removeAll()
             }
-            try sendStatusIfDue(force: false)
+            try sendStatus(force: false)
+            try checkSilence()
         } catch let e as PostgresError {
             // The batch is dropped: the records are read again after the reconnect, from the last returned one.
             throw failure("The replication stream from PostgreSQL was lost", e)
@@ -187,21 +258,22 @@ final class PostgresStreamingSource {
             completed.removeFirst()
         }
         advanceConfirmed(to: target)
-        do { try sendStatusIfDue(force: true) } catch { throw failure("Reporting the flushed position failed", error) }
+        do { try sendStatus(force: true) } catch { throw failure("Reporting the flushed position failed", error) }
     }
 
     private func advanceConfirmed(to lsn: LogSequenceNumber) {
         if lsn > confirmed { confirmed = lsn }
     }
 
-    private func sendStatusIfDue(force: Bool) throws(PostgresError) {
+    /// Sends a standby status update when `force`d or when `status.update.interval.ms` has passed since the last.
+    private func sendStatus(force: Bool, replyRequested: Bool = false) throws(PostgresError) {
         guard let repl else { return }
         let due = ContinuousClock.now - lastStatus >= .milliseconds(config.statusIntervalMs)
         guard force || due else { return }
         try repl.writeCopyData(
             ReplicationFrame.standbyStatus(
                 received: Swift.max(received, confirmed), flushed: confirmed,
-                nowMicros: PostgresEventBuilder.nowMicros()))
+                nowMicros: PostgresEventBuilder.nowMicros(), replyRequested: replyRequested))
         lastStatus = ContinuousClock.now
     }
 
@@ -210,7 +282,7 @@ final class PostgresStreamingSource {
         case .keepalive(let walEnd, let replyRequested):
             if walEnd > received { received = walEnd }
             keepaliveEnd = walEnd
-            if replyRequested { try sendStatusIfDue(force: true) }
+            if replyRequested { try sendStatus(force: true) }
         case .xLogData(let start, let walEnd, let payload):
             if walEnd > received { received = walEnd }
             try handle(try PgOutputMessage.decode(payload), at: start, into: &out)

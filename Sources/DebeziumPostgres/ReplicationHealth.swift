@@ -23,8 +23,8 @@ public final class ReplicationHealth: Sendable {
 
     public init(server: String) { self.server = server }
 
-    public func register(on mbeans: (any PluginMBeanServer)?) {
-        mbeans?.register(
+    public func register(on mbeans: (any PluginMBeanServer)?) throws(PluginMBeanError) {
+        try mbeans?.register(
             domain: "swift.connect.postgres", type: "replication", properties: [("server", server)],
             attributes: [
                 ("SlotRecreated", .boolean { [self] in self.state.withLock { $0.slotRecreated } }),

@@ -52,6 +52,47 @@ public final class PostgresConnection {
         return PostgresResult(res)
     }
 
+    /// Runs one statement as `query(_:)` does, giving up after `timeoutMilliseconds` without an answer: libpq has
+    /// no client-side timeout, and a server that is frozen (stopped, or cut off without a reset) keeps the TCP
+    /// connection open, so a plain `PQexec` would wait for ever. After a timeout the connection is unusable
+    /// (the statement may still be running) and must be dropped.
+    ///
+    /// - Throws: `PostgresError` with SQLSTATE `08006` (connection failure) on the timeout.
+    @discardableResult
+    public func query(_ sql: String, timeoutMilliseconds: Int32) throws(PostgresError) -> PostgresResult {
+        guard PQsendQuery(conn, sql) == 1 else { throw PostgresError(Self.trimmed(PQerrorMessage(conn))) }
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(timeoutMilliseconds)))
+        // Every result of the statements is read (each may need more input); the last one is the answer.
+        var last: OpaquePointer?
+        var failure: PostgresError?
+        while true {
+            while PQisBusy(conn) == 1 {
+                let left = deadline - ContinuousClock.now
+                let ms = Int32(
+                    clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+                guard ms > 0 else {
+                    if let last { PQclear(last) }
+                    throw PostgresError("no answer from the server in \(timeoutMilliseconds) ms", sqlState: "08006")
+                }
+                var fd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+                let polled = poll(&fd, 1, ms)
+                if polled < 0 && errno != EINTR || PQconsumeInput(conn) != 1 {
+                    if let last { PQclear(last) }
+                    throw PostgresError(Self.trimmed(PQerrorMessage(conn)), sqlState: "08006")
+                }
+            }
+            guard let res = PQgetResult(conn) else { break }
+            let status = PQresultStatus(res)
+            if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && failure == nil { failure = error(from: res) }
+            if let last { PQclear(last) }
+            last = res
+        }
+        defer { if let last { PQclear(last) } }
+        if let failure { throw failure }
+        guard let last else { throw PostgresError(Self.trimmed(PQerrorMessage(conn))) }
+        return PostgresResult(last)
+    }
+
     /// Quotes an identifier (`"Orders"`) as libpq does.
     public func quoteIdentifier(_ name: String) -> String {
         guard let p = PQescapeIdentifier(conn, name, name.utf8.count) else { return "\"\(name)\"" }

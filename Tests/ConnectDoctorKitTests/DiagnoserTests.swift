@@ -434,4 +434,37 @@ struct ClusterTraceTests {
         let f = TraceClassifier().finding(trace: trace, subject: .task("snk", 0))
         #expect(f.rule.id != "CD-CLUSTER-006")
     }
+
+    @Test("a source that polls nothing is stalled unless it reports having nothing left on its system")
+    func idleCaughtUpSource() {
+        func findings(_ behind: String) -> Set<String> {
+            let metrics = """
+                kafka_connect_source_task_metrics_source_record_poll_rate{connector="cdc",task="0"} 0
+                kafka_connect_source_task_metrics_source_record_poll_total{connector="cdc",task="0"} 42
+                \(behind)
+                """
+            let snapshot = ClusterSnapshot(
+                takenAtMs: DiagnoserTests.now,
+                workers: [
+                    .init(
+                        url: "http://w:8083", root: ["version": "3.9.0"], healthStatus: 200,
+                        health: ["status": "healthy"],
+                        connectors: [DiagnoserTests.connector("cdc", tasks: [DiagnoserTests.task(0, "RUNNING")])],
+                        metrics: metrics)
+                ])
+            return Set(Diagnoser().diagnose(snapshot).findings.map(\.rule.id))
+        }
+        #expect(
+            !findings(#"swift_connect_source_task_behind_source_bytes{connector="cdc",task="0"} 240"#).contains(
+                "CD-SRC-001"))
+        #expect(
+            findings(#"swift_connect_source_task_behind_source_bytes{connector="cdc",task="0"} 9e8"#).contains(
+                "CD-SRC-001"))
+        #expect(
+            findings(#"swift_connect_source_task_behind_source_bytes{connector="cdc",task="0"} NaN"#).contains(
+                "CD-SRC-001"))
+        #expect(
+            !findings(#"swift_connect_source_task_behind_source_records{connector="cdc",task="0"} 0"#).contains(
+                "CD-SRC-001"))
+    }
 }

@@ -45,4 +45,23 @@ struct TopicCreationTests {
                 ], workerEnabled: true)
         } throws: { ($0 as? ConnectError)?.configKey == "topic.creation.default.replication.factor" }
     }
+
+    @Test("validation lists every error with its key: duplicate groups, default's missing settings, a bad count")
+    func allErrors() {
+        let errors = TopicCreation.errors(
+            [
+                "topic.creation.groups": "big, big", "topic.creation.big.partitions": "0",
+                "topic.creation.big.include": "orders.*",
+            ], workerEnabled: true)
+        #expect(
+            errors.map(\.key) == [
+                "topic.creation.groups", "topic.creation.big.partitions", "topic.creation.default.replication.factor",
+                "topic.creation.default.partitions",
+            ])
+        #expect(errors.first?.message.hasSuffix("Duplicate alias provided.") == true)
+        // `topic.creation.groups` alone turns creation on, as any topic.creation.* key does in Connect.
+        #expect(TopicCreation.errors(["topic.creation.groups": "a"], workerEnabled: true).count == 2)
+        // A worker that does not create topics checks none of these keys.
+        #expect(TopicCreation.errors(["topic.creation.groups": "a, a"], workerEnabled: false).isEmpty)
+    }
 }

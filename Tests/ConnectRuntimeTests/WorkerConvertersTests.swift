@@ -1,6 +1,7 @@
 import ConnectAPI
 import ConnectConverters
 import ConnectWorkerKit
+import Kafka
 import Logging
 import Testing
 
@@ -53,5 +54,20 @@ import Testing
         props["producer.no.such.key"] = nil
         props["consumer.max.poll.records"] = "100"
         try Worker.validateClientConfigs(WorkerConfig(props))
+    }
+
+    @Test("a source task's admin client: Connect's client.id, the worker's admin.* keys, then admin.override.*")
+    func adminClientConfig() throws {
+        var props = workerProps
+        props["admin.socket.timeout.ms"] = "7000"
+        props["admin.retry.backoff.ms"] = "300"
+        let config = try worker(props).adminConfig(
+            ConnectorTaskId("orders", 2), ["name": "orders", "admin.override.retry.backoff.ms": "500"])
+        #expect(config["client.id"] == "connector-adminclient-orders-2")
+        #expect(config["socket.timeout.ms"] == "7000")
+        #expect(config["retry.backoff.ms"] == "500")
+        #expect(throws: ConnectError.self) {
+            try worker(workerProps).adminConfig(ConnectorTaskId("orders", 0), ["admin.override.no.such.key": "1"])
+        }
     }
 }

@@ -55,7 +55,7 @@ final class RecordingMBeanServer: PluginMBeanServer {
     func countsEvents() throws {
         let server = RecordingMBeanServer()
         let metrics = DebeziumConnectorMetrics(plugin: "mysql", server: "asgard", queueCapacity: 100)
-        metrics.register(on: server)
+        try metrics.register(on: server)
         let snapshot = "debezium.mysql:type=connector-metrics,context=snapshot,server=asgard"
         let streaming = "debezium.mysql:type=connector-metrics,context=streaming,server=asgard"
         metrics.snapshotStarted(tables: ["demo.ORDERS", "demo.EMPTY"])
@@ -105,10 +105,10 @@ final class RecordingMBeanServer: PluginMBeanServer {
     }
 
     @Test("a snapshot stopped before its end is aborted, not completed")
-    func abortedSnapshot() {
+    func abortedSnapshot() throws {
         let server = RecordingMBeanServer()
         let metrics = DebeziumConnectorMetrics(plugin: "postgres", server: "pg")
-        metrics.register(on: server)
+        try metrics.register(on: server)
         metrics.snapshotStarted(tables: ["public.t"])
         metrics.snapshotAborted()
         let bean = "debezium.postgres:type=connector-metrics,context=snapshot,server=pg"

@@ -82,6 +82,9 @@ struct PgOutputMessageTests {
             received: LogSequenceNumber(2), flushed: LogSequenceNumber(1), nowMicros: PostgresEpoch.offsetMicros + 3)
         #expect(status.count == 34 && status[0] == UInt8(ascii: "r"))
         #expect(status[8] == 2 && status[16] == 1 && status[24] == 1 && status[32] == 3 && status[33] == 0)
+        let ask = ReplicationFrame.standbyStatus(
+            received: LogSequenceNumber(2), flushed: LogSequenceNumber(1), nowMicros: 0, replyRequested: true)
+        #expect(ask[33] == 1, "a status update that asks the server for a keepalive")
         #expect(LogSequenceNumber("16/B374D848")?.value == 0x16_B374_D848)
         #expect(LogSequenceNumber(0x16_B374_D848).description == "16/B374D848")
     }

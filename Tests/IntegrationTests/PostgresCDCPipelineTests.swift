@@ -118,4 +118,67 @@ struct PostgresCDCPipelineTests {
         #expect(byItem["gadget"]?["placed"] == .null)
         #expect(records.filter { $0["value"] == .null }.map { $0["key"] } == ["Struct{id=1}"])
     }
+
+    @Test(
+        "a frozen walsender is noticed within wal.receiver.timeout.ms and the stream comes back once the slot is free; a paused connector keeps its stream and its bytes-behind gauge"
+    )
+    func silentServerAndPause() throws {
+        // A private server: its wal_sender_timeout is lowered, and one of its processes is stopped.
+        let pg = try PostgresServer()
+        defer { pg.stop() }
+        try pg.createDatabase("shop")
+        try pg.sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)", database: "shop")
+        try pg.sql("ALTER SYSTEM SET wal_sender_timeout = '2s'")
+        try pg.sql("SELECT pg_reload_conf()")
+        let prefix = "pgsilent\(UInt32.random(in: 0...UInt32.max))"
+        let name = "pg-silent"
+        let runtime = try WorkerFixture.start([
+            #"""
+            {"name": "\#(name)", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+             "database.hostname": "127.0.0.1", "database.port": "\#(pg.port)", "database.user": "postgres",
+             "database.password": "", "database.dbname": "shop", "slot.name": "silent", "publication.name": "pub_silent",
+             "topic.prefix": "\#(prefix)", "table.include.list": "public.t", "tasks.max": "1",
+             "wal.receiver.timeout.ms": "3000", "slot.retry.delay.ms": "500", "slot.max.retries": "100",
+             "status.update.interval.ms": "500"}}
+            """#
+        ])
+        defer { runtime.stop() }
+        let topic = "\(prefix).public.t"
+        try #require(TopicReader.read(topic, 1).count == 1)
+        func metric(_ series: String) -> Double? {
+            PrometheusExposition.render(runtime.metrics, process: nil).split(separator: "\n")
+                .first { $0.hasPrefix(series) }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let connected = #"debezium_metrics_Connected{plugin="postgres",context="streaming",name="\#(prefix)"}"#
+        #expect(ProjectPaths.waitUntil(20) { metric(connected) == 1 })
+        func walsender() -> Int32? {
+            (try? pg.sql("SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'silent' AND active"))
+                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let frozen = try #require(walsender())
+
+        // The walsender stops answering; the TCP connection stays open.
+        kill(frozen, SIGSTOP)
+        let noticed = ProjectPaths.waitUntil(20) { metric(connected) == 0 }
+        kill(frozen, SIGCONT)
+        #expect(noticed, "the silent stream is noticed as lost")
+        try pg.sql("INSERT INTO t VALUES (2)", database: "shop")
+        #expect(TopicReader.read(topic, 2).count == 2, "the stream reconnects once the old walsender lets the slot go")
+        #expect(ProjectPaths.waitUntil(20) { metric(connected) == 1 })
+
+        // Paused for longer than the server's wal_sender_timeout: the stream stays, and the WAL written meanwhile
+        // shows in the bytes-behind gauge.
+        let walsenderBeforePause = try #require(walsender())
+        try runtime.herder.pauseConnector(name)
+        #expect(WorkerFixture.waitForTask(runtime, name, "PAUSED", seconds: 20) != nil)
+        let behind = #"swift_connect_source_task_behind_source_bytes{connector="\#(name)""#
+        let before = metric(behind) ?? 0
+        try pg.sql("INSERT INTO t SELECT generate_series(3, 2002)", database: "shop")
+        #expect(ProjectPaths.waitUntil(20) { (metric(behind) ?? 0) > before }, "the gauge moves while paused")
+        Thread.sleep(forTimeInterval: 4)
+        #expect(walsender() == walsenderBeforePause, "the server kept the paused connector's stream")
+        #expect(metric(connected) == 1)
+        try runtime.herder.resumeConnector(name)
+        #expect(TopicReader.read(topic, 2002).count == 2002)
+    }
 }

@@ -212,8 +212,14 @@ public struct ConfigInfos: Sendable {
 /// the plug-in's own keys, converters, and cross-key rules.
 public struct ConnectorConfigValidator: Sendable {
     public let plugins: PluginRegistry
+    /// The worker's `topic.creation.enable`: without it a source connector's `topic.creation.*` keys are not checked
+    /// (nor used).
+    public let topicCreationEnabled: Bool
 
-    public init(plugins: PluginRegistry) { self.plugins = plugins }
+    public init(plugins: PluginRegistry, topicCreationEnabled: Bool = true) {
+        self.plugins = plugins
+        self.topicCreationEnabled = topicCreationEnabled
+    }
 
     /// Throws when there is no `connector.class` (400) or it names no known connector (500), as Connect does.
     public func validate(_ props: [String: String]) throws(ConnectError) -> ConfigInfos {
@@ -273,9 +279,10 @@ public struct ConnectorConfigValidator: Sendable {
             }
         }
         if desc.type == .source {
-            // KIP-158: a connector that sets topic.creation.* keys must give the default group its settings.
-            do { _ = try TopicCreation(connectorConfig: props, workerEnabled: true) } catch {
-                addError(error.configKey ?? "topic.creation.groups", error.message)
+            // KIP-158: on a worker that creates topics, a connector that sets topic.creation.* keys must give the
+            // default group its settings; every error is listed under its key.
+            for (key, message) in TopicCreation.errors(props, workerEnabled: topicCreationEnabled) {
+                addError(key, message)
             }
         }
         let chain = Self.chainDefinitions(props, plugins: plugins)

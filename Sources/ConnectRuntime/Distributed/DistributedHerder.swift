@@ -105,7 +105,8 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         self.config = config
         self.worker = worker
         self.kafkaConfigStore = configStore
-        self.configValidator = ConnectorConfigValidator(plugins: worker.plugins)
+        self.configValidator = ConnectorConfigValidator(
+            plugins: worker.plugins, topicCreationEnabled: worker.config.topicCreationEnabled)
         self.url = url
         self.commit = commit
         self.clusterID = clusterID

@@ -16,6 +16,12 @@ public struct ConnectLogHandler: LogHandler {
         set { LogLevels.shared.set(newValue, for: label) }
     }
 
+    /// Sets the connector context of the calling thread's log lines, as Connect's `LoggingContext` puts it in log4j's
+    /// MDC: a plug-in's own loggers (a Debezium task's) then carry `[name|task-0]` too. Nil clears it.
+    public static func setThreadContext(_ context: String?) {
+        Thread.current.threadDictionary[contextKey] = context
+    }
+
     public init(label: String) {
         self.label = label
         LogLevels.shared.noteLogger(label)
@@ -27,17 +33,21 @@ public struct ConnectLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let level = event.level
-        let message = event.message
-        var all = metadata
-        if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
-        let context = all.removeValue(forKey: Self.contextKey).map { "\($0)" } ?? ""
+        FileHandle.standardError.write(Data(line(event.level, event.message, event.metadata).utf8))
+    }
+
+    /// The log line for an event, secrets scrubbed: the context is the logger's or the event's, else the thread's.
+    func line(_ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata?) -> String {
+        var all = self.metadata
+        if let explicit = metadata { all.merge(explicit) { _, new in new } }
+        let context =
+            all.removeValue(forKey: Self.contextKey).map { "\($0)" }
+            ?? (Thread.current.threadDictionary[Self.contextKey] as? String) ?? ""
         let extra =
             all.isEmpty
             ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = SecretScrubber.shared.scrub(
+        return SecretScrubber.shared.scrub(
             "[\(Self.timestamp())] \(Self.name(level)) \(context)\(message)\(extra) (\(label))\n")
-        FileHandle.standardError.write(Data(text.utf8))
     }
 
     public static func name(_ level: Logger.Level) -> String {

@@ -233,12 +233,22 @@ final class TaskMetrics: Sendable {
         }
     }
 
-    /// Registers a task's own MBean as a metric group with its domain; it goes when the task's metrics close.
+    /// Registers a task's own MBean as a metric group with its domain; it goes when the task's metrics close. A
+    /// name this task registered before is replaced; one another task holds is refused, as JMX refuses it.
     func registerPluginMBean(
         domain: String, type: String, properties: [(key: String, value: String)],
         attributes: [(name: String, value: MBeanAttribute)]
-    ) {
-        let g = registry.group(type, tags: properties, pluginDomain: domain)
+    ) throws(PluginMBeanError) {
+        let own = pluginGroups.withLock { groups in
+            groups.first { g in
+                g.name == type && g.pluginDomain == domain
+                    && g.tags.elementsEqual(properties) { $0.key == $1.key && $0.value == $1.value }
+            }
+        }
+        guard let g = own ?? registry.newGroup(type, tags: properties, pluginDomain: domain) else {
+            throw .instanceAlreadyExists(
+                objectName: "\(domain):type=\(type)" + properties.map { ",\($0.key)=\($0.value)" }.joined())
+        }
         for (name, value) in attributes {
             switch value {
             case .number(let read): g.add(name, .gauge(read))
@@ -247,9 +257,7 @@ final class TaskMetrics: Sendable {
             case .table(let read): g.add(name, .table(read))
             }
         }
-        pluginGroups.withLock { groups in
-            if !groups.contains(where: { $0 === g }) { groups.append(g) }
-        }
+        if own == nil { pluginGroups.withLock { $0.append(g) } }
     }
 
     /// Notes an activity time: now.

@@ -46,7 +46,8 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
     ) {
         self.worker = worker
         self.configStore = configStore
-        self.configValidator = ConnectorConfigValidator(plugins: worker.plugins)
+        self.configValidator = ConnectorConfigValidator(
+            plugins: worker.plugins, topicCreationEnabled: worker.config.topicCreationEnabled)
         self.commit = commit
         self.clusterID = clusterID
         self.requestTimeout = requestTimeout

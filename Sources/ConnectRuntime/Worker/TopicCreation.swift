@@ -29,55 +29,86 @@ struct TopicCreation: Sendable {
 
     static let prefix = "topic.creation."
 
-    /// Nil when topic creation is off for this connector (worker setting, or no `topic.creation.*` key); throws
-    /// for a group without its required settings, naming the key.
+    /// Nil when topic creation is off for this connector (the worker's `topic.creation.enable`, or no
+    /// `topic.creation.*` key, `topic.creation.groups` included, as Connect's `SourceConnectorConfig` decides);
+    /// throws the first error `errors(_:)` finds.
     init?(connectorConfig: [String: String], workerEnabled: Bool) throws(ConnectError) {
-        guard workerEnabled,
-            connectorConfig.keys.contains(where: { $0.hasPrefix(Self.prefix) && $0 != "topic.creation.groups" })
-        else { return nil }
-        let names = (connectorConfig["topic.creation.groups"] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "default" }
-        var groups: [Group] = []
-        for name in names + ["default"] {
-            groups.append(try Self.group(name, connectorConfig, isDefault: name == "default"))
-        }
-        // `default` inherits nothing; the named groups take `default`'s factor and partitions when they set none.
-        let defaults = groups.removeLast()
-        self.groups =
-            groups.map { g in
-                var g = g
-                if g.replicationFactor == 0 { g.replicationFactor = defaults.replicationFactor }
-                if g.partitions == 0 { g.partitions = defaults.partitions }
-                return g
-            } + [defaults]
+        guard Self.isEnabled(connectorConfig, workerEnabled: workerEnabled) else { return nil }
+        var errors: [(key: String, message: String)] = []
+        let groups = Self.groups(connectorConfig, errors: &errors)
+        if let first = errors.first { throw ConnectError.config(first.message) }
+        self.groups = groups
     }
 
-    private static func group(_ name: String, _ props: [String: String], isDefault: Bool) throws(ConnectError) -> Group
-    {
+    /// Whether a connector with these keys, on a worker with this `topic.creation.enable`, creates its topics.
+    static func isEnabled(_ connectorConfig: [String: String], workerEnabled: Bool) -> Bool {
+        workerEnabled && connectorConfig.keys.contains { $0.hasPrefix(prefix) }
+    }
+
+    /// Every error in the `topic.creation.*` keys, each with its key, as Connect's validation lists them: duplicate
+    /// group names, the default group's missing settings, bad numbers and regular expressions.
+    static func errors(_ connectorConfig: [String: String], workerEnabled: Bool) -> [(key: String, message: String)] {
+        guard isEnabled(connectorConfig, workerEnabled: workerEnabled) else { return [] }
+        var errors: [(key: String, message: String)] = []
+        _ = groups(connectorConfig, errors: &errors)
+        return errors
+    }
+
+    /// The groups in the order they are tried, `default` last; the named groups take `default`'s factor and
+    /// partitions when they set none.
+    private static func groups(
+        _ props: [String: String], errors: inout [(key: String, message: String)]
+    ) -> [Group] {
+        let raw = (props["topic.creation.groups"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if Set(raw).count < raw.count {
+            errors.append(
+                (
+                    "topic.creation.groups",
+                    "Invalid value [\(raw.joined(separator: ", "))] for configuration topic.creation.groups: Duplicate alias provided."
+                ))
+        }
+        var names: [String] = []
+        for name in raw where name != "default" && !names.contains(name) { names.append(name) }
+        var groups = (names + ["default"]).map { group($0, props, isDefault: $0 == "default", errors: &errors) }
+        let defaults = groups.removeLast()
+        return groups.map { g in
+            var g = g
+            if g.replicationFactor == 0 { g.replicationFactor = defaults.replicationFactor }
+            if g.partitions == 0 { g.partitions = defaults.partitions }
+            return g
+        } + [defaults]
+    }
+
+    private static func group(
+        _ name: String, _ props: [String: String], isDefault: Bool, errors: inout [(key: String, message: String)]
+    ) -> Group {
         let p = prefix + name + "."
-        func number(_ key: String) throws(ConnectError) -> Int32 {
+        func number(_ key: String) -> Int32 {
             guard let raw = props[p + key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
                 if isDefault {
-                    throw ConnectError.config(
-                        "Missing required configuration \"\(p + key)\" which has no default value.")
+                    errors.append(
+                        (p + key, "Missing required configuration \"\(p + key)\" which has no default value."))
                 }
                 return 0
             }
             guard let v = Int32(raw), v == -1 || v >= 1 else {
-                throw ConnectError.invalidConfig(
-                    p + key, raw,
-                    "Number of \(key == "partitions" ? "partitions" : "replicas") must be positive, or -1 to use the broker's default"
-                )
+                errors.append(
+                    (
+                        p + key,
+                        "Invalid value \(raw) for configuration \(p + key): Number of \(key == "partitions" ? "partitions" : "replicas") must be positive, or -1 to use the broker's default"
+                    ))
+                return 0
             }
             return v
         }
-        func regexes(_ key: String, _ fallback: String) throws(ConnectError) -> [JavaRegex] {
+        func regexes(_ key: String, _ fallback: String) -> [JavaRegex] {
             var out: [JavaRegex] = []
             for pattern in (props[p + key] ?? fallback).split(separator: ",") {
                 let t = pattern.trimmingCharacters(in: .whitespaces)
                 guard !t.isEmpty else { continue }
                 do { out.append(try JavaRegex(t)) } catch {
-                    throw ConnectError.invalidConfig(p + key, t, error.message)
+                    errors.append((p + key, "Invalid value \(t) for configuration \(p + key): \(error.message)"))
                 }
             }
             return out
@@ -88,8 +119,8 @@ struct TopicCreation: Sendable {
             if !["include", "exclude", "replication.factor", "partitions"].contains(key) { configs[key] = v }
         }
         return Group(
-            name: name, include: try regexes("include", isDefault ? ".*" : ""), exclude: try regexes("exclude", ""),
-            replicationFactor: try number("replication.factor"), partitions: try number("partitions"), configs: configs)
+            name: name, include: regexes("include", isDefault ? ".*" : ""), exclude: regexes("exclude", ""),
+            replicationFactor: number("replication.factor"), partitions: number("partitions"), configs: configs)
     }
 
     /// The settings a new `topic` gets.
@@ -112,7 +143,8 @@ final class SourceTopicCreator: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Makes sure `topic` exists before a record is sent to it; throws when it can be neither found nor created.
+    /// Makes sure `topic` exists before a record is sent to it; throws when it can be neither found nor created: a
+    /// retriable `ConnectError` when the broker timed out or answered with a retriable error, else a ConnectException.
     func ensure(_ topic: String) throws {
         guard !known.contains(topic) else { return }
         let g = creation.group(for: topic)
@@ -136,9 +168,14 @@ final class SourceTopicCreator: @unchecked Sendable {
                 logger.debug("Found existing topic '\(topic)'")
             }
         } catch {
-            throw ConnectError.connect(
-                "Unable to create topic '\(topic)' (creation group \(g.name): replication factor \(g.replicationFactor), partitions \(g.partitions))",
-                cause: ConnectError.wrap(error))
+            let message =
+                "Unable to create topic '\(topic)' (creation group \(g.name): replication factor \(g.replicationFactor), partitions \(g.partitions))"
+            // A broker that did not answer in time may answer the next try: Connect's `TopicAdmin` throws a
+            // RetriableException then, and the task sends the rest of its batch again after a back-off.
+            if let kafka = error as? KafkaError, kafka.isRetriable || kafka.kind == .timedOut {
+                throw ConnectError(.retriable, message, cause: ConnectError.wrap(error))
+            }
+            throw ConnectError.connect(message, cause: ConnectError.wrap(error))
         }
         known.insert(topic)
     }

@@ -314,13 +314,11 @@ public final class Worker: Sendable {
             if let creation = try TopicCreation(
                 connectorConfig: connectorConfig, workerEnabled: config.topicCreationEnabled)
             {
-                let adminProperties = config.adminClientProperties
+                let adminConfig = try adminConfig(id, connectorConfig)
                 topicCreator = SourceTopicCreator(
                     creation: creation,
                     makeAdmin: {
-                        try KafkaAdmin(
-                            config: KafkaClientConfig(adminProperties),
-                            logger: Logger(label: "org.apache.kafka.clients.admin"))
+                        try KafkaAdmin(config: adminConfig, logger: Logger(label: "org.apache.kafka.clients.admin"))
                     },
                     logger: Logger(label: "org.apache.kafka.connect.util.TopicAdmin"))
             }
@@ -447,6 +445,18 @@ public final class Worker: Sendable {
         props.merge(config.producerProperties) { _, new in new }
         props.merge(connectorConfig.strippingPrefix("producer.override.")) { _, new in new }
         return try checkedClientConfig(props, role: "producer", id: id)
+    }
+
+    /// A source task's admin client (KIP-158 topic creation), as Connect's `Worker.adminConfigs` builds it:
+    /// `client.id=connector-adminclient-<connector>-<task>`, the worker's `admin.*` keys, then the connector's
+    /// `admin.override.*` keys. Throws for a key librdkafka refuses, naming it.
+    func adminConfig(
+        _ id: ConnectorTaskId, _ connectorConfig: [String: String]
+    ) throws(ConnectError) -> KafkaClientConfig {
+        var props = ["client.id": "connector-adminclient-\(id)"]
+        props.merge(config.clientProperties(prefix: "admin.")) { _, new in new }
+        props.merge(connectorConfig.strippingPrefix("admin.override.")) { _, new in new }
+        return try checkedClientConfig(props, role: "admin client", id: id)
     }
 
     func consumerConfig(

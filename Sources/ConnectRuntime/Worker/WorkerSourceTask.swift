@@ -25,8 +25,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         func register(
             domain: String, type: String, properties: [(key: String, value: String)],
             attributes: [(name: String, value: MBeanAttribute)]
-        ) {
-            metrics.registerPluginMBean(domain: domain, type: type, properties: properties, attributes: attributes)
+        ) throws(PluginMBeanError) {
+            try metrics.registerPluginMBean(domain: domain, type: type, properties: properties, attributes: attributes)
         }
     }
 
@@ -48,6 +48,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     /// Offsets whose commit failed, committed with the next ones.
     private var failedOffsets: [OffsetMap: OffsetMap] = [:]
     private var started = false
+    /// Records polled and not sent yet: a batch whose sending stopped at a topic not ready is finished first.
+    private var toSend: [SourceRecord] = []
     private let errors: RetryWithToleranceOperator
     private let dlq: DeadLetterQueueReporter?
     /// KIP-158: creates the topics records go to, when the connector asks for it.
@@ -92,20 +94,30 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                     try? handleDeliveries(producer.flush(timeoutMs: Int(flushTimeoutMs)))
                     try? commitOffsets()
                 },
-                whilePaused: { try? handleDeliveries(producer.poll(timeoutMs: 100)) })
+                whilePaused: {
+                    try? handleDeliveries(producer.poll(timeoutMs: 100))
+                    task.whilePaused()
+                    // A paused source still falls behind (a slot keeps holding WAL): the gauge keeps up.
+                    metrics.recordBytesBehindSource(task.bytesBehindSource())
+                })
             if paused { continue }
-            let started = ContinuousClock.now
-            let records = try pollTask()
-            metrics.touch(metrics.lastPoll)
-            metrics.recordBehindSource(task.recordsBehindSource())
-            metrics.recordBytesBehindSource(task.bytesBehindSource())
+            if toSend.isEmpty {
+                let started = ContinuousClock.now
+                let records = try pollTask()
+                metrics.touch(metrics.lastPoll)
+                metrics.recordBehindSource(task.recordsBehindSource())
+                metrics.recordBytesBehindSource(task.bytesBehindSource())
+                if let records, !records.isEmpty {
+                    metrics.pollTime.record(milliseconds(since: started))
+                    metrics.poll.record(Double(records.count))
+                    metrics.passed("polled", records.count)
+                    metrics.batchSize.record(Double(records.count))
+                    toSend = records
+                }
+            }
             // A cancelled task sends nothing more: the task that replaces it polls these records again.
-            if let records, !records.isEmpty, !isCancelled {
-                metrics.pollTime.record(milliseconds(since: started))
-                metrics.poll.record(Double(records.count))
-                metrics.passed("polled", records.count)
-                metrics.batchSize.record(Double(records.count))
-                for record in records { try send(record) }
+            if !toSend.isEmpty, !isCancelled {
+                try sendRecords()
                 metrics.sourceActive.record(Double(submitted.pendingCount))
             }
             try handleDeliveries(producer.poll(timeoutMs: 0))
@@ -152,6 +164,32 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         }
     }
 
+    /// Sends `toSend` in order (Connect's `sendRecords`). When a record's topic could not be created in time, the
+    /// records from it on stay in `toSend` and are sent again, after a back-off, before the task polls again.
+    private func sendRecords() throws {
+        var sent = 0
+        defer { toSend.removeFirst(sent) }
+        for record in toSend {
+            do { try send(record) } catch let retry as TopicNotReady {
+                logger.warning(
+                    "\(self) Failed to send record to topic '\(retry.topic)'. Backing off before retrying: \(retry.error.description)"
+                )
+                control.wait(milliseconds: Self.sendFailedBackoffMs)
+                return
+            }
+            sent += 1
+        }
+    }
+
+    /// Connect's `SEND_FAILED_BACKOFF_MS`.
+    static let sendFailedBackoffMs: Int64 = 100
+
+    /// A record's topic could not be created yet, for a reason that may pass (a broker timeout).
+    private struct TopicNotReady: Error {
+        let topic: String
+        let error: ConnectError
+    }
+
     private func send(_ original: SourceRecord) throws {
         var context = ProcessingContext(source: original)
         let transformed = try errors.execute(&context, .transformation, "") {
@@ -169,7 +207,9 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         }
         guard let message = converted, !context.failed else { return try skip(original) }
         metrics.passed("converted")
-        try topicCreator?.ensure(record.topic)
+        do { try topicCreator?.ensure(record.topic) } catch let e as ConnectError where e.isRetriable {
+            throw TopicNotReady(topic: record.topic, error: e)
+        }
         let id = allocateID()
         submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
         inFlight[id] = record

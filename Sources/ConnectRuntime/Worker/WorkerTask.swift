@@ -60,6 +60,8 @@ class WorkerTask: @unchecked Sendable, CustomStringConvertible {
     }
 
     private func run() {
+        // The plug-in's own log lines carry the task's context too (Connect's MDC).
+        ConnectLogHandler.setThreadContext("[\(id.connector)|task-\(id.task)] ")
         var failed = false
         do {
             try execute()

@@ -64,7 +64,8 @@ final class TaskLoopFixture: Sendable {
     /// A source task of `connector`, with the connector's extra keys.
     func sourceTask(
         _ connector: String, task: FakeSourceTask, initialState: TargetState = .started, flushIntervalMs: Int64 = 200,
-        flushTimeoutMs: Int64 = 2000, extra: [String: String] = [:], offsetStore: (any OffsetBackingStore)? = nil
+        flushTimeoutMs: Int64 = 2000, extra: [String: String] = [:], offsetStore: (any OffsetBackingStore)? = nil,
+        topicCreator: SourceTopicCreator? = nil
     ) throws -> WorkerSourceTask {
         let id = ConnectorTaskId(connector, 0)
         var config = ["name": connector]
@@ -76,7 +77,7 @@ final class TaskLoopFixture: Sendable {
             converters: try worker.buildConverters(config), chain: try worker.buildChain(config),
             offsetStore: offsetStore ?? offsets, flushIntervalMs: flushIntervalMs, flushTimeoutMs: flushTimeoutMs,
             initialState: initialState, listener: status, metrics: metrics, logger: Logger(label: "test"),
-            errors: errors, dlq: dlq)
+            errors: errors, dlq: dlq, topicCreator: topicCreator)
     }
 
     /// The group `connect-<connector>`'s committed offset of partition 0 of `topic`, nil when it has none; throws

@@ -1,6 +1,7 @@
 import ConnectAPI
 import Foundation
 import Kafka
+import Logging
 import Synchronization
 import Testing
 
@@ -44,6 +45,42 @@ struct WorkerSourceTaskTests {
         #expect(flaky.failuresLeft.withLock { $0 } < 0)
         #expect(fixture.status.task(task.id)?.state == .running)
         #expect(fixture.eventually { plugin.commits >= 1 })
+    }
+
+    @Test(
+        "a topic whose creation timed out is tried again after a back-off, the rest of the batch with it, before the next poll"
+    )
+    func topicCreationTimeoutIsRetried() throws {
+        let (name, topic) = (fixture.unique("source"), fixture.unique("created"))
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3], [4]])
+        let attempts = Mutex(0)
+        let cluster = fixture.cluster
+        let creation = try #require(
+            try TopicCreation(
+                connectorConfig: [
+                    "topic.creation.default.replication.factor": "1", "topic.creation.default.partitions": "1",
+                ], workerEnabled: true))
+        let creator = SourceTopicCreator(
+            creation: creation,
+            makeAdmin: {
+                // The first two attempts find a broker that does not answer in time.
+                let n = attempts.withLock {
+                    $0 += 1; return $0
+                }
+                if n <= 2 { throw KafkaError(kind: .timedOut, message: "Timed out creating topics", isRetriable: true) }
+                // Then the broker has the topic (the mock cluster answers no CreateTopics): the admin finds it.
+                try cluster.createTopic(topic)
+                return try KafkaAdmin(config: KafkaClientConfig(["bootstrap.servers": cluster.bootstrapServers]))
+            }, logger: Logger(label: "test"))
+        let task = try fixture.sourceTask(name, task: plugin, topicCreator: creator)
+        task.start()
+        defer {
+            task.stop()
+            task.awaitStop(timeoutMs: 10_000)
+        }
+        #expect(fixture.eventually { fixture.sourceOffset(name) == 4 })
+        #expect(attempts.withLock { $0 } == 3)
+        #expect(fixture.status.task(task.id)?.state == .running)
     }
 
     @Test("produce requests the broker refuses for a while are retried; offsets wait for the acknowledgements")
