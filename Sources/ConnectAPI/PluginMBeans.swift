@@ -13,7 +13,7 @@ public enum MBeanAttribute: Sendable {
 /// rules), and unregisters every MBean a task registered when the task stops.
 public protocol PluginMBeanServer: Sendable {
     /// Registers the MBean `<domain>:type=<type>,<key>=<value>,…` (properties in the given order); a task that
-    /// registers a name again replaces its own MBean.
+    /// registers a name again adds the attributes to its own MBean, replacing those of the same name.
     ///
     /// - Throws: `PluginMBeanError.instanceAlreadyExists` when another task holds the name (JMX's
     ///   `InstanceAlreadyExistsException`: two Debezium connectors with one `topic.prefix`); that MBean is kept.

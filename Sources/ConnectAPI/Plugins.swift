@@ -95,7 +95,7 @@ public protocol SourceTask: Task {
     /// otherwise (the default). Called on the task's thread after each poll, so it should be cheap (cache a server
     /// query for a few seconds); exposed as the `swift_connect_source_task_behind_source_bytes` metric.
     func bytesBehindSource() -> Int64?
-    /// Called on the task's thread about every 100 ms while the task is paused, instead of `poll` (an extension:
+    /// Called on the task's thread about twice a second while the task is paused, instead of `poll` (an extension:
     /// Connect's `WorkerSourceTask` only stops polling). A task whose source drops silent readers keeps its
     /// connection alive here, as Debezium's PostgreSQL connector sends status updates from a keep-alive thread
     /// while its queue is full. The default does nothing.

@@ -92,8 +92,12 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
+    /// Removes this group; a group registered since under the same name and tags stays.
     public func remove(_ group: MetricGroup) {
-        groups.withLock { _ = $0.removeValue(forKey: Self.key(group.name, group.tags, domain: group.pluginDomain)) }
+        groups.withLock { g in
+            let k = Self.key(group.name, group.tags, domain: group.pluginDomain)
+            if g[k] === group { g[k] = nil }
+        }
     }
 
     /// A sensor registered under several attributes of a group (or under none, with no group).

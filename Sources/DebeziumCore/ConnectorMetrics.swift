@@ -69,8 +69,10 @@ public final class DebeziumConnectorMetrics: Sendable {
     /// Registers the snapshot and streaming MBeans, the streaming one with `streamingExtras` (the MySQL
     /// connector's binlog attributes). Does nothing without an MBean server.
     ///
-    /// - Throws: `PluginMBeanError` when another connector's task holds the names (the same `topic.prefix`);
-    ///   Debezium then logs that the metrics will not be available, and so do the connectors here.
+    /// - Throws: `PluginMBeanError` when another connector's task holds the names (the same `topic.prefix`); the
+    ///   connectors here then log, once and at WARN, Debezium's "metrics will not be available" (Debezium first
+    ///   retries 12 times 5 s apart, for an old instance that is still closing; here a restart closes the old task's
+    ///   metrics before the new task starts).
     public func register(
         on mbeans: (any PluginMBeanServer)?, streamingExtras: [(name: String, value: MBeanAttribute)] = []
     ) throws(PluginMBeanError) {

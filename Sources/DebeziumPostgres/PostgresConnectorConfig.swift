@@ -124,9 +124,9 @@ struct PostgresConnectorConfig {
             documentation: "The pause between those tries"
         )
         .define(
-            "wal.receiver.timeout.ms", .long, default: 60000, importance: .low,
+            "wal.receiver.timeout.ms", .long, default: .none, importance: .low,
             documentation:
-                "Extension, after PostgreSQL's wal_receiver_timeout: a stream silent this long is lost and reconnected; at half of it the connector asks the server for a keepalive; 0 never"
+                "Extension, after PostgreSQL's wal_receiver_timeout: a stream silent this long is lost and reconnected; at half of it the connector asks the server for a keepalive; 0 never; default 60000 on PostgreSQL 15 and later, 0 before (older servers send nothing while decoding a long transaction of tables not published)"
         )
 
     let serverName: String
@@ -146,8 +146,8 @@ struct PostgresConnectorConfig {
     let fetchSize: Int
     let slotMaxRetries: Int
     let slotRetryDelayMs: Int64
-    /// 0: the stream is never timed out.
-    let receiverTimeoutMs: Int64
+    /// 0: the stream is never timed out; nil: by the server's version.
+    let receiverTimeoutMs: Int64?
 
     /// The properties with 1.x keys moved to their successors, and the notes saying so.
     static func normalized(_ props: [String: String]) -> (props: [String: String], notes: [String]) {
@@ -198,7 +198,7 @@ struct PostgresConnectorConfig {
         fetchSize = max(1, Int(c.int("snapshot.fetch.size") ?? 10240))
         slotMaxRetries = max(0, Int(c.int("slot.max.retries") ?? 6))
         slotRetryDelayMs = max(0, c.int("slot.retry.delay.ms") ?? 10000)
-        receiverTimeoutMs = max(0, c.int("wal.receiver.timeout.ms") ?? 60000)
+        receiverTimeoutMs = c.int("wal.receiver.timeout.ms").map { max(0, $0) }
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String?) throws(ConnectError) -> E

@@ -37,10 +37,10 @@ public final class PostgresConnectorTask: SourceTask {
         self.metrics = metrics
         let health = ReplicationHealth(server: config.serverName)
         self.health = health
-        do {
-            try metrics.register(on: context?.mbeanServer)
-            try health.register(on: context?.mbeanServer)
-        } catch {
+        do { try metrics.register(on: context?.mbeanServer) } catch {
+            logger.warning("\(DebeziumConnectorMetrics.unavailable(error, server: config.serverName))")
+        }
+        do { try health.register(on: context?.mbeanServer) } catch {
             logger.warning("\(DebeziumConnectorMetrics.unavailable(error, server: config.serverName))")
         }
         let stored = context?.offsetStorageReader.offset(for: PostgresOffset.partition(config.serverName))

@@ -41,9 +41,17 @@ final class PostgresStreamingSource {
     private var reconnectAt: ContinuousClock.Instant?
     /// Reconnects refused because the slot was still active for another process.
     private var slotBusyTries = 0
-    /// When the server last sent anything (a change or a keepalive), for `wal.receiver.timeout.ms`.
-    private var lastHeard = ContinuousClock.now
-    private var askedForKeepalive = false
+    /// How long the connector has listened without hearing from the server (a change or a keepalive), for
+    /// `wal.receiver.timeout.ms`: only time spent waiting on the stream counts, not a pause or a slow send.
+    private var silentFor = Duration.zero
+    /// `silentFor` when a keepalive was asked for; the server then has half the timeout to answer.
+    private var keepaliveAskedAt: Duration?
+    /// `wal.receiver.timeout.ms`, or by default 60 s on PostgreSQL 15 and later and never before: older servers send
+    /// nothing, keepalives included, while they decode a long transaction of tables not published.
+    private var receiverTimeoutMs: Int64 = 0
+    /// The stream was declared lost for silence: the old walsender may hold the slot a while yet, so "slot active"
+    /// on the reconnects that follow does not use up `slot.max.retries`.
+    private var lostToSilence = false
     /// Events read from the stream (metrics).
     private(set) var eventsSeen = 0
     private(set) var committedTransactions = 0
@@ -85,8 +93,10 @@ final class PostgresStreamingSource {
             failedConnects = 0
             slotBusyTries = 0
             reconnectAt = nil
-            lastHeard = ContinuousClock.now
-            askedForKeepalive = false
+            silentFor = .zero
+            keepaliveAskedAt = nil
+            lostToSilence = false
+            receiverTimeoutMs = config.receiverTimeoutMs ?? (c.serverVersion >= 150000 ? 60000 : 0)
             metrics?.connected(true)
             // What this run returned is not returned again.
             if let lastReturned, resumeAfter.map({ lastReturned > $0 }) ?? true { resumeAfter = lastReturned }
@@ -94,7 +104,7 @@ final class PostgresStreamingSource {
         } catch  where error.sqlState == "55006" {
             repl = nil
             metrics?.connected(false)
-            slotBusyTries += 1
+            if !lostToSilence { slotBusyTries += 1 }
             guard slotBusyTries <= config.slotMaxRetries else {
                 throw ConnectError(
                     .debezium,
@@ -123,31 +133,30 @@ final class PostgresStreamingSource {
     }
 
     /// Called while the task is paused: the server hears from the connector as `status.update.interval.ms` says,
-    /// so its `wal_sender_timeout` does not end the stream. Nothing is read meanwhile, so silence is not held
-    /// against the server.
+    /// so its `wal_sender_timeout` does not end the stream. Nothing is read meanwhile, so no silence is counted.
     func whilePaused() {
         guard repl != nil else { return }
-        lastHeard = ContinuousClock.now
-        askedForKeepalive = false
         do { try sendStatus(force: false) } catch {
             _ = failure("The replication stream from PostgreSQL was lost while the task was paused", error)
             logger.warning("The replication stream from PostgreSQL was lost while the task was paused: \(error)")
         }
     }
 
-    /// Fails when the server sent nothing for `wal.receiver.timeout.ms`, after asking it for a keepalive at half
-    /// that time (PostgreSQL's own walreceiver does the same): a frozen server or a cut without a reset leaves
-    /// the TCP connection open, and a read would wait for ever.
+    /// Fails when the server stayed silent for half of `wal.receiver.timeout.ms` of listening, then did not answer
+    /// a keepalive request within the other half (PostgreSQL's own walreceiver does the same): a frozen server or a
+    /// cut without a reset leaves the TCP connection open, and a read would wait for ever.
     private func checkSilence() throws(PostgresError) {
-        guard config.receiverTimeoutMs > 0 else { return }
-        let silent = ContinuousClock.now - lastHeard
-        if silent >= .milliseconds(config.receiverTimeoutMs) {
+        guard receiverTimeoutMs > 0 else { return }
+        let half = Duration.milliseconds(receiverTimeoutMs / 2)
+        if let asked = keepaliveAskedAt {
+            guard silentFor - asked >= half else { return }
+            lostToSilence = true
             throw PostgresError(
-                "no message from the server in \(config.receiverTimeoutMs) ms (wal.receiver.timeout.ms), not even the keepalive asked for: the server or the network stopped answering",
+                "no message from the server in \(receiverTimeoutMs) ms (wal.receiver.timeout.ms), not even the keepalive asked for: the server or the network stopped answering",
                 sqlState: "08006")
         }
-        if silent >= .milliseconds(config.receiverTimeoutMs / 2), !askedForKeepalive {
-            askedForKeepalive = true
+        if silentFor >= half {
+            keepaliveAskedAt = silentFor
             try sendStatus(force: true, replyRequested: true)
         }
     }
@@ -214,9 +223,13 @@ final class PostgresStreamingSource {
                 if remaining <= .zero && !out.isEmpty { break }
                 let ms = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
                 let wait = out.isEmpty ? Int32(clamping: Swift.max(0, ms)) : 0
-                guard let data = try repl.readCopyData(timeoutMilliseconds: wait) else { break }
-                lastHeard = ContinuousClock.now
-                askedForKeepalive = false
+                let listening = ContinuousClock.now
+                guard let data = try repl.readCopyData(timeoutMilliseconds: wait) else {
+                    silentFor += ContinuousClock.now - listening
+                    break
+                }
+                silentFor = .zero
+                keepaliveAskedAt = nil
                 try handle(try ReplicationFrame.decode(data), into: &out)
                 // Changes of tables not captured, or skipped after a restart, do not hold the poll past its time.
                 if ContinuousClock.now >= deadline { break }

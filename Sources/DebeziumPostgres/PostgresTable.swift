@@ -169,8 +169,10 @@ final class PostgresTable {
 
 /// Reads the catalog: every table's columns with their nullability, primary key and enum labels.
 enum PostgresCatalog {
+    /// Gives up after `timeoutMilliseconds` (a frozen server must not hang the task thread); the connection is then
+    /// unusable.
     static func load(
-        _ conn: PostgresConnection
+        _ conn: PostgresConnection, timeoutMilliseconds: Int32 = 60_000
     ) throws(PostgresError) -> [TableId: (oid: UInt32, columns: [(name: String, info: CatalogColumn)])] {
         let result = try conn.query(
             """
@@ -184,7 +186,7 @@ enum PostgresCatalog {
             WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
             ORDER BY n.nspname, c.relname, a.attnum
-            """)
+            """, timeoutMilliseconds: timeoutMilliseconds)
         var out: [TableId: (oid: UInt32, columns: [(name: String, info: CatalogColumn)])] = [:]
         for row in result.rows {
             let id = TableId(schema: row[0] ?? "", table: row[1] ?? "")

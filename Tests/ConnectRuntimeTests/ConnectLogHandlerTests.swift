@@ -11,6 +11,7 @@ struct ConnectLogHandlerTests {
     func threadContext() {
         let plugin = ConnectLogHandler(label: "io.debezium.connector.postgresql.PostgresConnectorTask")
         let lines = Mutex<[String]>([])
+        let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             lines.withLock { $0.append(plugin.line(.warning, "moved key", nil)) }
             ConnectLogHandler.setThreadContext("[cdc|task-0] ")
@@ -20,23 +21,13 @@ struct ConnectLogHandlerTests {
                 $0.append(plugin.line(.info, "own", [ConnectLogHandler.contextKey: "[other|worker] "]))
             }
             ConnectLogHandler.setThreadContext(nil)
+            done.signal()
         }
         thread.start()
-        #expect(ProjectWait.until { lines.withLock { $0.count } == 3 })
+        #expect(done.wait(timeout: .now() + 5) == .success)
         let got = lines.withLock { $0 }
         #expect(got[0].contains("WARN moved key (io.debezium"))
         #expect(got[1].contains("WARN [cdc|task-0] moved key (io.debezium"))
         #expect(got[2].contains("INFO [other|worker] own ("))
-    }
-}
-
-/// Waits up to five seconds for a condition.
-private enum ProjectWait {
-    static func until(_ condition: () -> Bool) -> Bool {
-        for _ in 0..<500 {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return false
     }
 }

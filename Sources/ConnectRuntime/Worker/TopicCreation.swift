@@ -47,11 +47,30 @@ struct TopicCreation: Sendable {
 
     /// Every error in the `topic.creation.*` keys, each with its key, as Connect's validation lists them: duplicate
     /// group names, the default group's missing settings, bad numbers and regular expressions.
+    /// Duplicate group names are refused whatever the worker says (`topic.creation.groups` is in Connect's
+    /// `SourceConnectorConfig` definition with its own validator).
     static func errors(_ connectorConfig: [String: String], workerEnabled: Bool) -> [(key: String, message: String)] {
-        guard isEnabled(connectorConfig, workerEnabled: workerEnabled) else { return [] }
         var errors: [(key: String, message: String)] = []
+        guard isEnabled(connectorConfig, workerEnabled: workerEnabled) else {
+            if let duplicate = duplicateGroups(connectorConfig) { errors.append(duplicate) }
+            return errors
+        }
         _ = groups(connectorConfig, errors: &errors)
         return errors
+    }
+
+    private static func groupNames(_ props: [String: String]) -> [String] {
+        (props["topic.creation.groups"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    private static func duplicateGroups(_ props: [String: String]) -> (key: String, message: String)? {
+        let raw = groupNames(props)
+        guard Set(raw).count < raw.count else { return nil }
+        return (
+            "topic.creation.groups",
+            "Invalid value [\(raw.joined(separator: ", "))] for configuration topic.creation.groups: Duplicate alias provided."
+        )
     }
 
     /// The groups in the order they are tried, `default` last; the named groups take `default`'s factor and
@@ -59,15 +78,8 @@ struct TopicCreation: Sendable {
     private static func groups(
         _ props: [String: String], errors: inout [(key: String, message: String)]
     ) -> [Group] {
-        let raw = (props["topic.creation.groups"] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if Set(raw).count < raw.count {
-            errors.append(
-                (
-                    "topic.creation.groups",
-                    "Invalid value [\(raw.joined(separator: ", "))] for configuration topic.creation.groups: Duplicate alias provided."
-                ))
-        }
+        let raw = groupNames(props)
+        if let duplicate = duplicateGroups(props) { errors.append(duplicate) }
         var names: [String] = []
         for name in raw where name != "default" && !names.contains(name) { names.append(name) }
         var groups = (names + ["default"]).map { group($0, props, isDefault: $0 == "default", errors: &errors) }
@@ -134,6 +146,8 @@ final class SourceTopicCreator: @unchecked Sendable {
     private let logger: Logger
     /// Topics found or created; the task thread's alone.
     private var known: Set<String> = []
+    /// The admin client of a topic not found or created yet, kept across retries and closed once it is.
+    private var admin: KafkaAdmin?
 
     /// `makeAdmin` gives an admin client when a topic is not known yet; it is closed again once the topic is found
     /// or created, so a task whose topics are all known holds none.
@@ -149,7 +163,8 @@ final class SourceTopicCreator: @unchecked Sendable {
         guard !known.contains(topic) else { return }
         let g = creation.group(for: topic)
         do {
-            let admin = try makeAdmin()
+            let admin = try self.admin ?? makeAdmin()
+            self.admin = admin
             if try admin.describeTopics([topic]).isEmpty {
                 let created = try admin.createTopics([
                     .init(
@@ -175,8 +190,10 @@ final class SourceTopicCreator: @unchecked Sendable {
             if let kafka = error as? KafkaError, kafka.isRetriable || kafka.kind == .timedOut {
                 throw ConnectError(.retriable, message, cause: ConnectError.wrap(error))
             }
+            admin = nil
             throw ConnectError.connect(message, cause: ConnectError.wrap(error))
         }
         known.insert(topic)
+        admin = nil
     }
 }

@@ -174,6 +174,9 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 logger.warning(
                     "\(self) Failed to send record to topic '\(retry.topic)'. Backing off before retrying: \(retry.error.description)"
                 )
+                // The gauges keep up while the batch waits (the doctor reads them).
+                metrics.recordBehindSource(task.recordsBehindSource())
+                metrics.recordBytesBehindSource(task.bytesBehindSource())
                 control.wait(milliseconds: Self.sendFailedBackoffMs)
                 return
             }
@@ -200,6 +203,10 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             // Dropped by a transform: nothing to send, and its offset may be committed in order.
             return try skip(original)
         }
+        // The topic first (Connect creates it after converting): a retry then runs no stage twice in the funnel.
+        do { try topicCreator?.ensure(record.topic) } catch let e as ConnectError where e.isRetriable {
+            throw TopicNotReady(topic: record.topic, error: e)
+        }
         metrics.passed("transformed")
         context.source = record
         let converted = try errors.execute(&context, .headerConverter, converters.headerClass) {
@@ -207,9 +214,6 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         }
         guard let message = converted, !context.failed else { return try skip(original) }
         metrics.passed("converted")
-        do { try topicCreator?.ensure(record.topic) } catch let e as ConnectError where e.isRetriable {
-            throw TopicNotReady(topic: record.topic, error: e)
-        }
         let id = allocateID()
         submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
         inFlight[id] = record

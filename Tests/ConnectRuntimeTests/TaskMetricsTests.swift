@@ -4,9 +4,9 @@ import Testing
 
 @testable import ConnectRuntime
 
-/// A plug-in MBean name belongs to the task that registered it first, as JMX's MBean server refuses a second one.
-@Suite("Plug-in MBean ownership")
-struct PluginMBeanOwnershipTests {
+/// A task's metric groups; a plug-in MBean name belongs to the task that registered it first, as in JMX.
+@Suite("TaskMetrics")
+struct TaskMetricsTests {
     @Test("a second task's bean with a taken name is refused and the first stays until its task closes")
     func secondRegistrationRefused() throws {
         let registry = MetricsRegistry()
