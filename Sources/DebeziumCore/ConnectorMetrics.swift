@@ -130,7 +130,7 @@ public final class DebeziumConnectorMetrics: Sendable {
 
     /// The warning a task logs when its MBeans were refused (Debezium's wording first, then the likely cause).
     public static func unavailable(_ error: PluginMBeanError, server: String) -> String {
-        "Failed to register metrics MBean, metrics will not be available: \(error); another connector uses topic.prefix '\(server)', which also names its topics and offsets: give each connector its own topic.prefix"
+        "Failed to register metrics MBean, metrics will not be available: \(error); another connector uses topic.prefix '\(server)', which also names its topics: give each connector its own topic.prefix"
     }
 
     private func number(_ read: @escaping @Sendable (State) -> Double) -> MBeanAttribute {

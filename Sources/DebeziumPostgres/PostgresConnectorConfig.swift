@@ -181,6 +181,14 @@ struct PostgresConnectorConfig {
             "application_name": "swift-connect-debezium",
         ]
         slotName = c.string("slot.name") ?? "debezium"
+        // Debezium's check: PostgreSQL would refuse the name only when the slot is created, after the snapshot.
+        guard slotName.count <= 63, slotName.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+        else {
+            throw ConnectError.invalidConfig(
+                "slot.name", slotName,
+                "Valid replication slot name must contain only digits, lowercase characters and underscores with length <= 63"
+            )
+        }
         dropSlotOnStop = c.bool("slot.drop.on.stop") ?? false
         publicationName = c.string("publication.name") ?? "dbz_publication"
         publicationMode = try Self.enumValue("publication.autocreate.mode", c.string("publication.autocreate.mode"))
@@ -198,7 +206,10 @@ struct PostgresConnectorConfig {
         fetchSize = max(1, Int(c.int("snapshot.fetch.size") ?? 10240))
         slotMaxRetries = max(0, Int(c.int("slot.max.retries") ?? 6))
         slotRetryDelayMs = max(0, c.int("slot.retry.delay.ms") ?? 10000)
-        receiverTimeoutMs = c.int("wal.receiver.timeout.ms").map { max(0, $0) }
+        // Shorter than two polls would time out between a keepalive request and the poll that reads its answer.
+        receiverTimeoutMs = c.int("wal.receiver.timeout.ms").map { [pollIntervalMs] in
+            $0 <= 0 ? 0 : max($0, 2 * pollIntervalMs + 1000)
+        }
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String?) throws(ConnectError) -> E

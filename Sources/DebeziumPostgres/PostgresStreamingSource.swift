@@ -183,12 +183,12 @@ final class PostgresStreamingSource {
             let c = catalogConnection!
             let r = try c.query(
                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(c.quoteLiteral(config.slotName))",
-                timeoutMilliseconds: 5000)
+                timeoutMilliseconds: 2000)
             lastBytesBehind = r.rows.first?.first.flatMap { $0 }.flatMap { Int64($0) }
             if let health {
                 let inactive = try c.query(
                     "SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE NOT active AND restart_lsn IS NOT NULL AND slot_name <> \(c.quoteLiteral(config.slotName)) ORDER BY slot_name",
-                    timeoutMilliseconds: 5000)
+                    timeoutMilliseconds: 2000)
                 health.inactiveSlots(
                     inactive.rows.compactMap { row in
                         guard let name = row[0], let bytes = row[1].flatMap({ Int64($0) }) else { return nil }

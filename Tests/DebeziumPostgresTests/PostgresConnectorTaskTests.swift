@@ -280,6 +280,10 @@ struct PostgresConnectorTaskTests {
         #expect(errors["database.hostname"]?.first?.hasPrefix("Error while validating connector config: ") == true)
         #expect(errors["database.hostname"]?.first?.contains("refused") == true)
         #expect(connector.validate(Self.properties(db, ["plugin.name": "decoderbufs"]))["plugin.name"] != nil)
+        // Debezium's slot name check, before any snapshot: PostgreSQL would refuse it only when creating the slot.
+        #expect(
+            connector.validate(Self.properties(db, ["slot.name": "Bad-Slot"]))["slot.name"]?.first?.contains(
+                "Valid replication slot name must contain only digits, lowercase characters and underscores") == true)
     }
 
     @Test("a second connector on a slot in use fails at start, before it snapshots anything")

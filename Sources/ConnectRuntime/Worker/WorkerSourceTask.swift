@@ -156,7 +156,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         do {
             return try task.poll()
         } catch let e as ConnectError where e.isRetriable {
-            logger.warning("\(self) Retriable exception in poll(), will be retried: \(e.description)")
+            // With its causes, as Connect logs the exception: the top message alone rarely says what broke.
+            logger.warning("\(self) Retriable exception in poll(), will be retried: \(e.trace)")
             metrics.errors.recordRetriableTaskFailure(.taskPoll, e)
             return nil
         } catch {
@@ -172,7 +173,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         for record in toSend {
             do { try send(record) } catch let retry as TopicNotReady {
                 logger.warning(
-                    "\(self) Failed to send record to topic '\(retry.topic)'. Backing off before retrying: \(retry.error.description)"
+                    "\(self) Failed to send record to topic '\(retry.topic)'. Backing off before retrying: \(retry.error.trace)"
                 )
                 // The gauges keep up while the batch waits (the doctor reads them).
                 metrics.recordBehindSource(task.recordsBehindSource())
