@@ -87,12 +87,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Confluent's JDBC connectors over libpq and libmariadb: URLs, dialects, the sink.
+        .target(
+            name: "ConnectJDBC",
+            dependencies: ["ConnectAPI", "Postgres", "MariaDB", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         // The composition root: one start-up and shut-down for both modes, and the plug-ins the worker ships.
         .target(
             name: "ConnectWorkerKit",
             dependencies: [
                 "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "Kafka", "ConnectFile",
-                "ConnectDatagen", "DebeziumPostgres", "DebeziumMySql", .product(name: "Logging", package: "swift-log"),
+                "ConnectDatagen", "DebeziumPostgres", "DebeziumMySql", "ConnectJDBC",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -134,6 +140,10 @@ let package = Package(
         .testTarget(
             name: "DebeziumMySqlTests",
             dependencies: ["DebeziumMySql", "DebeziumCore", "MariaDB", "ConnectAPI", "ConnectTestKit"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ConnectJDBCTests",
+            dependencies: ["ConnectJDBC", "ConnectAPI", "Postgres", "MariaDB", "ConnectTestKit"],
             swiftSettings: strict),
         .testTarget(
             name: "DebeziumPostgresTests",

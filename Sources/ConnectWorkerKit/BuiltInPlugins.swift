@@ -1,5 +1,6 @@
 import ConnectDatagen
 import ConnectFile
+import ConnectJDBC
 import ConnectRuntime
 import DebeziumMySql
 import DebeziumPostgres
@@ -15,6 +16,7 @@ extension PluginRegistry {
         r.register(connector: PostgresConnector.self, className: PostgresConnector.className, type: .source)
         r.register(connector: MySqlConnector.self, className: MySqlConnector.className, type: .source)
         r.register(connector: MariaDbConnector.self, className: MariaDbConnector.className, type: .source)
+        r.register(connector: JdbcSinkConnector.self, className: JdbcSinkConnector.className, type: .sink)
         return r
     }()
 }

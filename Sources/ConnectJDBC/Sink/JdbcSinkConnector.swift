@@ -1,0 +1,221 @@
+import ConnectAPI
+import Foundation
+import Logging
+
+/// `io.confluent.connect.jdbc.JdbcSinkConnector`: writes records to PostgreSQL, MySQL or MariaDB tables, as
+/// Confluent's JDBC sink does (`insert.mode`, `pk.mode`, `auto.create`, `auto.evolve`, `delete.enabled`), with
+/// libpq and libmariadb in place of JDBC drivers.
+public final class JdbcSinkConnector: SinkConnector {
+    public static let className = "io.confluent.connect.jdbc.JdbcSinkConnector"
+    /// The Confluent release whose keys and behaviour this follows.
+    public static var version: String? { "10.8.0" }
+    public static var configDef: ConfigDef { JdbcSinkConfig.configDef }
+
+    private var props: [String: String] = [:]
+
+    public init() {}
+
+    public var taskType: any Task.Type { JdbcSinkTask.self }
+
+    public func start(_ props: [String: String]) throws {
+        _ = try JdbcSinkConfig(props)
+        self.props = props
+    }
+
+    public func taskConfigs(maxTasks: Int) throws -> [[String: String]] {
+        Array(repeating: props, count: max(1, maxTasks))
+    }
+
+    public func stop() throws {}
+
+    /// The cross-key rules (`delete.enabled` needs `pk.mode=record_key`, the URL's form), under their keys.
+    public func validate(_ props: [String: String]) -> [String: [String]] {
+        guard (try? JdbcSinkConfig.configDef.parse(props)) != nil else { return [:] }
+        do { _ = try JdbcSinkConfig(props) } catch {
+            return [error.configKey ?? "connection.url": [error.message]]
+        }
+        return [:]
+    }
+
+    /// A sink keeps its position in the consumer group only.
+    public func alterOffsets(
+        _ config: [String: String], _ offsets: [(partition: OffsetMap, offset: OffsetMap?)]
+    ) throws -> Bool { true }
+}
+
+/// Writes each `put` in one transaction: consecutive records of one table and kind become one multi-row statement
+/// of up to `batch.size` rows, each key at most once (Confluent's `BufferedRecords` flushes on the same changes). A lost connection is
+/// retried `max.retries` times (the batch is redelivered); a statement the database refuses (a constraint, a type)
+/// is not: with an errant record reporter (a dead letter queue or `errors.log.enable`) the batch is written again a
+/// record at a time and each refused record is reported, else the task fails with the database's message.
+public final class JdbcSinkTask: SinkTask {
+    private var config: JdbcSinkConfig!
+    private var dialect: (any DatabaseDialect)!
+    private var session: (any SqlSession)?
+    private var context: (any SinkTaskContext)?
+    private var retriesLeft = 0
+    /// Columns of the tables written so far, as the database has them.
+    private var tables: [String: Set<String>] = [:]
+    private let logger = Logger(label: "io.confluent.connect.jdbc.sink.JdbcSinkTask")
+
+    public init() {}
+
+    public func initialize(_ context: any SinkTaskContext) { self.context = context }
+
+    public func start(_ props: [String: String]) throws {
+        config = try JdbcSinkConfig(props)
+        dialect = config.dialect
+        retriesLeft = config.maxRetries
+        logger.info("Starting JDBC Sink task: \(dialect.name) on \(config.url.host):\(config.url.port)")
+    }
+
+    public func stop() throws { session = nil }
+
+    public func put(_ records: [SinkRecord]) throws {
+        guard !records.isEmpty else { return }
+        do {
+            try write(records)
+            retriesLeft = config.maxRetries
+        } catch let failure as SQLFailure where failure.isConnectionError {
+            session = nil
+            tables = [:]
+            guard retriesLeft > 0 else {
+                throw ConnectError(
+                    .connect,
+                    "Writing \(records.count) records failed and max.retries=\(config.maxRetries) tries were used up: the database at \(config.url.host):\(config.url.port) is unreachable",
+                    cause: ConnectError(.io, failure.description))
+            }
+            retriesLeft -= 1
+            logger.warning(
+                "Write of \(records.count) records failed, remainingRetries=\(retriesLeft): \(failure.description)")
+            Thread.sleep(forTimeInterval: Double(min(config.retryBackoffMs, 10_000)) / 1000)
+            throw ConnectError(.retriable, failure.description)
+        } catch let failure as SQLFailure {
+            guard let reporter = context?.errantRecordReporter else {
+                throw ConnectError(.connect, "Writing records failed", cause: ConnectError(.io, failure.description))
+            }
+            // One record at a time, so only the records the database refuses go to the error handling.
+            for record in records {
+                do { try write([record]) } catch let single as SQLFailure where !single.isConnectionError {
+                    try reporter.report(record, error: ConnectError(.io, single.description))
+                }
+            }
+        }
+    }
+
+    /// The rows of `records` in order, grouped into statements, in one transaction.
+    private func write(_ records: [SinkRecord]) throws {
+        let session = try self.session ?? dialect.openSession(config.url, user: config.user, password: config.password)
+        self.session = session
+        var statements: [String] = []
+        var run: (table: String, delete: Bool, columns: [String], rows: [[String]], keys: Int, seen: Set<[String]>)?
+        func close() {
+            guard let r = run else { return }
+            statements.append(contentsOf: self.statements(r.table, r.delete, r.columns, r.keys, r.rows))
+            run = nil
+        }
+        for record in records {
+            let isDelete = record.value == nil && config.deleteEnabled
+            let row: RecordRow
+            do { row = try RecordRow(record, config: config, isDelete: isDelete) } catch {
+                guard let reporter = context?.errantRecordReporter else { throw error }
+                try reporter.report(record, error: error)
+                continue
+            }
+            let table = config.tableName(record.topic)
+            if !isDelete { try ensureTable(table, row, session) }
+            let quoted = dialect.quote(table, always: config.quoteIdentifiers)
+            let columns = (row.keyColumns + (isDelete ? [] : row.valueColumns)).map {
+                dialect.quote($0.name, always: config.quoteIdentifiers)
+            }
+            var literals: [String] = []
+            for (value, column) in zip(row.keyValues, row.keyColumns) {
+                literals.append(try dialect.literal(value, column.schema, session))
+            }
+            if !isDelete {
+                for (value, column) in zip(row.values, row.valueColumns) {
+                    literals.append(try dialect.literal(value, column.schema, session))
+                }
+            }
+            // A key seen already in the statement starts a new one: PostgreSQL refuses to upsert one row twice in a
+            // command, and the later change must win.
+            let key = Array(literals.prefix(row.keyColumns.count))
+            if let r = run, r.table == quoted, r.delete == isDelete, r.columns == columns,
+                r.rows.count < config.batchSize, key.isEmpty || !r.seen.contains(key)
+            {
+                run!.rows.append(literals)
+                run!.seen.insert(key)
+            } else {
+                close()
+                run = (quoted, isDelete, columns, [literals], row.keyColumns.count, [key])
+            }
+        }
+        close()
+        guard !statements.isEmpty else { return }
+        try session.execute("BEGIN")
+        do {
+            for s in statements { try session.execute(s) }
+            try session.execute("COMMIT")
+        } catch {
+            try? session.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func statements(
+        _ table: String, _ delete: Bool, _ columns: [String], _ keys: Int, _ rows: [[String]]
+    )
+        -> [String]
+    {
+        let keyNames = Array(columns.prefix(keys))
+        let valueNames = Array(columns.dropFirst(keys))
+        if delete { return [dialect.delete(table: table, keys: keyNames, rows: rows)] }
+        switch config.insertMode {
+        case .insert: return [dialect.insert(table: table, columns: columns, rows: rows)]
+        case .upsert: return [dialect.upsert(table: table, keys: keyNames, columns: valueNames, rows: rows)]
+        case .update: return rows.map { dialect.update(table: table, keys: keyNames, columns: valueNames, row: $0) }
+        }
+    }
+
+    /// Creates the table (`auto.create`) or adds missing columns (`auto.evolve`), or fails naming what is missing.
+    private func ensureTable(_ table: String, _ row: RecordRow, _ session: any SqlSession) throws {
+        let fields = row.keyColumns + row.valueColumns
+        if let known = tables[table], fields.allSatisfy({ known.contains($0.name) }) { return }
+        let quoted = dialect.quote(table, always: config.quoteIdentifiers)
+        let quote = { (f: (name: String, schema: Schema)) in
+            (name: self.dialect.quote(f.name, always: self.config.quoteIdentifiers), schema: f.schema)
+        }
+        guard let existing = try session.columns(of: table) else {
+            guard config.autoCreate else {
+                throw ConnectError(.connect, "Table \"\(table)\" is missing and auto-creation is disabled")
+            }
+            let keys = row.keyColumns.map { dialect.quote($0.name, always: config.quoteIdentifiers) }
+            logger.info("Creating table \"\(table)\" with \(fields.count) columns (auto.create)")
+            try session.execute(try dialect.createTable(table: quoted, fields: fields.map(quote), keys: keys))
+            tables[table] = Set(fields.map(\.name))
+            return
+        }
+        let missing = fields.filter { !existing.contains($0.name) }
+        if missing.isEmpty {
+            tables[table] = existing
+            return
+        }
+        guard config.autoEvolve else {
+            throw ConnectError(
+                .connect,
+                "Table \"\(table)\" is missing fields (\(missing.map(\.name).joined(separator: ", "))) and auto-evolution is disabled"
+            )
+        }
+        for f in missing where !f.schema.isOptional && f.schema.defaultValue == nil {
+            throw ConnectError(
+                .connect,
+                "Cannot ALTER TABLE \"\(table)\" to add missing field \(f.name), as the field is not optional and does not have a default value"
+            )
+        }
+        logger.info("Adding columns \(missing.map(\.name)) to table \"\(table)\" (auto.evolve)")
+        for statement in try dialect.addColumns(table: quoted, fields: missing.map(quote)) {
+            try session.execute(statement)
+        }
+        tables[table] = existing.union(missing.map(\.name))
+    }
+}
