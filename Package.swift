@@ -87,10 +87,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Confluent's JDBC connectors over libpq and libmariadb: URLs, dialects, the sink.
+        // Confluent's JDBC connectors over libpq and libmariadb: URLs, dialects, the sink and the source.
         .target(
             name: "ConnectJDBC",
-            dependencies: ["ConnectAPI", "Postgres", "MariaDB", .product(name: "Logging", package: "swift-log")],
+            // DebeziumCore for its date and time arithmetic on the databases' text forms.
+            dependencies: [
+                "ConnectAPI", "Postgres", "MariaDB", "DebeziumCore", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         // The composition root: one start-up and shut-down for both modes, and the plug-ins the worker ships.
         .target(

@@ -19,7 +19,9 @@ public struct JdbcUrl: Sendable, Equatable {
 
     /// Parses `url`; throws a ConfigException naming `connection.url` for anything else.
     public init(_ url: String) throws(ConnectError) {
-        func invalid(_ reason: String) -> ConnectError { ConnectError.invalidConfig("connection.url", url, reason) }
+        func invalid(_ reason: String) -> ConnectError {
+            ConnectError.invalidConfig("connection.url", Self.redacted(url), reason)
+        }
         guard url.hasPrefix("jdbc:"), let sep = url.range(of: "://") else {
             throw invalid("Not a JDBC URL (jdbc:postgresql://host:port/database, jdbc:mysql://, jdbc:mariadb://)")
         }
@@ -68,6 +70,15 @@ public struct JdbcUrl: Sendable, Equatable {
             params[String(k)] = kv.count > 1 ? Self.percentDecoded(kv[1]) : ""
         }
         parameters = params
+    }
+
+    /// `url` with the value of a `password` parameter replaced by `[hidden]`, for messages.
+    public static func redacted(_ url: String) -> String {
+        guard let q = url.firstIndex(of: "?") else { return url }
+        let pairs = url[url.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
+            pair.lowercased().hasPrefix("password=") ? "password=[hidden]" : String(pair)
+        }
+        return url[...q] + pairs.joined(separator: "&")
     }
 
     private static func percentDecoded(_ s: Substring) -> String {

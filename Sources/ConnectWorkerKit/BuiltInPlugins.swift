@@ -17,6 +17,7 @@ extension PluginRegistry {
         r.register(connector: MySqlConnector.self, className: MySqlConnector.className, type: .source)
         r.register(connector: MariaDbConnector.self, className: MariaDbConnector.className, type: .source)
         r.register(connector: JdbcSinkConnector.self, className: JdbcSinkConnector.className, type: .sink)
+        r.register(connector: JdbcSourceConnector.self, className: JdbcSourceConnector.className, type: .source)
         return r
     }()
 }

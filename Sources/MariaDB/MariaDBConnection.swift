@@ -115,21 +115,49 @@ public final class MariaDBRowStream {
     }
 }
 
+/// What the server says of a result column (`MYSQL_FIELD`).
+public struct MariaDBField: Sendable, Equatable {
+    /// `enum_field_types` (`MYSQL_TYPE_LONG` is 3, `MYSQL_TYPE_NEWDECIMAL` 246, ...).
+    public var type: UInt32
+    /// `UNSIGNED_FLAG` (32), `BINARY_FLAG` (128), `NOT_NULL_FLAG` (1), ...
+    public var flags: UInt32
+    /// The display width (for DECIMAL, digits plus sign and point).
+    public var length: UInt
+    public var decimals: UInt32
+    /// The character set number; 63 is `binary` (a BLOB or VARBINARY rather than text).
+    public var charsetNumber: UInt32
+
+    public var isUnsigned: Bool { flags & 32 != 0 }
+    public var isNotNull: Bool { flags & 1 != 0 }
+    public var isBinary: Bool { charsetNumber == 63 }
+}
+
 /// A result set in the text protocol's form.
 public struct MariaDBResult: Sendable {
     public var columns: [String]
+    /// The columns' types, in the order of `columns`.
+    public var fields: [MariaDBField]
     /// Each row's values as the server sent them; nil is SQL NULL.
     public var rows: [[[UInt8]?]]
 
-    public init(columns: [String], rows: [[[UInt8]?]]) {
+    public init(columns: [String], rows: [[[UInt8]?]], fields: [MariaDBField] = []) {
         self.columns = columns
         self.rows = rows
+        self.fields = fields
     }
 
     init(_ res: UnsafeMutablePointer<MYSQL_RES>) {
         let n = Int(mysql_num_fields(res))
         let fields = mysql_fetch_fields(res)
         columns = (0..<n).map { i in fields.map { String(cString: $0[i].name) } ?? "" }
+        self.fields = (0..<n).map { i in
+            guard let f = fields?[i] else {
+                return MariaDBField(type: 0, flags: 0, length: 0, decimals: 0, charsetNumber: 0)
+            }
+            return MariaDBField(
+                type: f.type.rawValue, flags: UInt32(f.flags), length: UInt(f.length), decimals: UInt32(f.decimals),
+                charsetNumber: UInt32(f.charsetnr))
+        }
         var rows: [[[UInt8]?]] = []
         while let row = mysql_fetch_row(res) {
             rows.append(Self.values(row, lengths: mysql_fetch_lengths(res), count: n))

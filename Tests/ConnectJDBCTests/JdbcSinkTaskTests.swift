@@ -160,4 +160,66 @@ struct JdbcSinkTaskTests {
             return !e.isRetriable && e.message.contains("127.0.0.1:1")
         }
     }
+
+    @Test(
+        "hostile strings are written as they are; a NUL or an unquotable name goes to the reporter",
+        arguments: Database.allCases)
+    func hostileInput(_ db: Database) throws {
+        let (base, sql) = try Self.target(db)
+        let context = ReportingContext(withReporter: true)
+        let task = try Self.start(base.merging(["pk.mode": "record_key", "auto.create": "true"]) { $1 }, context)
+        let hostile = "it's'); DROP TABLE orders; -- \\ ' \u{e9}"
+        try task.put([
+            try JdbcSinkUnitTests.record(1, hostile, offset: 1), try JdbcSinkUnitTests.record(2, "a\u{0}b", offset: 2),
+        ])
+        #expect(Self.lines(try sql("SELECT count(*) FROM orders")) == ["1"])
+        #expect(context.reported.withLock { $0.map(\.offset) } == [2])
+        let never = try Self.start(
+            base.merging([
+                "pk.mode": "record_key", "quote.sql.identifiers": "never", "table.name.format": "x; DROP TABLE orders",
+            ]) { $1 },
+            context)
+        try never.put([try JdbcSinkUnitTests.record(3, "c", offset: 3)])
+        #expect(context.reported.withLock { $0.map(\.offset) } == [2, 3])
+        #expect(Self.lines(try sql("SELECT count(*) FROM orders")) == ["1"])
+    }
+}
+
+extension JdbcSinkTaskTests {
+    @Test(
+        "a dotted table.name.format names a schema (PostgreSQL) or a database (MariaDB); a Debezium topic's three parts fail as Confluent's do"
+    )
+    func qualifiedNames() throws {
+        let (pgBase, pgSQL) = try Self.target(.postgres)
+        _ = try pgSQL("CREATE SCHEMA shop")
+        let pgTask = try Self.start(
+            pgBase.merging(["pk.mode": "record_key", "auto.create": "true", "table.name.format": "shop.${topic}"]) {
+                $1
+            })
+        try pgTask.put([try JdbcSinkUnitTests.record(1, "widget")])
+        #expect(Self.lines(try pgSQL("SELECT id, item FROM shop.orders")) == ["1|widget"])
+        let dotted = try Self.start(
+            pgBase.merging([
+                "pk.mode": "record_key", "auto.create": "true", "table.name.format": "dbserver1.shop.${topic}",
+            ]) {
+                $1
+            })
+        #expect {
+            try dotted.put([try JdbcSinkUnitTests.record(2, "gadget")])
+        } throws: { error in
+            let e = error as? ConnectError
+            return e?.isRetriable == false && e?.trace.contains("cross-database references") == true
+        }
+
+        let (mBase, _) = try Self.target(.mariadb)
+        let other = "jdbc_other_\(UInt32.random(in: 0...UInt32.max))"
+        try MariaDBServer.shared.createDatabase(other)
+        let mTask = try Self.start(
+            mBase.merging(["pk.mode": "record_key", "auto.create": "true", "table.name.format": "\(other).${topic}"]) {
+                $1
+            })
+        try mTask.put([try JdbcSinkUnitTests.record(3, "gizmo")])
+        #expect(
+            Self.lines(try MariaDBServer.shared.sql("SELECT id, item FROM orders", database: other)) == ["3\tgizmo"])
+    }
 }

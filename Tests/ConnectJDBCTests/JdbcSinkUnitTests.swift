@@ -1,4 +1,5 @@
 import ConnectAPI
+import MariaDB
 import Testing
 
 @testable import ConnectJDBC
@@ -103,5 +104,70 @@ struct JdbcSinkUnitTests {
         #expect(
             SqlLiterals.temporal(1_709_164_800_123, logical: LogicalTypes.timestampName) == "2024-02-29 00:00:00.123")
         #expect(SqlLiterals.temporal(-1, logical: LogicalTypes.timestampName) == "1969-12-31 23:59:59.999")
+    }
+
+    @Test("failures: data errors go to the reporter, transient ones are retried, the rest fail the task")
+    func failureKinds() {
+        func pg(_ state: String) -> SQLFailure {
+            SQLFailure(message: "m", sqlState: state, isConnectionError: false, exceptionClass: "x")
+        }
+        #expect(pg("23505").isDataError && pg("22001").isDataError && !pg("23505").isTransient)
+        #expect(pg("40P01").isTransient && pg("53300").isTransient && !pg("40P01").isDataError)
+        #expect(!pg("28P01").isDataError && !pg("28P01").isTransient)
+        #expect(!pg("42501").isDataError && !pg("3D000").isTransient)
+        let packet = MySqlDatabaseDialect.failure(
+            .init("Got a packet bigger than 'max_allowed_packet' bytes", code: 1153, sqlState: "08S01"))
+        #expect(!packet.isTransient, "a statement too large is not a lost connection")
+        #expect(MySqlDatabaseDialect.failure(.init("Duplicate entry", code: 1062, sqlState: "23000")).isDataError)
+    }
+
+    @Test("a password in connection.url is hidden in the configuration error")
+    func urlPasswordHidden() {
+        #expect(
+            JdbcUrl.redacted("jdbc:mysql://h:x/db?user=u&password=s3cret&useSSL=false")
+                == "jdbc:mysql://h:x/db?user=u&password=[hidden]&useSSL=false")
+        #expect {
+            try JdbcUrl("jdbc:mysql://h:x/db?password=s3cret")
+        } throws: {
+            !ConnectError.describe($0).contains("s3cret") && ConnectError.describe($0).contains("connection.url")
+        }
+    }
+
+    @Test("unquoted names must be plain identifiers; upsert and update need a key")
+    func identifiersAndModes() throws {
+        #expect(JdbcSinkTask.isPlainIdentifier("orders") && JdbcSinkTask.isPlainIdentifier("orders_2$"))
+        #expect(!JdbcSinkTask.isPlainIdentifier("x; DROP TABLE t") && !JdbcSinkTask.isPlainIdentifier("1abc"))
+        #expect(!JdbcSinkTask.isPlainIdentifier("a\"b") && !JdbcSinkTask.isPlainIdentifier(""))
+        #expect(!JdbcSinkTask.isPlainIdentifier("inventory.orders"), "dotted names are split into parts first")
+        let pg = PostgreSqlDatabaseDialect()
+        let mysql = MySqlDatabaseDialect()
+        #expect(pg.tableId("orders") == TableId(table: "orders"))
+        #expect(pg.tableId("inventory.orders") == TableId(schema: "inventory", table: "orders"))
+        #expect(mysql.tableId("inventory.orders") == TableId(catalog: "inventory", table: "orders"))
+        #expect(
+            pg.tableId("dbserver1.inventory.orders")
+                == TableId(catalog: "dbserver1", schema: "inventory", table: "orders"))
+        #expect(pg.tableId("\"my.schema\".\"a\"\"b\"") == TableId(schema: "my.schema", table: "a\"b"))
+        #expect(mysql.tableId("`db`.t") == TableId(catalog: "db", table: "t"))
+        final class NoSession: SqlSession {
+            func execute(_ sql: String) throws(SQLFailure) {}
+            func columns(of table: TableId) throws(SQLFailure) -> Set<String>? { nil }
+            func literal(_ text: String) -> String { "'\(text)'" }
+            func select(_ sql: String) throws(SQLFailure) -> SqlRows { SqlRows(columns: [], rows: []) }
+            func tables(catalog: String?, schema: String?, types: [String]) throws(SQLFailure) -> [TableId] { [] }
+            func columnCondition(_ table: TableId) -> String { "" }
+            var autoIncrementCondition: String { "" }
+            var currentTimestampQuery: String { "" }
+            var exceptionClass: String { "" }
+        }
+        #expect(try pg.literal(.float64(.nan), .float64, NoSession()) == "'NaN'::double precision")
+        #expect(try pg.literal(.float32(-.infinity), .float32, NoSession()) == "'-Infinity'::real")
+        #expect(throws: ConnectError.self) { try mysql.literal(.float64(.infinity), .float64, NoSession()) }
+        #expect(pg.quote(pg.tableId("inventory.orders"), always: true) == "\"inventory\".\"orders\"")
+        #expect(mysql.quote(mysql.tableId("db.t"), always: true) == "`db`.`t`")
+        #expect(pg.tableId("dbserver1.inventory.orders").description == "\"dbserver1\".\"inventory\".\"orders\"")
+        #expect {
+            try JdbcSinkConfig(["connection.url": "jdbc:postgresql://h/db", "insert.mode": "upsert"])
+        } throws: { ($0 as? ConnectError)?.configKey == "insert.mode" }
     }
 }

@@ -278,7 +278,7 @@ struct ConnectRestServerTests {
         #expect(
             classes == [
                 "io.confluent.connect.jdbc.JdbcSinkConnector", "org.apache.kafka.connect.file.FileStreamSinkConnector",
-                "io.confluent.kafka.connect.datagen.DatagenConnector",
+                "io.confluent.connect.jdbc.JdbcSourceConnector", "io.confluent.kafka.connect.datagen.DatagenConnector",
                 "io.debezium.connector.mariadb.MariaDbConnector", "io.debezium.connector.mysql.MySqlConnector",
                 "io.debezium.connector.postgresql.PostgresConnector",
                 "org.apache.kafka.connect.file.FileStreamSourceConnector",

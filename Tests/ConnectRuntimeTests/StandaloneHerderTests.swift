@@ -35,6 +35,8 @@ final class ScriptedConnector: SourceConnector {
 final class GatedConnector: SourceConnector {
     static let gates = Mutex<[String: DispatchSemaphore]>([:])
     static let stopped = Mutex<Set<String>>([])
+    /// The gates whose connector's `start` is running (and waiting).
+    static let entered = Mutex<Set<String>>([])
     static let configDef = ConfigDef()
     private var gate = ""
 
@@ -51,6 +53,7 @@ final class GatedConnector: SourceConnector {
     var taskType: any Task.Type { IdleTask.self }
     func start(_ props: [String: String]) throws {
         gate = props["gate"] ?? ""
+        _ = Self.entered.withLock { $0.insert(gate) }
         Self.gate(gate).wait()
     }
     func taskConfigs(maxTasks: Int) throws -> [[String: String]] { [] }
@@ -217,7 +220,8 @@ final class IdleTask: SourceTask {
                 return "created"
             } catch { return (error as? ConnectError)?.message ?? "\(error)" }
         }
-        #expect(eventually { herder.connectors().contains(gate) })
+        // The start must hang already: a delete before it begins stops a connector that never started.
+        #expect(eventually { GatedConnector.entered.withLock { $0.contains(gate) } })
         try herder.deleteConnector(gate)
         #expect(eventually(1) { creating.get() != nil })
         #expect(creating.get() == "Connector \(gate) not found")
@@ -234,7 +238,7 @@ final class IdleTask: SourceTask {
                 return "created"
             } catch { return (error as? ConnectError)?.message ?? "\(error)" }
         }
-        #expect(eventually { herder.connectors().contains(gate) })
+        #expect(eventually { GatedConnector.entered.withLock { $0.contains(gate) } })
         let started = ContinuousClock.now
         herder.stop()
         #expect(ContinuousClock.now - started < .seconds(8))

@@ -1,4 +1,5 @@
 import ConnectAPI
+import DebeziumCore
 import Foundation
 
 /// A failed statement: the server's or client's message, SQLSTATE, and whether the connection was lost (worth a
@@ -9,6 +10,23 @@ public struct SQLFailure: Error, Sendable, CustomStringConvertible {
     public var isConnectionError: Bool
     /// `java.sql.SQLException`-style, as the Java drivers' errors read in Connect's traces.
     public var exceptionClass: String
+    /// The server's error number (MySQL/MariaDB), for what SQLSTATE does not tell.
+    public var code: Int = 0
+
+    /// The row was refused for its data (SQLSTATE class 22 data exception or 23 integrity constraint, an unknown
+    /// column or a wrong type; MySQL's data errors): reporting that record is the answer, not a retry.
+    public var isDataError: Bool {
+        if let s = sqlState, s.hasPrefix("22") || s.hasPrefix("23") || s == "42703" || s == "42804" { return true }
+        return [1048, 1054, 1062, 1264, 1265, 1292, 1366, 1406, 1451, 1452, 3819, 4025].contains(code)
+    }
+
+    /// Worth trying the batch again: a lost connection, a deadlock or serialization failure (class 40), too many
+    /// connections or another resource limit (class 53), MySQL's lock wait timeout (1205) and deadlock (1213).
+    public var isTransient: Bool {
+        if isConnectionError { return true }
+        if let s = sqlState, s.hasPrefix("40") || s.hasPrefix("53") { return true }
+        return [1205, 1213, 1040].contains(code)
+    }
 
     public var description: String {
         "\(exceptionClass): \(message)" + (sqlState.map { " (SQLState: \($0))" } ?? "")
@@ -19,10 +37,101 @@ public struct SQLFailure: Error, Sendable, CustomStringConvertible {
 protocol SqlSession: AnyObject {
     /// Runs a statement, or several separated by `;`.
     func execute(_ sql: String) throws(SQLFailure)
-    /// The column names of `table` in the connection's default schema, nil when there is no such table.
-    func columns(of table: String) throws(SQLFailure) -> Set<String>?
+    /// The column names of `table` (in the connection's default schema or database when it names none), nil when
+    /// there is no such table.
+    func columns(of table: TableId) throws(SQLFailure) -> Set<String>?
     /// A string literal, escaped as the connection's settings ask.
     func literal(_ text: String) -> String
+
+    // What the JDBC source reads.
+
+    /// The rows of a query, with what the database says of each column's type.
+    func select(_ sql: String) throws(SQLFailure) -> SqlRows
+    /// The tables (and views, with `VIEW` in `types`) of `catalog` and `schema` (the connection's database and
+    /// every non-system schema when nil), fully qualified as the dialect qualifies them.
+    func tables(catalog: String?, schema: String?, types: [String]) throws(SQLFailure) -> [TableId]
+    /// The `information_schema.columns` condition that selects `table`'s columns.
+    func columnCondition(_ table: TableId) -> String
+    /// The `information_schema.columns` condition of an auto-increment (serial, identity) column.
+    var autoIncrementCondition: String { get }
+    /// The query of the database's clock.
+    var currentTimestampQuery: String { get }
+    /// The Java driver's exception class, for messages (`java.sql.SQLException`).
+    var exceptionClass: String { get }
+}
+
+extension SqlSession {
+    /// For each column of `table`, whether it may be NULL.
+    func nullability(of table: TableId) throws(SQLFailure) -> [String: Bool] {
+        let r = try select(
+            "SELECT column_name, is_nullable FROM information_schema.columns WHERE \(columnCondition(table))")
+        var out: [String: Bool] = [:]
+        for row in r.rows {
+            guard let name = row[0] else { continue }
+            out[String(decoding: name, as: UTF8.self)] = row[1].map { String(decoding: $0, as: UTF8.self) } != "NO"
+        }
+        return out
+    }
+
+    /// The auto-increment column of `table`, if it has one (the first, as Confluent takes it).
+    func autoIncrementColumn(of table: TableId) throws(SQLFailure) -> String? {
+        try select(
+            "SELECT column_name FROM information_schema.columns WHERE \(columnCondition(table)) AND \(autoIncrementCondition) ORDER BY ordinal_position LIMIT 1"
+        ).firstText
+    }
+
+    /// The database's clock (`CURRENT_TIMESTAMP`), in microseconds since the epoch.
+    func currentTimeMicros() throws(SQLFailure) -> Int64 {
+        guard let text = try select(currentTimestampQuery).firstText,
+            let micros = Temporal.parseTimestamp(Substring(text))
+        else {
+            throw SQLFailure(
+                message: "CURRENT_TIMESTAMP gave no timestamp", sqlState: nil, isConnectionError: false,
+                exceptionClass: exceptionClass)
+        }
+        return micros
+    }
+}
+
+/// A column of a query's result, as the database describes it (JDBC's `ResultSetMetaData`, in the terms Confluent's
+/// `GenericDatabaseDialect.addFieldToSchema` switches on).
+struct SqlColumn: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        case boolean, int8, int16, int32, int64, float32, float64
+        /// NUMERIC/DECIMAL; `scale` nil for PostgreSQL's unconstrained `numeric`.
+        case numeric(precision: Int, scale: Int?)
+        case string, bytes, date, time, timestamp
+        /// A type the source cannot map: the column is left out with a warning, as Confluent does.
+        case unsupported(String)
+    }
+
+    var name: String
+    var kind: Kind
+}
+
+/// A query's result: columns and rows, each value as the server's text (binary for byte columns), nil for NULL.
+struct SqlRows: Sendable {
+    var columns: [SqlColumn]
+    var rows: [[[UInt8]?]]
+
+    /// The first column of the first row as text.
+    var firstText: String? { rows.first.flatMap { $0.first ?? nil }.map { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// A table as Confluent's `TableId`: catalog, schema and name, parsed from what `table.name.format` gives.
+struct TableId: Hashable, Sendable, CustomStringConvertible {
+    var catalog: String?
+    var schema: String?
+    var table: String
+
+    /// The parts joined by dots, unquoted (Confluent's `QuoteMethod.NEVER`): the JDBC source's offset partitions
+    /// and its `tables` lists use this form.
+    var unquoted: String { [catalog, schema, table].compactMap { $0 }.joined(separator: ".") }
+
+    /// Each part double-quoted, as Confluent's messages print a table (`"inventory"."orders"`).
+    var description: String {
+        [catalog, schema, table].compactMap { $0 }.map { "\"" + $0 + "\"" }.joined(separator: ".")
+    }
 }
 
 /// How statements are written for one database (Confluent's `DatabaseDialect`: `PostgreSqlDatabaseDialect`,
@@ -33,6 +142,11 @@ protocol DatabaseDialect: Sendable {
     func openSession(_ url: JdbcUrl, user: String?, password: String?) throws(SQLFailure) -> any SqlSession
     /// `quote.sql.identifiers=always` quotes every identifier; `never` leaves them as written.
     func quote(_ identifier: String, always: Bool) -> String
+    /// The character that quotes identifiers (`"` or a backtick).
+    var identifierQuote: Character { get }
+    /// What a name of two parts means: MySQL's `db.table` names a catalog (database), PostgreSQL's `schema.table`
+    /// a schema.
+    var twoPartsNameCatalog: Bool { get }
     /// The column type `auto.create` and `auto.evolve` give a field of this schema.
     func sqlType(_ schema: Schema) throws(ConnectError) -> String
     /// The type of a primary key column (MySQL cannot index `TEXT` without a length).
@@ -45,6 +159,46 @@ protocol DatabaseDialect: Sendable {
 
 extension DatabaseDialect {
     func keySqlType(_ schema: Schema) throws(ConnectError) -> String { try sqlType(schema) }
+
+    /// Confluent's `parseTableIdentifier`: the name split at the dots outside quotes; the last part is the table,
+    /// the one before the schema (or MySQL's catalog), the one before that the catalog. A Debezium topic such as
+    /// `dbserver1.inventory.orders` is therefore catalog `dbserver1`, schema `inventory`, table `orders`.
+    func tableId(_ name: String) -> TableId {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        var chars = name[...]
+        while let c = chars.popFirst() {
+            if c == identifierQuote {
+                if quoted, chars.first == identifierQuote {
+                    current.append(c)
+                    chars.removeFirst()
+                } else {
+                    quoted.toggle()
+                }
+            } else if c == ".", !quoted {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        parts.append(current)
+        let table = parts.removeLast()
+        switch parts.count {
+        case 0: return TableId(table: table)
+        case 1:
+            return twoPartsNameCatalog
+                ? TableId(catalog: parts[0], table: table) : TableId(schema: parts[0], table: table)
+        default: return TableId(catalog: parts[parts.count - 2], schema: parts[parts.count - 1], table: table)
+        }
+    }
+
+    /// The table's parts, each quoted as `quote(_:always:)` does, joined by dots.
+    func quote(_ table: TableId, always: Bool) -> String {
+        [table.catalog, table.schema, table.table].compactMap { $0 }.map { quote($0, always: always) }
+            .joined(separator: ".")
+    }
 
     func insert(table: String, columns: [String], rows: [[String]]) -> String {
         "INSERT INTO \(table) (\(columns.joined(separator: ","))) VALUES "

@@ -11,9 +11,20 @@ struct PostgreSqlDatabaseDialect: DatabaseDialect {
         var params = [
             "host": url.host, "port": String(url.port), "dbname": url.database, "connect_timeout": "10",
             "application_name": "swift-connect-jdbc-sink",
-            // Timestamps are written in UTC (db.timezone), byte strings in hex.
-            "options": "-c TimeZone=UTC -c bytea_output=hex",
+            // Timestamps are written in UTC (db.timezone), byte strings in hex; literals are UTF-8 with standard
+            // strings, the two things `PostgresSession.literal`'s escaping relies on.
+            "options": "-c TimeZone=UTC -c bytea_output=hex -c standard_conforming_strings=on",
+            "client_encoding": "UTF8",
         ]
+        // pgjdbc's URL parameters that have a libpq twin; `ssl=true` alone means verify-full there.
+        let p = url.parameters
+        if let mode = p["sslmode"] ?? (p["ssl"] == "true" ? "verify-full" : nil) { params["sslmode"] = mode }
+        for key in ["sslrootcert", "sslcert", "sslkey"] { if let v = p[key] { params[key] = v } }
+        if let v = p["connectTimeout"], Int(v) ?? 0 > 0 { params["connect_timeout"] = v }
+        if let v = p["ApplicationName"] { params["application_name"] = v }
+        if let v = p["currentSchema"], JdbcSinkTask.isPlainIdentifier(v) {
+            params["options", default: ""] += " -c search_path=\(v)"
+        }
         if let user = user ?? url.parameters["user"] { params["user"] = user }
         if let password = password ?? url.parameters["password"] { params["password"] = password }
         do { return PostgresSession(try PostgresConnection(parameters: params)) } catch {
@@ -26,6 +37,9 @@ struct PostgreSqlDatabaseDialect: DatabaseDialect {
             message: e.message, sqlState: e.sqlState, isConnectionError: e.isConnectionError,
             exceptionClass: "org.postgresql.util.PSQLException")
     }
+
+    var identifierQuote: Character { "\"" }
+    var twoPartsNameCatalog: Bool { false }
 
     func quote(_ identifier: String, always: Bool) -> String {
         always ? "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : identifier
@@ -59,10 +73,22 @@ struct PostgreSqlDatabaseDialect: DatabaseDialect {
 
     func literal(_ value: Value?, _ schema: Schema, _ session: any SqlSession) throws(ConnectError) -> String {
         guard let value else { return "NULL" }
+        // PostgreSQL's floating types hold NaN and the infinities (MySQL's do not).
+        switch value {
+        case .float32(let v) where !v.isFinite: return "'\(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity")'::real"
+        case .float64(let v) where !v.isFinite:
+            return "'\(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity")'::double precision"
+        default: break
+        }
         if let number = try SqlLiterals.number(value) { return number }
         switch value {
         case .boolean(let b): return b ? "TRUE" : "FALSE"
-        case .string(let s): return session.literal(s)
+        case .string(let s):
+            // The statement goes to the server as a C string: a NUL would cut it.
+            guard !s.utf8.contains(0) else {
+                throw ConnectError(.data, "A string with a NUL character cannot be written")
+            }
+            return session.literal(s)
         case .bytes(let b): return "'\\x\(SqlLiterals.hex(b))'::bytea"
         case .timestamp(let ms): return "'\(SqlLiterals.temporal(ms, logical: schema.name ?? ""))'"
         case .array(let items):
@@ -85,7 +111,7 @@ struct PostgreSqlDatabaseDialect: DatabaseDialect {
 }
 
 final class PostgresSession: SqlSession {
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
 
     init(_ connection: PostgresConnection) { self.connection = connection }
 
@@ -95,15 +121,80 @@ final class PostgresSession: SqlSession {
         }
     }
 
-    func columns(of table: String) throws(SQLFailure) -> Set<String>? {
+    func columns(of table: TableId) throws(SQLFailure) -> Set<String>? {
+        // A catalog other than the connection's database finds nothing here; the statements then fail with the
+        // server's own "cross-database references are not implemented".
+        let catalog = table.catalog.map { "table_catalog = \(connection.quoteLiteral($0)) AND " } ?? ""
+        let schema = table.schema.map { connection.quoteLiteral($0) } ?? "current_schema()"
         do {
             let r = try connection.query(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(connection.quoteLiteral(table))",
+                "SELECT column_name FROM information_schema.columns WHERE \(catalog)table_schema = \(schema) AND table_name = \(connection.quoteLiteral(table.table))",
                 timeoutMilliseconds: 60_000)
             let names = Set(r.rows.compactMap { $0.first ?? nil })
             return names.isEmpty ? nil : names
         } catch { throw PostgreSqlDatabaseDialect.failure(error) }
     }
 
-    func literal(_ text: String) -> String { connection.quoteLiteral(text) }
+    /// With `client_encoding=UTF8` and `standard_conforming_strings=on` (set for the session) doubling the quotes
+    /// is the whole escaping; no fallback that could leave a string unescaped.
+    func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+}
+
+extension PostgresSession {
+    func select(_ sql: String) throws(SQLFailure) -> SqlRows {
+        do {
+            let r = try connection.query(sql, timeoutMilliseconds: 300_000)
+            return SqlRows(
+                columns: r.columns.map { SqlColumn(name: $0.name, kind: Self.kind($0.typeOID, $0.typeModifier)) },
+                rows: r.rows.map { $0.map { $0.map { Array($0.utf8) } } })
+        } catch { throw PostgreSqlDatabaseDialect.failure(error) }
+    }
+
+    /// The column kind of a type OID (`pg_type`), as pgjdbc reports it to Confluent's dialect.
+    static func kind(_ oid: UInt32, _ typmod: Int32) -> SqlColumn.Kind {
+        switch oid {
+        case 16: return .boolean
+        case 21: return .int16
+        case 23: return .int32
+        case 20, 26: return .int64
+        case 700: return .float32
+        case 701: return .float64
+        case 1700:
+            // typmod is ((precision << 16) | scale) + 4; -1 for an unconstrained numeric.
+            guard typmod >= 4 else { return .numeric(precision: 0, scale: nil) }
+            return .numeric(precision: Int((typmod - 4) >> 16), scale: Int((typmod - 4) & 0xFFFF))
+        // text, varchar, bpchar, name, char, uuid, json, jsonb, xml, citext-like domains arrive as text too.
+        case 25, 1043, 1042, 19, 18, 2950, 114, 3802, 142: return .string
+        case 17: return .bytes
+        case 1082: return .date
+        case 1083: return .time
+        case 1114, 1184: return .timestamp
+        default: return .unsupported("oid \(oid)")
+        }
+    }
+
+    func tables(catalog: String?, schema: String?, types: [String]) throws(SQLFailure) -> [TableId] {
+        let kinds = types.compactMap { ["TABLE": "'BASE TABLE'", "VIEW": "'VIEW'"][$0] }
+        guard !kinds.isEmpty else { return [] }
+        let schemaFilter =
+            schema.map { "table_schema = \(connection.quoteLiteral($0))" }
+            ?? "table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg_toast%'"
+        let catalogFilter = catalog.map { " AND table_catalog = \(connection.quoteLiteral($0))" } ?? ""
+        let r = try select(
+            "SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE \(schemaFilter)\(catalogFilter) AND table_type IN (\(kinds.joined(separator: ","))) ORDER BY 1, 2, 3"
+        )
+        return r.rows.map { row in
+            let text = row.map { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+            return TableId(catalog: text[0], schema: text[1], table: text[2])
+        }
+    }
+
+    func columnCondition(_ table: TableId) -> String {
+        let schema = table.schema.map { connection.quoteLiteral($0) } ?? "current_schema()"
+        return "table_schema = \(schema) AND table_name = \(connection.quoteLiteral(table.table))"
+    }
+
+    var autoIncrementCondition: String { "(column_default LIKE 'nextval(%' OR is_identity = 'YES')" }
+    var currentTimestampQuery: String { "SELECT CURRENT_TIMESTAMP" }
+    var exceptionClass: String { "org.postgresql.util.PSQLException" }
 }

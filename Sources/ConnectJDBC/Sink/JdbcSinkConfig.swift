@@ -10,21 +10,7 @@ struct JdbcSinkConfig: Sendable {
         case recordValue = "record_value"
     }
 
-    static let configDef = ConfigDef()
-        .define(
-            "connection.url", .string, default: .required, importance: .high,
-            documentation:
-                "JDBC connection URL: jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, jdbc:mariadb://host/db",
-            group: "Connection", orderInGroup: 1
-        )
-        .define(
-            "connection.user", .string, default: .none, importance: .high, documentation: "JDBC connection user",
-            group: "Connection", orderInGroup: 2
-        )
-        .define(
-            "connection.password", .password, default: .none, importance: .high,
-            documentation: "JDBC connection password", group: "Connection", orderInGroup: 3
-        )
+    static let configDef = ConfigDef().definingConnection(group: "Connection")
         .define(
             "insert.mode", .string, default: "insert",
             validator: .oneOf(InsertMode.allCases.map(\.rawValue), caseInsensitive: true), importance: .high,
@@ -124,6 +110,12 @@ struct JdbcSinkConfig: Sendable {
             throw ConnectError.invalidConfig(
                 "delete.enabled", "true", "Deletes are only supported for pk.mode record_key")
         }
+        if insertMode != .insert && pkMode == .none {
+            throw ConnectError.invalidConfig(
+                "insert.mode", insertMode.rawValue,
+                "Write in \(insertMode.rawValue.uppercased()) mode requires key field names to be known, check the primary key configuration (pk.mode)"
+            )
+        }
         if pkMode == .kafka && !pkFields.isEmpty && pkFields.count != 3 {
             throw ConnectError.invalidConfig(
                 "pk.fields", pkFields.joined(separator: ","),
@@ -137,5 +129,25 @@ struct JdbcSinkConfig: Sendable {
 
     var dialect: any DatabaseDialect {
         url.subprotocol == .postgresql ? PostgreSqlDatabaseDialect() : MySqlDatabaseDialect()
+    }
+}
+
+extension ConfigDef {
+    /// `connection.url`, `connection.user` and `connection.password`, as both of Confluent's JDBC connectors
+    /// declare them.
+    func definingConnection(group: String) -> ConfigDef {
+        define(
+            "connection.url", .string, default: .required, importance: .high,
+            documentation:
+                "JDBC connection URL: jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, jdbc:mariadb://host/db",
+            group: group, orderInGroup: 1
+        )
+        .define(
+            "connection.user", .string, default: .none, importance: .high, documentation: "JDBC connection user",
+            group: group, orderInGroup: 2
+        )
+        .define(
+            "connection.password", .password, default: .none, importance: .high,
+            documentation: "JDBC connection password", group: group, orderInGroup: 3)
     }
 }

@@ -55,7 +55,10 @@ public final class JdbcSinkTask: SinkTask {
     private var context: (any SinkTaskContext)?
     private var retriesLeft = 0
     /// Columns of the tables written so far, as the database has them.
-    private var tables: [String: Set<String>] = [:]
+    private var tables: [TableId: Set<String>] = [:]
+    /// Positions in the current write's batch of the records reported before any statement ran (a row that cannot be
+    /// built, a name that cannot be written).
+    private var reportedInWrite: Set<Int> = []
     private let logger = Logger(label: "io.confluent.connect.jdbc.sink.JdbcSinkTask")
 
     public init() {}
@@ -76,9 +79,11 @@ public final class JdbcSinkTask: SinkTask {
         do {
             try write(records)
             retriesLeft = config.maxRetries
-        } catch let failure as SQLFailure where failure.isConnectionError {
-            session = nil
-            tables = [:]
+        } catch let failure as SQLFailure where failure.isTransient {
+            if failure.isConnectionError {
+                session = nil
+                tables = [:]
+            }
             guard retriesLeft > 0 else {
                 throw ConnectError(
                     .connect,
@@ -90,16 +95,28 @@ public final class JdbcSinkTask: SinkTask {
                 "Write of \(records.count) records failed, remainingRetries=\(retriesLeft): \(failure.description)")
             Thread.sleep(forTimeInterval: Double(min(config.retryBackoffMs, 10_000)) / 1000)
             throw ConnectError(.retriable, failure.description)
-        } catch let failure as SQLFailure {
+        } catch let failure as SQLFailure where failure.isDataError {
             guard let reporter = context?.errantRecordReporter else {
                 throw ConnectError(.connect, "Writing records failed", cause: ConnectError(.io, failure.description))
             }
-            // One record at a time, so only the records the database refuses go to the error handling.
-            for record in records {
-                do { try write([record]) } catch let single as SQLFailure where !single.isConnectionError {
+            // One record at a time, so only the records the database refuses go to the error handling; those the
+            // conversion reported already are not written again.
+            let alreadyReported = reportedInWrite
+            for (i, record) in records.enumerated() where !alreadyReported.contains(i) {
+                do { try write([record]) } catch let single as SQLFailure where single.isDataError {
                     try reporter.report(record, error: ConnectError(.io, single.description))
+                } catch let single as SQLFailure {
+                    // Anything else (the connection lost half way): the whole batch is delivered again.
+                    session = nil
+                    tables = [:]
+                    throw ConnectError(.retriable, single.description)
                 }
             }
+        } catch let failure as SQLFailure {
+            // Not the data: the login, the database, a permission, the server's state. Retrying record by record
+            // would only repeat it.
+            throw ConnectError(
+                .connect, "Writing records failed", cause: ConnectError(.io, failure.description))
         }
     }
 
@@ -108,34 +125,57 @@ public final class JdbcSinkTask: SinkTask {
         let session = try self.session ?? dialect.openSession(config.url, user: config.user, password: config.password)
         self.session = session
         var statements: [String] = []
+        reportedInWrite = []
         var run: (table: String, delete: Bool, columns: [String], rows: [[String]], keys: Int, seen: Set<[String]>)?
         func close() {
             guard let r = run else { return }
             statements.append(contentsOf: self.statements(r.table, r.delete, r.columns, r.keys, r.rows))
             run = nil
         }
-        for record in records {
+        for (i, record) in records.enumerated() {
             let isDelete = record.value == nil && config.deleteEnabled
             let row: RecordRow
-            do { row = try RecordRow(record, config: config, isDelete: isDelete) } catch {
+            let tableName = config.tableName(record.topic)
+            guard !tableName.isEmpty else {
+                throw ConnectError(
+                    .connect,
+                    "Destination table name for topic '\(record.topic)' is empty using the format string '\(config.tableNameFormat)'"
+                )
+            }
+            let table = dialect.tableId(tableName)
+            var literals: [String] = []
+            do {
+                // What this record alone decides (its fields, names and values) goes to the error handling.
+                row = try RecordRow(record, config: config, isDelete: isDelete)
+                if !config.quoteIdentifiers,
+                    let bad =
+                        ([table.catalog, table.schema, table.table].compactMap { $0 }
+                        + (row.keyColumns + row.valueColumns).map(\.name)).first(where: { !Self.isPlainIdentifier($0) })
+                {
+                    // Unquoted, a name from the data would be SQL: only plain identifiers are written that way.
+                    throw ConnectError(
+                        .data,
+                        "'\(bad)' is not a plain SQL identifier and quote.sql.identifiers=never: it cannot be written unquoted"
+                    )
+                }
+                for (value, column) in zip(row.keyValues, row.keyColumns) {
+                    literals.append(try dialect.literal(value, column.schema, session))
+                }
+                if !isDelete {
+                    for (value, column) in zip(row.values, row.valueColumns) {
+                        literals.append(try dialect.literal(value, column.schema, session))
+                    }
+                }
+            } catch {
                 guard let reporter = context?.errantRecordReporter else { throw error }
                 try reporter.report(record, error: error)
+                reportedInWrite.insert(i)
                 continue
             }
-            let table = config.tableName(record.topic)
             if !isDelete { try ensureTable(table, row, session) }
             let quoted = dialect.quote(table, always: config.quoteIdentifiers)
             let columns = (row.keyColumns + (isDelete ? [] : row.valueColumns)).map {
                 dialect.quote($0.name, always: config.quoteIdentifiers)
-            }
-            var literals: [String] = []
-            for (value, column) in zip(row.keyValues, row.keyColumns) {
-                literals.append(try dialect.literal(value, column.schema, session))
-            }
-            if !isDelete {
-                for (value, column) in zip(row.values, row.valueColumns) {
-                    literals.append(try dialect.literal(value, column.schema, session))
-                }
             }
             // A key seen already in the statement starts a new one: PostgreSQL refuses to upsert one row twice in a
             // command, and the later change must win.
@@ -162,6 +202,12 @@ public final class JdbcSinkTask: SinkTask {
         }
     }
 
+    /// Letters, digits, `_` and `$`, not starting with a digit.
+    static func isPlainIdentifier(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter || first == "_" else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "$") }
+    }
+
     private func statements(
         _ table: String, _ delete: Bool, _ columns: [String], _ keys: Int, _ rows: [[String]]
     )
@@ -178,7 +224,7 @@ public final class JdbcSinkTask: SinkTask {
     }
 
     /// Creates the table (`auto.create`) or adds missing columns (`auto.evolve`), or fails naming what is missing.
-    private func ensureTable(_ table: String, _ row: RecordRow, _ session: any SqlSession) throws {
+    private func ensureTable(_ table: TableId, _ row: RecordRow, _ session: any SqlSession) throws {
         let fields = row.keyColumns + row.valueColumns
         if let known = tables[table], fields.allSatisfy({ known.contains($0.name) }) { return }
         let quoted = dialect.quote(table, always: config.quoteIdentifiers)
@@ -187,15 +233,18 @@ public final class JdbcSinkTask: SinkTask {
         }
         guard let existing = try session.columns(of: table) else {
             guard config.autoCreate else {
-                throw ConnectError(.connect, "Table \"\(table)\" is missing and auto-creation is disabled")
+                throw ConnectError(.connect, "Table \(table) is missing and auto-creation is disabled")
             }
             let keys = row.keyColumns.map { dialect.quote($0.name, always: config.quoteIdentifiers) }
-            logger.info("Creating table \"\(table)\" with \(fields.count) columns (auto.create)")
-            try session.execute(try dialect.createTable(table: quoted, fields: fields.map(quote), keys: keys))
+            let sql = try dialect.createTable(table: quoted, fields: fields.map(quote), keys: keys)
+            logger.info("Creating table with sql: \(sql)")
+            try session.execute(sql)
             tables[table] = Set(fields.map(\.name))
             return
         }
-        let missing = fields.filter { !existing.contains($0.name) }
+        // Confluent's `missingFields` also accepts a column that matches in lower case (unquoted names fold).
+        let lower = Set(existing.map { $0.lowercased() })
+        let missing = fields.filter { !existing.contains($0.name) && !lower.contains($0.name.lowercased()) }
         if missing.isEmpty {
             tables[table] = existing
             return
@@ -203,19 +252,20 @@ public final class JdbcSinkTask: SinkTask {
         guard config.autoEvolve else {
             throw ConnectError(
                 .connect,
-                "Table \"\(table)\" is missing fields (\(missing.map(\.name).joined(separator: ", "))) and auto-evolution is disabled"
+                "Table \(table) is missing fields (\(missing.map(\.name).joined(separator: ", "))) and auto-evolution is disabled"
             )
         }
         for f in missing where !f.schema.isOptional && f.schema.defaultValue == nil {
             throw ConnectError(
                 .connect,
-                "Cannot ALTER TABLE \"\(table)\" to add missing field \(f.name), as the field is not optional and does not have a default value"
+                "Cannot ALTER TABLE \(table) to add missing field \(f.name), as the field is not optional and does not have a default value"
             )
         }
-        logger.info("Adding columns \(missing.map(\.name)) to table \"\(table)\" (auto.evolve)")
-        for statement in try dialect.addColumns(table: quoted, fields: missing.map(quote)) {
-            try session.execute(statement)
-        }
+        let statements = try dialect.addColumns(table: quoted, fields: missing.map(quote))
+        logger.info(
+            "Amending table to add missing fields:\(missing.map(\.name)) maxRetries:\(config.maxRetries) with SQL: \(statements)"
+        )
+        for statement in statements { try session.execute(statement) }
         tables[table] = existing.union(missing.map(\.name))
     }
 }

@@ -169,8 +169,10 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
         }
         guard let (created, started) = applied else { return nil }
         try awaitCompletion(started, until: deadline, name)
-        // Deleted meanwhile: Connect's 404.
-        return (created, try connectorInfo(name))
+        // Read under the connector's lock, so a delete running meanwhile has finished: then Connect's 404.
+        return (
+            created, try withConnector(name, deadline: deadline) { () throws(ConnectError) in try connectorInfo(name) }
+        )
     }
 
     /// Merges `patch` into the stored configuration (a nil value removes the key), validates and applies it. The
