@@ -95,12 +95,20 @@ let package = Package(
                 "ConnectAPI", "Postgres", "MariaDB", "DebeziumCore", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Confluent's Elasticsearch sink over the _bulk API (libcurl through HTTPClient).
+        .target(
+            name: "ConnectElasticsearch",
+            dependencies: [
+                "ConnectAPI", "ConnectConverters", "HTTPClient", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // The composition root: one start-up and shut-down for both modes, and the plug-ins the worker ships.
         .target(
             name: "ConnectWorkerKit",
             dependencies: [
                 "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "Kafka", "ConnectFile",
-                "ConnectDatagen", "DebeziumPostgres", "DebeziumMySql", "ConnectJDBC",
+                "ConnectDatagen", "DebeziumPostgres", "DebeziumMySql", "ConnectJDBC", "ConnectElasticsearch",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -133,7 +141,9 @@ let package = Package(
         // Shared test support: starts the real Tansu broker on a free loopback port.
         .target(
             name: "ConnectTestKit",
-            dependencies: ["Kafka", "HTTPClient", "ConnectAPI", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "HTTPClient", "ConnectAPI", "JSON", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/ConnectTestKit",
             swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
@@ -143,6 +153,10 @@ let package = Package(
         .testTarget(
             name: "DebeziumMySqlTests",
             dependencies: ["DebeziumMySql", "DebeziumCore", "MariaDB", "ConnectAPI", "ConnectTestKit"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ConnectElasticsearchTests",
+            dependencies: ["ConnectElasticsearch", "ConnectAPI", "ConnectTestKit", "JSON", "HTTPClient"],
             swiftSettings: strict),
         .testTarget(
             name: "ConnectJDBCTests",

@@ -1,4 +1,5 @@
 import ConnectDatagen
+import ConnectElasticsearch
 import ConnectFile
 import ConnectJDBC
 import ConnectRuntime
@@ -18,6 +19,8 @@ extension PluginRegistry {
         r.register(connector: MariaDbConnector.self, className: MariaDbConnector.className, type: .source)
         r.register(connector: JdbcSinkConnector.self, className: JdbcSinkConnector.className, type: .sink)
         r.register(connector: JdbcSourceConnector.self, className: JdbcSourceConnector.className, type: .source)
+        r.register(
+            connector: ElasticsearchSinkConnector.self, className: ElasticsearchSinkConnector.className, type: .sink)
         return r
     }()
 }

@@ -6,23 +6,6 @@ import Testing
 
 @testable import ConnectJDBC
 
-/// A sink task's context that collects the records reported as errant.
-final class ReportingContext: SinkTaskContext, ErrantRecordReporter, @unchecked Sendable {
-    let reported = Mutex<[(offset: Int64, error: String)]>([])
-    let withReporter: Bool
-    init(withReporter: Bool) { self.withReporter = withReporter }
-    var configs: [String: String] { [:] }
-    func assignment() -> Set<TopicPartition> { [] }
-    func pause(_ partitions: [TopicPartition]) {}
-    func resume(_ partitions: [TopicPartition]) {}
-    func offset(_ partition: TopicPartition, _ offset: Int64) {}
-    func requestCommit() {}
-    var errantRecordReporter: (any ErrantRecordReporter)? { withReporter ? self : nil }
-    func report(_ record: SinkRecord, error: any Error) throws {
-        reported.withLock { $0.append((record.kafkaOffset, ConnectError.describe(error))) }
-    }
-}
-
 /// The JDBC sink task against a real PostgreSQL and a real MariaDB, each checked with the server's own client.
 @Suite("The JDBC sink against real databases", .serialized)
 struct JdbcSinkTaskTests {

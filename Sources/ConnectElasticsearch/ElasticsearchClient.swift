@@ -1,0 +1,129 @@
+import ConnectAPI
+import Foundation
+import HTTPClient
+import JSON
+import Logging
+
+/// The REST calls the sink makes (Confluent's `ElasticsearchClient`): index existence and creation, the mapping,
+/// and `POST /_bulk` with NDJSON, each retried `max.retries` times with a doubling back-off from
+/// `retry.backoff.ms` when no answer comes or the answer is 429 or 5xx. With several `connection.url`s a retry
+/// goes to the next one.
+final class ElasticsearchClient {
+    /// One item of a bulk answer that failed: its position in the request and Elasticsearch's error.
+    struct ItemFailure: Sendable, Equatable {
+        var position: Int
+        var status: Int
+        var type: String
+        var reason: String
+
+        var message: String { "\(type): \(reason)" }
+    }
+
+    private let config: ElasticsearchSinkConnectorConfig
+    private let http: HTTPClient
+    private var next = 0
+    private let logger: Logger
+
+    init(_ config: ElasticsearchSinkConnectorConfig, logger: Logger) {
+        self.config = config
+        var c = HTTPClientConfiguration()
+        c.timeout = .milliseconds(max(config.readTimeoutMs, 1) + max(config.connectionTimeoutMs, 1))
+        c.connectTimeout = .milliseconds(max(config.connectionTimeoutMs, 1))
+        if let user = config.username { c.basicAuth = .init(username: user, password: config.password ?? "") }
+        http = HTTPClient(configuration: c)
+        self.logger = logger
+    }
+
+    /// Sends a request to the cluster, retried as the type says; throws ConnectException naming the action once
+    /// the retries are spent. 4xx answers other than 429 are returned, not retried.
+    private func call(
+        _ description: String, _ method: String, _ path: String, body: [UInt8]? = nil,
+        contentType: String = "application/json"
+    ) throws(ConnectError) -> HTTPClientResponse {
+        var backoff = max(config.retryBackoffMs, 1)
+        var attempt = 0
+        while true {
+            let url = config.urls[next % config.urls.count] + path
+            var failure: String
+            do {
+                let response = try http.execute(
+                    HTTPClientRequest(
+                        method: method, url: url, headers: body == nil ? [] : [("Content-Type", contentType)],
+                        body: body))
+                if response.status == 401 || response.status == 403 {
+                    throw ConnectError(
+                        .connect,
+                        "Failed to \(description): Elasticsearch refused the credentials (HTTP \(response.status)): \(response.text.prefix(500))"
+                    )
+                }
+                guard response.status == 429 || response.status >= 500 else { return response }
+                failure = "HTTP \(response.status): \(response.text.prefix(500))"
+            } catch let e as HTTPClientError {
+                failure = e.description
+            } catch let e as ConnectError {
+                throw e
+            } catch {
+                failure = "\(error)"
+            }
+            attempt += 1
+            next += 1
+            guard attempt <= config.maxRetries else {
+                throw ConnectError(
+                    .connect, "Failed to \(description) after total of \(attempt) attempt(s)",
+                    cause: ConnectError(.io, failure))
+            }
+            logger.warning(
+                "Failed to \(description) on attempt \(attempt)/\(config.maxRetries + 1). Will retry in \(backoff) ms: \(failure)"
+            )
+            Thread.sleep(forTimeInterval: Double(min(backoff, 60_000)) / 1000)
+            backoff *= 2
+        }
+    }
+
+    private static func path(_ index: String) -> String {
+        "/"
+            + (index.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", "?", "#"])) ?? index)
+    }
+
+    func indexExists(_ index: String) throws(ConnectError) -> Bool {
+        try call("check if index \(index) exists", "HEAD", Self.path(index)).status == 200
+    }
+
+    /// Creates the index, with `mapping` when given; false when it existed already.
+    @discardableResult
+    func createIndex(_ index: String, mapping: JSONValue?) throws(ConnectError) -> Bool {
+        let body: JSONValue = mapping.map { ["mappings": $0] } ?? [:]
+        let r = try call("create index \(index)", "PUT", Self.path(index), body: JSONWriter.bytes(body))
+        if (200..<300).contains(r.status) { return true }
+        if r.text.contains("resource_already_exists_exception") { return false }
+        throw ConnectError(.connect, "Failed to create index \(index): HTTP \(r.status): \(r.text.prefix(500))")
+    }
+
+    /// Sends `operations` as one `_bulk` request and returns the items that failed.
+    /// - Throws: ConnectException "Bulk request failed" when the request itself fails after its retries.
+    func bulk(_ operations: [BulkOperation]) throws(ConnectError) -> [ItemFailure] {
+        var body: [UInt8] = []
+        for op in operations { body += op.ndjson }
+        let r: HTTPClientResponse
+        do {
+            r = try call("execute bulk request", "POST", "/_bulk", body: body, contentType: "application/x-ndjson")
+        } catch {
+            throw ConnectError(.connect, "Bulk request failed", cause: error)
+        }
+        guard (200..<300).contains(r.status), let answer = try? JSONParser.parse(r.body) else {
+            throw ConnectError(
+                .connect, "Bulk request failed",
+                cause: ConnectError(.io, "HTTP \(r.status): \(r.text.prefix(1000))"))
+        }
+        guard answer["errors"]?.boolValue == true else { return [] }
+        var failures: [ItemFailure] = []
+        for (i, item) in (answer["items"]?.arrayValue ?? []).enumerated() {
+            guard let result = item.objectValue?.entries.first?.value, let error = result["error"] else { continue }
+            failures.append(
+                ItemFailure(
+                    position: i, status: Int(result["status"]?.intValue ?? 0),
+                    type: error["type"]?.stringValue ?? "unknown", reason: error["reason"]?.stringValue ?? "\(error)"))
+        }
+        return failures
+    }
+}
