@@ -149,6 +149,8 @@ struct JdbcSinkUnitTests {
                 == TableId(catalog: "dbserver1", schema: "inventory", table: "orders"))
         #expect(pg.tableId("\"my.schema\".\"a\"\"b\"") == TableId(schema: "my.schema", table: "a\"b"))
         #expect(mysql.tableId("`db`.t") == TableId(catalog: "db", table: "t"))
+        #expect(pg.tableId("Shop.\"Orders\"", foldingUnquoted: true) == TableId(schema: "shop", table: "Orders"))
+        #expect(mysql.tableId("Shop.Orders", foldingUnquoted: true) == TableId(catalog: "Shop", table: "Orders"))
         final class NoSession: SqlSession {
             func execute(_ sql: String) throws(SQLFailure) {}
             func columns(of table: TableId) throws(SQLFailure) -> Set<String>? { nil }

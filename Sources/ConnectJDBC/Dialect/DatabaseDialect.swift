@@ -16,8 +16,10 @@ public struct SQLFailure: Error, Sendable, CustomStringConvertible {
     /// The row was refused for its data (SQLSTATE class 22 data exception or 23 integrity constraint, an unknown
     /// column or a wrong type; MySQL's data errors): reporting that record is the answer, not a retry.
     public var isDataError: Bool {
-        if let s = sqlState, s.hasPrefix("22") || s.hasPrefix("23") || s == "42703" || s == "42804" { return true }
-        return [1048, 1054, 1062, 1264, 1265, 1292, 1366, 1406, 1451, 1452, 3819, 4025].contains(code)
+        if let s = sqlState, s.hasPrefix("22") || s.hasPrefix("23") || ["42703", "42804", "54000"].contains(s) {
+            return true
+        }
+        return [1048, 1054, 1062, 1264, 1265, 1292, 1364, 1366, 1406, 1451, 1452, 3819, 4025].contains(code)
     }
 
     /// Worth trying the batch again: a lost connection, a deadlock or serialization failure (class 40), too many
@@ -98,8 +100,10 @@ extension SqlSession {
 struct SqlColumn: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
         case boolean, int8, int16, int32, int64, float32, float64
-        /// NUMERIC/DECIMAL; `scale` nil for PostgreSQL's unconstrained `numeric`.
+        /// `Types.NUMERIC` (PostgreSQL's `numeric`), which `numeric.mapping` maps; `scale` nil when unconstrained.
         case numeric(precision: Int, scale: Int?)
+        /// `Types.DECIMAL` (MySQL's `DECIMAL`): always a Decimal, as Confluent's dialect maps it.
+        case decimal(precision: Int, scale: Int)
         case string, bytes, date, time, timestamp
         /// A type the source cannot map: the column is left out with a warning, as Confluent does.
         case unsupported(String)
@@ -144,6 +148,8 @@ protocol DatabaseDialect: Sendable {
     func quote(_ identifier: String, always: Bool) -> String
     /// The character that quotes identifiers (`"` or a backtick).
     var identifierQuote: Character { get }
+    /// Whether the database folds unquoted identifiers to lower case (PostgreSQL; MySQL keeps them).
+    var foldsUnquotedToLowerCase: Bool { get }
     /// What a name of two parts means: MySQL's `db.table` names a catalog (database), PostgreSQL's `schema.table`
     /// a schema.
     var twoPartsNameCatalog: Bool { get }
@@ -163,10 +169,19 @@ extension DatabaseDialect {
     /// Confluent's `parseTableIdentifier`: the name split at the dots outside quotes; the last part is the table,
     /// the one before the schema (or MySQL's catalog), the one before that the catalog. A Debezium topic such as
     /// `dbserver1.inventory.orders` is therefore catalog `dbserver1`, schema `inventory`, table `orders`.
-    func tableId(_ name: String) -> TableId {
+    ///
+    /// With `foldingUnquoted` (names written unquoted), the parts not in quotes are folded as the database folds
+    /// them (PostgreSQL: lower case), so that the catalog lookups find the table the statements reach.
+    func tableId(_ name: String, foldingUnquoted: Bool = false) -> TableId {
         var parts: [String] = []
         var current = ""
         var quoted = false
+        var wasQuoted = false
+        func endPart() {
+            parts.append(foldingUnquoted && !wasQuoted && foldsUnquotedToLowerCase ? current.lowercased() : current)
+            current = ""
+            wasQuoted = false
+        }
         var chars = name[...]
         while let c = chars.popFirst() {
             if c == identifierQuote {
@@ -175,15 +190,15 @@ extension DatabaseDialect {
                     chars.removeFirst()
                 } else {
                     quoted.toggle()
+                    wasQuoted = true
                 }
             } else if c == ".", !quoted {
-                parts.append(current)
-                current = ""
+                endPart()
             } else {
                 current.append(c)
             }
         }
-        parts.append(current)
+        endPart()
         let table = parts.removeLast()
         switch parts.count {
         case 0: return TableId(table: table)

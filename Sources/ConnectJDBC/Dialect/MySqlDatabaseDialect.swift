@@ -27,6 +27,7 @@ struct MySqlDatabaseDialect: DatabaseDialect {
     }
 
     var identifierQuote: Character { "`" }
+    var foldsUnquotedToLowerCase: Bool { false }
     var twoPartsNameCatalog: Bool { true }
 
     func quote(_ identifier: String, always: Bool) -> String {
@@ -123,11 +124,12 @@ extension MySqlSession {
         } catch { throw MySqlDatabaseDialect.failure(error) }
     }
 
-    /// The column kind of a field, as MySQL Connector/J reports it to Confluent's dialect (`TINYINT(1)` and
-    /// `BIT(1)` are booleans, unsigned integers take the next wider type, `YEAR` is a date).
+    /// The column kind of a field, as MySQL Connector/J reports it to Confluent's dialect: `TINYINT(1)` and
+    /// `BIT(1)` are `Types.BIT` (INT8 in Confluent's mapping), unsigned integers take the next wider type,
+    /// `DECIMAL` is `Types.DECIMAL` (a Decimal whatever `numeric.mapping` says), `YEAR` is a date.
     static func kind(_ f: MariaDBField) -> SqlColumn.Kind {
         switch f.type {
-        case 1: return f.length == 1 ? .boolean : f.isUnsigned ? .int16 : .int8
+        case 1: return f.length == 1 ? .int8 : f.isUnsigned ? .int16 : .int8
         case 2: return f.isUnsigned ? .int32 : .int16
         case 3, 9: return f.isUnsigned ? .int64 : .int32
         case 8: return .int64
@@ -136,8 +138,8 @@ extension MySqlSession {
         case 0, 246:
             // The display length counts the digits, a point when there is a scale, and a sign when signed.
             let precision = Int(f.length) - (f.decimals > 0 ? 1 : 0) - (f.isUnsigned ? 0 : 1)
-            return .numeric(precision: max(1, precision), scale: Int(f.decimals))
-        case 16: return f.length == 1 ? .boolean : .bytes
+            return .decimal(precision: max(1, precision), scale: Int(f.decimals))
+        case 16: return f.length == 1 ? .int8 : .bytes
         case 10, 14, 13: return .date
         case 11: return .time
         case 7, 12: return .timestamp

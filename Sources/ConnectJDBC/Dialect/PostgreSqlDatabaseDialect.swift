@@ -39,6 +39,7 @@ struct PostgreSqlDatabaseDialect: DatabaseDialect {
     }
 
     var identifierQuote: Character { "\"" }
+    var foldsUnquotedToLowerCase: Bool { true }
     var twoPartsNameCatalog: Bool { false }
 
     func quote(_ identifier: String, always: Bool) -> String {
@@ -185,7 +186,8 @@ extension PostgresSession {
         )
         return r.rows.map { row in
             let text = row.map { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
-            return TableId(catalog: text[0], schema: text[1], table: text[2])
+            // pgjdbc reports no catalog (TABLE_CAT is NULL): Confluent's names and offsets are `schema.table`.
+            return TableId(schema: text[1], table: text[2])
         }
     }
 

@@ -77,7 +77,13 @@ public final class JdbcSinkTask: SinkTask {
     public func put(_ records: [SinkRecord]) throws {
         guard !records.isEmpty else { return }
         do {
-            try write(records)
+            do { try write(records) } catch let failure as SQLFailure where failure.isDataError {
+                guard let reporter = context?.errantRecordReporter else {
+                    throw ConnectError(
+                        .connect, "Writing records failed", cause: ConnectError(.io, failure.description))
+                }
+                try writeOneByOne(records, reporter)
+            }
             retriesLeft = config.maxRetries
         } catch let failure as SQLFailure where failure.isTransient {
             if failure.isConnectionError {
@@ -95,23 +101,6 @@ public final class JdbcSinkTask: SinkTask {
                 "Write of \(records.count) records failed, remainingRetries=\(retriesLeft): \(failure.description)")
             Thread.sleep(forTimeInterval: Double(min(config.retryBackoffMs, 10_000)) / 1000)
             throw ConnectError(.retriable, failure.description)
-        } catch let failure as SQLFailure where failure.isDataError {
-            guard let reporter = context?.errantRecordReporter else {
-                throw ConnectError(.connect, "Writing records failed", cause: ConnectError(.io, failure.description))
-            }
-            // One record at a time, so only the records the database refuses go to the error handling; those the
-            // conversion reported already are not written again.
-            let alreadyReported = reportedInWrite
-            for (i, record) in records.enumerated() where !alreadyReported.contains(i) {
-                do { try write([record]) } catch let single as SQLFailure where single.isDataError {
-                    try reporter.report(record, error: ConnectError(.io, single.description))
-                } catch let single as SQLFailure {
-                    // Anything else (the connection lost half way): the whole batch is delivered again.
-                    session = nil
-                    tables = [:]
-                    throw ConnectError(.retriable, single.description)
-                }
-            }
         } catch let failure as SQLFailure {
             // Not the data: the login, the database, a permission, the server's state. Retrying record by record
             // would only repeat it.
@@ -120,8 +109,57 @@ public final class JdbcSinkTask: SinkTask {
         }
     }
 
+    /// The batch again, a record at a time but in one transaction, each record behind a savepoint: the records the
+    /// database refuses are rolled back alone and reported once the rest is committed; those the conversion
+    /// reported already are not written again. Any other failure rolls everything back and is thrown.
+    private func writeOneByOne(_ records: [SinkRecord], _ reporter: any ErrantRecordReporter) throws {
+        let alreadyReported = reportedInWrite
+        var single: [(record: SinkRecord, statements: [String])] = []
+        for (i, record) in records.enumerated() where !alreadyReported.contains(i) {
+            let statements = try statements(for: [record])
+            if !statements.isEmpty { single.append((record, statements)) }
+        }
+        guard let session else { return }
+        var refused: [(SinkRecord, SQLFailure)] = []
+        try inTransaction(session) {
+            for (record, statements) in single {
+                try session.execute("SAVEPOINT connect_record")
+                do {
+                    for s in statements { try session.execute(s) }
+                    try session.execute("RELEASE SAVEPOINT connect_record")
+                } catch let failure as SQLFailure where failure.isDataError {
+                    try session.execute("ROLLBACK TO SAVEPOINT connect_record")
+                    refused.append((record, failure))
+                }
+            }
+        }
+        for (record, failure) in refused {
+            try reporter.report(record, error: ConnectError(.io, failure.description))
+        }
+    }
+
+    private func inTransaction(_ session: any SqlSession, _ body: () throws -> Void) throws {
+        try session.execute("BEGIN")
+        do {
+            try body()
+            try session.execute("COMMIT")
+        } catch {
+            try? session.execute("ROLLBACK")
+            throw error
+        }
+    }
+
     /// The rows of `records` in order, grouped into statements, in one transaction.
     private func write(_ records: [SinkRecord]) throws {
+        let statements = try statements(for: records)
+        guard !statements.isEmpty, let session else { return }
+        try inTransaction(session) { for s in statements { try session.execute(s) } }
+    }
+
+    /// The statements that write `records` in order (consecutive rows of one table and kind in one statement);
+    /// records that cannot become rows are reported here. Creates or alters tables as needed, outside any
+    /// transaction.
+    private func statements(for records: [SinkRecord]) throws -> [String] {
         let session = try self.session ?? dialect.openSession(config.url, user: config.user, password: config.password)
         self.session = session
         var statements: [String] = []
@@ -142,7 +180,7 @@ public final class JdbcSinkTask: SinkTask {
                     "Destination table name for topic '\(record.topic)' is empty using the format string '\(config.tableNameFormat)'"
                 )
             }
-            let table = dialect.tableId(tableName)
+            let table = dialect.tableId(tableName, foldingUnquoted: !config.quoteIdentifiers)
             var literals: [String] = []
             do {
                 // What this record alone decides (its fields, names and values) goes to the error handling.
@@ -191,15 +229,7 @@ public final class JdbcSinkTask: SinkTask {
             }
         }
         close()
-        guard !statements.isEmpty else { return }
-        try session.execute("BEGIN")
-        do {
-            for s in statements { try session.execute(s) }
-            try session.execute("COMMIT")
-        } catch {
-            try? session.execute("ROLLBACK")
-            throw error
-        }
+        return statements
     }
 
     /// Letters, digits, `_` and `$`, not starting with a digit.

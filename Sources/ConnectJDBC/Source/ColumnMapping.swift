@@ -39,6 +39,8 @@ struct ColumnMapping: Sendable {
         case .date: result = (LogicalTypes.date(optional: optional), .date)
         case .time: result = (LogicalTypes.time(optional: optional), .time)
         case .timestamp: result = (LogicalTypes.timestamp(optional: optional), .timestamp)
+        case .decimal(_, let scale):
+            result = (LogicalTypes.decimal(scale: Int32(scale), optional: optional), .decimal(scale: Int32(scale)))
         case .numeric(let precision, let scale):
             result = Self.numeric(precision: precision, scale: scale, optional: optional, mapping: mapping)
         case .unsupported: return nil
@@ -89,7 +91,10 @@ struct ColumnMapping: Sendable {
             if text == "t" || text == "1" || text == "true" || raw == [1] { return .boolean(true) }
             if text == "f" || text == "0" || text == "false" || raw == [0] { return .boolean(false) }
             throw bad()
-        case .int8: guard let v = Int8(text) else { throw bad() }; return .int8(v)
+        case .int8:
+            // MySQL sends BIT(1) as the bit itself.
+            if raw == [0] || raw == [1] { return .int8(Int8(raw[0])) }
+            guard let v = Int8(text) else { throw bad() }; return .int8(v)
         case .int16: guard let v = Int16(text) else { throw bad() }; return .int16(v)
         case .int32: guard let v = Int32(text) else { throw bad() }; return .int32(v)
         case .int64: guard let v = Int64(text) else { throw bad() }; return .int64(v)
@@ -102,7 +107,9 @@ struct ColumnMapping: Sendable {
             guard text.hasPrefix("\\x"), let bytes = Self.unhex(text.utf8.dropFirst(2)) else { throw bad() }
             return .bytes(bytes)
         case .date:
-            guard let day = Temporal.parseDate(Substring(text)) else { throw bad() }
+            // MySQL's YEAR arrives as the year alone: the first of January, as Connector/J gives it.
+            let date = text.count == 4 && text.allSatisfy(\.isNumber) ? text + "-01-01" : text
+            guard let day = Temporal.parseDate(Substring(date)) else { throw bad() }
             return .timestamp(Int64(day) * 86_400_000)
         case .time:
             guard let micros = Temporal.parseTime(Substring(text.prefix { $0 != "+" && $0 != "-" })) else {

@@ -32,6 +32,15 @@ public final class JdbcSourceConnector: SourceConnector {
         guard config.query.isEmpty else { return }
         let session = try JdbcSourceTask.connect(config, logger: logger)
         tables = try Self.listTables(config, session)
+        // Topics are named after the unqualified table: two tables of one name would mix in one topic.
+        let duplicates = Dictionary(grouping: tables, by: \.table).filter { $0.value.count > 1 }
+        if !duplicates.isEmpty {
+            let names = duplicates.values.flatMap { $0.map(\.unquoted) }.sorted().joined(separator: ", ")
+            throw ConnectError(
+                .connect,
+                "Tables of the same name in different schemas would share a topic (topic.prefix + table name): \(names). List one of each in table.whitelist or table.include.list"
+            )
+        }
         logger.info("Found \(tables.count) tables to copy: \(tables.map(\.unquoted).joined(separator: ", "))")
     }
 

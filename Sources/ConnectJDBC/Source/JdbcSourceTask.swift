@@ -46,6 +46,17 @@ public final class JdbcSourceTask: SourceTask {
             }
             for name in config.tables {
                 let table = dialect.tableId(name)
+                let names =
+                    [table.catalog, table.schema, table.table].compactMap { $0 } + config.timestampColumns
+                    + [config.incrementingColumn]
+                if !config.quoteIdentifiers,
+                    let bad = names.first(where: { !$0.isEmpty && !JdbcSinkTask.isPlainIdentifier($0) })
+                {
+                    // Unquoted, a name would be SQL.
+                    throw ConnectError.invalidConfig(
+                        "quote.sql.identifiers", "never",
+                        "'\(bad)' is not a plain SQL identifier: it cannot be written unquoted")
+                }
                 // Protocol 1 keys the fully qualified name; protocol 0 (older releases) the table alone.
                 let partition: OffsetMap = ["protocol": .string("1"), "table": .string(table.unquoted)]
                 let stored = reader?.offset(for: partition) ?? reader?.offset(for: ["table": .string(table.table)])
@@ -136,7 +147,12 @@ public final class JdbcSourceTask: SourceTask {
     }
 
     public func poll() throws -> [SourceRecord]? {
-        guard !queriers.isEmpty, !stopping.load(ordering: .relaxed) else { return nil }
+        guard !stopping.load(ordering: .relaxed) else {
+            // Closed on the task's own thread, once stop() was asked.
+            session = nil
+            return nil
+        }
+        guard !queriers.isEmpty else { return nil }
         let now = ContinuousClock.now
         // The querier due first (Confluent's priority queue by next update time).
         let index = queriers.indices.min { queriers[$0].nextRun < queriers[$1].nextRun }!

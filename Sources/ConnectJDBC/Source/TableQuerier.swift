@@ -57,26 +57,47 @@ struct TableQuerier {
         var records: [SourceRecord] = []
         records.reserveCapacity(end - position)
         let isPostgres = config.url.subprotocol == .postgresql
-        let incrementingIndex = rows.columns.firstIndex { $0.name == incrementingColumn }
-        let timestampIndexes = config.timestampColumns.compactMap { c in rows.columns.firstIndex { $0.name == c } }
-        for row in rows.rows[position..<end] {
+        let (incrementingIndex, timestampIndexes) = try offsetColumns(rows.columns, config: config)
+        /// The offset a row gives: its incrementing value and its first non-null timestamp.
+        func rowOffset(_ row: [[UInt8]?]) throws -> SourceOffset {
+            var o = offset
+            if let i = incrementingIndex {
+                guard let raw = row[i], let v = Int64(String(decoding: raw, as: UTF8.self)) else {
+                    throw ConnectError(
+                        .data,
+                        "Incrementing column \(incrementingColumn) of \(name) is NULL or not an integer in a row read")
+                }
+                o.incrementing = v
+            }
+            if !timestampIndexes.isEmpty {
+                guard let raw = timestampIndexes.lazy.compactMap({ row[$0] }).first,
+                    let micros = Self.micros(String(decoding: raw, as: UTF8.self))
+                else {
+                    throw ConnectError(
+                        .data,
+                        "Timestamp columns \(config.timestampColumns.joined(separator: ",")) of \(name) are NULL or not timestamps in a row read"
+                    )
+                }
+                o.timestampMicros = micros
+            }
+            return o
+        }
+        for i in position..<end {
+            let row = rows.rows[i]
             var value = Struct(schema: schema)
             for (index, mapping) in mappings {
                 try value.put(mapping.name, try mapping.value(row[index], isPostgres: isPostgres))
             }
-            if config.mode.usesIncrementing, let i = incrementingIndex, let raw = row[i] {
-                guard let v = Int64(String(decoding: raw, as: UTF8.self)) else {
-                    throw ConnectError(
-                        .data,
-                        "Incrementing column \(incrementingColumn) of \(name) holds a value that is not an integer")
-                }
-                offset.incrementing = v
-            }
-            if config.mode.usesTimestamp,
-                let raw = timestampIndexes.lazy.compactMap({ row[$0] }).first,
-                let micros = Self.micros(String(decoding: raw, as: UTF8.self))
+            let after = try rowOffset(row)
+            // Timestamp mode alone cannot tell rows of one timestamp apart: the offset moves to a timestamp only
+            // with the last row of it in the result (Confluent's TimestampTableQuerier), so a restart inside a
+            // group reads the whole group again instead of skipping its rest.
+            if config.mode == .timestamp, i + 1 < rows.rows.count,
+                try rowOffset(rows.rows[i + 1]).timestampMicros == after.timestampMicros
             {
-                offset.timestampMicros = micros
+                // offset stays where the previous group ended
+            } else if config.mode != .bulk {
+                offset = after
             }
             records.append(
                 SourceRecord(
@@ -89,6 +110,30 @@ struct TableQuerier {
             nextRun = ContinuousClock.now.advanced(by: .milliseconds(config.pollIntervalMs))
         }
         return records
+    }
+
+    /// The positions of the incrementing and timestamp columns in a result, matched without case (MySQL's names
+    /// ignore it, PostgreSQL folds unquoted ones).
+    /// - Throws: DataException when the mode needs a column the result lacks, as Confluent's criteria do.
+    private func offsetColumns(_ columns: [SqlColumn], config: JdbcSourceConfig) throws(ConnectError) -> (Int?, [Int]) {
+        func find(_ name: String) -> Int? {
+            columns.firstIndex { $0.name == name } ?? columns.firstIndex { $0.name.lowercased() == name.lowercased() }
+        }
+        var incrementing: Int?
+        if config.mode.usesIncrementing {
+            guard let i = find(incrementingColumn) else {
+                throw ConnectError(.data, "Incrementing column \(incrementingColumn) not found in \(name)")
+            }
+            incrementing = i
+        }
+        var timestamps: [Int] = []
+        if config.mode.usesTimestamp {
+            for c in config.timestampColumns {
+                guard let i = find(c) else { throw ConnectError(.data, "Timestamp column \(c) not found in \(name)") }
+                timestamps.append(i)
+            }
+        }
+        return (incrementing, timestamps)
     }
 
     /// A timestamp column's text (a date alone too) in microseconds since the epoch, read as UTC.
