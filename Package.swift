@@ -103,12 +103,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Neo4j's sink (Cypher strategy) over a Bolt client of its own (PackStream, Bolt 4.4 and 5.x).
+        .target(
+            name: "ConnectNeo4j",
+            dependencies: ["ConnectAPI", "KafkaProtocol", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         // The composition root: one start-up and shut-down for both modes, and the plug-ins the worker ships.
         .target(
             name: "ConnectWorkerKit",
             dependencies: [
                 "ConnectREST", "ConnectRuntime", "ConnectAPI", "ConnectMetrics", "Kafka", "ConnectFile",
                 "ConnectDatagen", "DebeziumPostgres", "DebeziumMySql", "ConnectJDBC", "ConnectElasticsearch",
+                "ConnectNeo4j",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -157,6 +163,10 @@ let package = Package(
         .testTarget(
             name: "ConnectElasticsearchTests",
             dependencies: ["ConnectElasticsearch", "ConnectAPI", "ConnectTestKit", "JSON", "HTTPClient"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ConnectNeo4jTests",
+            dependencies: ["ConnectNeo4j", "ConnectAPI", "ConnectTestKit"],
             swiftSettings: strict),
         .testTarget(
             name: "ConnectJDBCTests",

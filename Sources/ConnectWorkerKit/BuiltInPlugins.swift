@@ -2,6 +2,7 @@ import ConnectDatagen
 import ConnectElasticsearch
 import ConnectFile
 import ConnectJDBC
+import ConnectNeo4j
 import ConnectRuntime
 import DebeziumMySql
 import DebeziumPostgres
@@ -21,6 +22,8 @@ extension PluginRegistry {
         r.register(connector: JdbcSourceConnector.self, className: JdbcSourceConnector.className, type: .source)
         r.register(
             connector: ElasticsearchSinkConnector.self, className: ElasticsearchSinkConnector.className, type: .sink)
+        r.register(connector: Neo4jSinkConnector.self, className: Neo4jSinkConnector.className, type: .sink)
+        r.register(connector: Neo4jConnector.self, className: Neo4jConnector.className, type: .sink)
         return r
     }()
 }

