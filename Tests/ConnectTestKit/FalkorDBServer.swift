@@ -38,15 +38,8 @@ public final class FalkorDBServer: Sendable {
         try PostgresServer.run(
             "/bin/sh",
             ["-c", args.joined(separator: " ") + " >'\(log)' 2>&1 </dev/null & echo $! > '\(directory.path)/pid'"])
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watcher.arguments = [
-            "-c",
-            "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill -9 $(cat '\(directory.path)/pid') >/dev/null 2>&1; sleep 1; rm -rf '\(directory.path)'",
-        ]
-        watcher.standardOutput = FileHandle.nullDevice
-        watcher.standardError = FileHandle.nullDevice
-        try watcher.run()
+        try PostgresServer.whenTestProcessEnds(
+            "kill -9 $(cat '\(directory.path)/pid') >/dev/null 2>&1; sleep 1; rm -rf '\(directory.path)'")
         let deadline = Date().addingTimeInterval(30)
         while !((try? String(contentsOfFile: log, encoding: .utf8))?.contains("Bolt protocol initialized") ?? false) {
             guard Date() < deadline else {

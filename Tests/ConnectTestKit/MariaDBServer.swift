@@ -43,15 +43,8 @@ public final class MariaDBServer: Sendable {
         try PostgresServer.run(
             "/bin/sh",
             ["-c", args.map { "'\($0)'" }.joined(separator: " ") + " >/dev/null 2>&1 </dev/null &"])
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watcher.arguments = [
-            "-c",
-            "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill -9 $(cat '\(directory.path)/mysqld.pid') >/dev/null 2>&1; sleep 1; rm -rf '\(directory.path)'",
-        ]
-        watcher.standardOutput = FileHandle.nullDevice
-        watcher.standardError = FileHandle.nullDevice
-        try watcher.run()
+        try PostgresServer.whenTestProcessEnds(
+            "kill -9 $(cat '\(directory.path)/mysqld.pid') >/dev/null 2>&1; sleep 1; rm -rf '\(directory.path)'")
         let deadline = Date().addingTimeInterval(60)
         while (try? sql("SELECT 1")) == nil {
             guard Date() < deadline else {

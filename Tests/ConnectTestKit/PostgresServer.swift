@@ -40,17 +40,20 @@ public final class PostgresServer: Sendable {
                 directory.appendingPathComponent("server.log").path, "-o", options, "-w", "start",
             ])
         // A watcher stops the server when the test process is gone: the shared server is never deinitialised.
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
         let stop = Self.asServerUser(
             bin.appendingPathComponent("pg_ctl").path,
             ["-D", directory.appendingPathComponent("data").path, "-m", "immediate", "stop"]
         )
         .map { "'\($0)'" }.joined(separator: " ")
-        watcher.arguments = [
-            "-c",
-            "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop) >/dev/null 2>&1; rm -rf '\(directory.path)'",
-        ]
+        try Self.whenTestProcessEnds("\(stop) >/dev/null 2>&1; rm -rf '\(directory.path)'")
+    }
+
+    /// Runs `command` with `/bin/sh` once this test process is gone: how the servers a test starts (and that the
+    /// shared instances never deinitialise) are stopped and their directories removed.
+    static func whenTestProcessEnds(_ command: String) throws {
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watcher.arguments = ["-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; " + command]
         watcher.standardOutput = FileHandle.nullDevice
         watcher.standardError = FileHandle.nullDevice
         try watcher.run()
