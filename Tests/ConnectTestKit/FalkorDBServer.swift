@@ -54,35 +54,8 @@ public final class FalkorDBServer: Sendable {
     /// the Bolt client under test, and returns each result row's values joined by `|`. (FalkorDB's Bolt listener
     /// hangs on some read queries, such as relationship patterns, that GRAPH.QUERY answers.)
     public func cypher(_ query: String) throws -> [String] {
-        let script = """
-            import socket, sys
-            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-            args = ["GRAPH.QUERY", "falkordb", sys.argv[2]]
-            s.sendall(("*%d\\r\\n" % len(args) + "".join("$%d\\r\\n%s\\r\\n" % (len(a.encode()), a) for a in args)).encode())
-            f = s.makefile("rb")
-            def read():
-                line = f.readline().rstrip(b"\\r\\n")
-                t, rest = line[:1], line[1:]
-                if t == b"*":
-                    n = int(rest)
-                    return None if n < 0 else [read() for _ in range(n)]
-                if t == b"$":
-                    n = int(rest)
-                    if n < 0:
-                        return None
-                    data = f.read(n + 2)[:-2]
-                    return data.decode()
-                if t == b":":
-                    return int(rest)
-                if t == b"-":
-                    raise SystemExit("error: " + rest.decode())
-                return rest.decode()
-            reply = read()
-            rows = reply[1] if len(reply) == 3 else []
-            for row in rows:
-                print("|".join(str(v) for v in row))
-            """
-        let out = try ProjectPaths.run(ProjectPaths.python, ["-c", script, String(redisPort), query])
+        let out = try ProjectPaths.run(
+            ProjectPaths.python, [ProjectPaths.script("scripts/python/graph_query.py"), String(redisPort), query])
         return out.split(separator: "\n").map(String.init)
     }
 }
