@@ -20,6 +20,14 @@ public protocol PluginMBeanServer: Sendable {
     func register(
         domain: String, type: String, properties: [(key: String, value: String)],
         attributes: [(name: String, value: MBeanAttribute)]) throws(PluginMBeanError)
+
+    /// The properties that name the task an MBean belongs to (`connector`, `task`), which plug-ins put in their MBean
+    /// names as KIP-877's `PluginMetrics` adds them to a plug-in's metrics; empty where the runtime does not say.
+    var taskTags: [(key: String, value: String)] { get }
+}
+
+extension PluginMBeanServer {
+    public var taskTags: [(key: String, value: String)] { [] }
 }
 
 /// Why an MBean was not registered.

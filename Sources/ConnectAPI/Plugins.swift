@@ -123,10 +123,13 @@ public protocol SinkTaskContext: Sendable {
     /// (`errors.tolerance`, the dead letter queue, the error log) instead of failing the batch. Nil unless the
     /// connector has a dead letter queue or `errors.log.enable=true`, as in Connect.
     var errantRecordReporter: (any ErrantRecordReporter)? { get }
+    /// Where the task registers MBeans of its own; nil where the runtime offers none (the default).
+    var mbeanServer: (any PluginMBeanServer)? { get }
 }
 
 extension SinkTaskContext {
     public var errantRecordReporter: (any ErrantRecordReporter)? { nil }
+    public var mbeanServer: (any PluginMBeanServer)? { nil }
 }
 
 /// Takes a record a sink task failed to process (`ErrantRecordReporter`). `report` throws when the connector's

@@ -23,8 +23,10 @@ final class ElasticsearchClient {
     private let http: HTTPClient
     private var next = 0
     private let logger: Logger
+    private let metrics: SinkWriterMetrics?
 
-    init(_ config: ElasticsearchSinkConnectorConfig, logger: Logger) {
+    init(_ config: ElasticsearchSinkConnectorConfig, logger: Logger, metrics: SinkWriterMetrics? = nil) {
+        self.metrics = metrics
         self.config = config
         var c = HTTPClientConfiguration()
         c.timeout = .milliseconds(max(config.readTimeoutMs, 1) + max(config.connectionTimeoutMs, 1))
@@ -72,6 +74,7 @@ final class ElasticsearchClient {
                     .connect, "Failed to \(description) after total of \(attempt) attempt(s)",
                     cause: ConnectError(.io, failure))
             }
+            metrics?.retried()
             logger.warning(
                 "Failed to \(description) on attempt \(attempt)/\(config.maxRetries + 1). Will retry in \(backoff) ms: \(failure)"
             )
@@ -100,7 +103,8 @@ final class ElasticsearchClient {
     }
 
     /// Sends `operations` as one `_bulk` request and returns the items that failed.
-    /// - Throws: ConnectException "Bulk request failed" when the request itself fails after its retries.
+    /// - Throws: ConnectException "Bulk request failed" when the request itself fails after its retries, or when the
+    ///   answer does not hold one item per action (nothing could say which records were written).
     func bulk(_ operations: [BulkOperation]) throws(ConnectError) -> [ItemFailure] {
         var body: [UInt8] = []
         for op in operations { body += op.ndjson }
@@ -115,9 +119,16 @@ final class ElasticsearchClient {
                 .connect, "Bulk request failed",
                 cause: ConnectError(.io, "HTTP \(r.status): \(r.text.prefix(1000))"))
         }
+        let items = answer["items"]?.arrayValue ?? []
+        guard items.count == operations.count else {
+            throw ConnectError(
+                .connect, "Bulk request failed",
+                cause: ConnectError(
+                    .io, "The bulk answer holds \(items.count) items for \(operations.count) actions"))
+        }
         guard answer["errors"]?.boolValue == true else { return [] }
         var failures: [ItemFailure] = []
-        for (i, item) in (answer["items"]?.arrayValue ?? []).enumerated() {
+        for (i, item) in items.enumerated() {
             guard let result = item.objectValue?.entries.first?.value, let error = result["error"] else { continue }
             failures.append(
                 ItemFailure(

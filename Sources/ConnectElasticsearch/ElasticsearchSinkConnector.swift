@@ -62,6 +62,7 @@ public final class ElasticsearchSinkTask: SinkTask {
     private var client: ElasticsearchClient!
     private var context: (any SinkTaskContext)?
     private var knownIndexes: Set<String> = []
+    private var metrics: SinkWriterMetrics?
     private let logger = Logger(label: "io.confluent.connect.elasticsearch.ElasticsearchSinkTask")
 
     public init() {}
@@ -72,7 +73,8 @@ public final class ElasticsearchSinkTask: SinkTask {
         logger.info("Starting ElasticsearchSinkTask.")
         config = try ElasticsearchSinkConnectorConfig(props)
         converter = DataConverter(config)
-        client = ElasticsearchClient(config, logger: logger)
+        metrics = SinkWriterMetrics(server: context?.mbeanServer)
+        client = ElasticsearchClient(config, logger: logger, metrics: metrics)
     }
 
     public func stop() throws { logger.info("Stopping ElasticsearchSinkTask") }
@@ -104,7 +106,20 @@ public final class ElasticsearchSinkTask: SinkTask {
                 end += 1
             }
             let slice = Array(batch[start..<end])
-            try handle(try client.bulk(slice.map(\.operation)), slice)
+            let began = ContinuousClock.now
+            let failures: [ElasticsearchClient.ItemFailure]
+            do { failures = try client.bulk(slice.map(\.operation)) } catch {
+                metrics?.failed(slice.count, reason: "bulk-request")
+                throw error
+            }
+            // A conflict with an external version is a record written before (a redelivery): it counts as written.
+            let refused = failures.filter { f in
+                f.type != "version_conflict_engine_exception" || f.position >= slice.count
+                    || slice[f.position].operation.version == nil
+            }
+            metrics?.written(slice.count - refused.count, duration: ContinuousClock.now - began)
+            for f in refused { metrics?.failed(1, reason: f.type) }
+            try handle(failures, slice)
             start = end
         }
     }
@@ -112,6 +127,7 @@ public final class ElasticsearchSinkTask: SinkTask {
     /// `drop.invalid.message` drops the record with a log line; else the errant record reporter takes it; else
     /// the task fails with the converter's DataException.
     private func handleInvalid(_ record: SinkRecord, _ error: ConnectError) throws {
+        metrics?.failed(1, reason: "invalid-record")
         if config.dropInvalidMessage {
             logger.error(
                 "Can't convert record from topic/partition/offset \(record.topic)/\(record.kafkaPartition ?? -1)/\(record.kafkaOffset). Error message: \(error.message)"

@@ -57,8 +57,10 @@ public final class Neo4jConnector: Neo4jSinkConnector {
 
 /// Writes each `put` topic by topic, `neo4j.batch.size` records per transaction (`BEGIN`, the statement with the
 /// batch as `$events`, `COMMIT`). A lost connection or a transient error (`Neo.TransientError.*`) is tried again
-/// `neo4j.retry.max.attemps` times; any other failure (a syntax error, a constraint) fails the task with Neo4j's
-/// code and message, or, with an errant record reporter, sends the batch's records there.
+/// `neo4j.retry.max.attemps` times; a statement error (a syntax error, a type, a constraint: `BoltError.isDataError`)
+/// fails the task with Neo4j's code and message or, with an errant record reporter, sends the batch's records there;
+/// a failure of the login, a privilege, the database or the cluster fails the task.
+/// What it wrote, retried and was refused is in `SinkWriterMetrics`.
 public final class Neo4jSinkTask: SinkTask {
     static let bindsMessageKey = "neo4j.__bind.message"
 
@@ -66,6 +68,7 @@ public final class Neo4jSinkTask: SinkTask {
     private var bindsMessage = false
     private var connection: BoltConnection?
     private var context: (any SinkTaskContext)?
+    private var metrics: SinkWriterMetrics?
     private let logger = Logger(label: "streams.kafka.connect.sink.Neo4jSinkTask")
 
     public init() {}
@@ -75,6 +78,7 @@ public final class Neo4jSinkTask: SinkTask {
     public func start(_ props: [String: String]) throws {
         config = try Neo4jSinkConfig(props)
         bindsMessage = props[Self.bindsMessageKey] == "true"
+        metrics = SinkWriterMetrics(server: context?.mbeanServer)
         logger.info("Starting the Neo4j sink task for \(config.host):\(config.port)")
     }
 
@@ -114,22 +118,26 @@ public final class Neo4jSinkTask: SinkTask {
 
     private func write(_ batch: [SinkRecord], _ statement: String) throws {
         let events = PackValue.list(batch.map(event))
+        let began = ContinuousClock.now
         var attempt = 0
         while true {
             do {
                 let c = try connection ?? connect()
                 connection = c
-                try c.begin(database: config.database)
                 do {
+                    try c.begin(database: config.database)
                     _ = try c.run(statement, [("events", events)])
                     try c.commit()
                 } catch {
+                    // A refused BEGIN, RUN or COMMIT leaves the connection FAILED until a RESET.
                     if !error.isConnectionError { try? c.reset() }
                     throw error
                 }
+                metrics?.written(batch.count, duration: ContinuousClock.now - began)
                 return
             } catch let error as BoltError where error.isTransient && attempt < config.retries {
                 attempt += 1
+                metrics?.retried()
                 if error.isConnectionError {
                     connection?.close()
                     connection = nil
@@ -139,6 +147,7 @@ public final class Neo4jSinkTask: SinkTask {
                 )
                 Thread.sleep(forTimeInterval: Double(min(config.retryBackoffMs, 10_000)) / 1000)
             } catch let error as BoltError {
+                metrics?.failed(batch.count, reason: error.code ?? (error.isConnectionError ? "connection" : "unknown"))
                 if error.isConnectionError {
                     connection?.close()
                     connection = nil
@@ -147,7 +156,9 @@ public final class Neo4jSinkTask: SinkTask {
                         "Neo4j at \(config.host):\(config.port) could not be reached after \(attempt + 1) attempts",
                         cause: ConnectError(.io, error.description))
                 }
-                guard let reporter = context?.errantRecordReporter else {
+                // Only what the statement made of these records goes to the errant record reporter; a refused
+                // login, a missing privilege or a cluster without a leader would refuse every record alike.
+                guard error.isDataError, let reporter = context?.errantRecordReporter else {
                     throw ConnectError(
                         .connect, "Error executing the Cypher statement of topic \(batch[0].topic)",
                         cause: ConnectError(.io, error.description))

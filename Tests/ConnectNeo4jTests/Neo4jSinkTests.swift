@@ -65,6 +65,18 @@ struct Neo4jSinkUnitTests {
             Neo4jSinkTask.pack(.map([.init(.string("a"), .array([.int64(1), nil]))]))
                 == .map([("a", .list([.int(1), .null]))]))
     }
+
+    @Test("only what the statement made of the records goes to the errant record reporter")
+    func dataErrors() {
+        func error(_ code: String?) -> BoltError { BoltError(code: code, message: "m", isConnectionError: false) }
+        #expect(error("Neo.ClientError.Statement.SyntaxError").isDataError)
+        #expect(error("Neo.ClientError.Schema.ConstraintValidationFailed").isDataError)
+        #expect(error("Neo.DatabaseError.General.UnknownError").isDataError, "FalkorDB's answer to a bad statement")
+        #expect(!error("Neo.ClientError.Security.Unauthorized").isDataError)
+        #expect(!error("Neo.ClientError.Database.DatabaseNotFound").isDataError)
+        #expect(!error("Neo.ClientError.Cluster.NotALeader").isDataError)
+        #expect(!BoltError.connection("reset").isDataError)
+    }
 }
 
 /// The Neo4j sink against a real FalkorDB over Bolt, checked with the neo4j Python driver.

@@ -47,6 +47,16 @@ struct CDCDoctorFaultTests {
             #expect(subject.contains(connector), "\(rule) names \(subject)", sourceLocation: sourceLocation)
         }
 
+        /// The value of the `/metrics` sample `series` (name and labels as rendered), nil when there is none.
+        func sample(_ series: String) -> Double? {
+            let port = runtime.restServer.boundListeners[0].port
+            let text = (try? WorkerREST.call(port, "GET", "/metrics").body) ?? ""
+            for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+                return Double(line.dropFirst(series.count + 1))
+            }
+            return nil
+        }
+
         /// Waits until the connector's task is RUNNING.
         func running(_ name: String) -> Bool { WorkerFixture.waitForTask(runtime, name, "RUNNING")?.state == .running }
     }

@@ -87,26 +87,7 @@ struct ErrorHandlingPipelineTests {
 
     /// Produces records (key, value bytes, timestamp) with an `origin` header, waiting for every acknowledgement.
     func produce(_ topic: String, _ records: [(key: String, value: [UInt8], timestamp: Int64)]) throws {
-        var config = KafkaClientConfig(KafkaProducer.connectDefaults)
-        config["bootstrap.servers"] = broker.bootstrapServers
-        let producer = try KafkaProducer(config: config)
-        /// Enqueues one record; false when the local queue is full.
-        func enqueue(_ i: Int, _ r: (key: String, value: [UInt8], timestamp: Int64)) throws -> Bool {
-            do {
-                try producer.send(
-                    id: UInt64(i), topic: topic, partition: 0, key: Array(r.key.utf8), value: r.value,
-                    headers: [KafkaHeader(key: "origin", value: Array("test".utf8))], timestamp: r.timestamp)
-                return true
-            } catch {
-                guard error.kind == .queueFull else { throw error }
-                return false
-            }
-        }
-        for (i, r) in records.enumerated() {
-            while try !enqueue(i, r) { _ = producer.poll(timeoutMs: 50) }
-        }
-        let reports = producer.flush(timeoutMs: 30_000)
-        #expect(reports.allSatisfy { if case .success = $0.result { true } else { false } })
+        try TopicWriter.produce(topic, records)
     }
 
     /// Records read back by the independent Python client.

@@ -4,6 +4,7 @@ import ConnectTestKit
 import ConnectWorkerKit
 import Foundation
 import JSON
+import Kafka
 import Logging
 
 /// Starts an in-process standalone worker on the shared Tansu broker with connectors given as REST-style JSON bodies.
@@ -49,6 +50,45 @@ extension WorkerFixture {
             return status?.state.rawValue == state
         }
         return status
+    }
+}
+
+/// Writes records to a topic of the shared broker with the worker's own producer.
+enum TopicWriter {
+    struct Refused: Error { let errors: [String] }
+
+    /// Produces records (key, value bytes, timestamp) with an `origin` header, waiting for every acknowledgement.
+    /// - Throws: `Refused` when the broker did not acknowledge every record.
+    static func produce(_ topic: String, _ records: [(key: String, value: [UInt8], timestamp: Int64)]) throws {
+        var config = KafkaClientConfig(KafkaProducer.connectDefaults)
+        config["bootstrap.servers"] = TansuBroker.shared.bootstrapServers
+        let producer = try KafkaProducer(config: config)
+        /// Enqueues one record; false when the local queue is full.
+        func enqueue(_ i: Int, _ r: (key: String, value: [UInt8], timestamp: Int64)) throws -> Bool {
+            do {
+                try producer.send(
+                    id: UInt64(i), topic: topic, partition: 0, key: Array(r.key.utf8), value: r.value,
+                    headers: [KafkaHeader(key: "origin", value: Array("test".utf8))], timestamp: r.timestamp)
+                return true
+            } catch {
+                guard error.kind == .queueFull else { throw error }
+                return false
+            }
+        }
+        for (i, r) in records.enumerated() {
+            while try !enqueue(i, r) { _ = producer.poll(timeoutMs: 50) }
+        }
+        let failed = producer.flush(timeoutMs: 30_000).compactMap { report -> String? in
+            if case .failure(let error) = report.result { return "\(error)" }
+            return nil
+        }
+        guard failed.isEmpty else { throw Refused(errors: failed) }
+    }
+
+    /// Produces UTF-8 values with their keys, timestamped now.
+    static func produce(_ topic: String, _ records: [(key: String, value: String)]) throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try produce(topic, records.map { ($0.key, Array($0.value.utf8), now) })
     }
 }
 

@@ -30,6 +30,13 @@ public struct SQLFailure: Error, Sendable, CustomStringConvertible {
         return [1205, 1213, 1040].contains(code)
     }
 
+    /// What refused the statement, for `SinkWriterMetrics`: MySQL's error number, else the SQLSTATE, else
+    /// `connection` for a lost connection.
+    public var reason: String {
+        if code != 0 { return String(code) }
+        return sqlState ?? (isConnectionError ? "connection" : "unknown")
+    }
+
     public var description: String {
         "\(exceptionClass): \(message)" + (sqlState.map { " (SQLState: \($0))" } ?? "")
     }

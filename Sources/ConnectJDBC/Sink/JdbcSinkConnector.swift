@@ -59,6 +59,7 @@ public final class JdbcSinkTask: SinkTask {
     /// Positions in the current write's batch of the records reported before any statement ran (a row that cannot be
     /// built, a name that cannot be written).
     private var reportedInWrite: Set<Int> = []
+    private var metrics: SinkWriterMetrics?
     private let logger = Logger(label: "io.confluent.connect.jdbc.sink.JdbcSinkTask")
 
     public init() {}
@@ -69,6 +70,7 @@ public final class JdbcSinkTask: SinkTask {
         config = try JdbcSinkConfig(props)
         dialect = config.dialect
         retriesLeft = config.maxRetries
+        metrics = SinkWriterMetrics(server: context?.mbeanServer)
         logger.info("Starting JDBC Sink task: \(dialect.name) on \(config.url.host):\(config.url.port)")
     }
 
@@ -76,13 +78,19 @@ public final class JdbcSinkTask: SinkTask {
 
     public func put(_ records: [SinkRecord]) throws {
         guard !records.isEmpty else { return }
+        let began = ContinuousClock.now
         do {
-            do { try write(records) } catch let failure as SQLFailure where failure.isDataError {
+            do {
+                try write(records)
+                metrics?.written(records.count - reportedInWrite.count, duration: ContinuousClock.now - began)
+            } catch let failure as SQLFailure where failure.isDataError {
                 guard let reporter = context?.errantRecordReporter else {
+                    metrics?.failed(records.count, reason: failure.reason)
                     throw ConnectError(
                         .connect, "Writing records failed", cause: ConnectError(.io, failure.description))
                 }
-                try writeOneByOne(records, reporter)
+                let written = try writeOneByOne(records, reporter)
+                metrics?.written(written, duration: ContinuousClock.now - began)
             }
             retriesLeft = config.maxRetries
         } catch let failure as SQLFailure where failure.isTransient {
@@ -97,6 +105,7 @@ public final class JdbcSinkTask: SinkTask {
                     cause: ConnectError(.io, failure.description))
             }
             retriesLeft -= 1
+            metrics?.retried()
             logger.warning(
                 "Write of \(records.count) records failed, remainingRetries=\(retriesLeft): \(failure.description)")
             Thread.sleep(forTimeInterval: Double(min(config.retryBackoffMs, 10_000)) / 1000)
@@ -104,6 +113,7 @@ public final class JdbcSinkTask: SinkTask {
         } catch let failure as SQLFailure {
             // Not the data: the login, the database, a permission, the server's state. Retrying record by record
             // would only repeat it.
+            metrics?.failed(records.count, reason: failure.reason)
             throw ConnectError(
                 .connect, "Writing records failed", cause: ConnectError(.io, failure.description))
         }
@@ -112,14 +122,15 @@ public final class JdbcSinkTask: SinkTask {
     /// The batch again, a record at a time but in one transaction, each record behind a savepoint: the records the
     /// database refuses are rolled back alone and reported once the rest is committed; those the conversion
     /// reported already are not written again. Any other failure rolls everything back and is thrown.
-    private func writeOneByOne(_ records: [SinkRecord], _ reporter: any ErrantRecordReporter) throws {
+    /// - Returns: how many records were written.
+    private func writeOneByOne(_ records: [SinkRecord], _ reporter: any ErrantRecordReporter) throws -> Int {
         let alreadyReported = reportedInWrite
         var single: [(record: SinkRecord, statements: [String])] = []
         for (i, record) in records.enumerated() where !alreadyReported.contains(i) {
             let statements = try statements(for: [record])
             if !statements.isEmpty { single.append((record, statements)) }
         }
-        guard let session else { return }
+        guard let session else { return 0 }
         var refused: [(SinkRecord, SQLFailure)] = []
         try inTransaction(session) {
             for (record, statements) in single {
@@ -134,8 +145,10 @@ public final class JdbcSinkTask: SinkTask {
             }
         }
         for (record, failure) in refused {
+            metrics?.failed(1, reason: failure.reason)
             try reporter.report(record, error: ConnectError(.io, failure.description))
         }
+        return single.count - refused.count
     }
 
     private func inTransaction(_ session: any SqlSession, _ body: () throws -> Void) throws {
@@ -205,6 +218,7 @@ public final class JdbcSinkTask: SinkTask {
                     }
                 }
             } catch {
+                metrics?.failed(1, reason: "invalid-record")
                 guard let reporter = context?.errantRecordReporter else { throw error }
                 try reporter.report(record, error: error)
                 reportedInWrite.insert(i)

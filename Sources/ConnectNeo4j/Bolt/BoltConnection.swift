@@ -11,6 +11,18 @@ public struct BoltError: Error, Sendable, CustomStringConvertible {
     /// Worth trying again: a lost connection or Neo4j's `Neo.TransientError.*` (deadlocks, leader changes).
     public var isTransient: Bool { isConnectionError || (code?.hasPrefix("Neo.TransientError.") ?? false) }
 
+    /// The statement refused these records (a syntax error, a type, a constraint), as opposed to the login or a
+    /// privilege (`Neo.ClientError.Security.*`), the database (`Neo.ClientError.Database.*`, not found) or the
+    /// cluster (`Neo.ClientError.Cluster.*`, no leader), which refuse every record alike. Other codes count as the
+    /// statement's: FalkorDB answers every refused statement with `Neo.DatabaseError.General.UnknownError`.
+    public var isDataError: Bool {
+        guard !isConnectionError else { return false }
+        guard let code else { return true }
+        return !["Neo.ClientError.Security.", "Neo.ClientError.Database.", "Neo.ClientError.Cluster."].contains {
+            code.hasPrefix($0)
+        }
+    }
+
     public var description: String {
         code.map { "\($0): \(message)" } ?? message
     }

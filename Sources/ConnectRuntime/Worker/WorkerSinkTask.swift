@@ -31,10 +31,15 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
 
         /// Set when the connector has a DLQ or the error log.
         let errantRecordReporter: (any ErrantRecordReporter)?
+        let mbeanServer: (any PluginMBeanServer)?
 
-        init(configs: [String: String], errantRecordReporter: (any ErrantRecordReporter)?) {
+        init(
+            configs: [String: String], errantRecordReporter: (any ErrantRecordReporter)?,
+            mbeanServer: (any PluginMBeanServer)?
+        ) {
             self.configs = configs
             self.errantRecordReporter = errantRecordReporter
+            self.mbeanServer = mbeanServer
         }
 
         func assignment() -> Set<TopicPartition> { requests.withLock { $0.assignment } }
@@ -110,7 +115,8 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         self.maxPollRecords = maxPollRecords
         let reporter = errors.config.enablesErrantRecordReporter ? WorkerErrantRecordReporter(errors: errors) : nil
         self.errantReporter = reporter
-        self.context = Context(configs: taskConfig, errantRecordReporter: reporter)
+        self.context = Context(
+            configs: taskConfig, errantRecordReporter: reporter, mbeanServer: TaskMBeanServer(id: id, metrics: metrics))
         let lastPoll = metrics.lastPoll
         let clock = metrics.registry.clock
         self.lag = SinkLagTracker(

@@ -19,17 +19,6 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         let mbeanServer: (any PluginMBeanServer)?
     }
 
-    /// The task's MBeans go into the worker's registry and leave it with the task's metrics.
-    struct MBeanServer: PluginMBeanServer {
-        let metrics: TaskMetrics
-        func register(
-            domain: String, type: String, properties: [(key: String, value: String)],
-            attributes: [(name: String, value: MBeanAttribute)]
-        ) throws(PluginMBeanError) {
-            try metrics.registerPluginMBean(domain: domain, type: type, properties: properties, attributes: attributes)
-        }
-    }
-
     private let task: any SourceTask
     private let taskConfig: [String: String]
     private let producer: KafkaProducer
@@ -82,7 +71,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         task.initialize(
             Context(
                 offsetStorageReader: ConnectorOffsetReader(connector: id.connector, store: offsetStore),
-                configs: taskConfig, mbeanServer: MBeanServer(metrics: metrics)))
+                configs: taskConfig, mbeanServer: TaskMBeanServer(id: id, metrics: metrics)))
         try task.start(taskConfig)
         started = true
         logger.info("\(self) Source task finished initialization and start")
