@@ -26,13 +26,11 @@ PORT=$(free_port)
 MYPORT=$(free_port)
 PGPORT=$(free_port)
 BOOTSTRAP="127.0.0.1:$KPORT"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-asuser() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 TANSU_PID=$(start_tansu "$KPORT" "$WORK/tansu.log")
 cleanup() {
     [ -n "${WORKER_PID:-}" ] && kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
     [ -f "$WORK/mysqld.pid" ] && kill -9 "$(cat "$WORK/mysqld.pid")" 2>/dev/null
-    [ -d "$WORK/pg" ] && asuser "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1
+    stop_postgres "$WORK"
     kill -9 "$TANSU_PID" 2>/dev/null
     rm -rf "$WORK"
 }
@@ -45,18 +43,9 @@ rate() { printf '%.0f' "$(echo "$1 / $2" | bc -l)"; }
 await() { local deadline=$((SECONDS + 600)); until eval "$1"; do [ $SECONDS -lt $deadline ] || { echo "timed out: $1" >&2; exit 1; }; sleep 0.05; done; }
 count() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l; }
 
-ROOTUSER=(); [ "$(id -u)" = 0 ] && ROOTUSER=(--user=root)
-mariadb-install-db --no-defaults --datadir="$WORK/mdb" --auth-root-authentication-method=normal --skip-test-db "${ROOTUSER[@]}" >"$WORK/install.log" 2>&1
-mariadbd --no-defaults "${ROOTUSER[@]}" --datadir="$WORK/mdb" --socket="$WORK/mysqld.sock" --port="$MYPORT" \
-    --bind-address=127.0.0.1 --pid-file="$WORK/mysqld.pid" --log-error="$WORK/mysqld.err" --server-id=1 \
-    --log-bin="$WORK/mdb/mysql-bin" --binlog-format=ROW --binlog-row-image=FULL --innodb-flush-log-at-trx-commit=2 \
-    --sync-binlog=0 >/dev/null 2>&1 &
+start_mariadb "$WORK" "$MYPORT" --innodb-flush-log-at-trx-commit=2 --sync-binlog=0
 mysql_() { mariadb --no-defaults -uroot -h127.0.0.1 -P"$MYPORT" -N -B "$@"; }
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK"
-asuser "$PGBIN/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 >"$WORK/initdb.log" 2>&1
-asuser "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w start -o "-c listen_addresses=127.0.0.1 -c port=$PGPORT \
-    -c unix_socket_directories=$WORK -c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10 \
-    -c synchronous_commit=off" >/dev/null
+start_postgres "$WORK" "$PGPORT" "-c synchronous_commit=off"
 psql_() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -v ON_ERROR_STOP=1 -qAt "$@"; }
 await 'mysql_ -e "SELECT 1" >/dev/null 2>&1'
 psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE bench" >/dev/null

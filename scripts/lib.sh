@@ -86,3 +86,28 @@ wait_until() {
         sleep 0.3
     done
 }
+
+# Private database servers for scripts and benchmarks, on 127.0.0.1, their files under a work directory.
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+pg_asuser() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# start_postgres DIR PORT [SETTINGS]: a PostgreSQL cluster in DIR/pg (trust, logical WAL), sockets in DIR; SETTINGS
+# are more "-c key=value". Returns once it accepts connections.
+start_postgres() {
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$1"; fi
+    pg_asuser "$PGBIN/initdb" -D "$1/pg" -U postgres --auth=trust -E UTF8 >"$1/initdb.log" 2>&1 &&
+        pg_asuser "$PGBIN/pg_ctl" -D "$1/pg" -l "$1/pg.log" -w start -o "-c listen_addresses=127.0.0.1 -c port=$2 \
+            -c unix_socket_directories=$1 -c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10 ${3:-}" >/dev/null
+}
+# stop_postgres DIR: stops the cluster start_postgres made in DIR, if any.
+stop_postgres() { if [ -d "$1/pg" ]; then pg_asuser "$PGBIN/pg_ctl" -D "$1/pg" -m immediate stop >/dev/null 2>&1; fi; }
+# start_mariadb DIR PORT [MARIADBD ARGS...]: a MariaDB server in DIR/mdb with a ROW binlog (server id 1), its pid in
+# DIR/mysqld.pid and errors in DIR/mysqld.err; runs in the background (wait for `SELECT 1`).
+start_mariadb() {
+    local dir="$1" port="$2"; shift 2
+    local rootuser=(); if [ "$(id -u)" = 0 ]; then rootuser=(--user=root); fi
+    mariadb-install-db --no-defaults --datadir="$dir/mdb" --auth-root-authentication-method=normal --skip-test-db \
+        "${rootuser[@]}" >"$dir/install.log" 2>&1
+    mariadbd --no-defaults "${rootuser[@]}" --datadir="$dir/mdb" --socket="$dir/mysqld.sock" --port="$port" \
+        --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" --log-error="$dir/mysqld.err" --server-id=1 \
+        --log-bin="$dir/mdb/mysql-bin" --binlog-format=ROW --binlog-row-image=FULL "$@" >/dev/null 2>&1 &
+}
