@@ -124,18 +124,15 @@ public final class ElasticsearchSinkTask: SinkTask {
         }
     }
 
-    /// `drop.invalid.message` drops the record with a log line; else the errant record reporter takes it; else
-    /// the task fails with the converter's DataException.
+    /// As Confluent's `tryWriteRecord`: the errant record reporter (when there is one) gets the record first; then
+    /// `drop.invalid.message` drops it with a log line, or the task fails with the converter's DataException.
     private func handleInvalid(_ record: SinkRecord, _ error: ConnectError) throws {
         metrics?.failed(1, reason: "invalid-record")
-        if config.dropInvalidMessage {
-            logger.error(
-                "Can't convert record from topic/partition/offset \(record.topic)/\(record.kafkaPartition ?? -1)/\(record.kafkaOffset). Error message: \(error.message)"
-            )
-            return
-        }
-        guard let reporter = context?.errantRecordReporter else { throw error }
-        try reporter.report(record, error: error)
+        try context?.errantRecordReporter?.report(record, error: error)
+        guard config.dropInvalidMessage else { throw error }
+        logger.error(
+            "Can't convert record from topic/partition/offset \(record.topic)/\(record.kafkaPartition ?? -1)/\(record.kafkaOffset). Error message: \(error.message)"
+        )
     }
 
     private func ensureIndex(_ index: String, _ record: SinkRecord) throws {

@@ -194,14 +194,14 @@ struct ElasticsearchSinkConnectorConfig: Sendable {
     func ignoresKey(_ topic: String) -> Bool { keyIgnore || topicKeyIgnore.contains(topic) }
     func ignoresSchema(_ topic: String) -> Bool { schemaIgnore || topicSchemaIgnore.contains(topic) }
 
-    /// Confluent's `convertTopicToIndexName`: lower case, a leading `-`, `_` or `+` dropped, `.` and `..` as
-    /// `dot` and `dotdot`, at most 255 bytes.
+    /// Confluent's `convertTopicToIndexName`: lower case, cut to 255 bytes, then one leading `-` or `_` dropped, `.`
+    /// and `..` as `dot` and `dotdot`.
     static func indexName(_ topic: String) -> String {
         var index = topic.lowercased()
+        while index.utf8.count > 255 { index.removeLast() }
+        if let first = index.first, first == "-" || first == "_" { index.removeFirst() }
         if index == "." { return "dot" }
         if index == ".." { return "dotdot" }
-        while let first = index.first, first == "-" || first == "_" || first == "+" { index.removeFirst() }
-        while index.utf8.count > 255 { index.removeLast() }
         return index
     }
 }

@@ -37,6 +37,7 @@ struct ElasticsearchSinkUnitTests {
         #expect(
             ElasticsearchSinkConnectorConfig.indexName("Dbserver1.Inventory.ORDERS") == "dbserver1.inventory.orders")
         #expect(ElasticsearchSinkConnectorConfig.indexName("_private") == "private")
+        #expect(ElasticsearchSinkConnectorConfig.indexName("__private") == "_private", "one character only")
         #expect(ElasticsearchSinkConnectorConfig.indexName(".") == "dot")
         #expect(ElasticsearchSinkConnectorConfig.indexName(String(repeating: "a", count: 300)).count == 255)
     }
@@ -190,6 +191,19 @@ struct ElasticsearchSinkTaskTests {
         #expect(
             context.reported.withLock { $0.first?.error.contains("Indexing failed: mapper_parsing_exception") } == true)
         #expect(try es.documents(t).keys.sorted() == ["2"])
+    }
+
+    @Test("a record that cannot be converted is reported first, then dropped (drop.invalid.message) or fails the put")
+    func invalidRecords() throws {
+        var keyless = try ElasticsearchSinkUnitTests.record(1, "widget", offset: 3, topic: Self.topic())
+        keyless.key = nil
+        let unreachable = ["connection.url": "http://127.0.0.1:\(try FreePort.allocate())", "max.retries": "0"]
+        let failing = ReportingContext(withReporter: true)
+        #expect(throws: ConnectError.self) { try Self.start(unreachable, failing).put([keyless]) }
+        #expect(failing.reported.withLock { $0.map(\.offset) } == [3])
+        let dropping = ReportingContext(withReporter: true)
+        try Self.start(unreachable.merging(["drop.invalid.message": "true"]) { $1 }, dropping).put([keyless])
+        #expect(dropping.reported.withLock { $0.map(\.offset) } == [3])
     }
 
     @Test("an unreachable server fails the put after max.retries, naming the bulk request")

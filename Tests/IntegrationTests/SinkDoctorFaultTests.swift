@@ -98,6 +98,15 @@ struct SinkDoctorFaultTests {
             worker.sample(
                 #"swift_connect_sink_writer_failure_metrics_records_failed_total{connector="sf-metrics",task="0",reason="23505"}"#
             ) == 1, "the duplicate key is counted under its SQLSTATE")
+        // Connect's families count the same sink: the reported record is a failure, tolerated and skipped (Connect's
+        // executeFailed: an error only past the tolerance), both records were put.
+        let task = #"{connector="sf-metrics",task="0"}"#
+        #expect(worker.sample("kafka_connect_task_error_metrics_total_record_failures" + task) == 1)
+        #expect(worker.sample("kafka_connect_task_error_metrics_total_records_skipped" + task) == 1)
+        #expect(worker.sample("kafka_connect_sink_task_metrics_sink_record_send_total" + task) == 2)
+        #expect(
+            worker.sample(#"swift_connect_task_funnel_records_total{connector="sf-metrics",task="0",stage="put"}"#) == 2
+        )
         #expect(
             try pg.sql("SELECT id, item FROM orders", database: db).trimmingCharacters(in: .whitespacesAndNewlines)
                 == "2|gadget")
