@@ -28,6 +28,7 @@ PGPORT=$(free_port)
 BOOTSTRAP="127.0.0.1:$KPORT"
 TANSU_PID=$(start_tansu "$KPORT" "$WORK/tansu.log")
 cleanup() {
+    set +e  # every step runs, whatever the one before it returned
     [ -n "${WORKER_PID:-}" ] && kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
     [ -f "$WORK/mysqld.pid" ] && kill -9 "$(cat "$WORK/mysqld.pid")" 2>/dev/null
     stop_postgres "$WORK"

@@ -40,6 +40,7 @@ TOPIC=bench-orders
 INDEX=$(echo "$TOPIC" | tr 'A-Z' 'a-z')  # the sink's index: the topic in lower case
 TANSU_PID=$(start_tansu "$KPORT" "$WORK/tansu.log")
 cleanup() {
+    set +e  # every step runs, whatever the one before it returned
     [ -n "${WORKER_PID:-}" ] && kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
     [ -n "${ES_PID:-}" ] && kill -9 "$ES_PID" 2>/dev/null
     [ -f "$WORK/mysqld.pid" ] && kill -9 "$(cat "$WORK/mysqld.pid")" 2>/dev/null

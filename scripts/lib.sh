@@ -88,18 +88,19 @@ wait_until() {
 }
 
 # Private database servers for scripts and benchmarks, on 127.0.0.1, their files under a work directory.
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 pg_asuser() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 # start_postgres DIR PORT [SETTINGS]: a PostgreSQL cluster in DIR/pg (trust, logical WAL), sockets in DIR; SETTINGS
 # are more "-c key=value". Returns once it accepts connections.
 start_postgres() {
+    [ -n "$PGBIN" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$1"; fi
     pg_asuser "$PGBIN/initdb" -D "$1/pg" -U postgres --auth=trust -E UTF8 >"$1/initdb.log" 2>&1 &&
         pg_asuser "$PGBIN/pg_ctl" -D "$1/pg" -l "$1/pg.log" -w start -o "-c listen_addresses=127.0.0.1 -c port=$2 \
             -c unix_socket_directories=$1 -c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10 ${3:-}" >/dev/null
 }
 # stop_postgres DIR: stops the cluster start_postgres made in DIR, if any.
-stop_postgres() { if [ -d "$1/pg" ]; then pg_asuser "$PGBIN/pg_ctl" -D "$1/pg" -m immediate stop >/dev/null 2>&1; fi; }
+stop_postgres() { if [ -d "$1/pg" ]; then pg_asuser "$PGBIN/pg_ctl" -D "$1/pg" -m immediate stop >/dev/null 2>&1 || true; fi; }
 # start_mariadb DIR PORT [MARIADBD ARGS...]: a MariaDB server in DIR/mdb with a ROW binlog (server id 1), its pid in
 # DIR/mysqld.pid and errors in DIR/mysqld.err; runs in the background (wait for `SELECT 1`).
 start_mariadb() {

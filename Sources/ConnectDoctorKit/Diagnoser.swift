@@ -417,6 +417,26 @@ public struct Diagnoser: Sendable {
                     ],
                     detail: "\(number(rate)) failed record operations/s"))
         }
+        // A sink whose destination is down retries its batch with its status RUNNING while nothing is written: its
+        // writer's `retrying-for-ms` (the JDBC, Elasticsearch and Neo4j sinks' SinkWriterMetrics).
+        for s in m.values("swift_connect_sink_writer_metrics_retrying_for_ms") where s.value >= 10_000 {
+            guard let subj = subject(s), states[key(subj)] == "RUNNING" else { continue }
+            let task = s.labels.filter { $0.key == "connector" || $0.key == "task" }
+            let reasons = m.values("swift_connect_sink_writer_retry_metrics_retries_total", task)
+                .sorted { $0.value > $1.value }.map { "\($0.labels["reason"] ?? "?") \(number($0.value))" }
+            var evidence = [Evidence(.metric, "swift_connect_sink_writer_metrics_retrying_for_ms = \(number(s.value))")]
+            if let retries = m.value("swift_connect_sink_writer_metrics_retries_total", task) {
+                evidence.append(Evidence(.metric, "retries_total = \(number(retries))"))
+            }
+            if !reasons.isEmpty {
+                evidence.append(Evidence(.metric, "retries by reason: " + reasons.joined(separator: ", ")))
+            }
+            out.append(
+                signal(
+                    "sink_retrying", subj, evidence,
+                    detail: "writes have failed and been retried for \(number((s.value / 1000).rounded())) s"
+                        + (reasons.first.map { " (\($0.split(separator: " ")[0]))" } ?? "")))
+        }
         // A CDC task whose stream lost its database retries with its status RUNNING while nothing is captured:
         // Debezium's streaming `Connected` is 0 after it had connected (NumberOfDisconnects > 0).
         for s in m.values("debezium_metrics_Connected", ["context": "streaming"]) where s.value == 0 {

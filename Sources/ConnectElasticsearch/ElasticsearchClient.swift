@@ -38,15 +38,17 @@ final class ElasticsearchClient {
 
     /// Sends a request to the cluster, retried as the type says; throws ConnectException naming the action once
     /// the retries are spent. 4xx answers other than 429 are returned, not retried.
+    /// `countsRetries`: the request writes a batch, whose retries `SinkWriterMetrics` counts.
     private func call(
         _ description: String, _ method: String, _ path: String, body: [UInt8]? = nil,
-        contentType: String = "application/json"
+        contentType: String = "application/json", countsRetries: Bool = false
     ) throws(ConnectError) -> HTTPClientResponse {
         var backoff = max(config.retryBackoffMs, 1)
         var attempt = 0
         while true {
             let url = config.urls[next % config.urls.count] + path
             var failure: String
+            var reason = "connection"
             do {
                 let response = try http.execute(
                     HTTPClientRequest(
@@ -60,6 +62,7 @@ final class ElasticsearchClient {
                 }
                 guard response.status == 429 || response.status >= 500 else { return response }
                 failure = "HTTP \(response.status): \(response.text.prefix(500))"
+                reason = "http-\(response.status)"
             } catch let e as HTTPClientError {
                 failure = e.description
             } catch let e as ConnectError {
@@ -74,7 +77,7 @@ final class ElasticsearchClient {
                     .connect, "Failed to \(description) after total of \(attempt) attempt(s)",
                     cause: ConnectError(.io, failure))
             }
-            metrics?.retried()
+            if countsRetries { metrics?.retried(reason: reason) }
             logger.warning(
                 "Failed to \(description) on attempt \(attempt)/\(config.maxRetries + 1). Will retry in \(backoff) ms: \(failure)"
             )
@@ -110,7 +113,9 @@ final class ElasticsearchClient {
         for op in operations { body += op.ndjson }
         let r: HTTPClientResponse
         do {
-            r = try call("execute bulk request", "POST", "/_bulk", body: body, contentType: "application/x-ndjson")
+            r = try call(
+                "execute bulk request", "POST", "/_bulk", body: body, contentType: "application/x-ndjson",
+                countsRetries: true)
         } catch {
             throw ConnectError(.connect, "Bulk request failed", cause: error)
         }

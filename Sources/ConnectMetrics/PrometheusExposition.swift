@@ -77,10 +77,12 @@ public enum PrometheusExposition {
     /// `debezium-examples/monitoring`) become `debezium_metrics_<Attribute>{plugin, name (the server), context, …}`,
     /// a table attribute (`RowsScanned`) one series per key with the key as `table`; any other domain
     /// `<domain>_<type>_<Attribute>` with the key properties as labels and a table's key as `key`. Booleans are 1 or 0;
-    /// strings are left out, as the JMX exporter leaves them (Jolokia serves them).
+    /// strings are left out, as the JMX exporter leaves them (Jolokia serves them). An attribute whose name ends in
+    /// `-total` is a counter, any other a gauge.
     static func renderPluginMBeans(_ groups: [MetricGroup], into out: inout String) {
         var families: [String: [(labels: String, value: Double)]] = [:]
         var order: [String] = []
+        var helps: [String: String] = [:]
         for g in groups {
             guard let domain = g.pluginDomain else { continue }
             let isDebezium = domain.hasPrefix("debezium.") && g.name == "connector-metrics"
@@ -108,15 +110,21 @@ public enum PrometheusExposition {
                 default:
                     samples.append((labels.isEmpty ? "" : "{" + labels.joined(separator: ",") + "}", value(source)))
                 }
-                if families[name] == nil { order.append(name) }
+                if families[name] == nil {
+                    order.append(name)
+                    helps[name] =
+                        isDebezium
+                        ? "MBean attribute of a plug-in, as its JMX exporter rule names it."
+                        : "Attribute \(attribute) of the plug-in MBean \(domain):type=\(g.name)."
+                }
                 families[name, default: []].append(contentsOf: samples)
             }
         }
         for name in order.sorted() {
             guard let samples = families[name], !samples.isEmpty else { continue }
             family(
-                &out, name: name, type: "gauge",
-                help: "MBean attribute of a plug-in, as its JMX exporter rule names it.", samples: samples)
+                &out, name: name, type: name.hasSuffix("_total") ? "counter" : "gauge", help: helps[name] ?? "",
+                samples: samples)
         }
     }
 

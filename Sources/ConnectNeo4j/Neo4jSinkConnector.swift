@@ -129,15 +129,21 @@ public final class Neo4jSinkTask: SinkTask {
                     _ = try c.run(statement, [("events", events)])
                     try c.commit()
                 } catch {
-                    // A refused BEGIN, RUN or COMMIT leaves the connection FAILED until a RESET.
-                    if !error.isConnectionError { try? c.reset() }
+                    // A refused BEGIN, RUN or COMMIT leaves the connection FAILED until a RESET; one that fails too
+                    // is dropped.
+                    if !error.isConnectionError {
+                        do { try c.reset() } catch {
+                            c.close()
+                            connection = nil
+                        }
+                    }
                     throw error
                 }
                 metrics?.written(batch.count, duration: ContinuousClock.now - began)
                 return
             } catch let error as BoltError where error.isTransient && attempt < config.retries {
                 attempt += 1
-                metrics?.retried()
+                metrics?.retried(reason: error.code ?? "connection")
                 if error.isConnectionError {
                     connection?.close()
                     connection = nil

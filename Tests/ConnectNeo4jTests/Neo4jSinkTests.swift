@@ -71,10 +71,13 @@ struct Neo4jSinkUnitTests {
         func error(_ code: String?) -> BoltError { BoltError(code: code, message: "m", isConnectionError: false) }
         #expect(error("Neo.ClientError.Statement.SyntaxError").isDataError)
         #expect(error("Neo.ClientError.Schema.ConstraintValidationFailed").isDataError)
-        #expect(error("Neo.DatabaseError.General.UnknownError").isDataError, "FalkorDB's answer to a bad statement")
+        #expect(error("SyntaxError").isDataError, "FalkorDB's code for a bad statement")
+        #expect(!error("Neo.DatabaseError.General.UnknownError").isDataError)
         #expect(!error("Neo.ClientError.Security.Unauthorized").isDataError)
         #expect(!error("Neo.ClientError.Database.DatabaseNotFound").isDataError)
         #expect(!error("Neo.ClientError.Cluster.NotALeader").isDataError)
+        #expect(!error("Neo.TransientError.General.DatabaseUnavailable").isDataError)
+        #expect(!error("Neo.ClientError.General.ForbiddenOnReadOnlyDatabase").isDataError)
         #expect(!BoltError.connection("reset").isDataError)
     }
 }

@@ -52,8 +52,21 @@ struct SinkDoctorFaultTests {
         let url = "jdbc:postgresql://127.0.0.1:\(pg.port)/\(db)"
         let orders = try Self.topic("sink-fault", [Self.order(1, "widget", price: 9.5)])
 
-        // Nothing listens on the port the URL names: the task fails once its retries are spent.
+        // Nothing listens on the port the URL names: while the sink retries, the task is RUNNING and writes nothing;
+        // it fails once its retries are spent.
         let closed = try FreePort.allocate()
+        try worker.create(
+            "sf-retrying",
+            Self.jdbc(
+                orders, url: "jdbc:postgresql://127.0.0.1:\(closed)/\(db)", user: "postgres",
+                ["max.retries": "1000", "retry.backoff.ms": "500"]))
+        worker.expectTop("CD-SINK-003", connector: "sf-retrying")
+        #expect(
+            (worker.sample(
+                #"swift_connect_sink_writer_retry_metrics_retries_total{connector="sf-retrying",task="0",reason="08001"}"#
+            )
+                ?? 0) > 0, "retries counted under pgjdbc's SQLSTATE for a refused connection")
+        try worker.delete("sf-retrying")
         try worker.create(
             "sf-unreachable",
             Self.jdbc(
@@ -137,8 +150,8 @@ struct SinkDoctorFaultTests {
             ) == 1, "the refused document is counted under Elasticsearch's error type")
     }
 
-    /// FalkorDB answers a syntax error with `Neo.DatabaseError.General.UnknownError` and no message (Neo4j with
-    /// `Neo.ClientError.Statement.SyntaxError`): the rule also reads the connector's own wording.
+    /// FalkorDB answers a syntax error with the code `SyntaxError` (Neo4j with `Neo.ClientError.Statement.SyntaxError`):
+    /// the rule also reads the connector's own wording.
     @Test("Neo4j sink: a Cypher statement with a syntax error")
     func cypherSyntax() throws {
         #expect(FileManager.default.isExecutableFile(atPath: DoctorFaultTests.doctor), "build connect-doctor first")

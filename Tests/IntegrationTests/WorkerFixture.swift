@@ -75,13 +75,16 @@ enum TopicWriter {
                 return false
             }
         }
+        var reports: [DeliveryReport] = []
         for (i, r) in records.enumerated() {
-            while try !enqueue(i, r) { _ = producer.poll(timeoutMs: 50) }
+            while try !enqueue(i, r) { reports += producer.poll(timeoutMs: 50) }
         }
-        let failed = producer.flush(timeoutMs: 30_000).compactMap { report -> String? in
+        reports += producer.flush(timeoutMs: 30_000)
+        var failed = reports.compactMap { report -> String? in
             if case .failure(let error) = report.result { return "\(error)" }
             return nil
         }
+        if reports.count < records.count { failed.append("\(records.count - reports.count) records not acknowledged") }
         guard failed.isEmpty else { throw Refused(errors: failed) }
     }
 

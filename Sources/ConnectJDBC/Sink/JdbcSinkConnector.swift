@@ -60,6 +60,8 @@ public final class JdbcSinkTask: SinkTask {
     /// built, a name that cannot be written).
     private var reportedInWrite: Set<Int> = []
     private var metrics: SinkWriterMetrics?
+    /// When the batch being written was first put: a redelivery after a retriable failure keeps it.
+    private var batchStarted: ContinuousClock.Instant?
     private let logger = Logger(label: "io.confluent.connect.jdbc.sink.JdbcSinkTask")
 
     public init() {}
@@ -78,7 +80,8 @@ public final class JdbcSinkTask: SinkTask {
 
     public func put(_ records: [SinkRecord]) throws {
         guard !records.isEmpty else { return }
-        let began = ContinuousClock.now
+        let began = batchStarted ?? ContinuousClock.now
+        batchStarted = began
         do {
             do {
                 try write(records)
@@ -93,19 +96,21 @@ public final class JdbcSinkTask: SinkTask {
                 metrics?.written(written, duration: ContinuousClock.now - began)
             }
             retriesLeft = config.maxRetries
+            batchStarted = nil
         } catch let failure as SQLFailure where failure.isTransient {
             if failure.isConnectionError {
                 session = nil
                 tables = [:]
             }
             guard retriesLeft > 0 else {
+                metrics?.failed(records.count, reason: failure.reason)
                 throw ConnectError(
                     .connect,
                     "Writing \(records.count) records failed and max.retries=\(config.maxRetries) tries were used up: the database at \(config.url.host):\(config.url.port) is unreachable",
                     cause: ConnectError(.io, failure.description))
             }
             retriesLeft -= 1
-            metrics?.retried()
+            metrics?.retried(reason: failure.reason)
             logger.warning(
                 "Write of \(records.count) records failed, remainingRetries=\(retriesLeft): \(failure.description)")
             Thread.sleep(forTimeInterval: Double(min(config.retryBackoffMs, 10_000)) / 1000)
@@ -116,6 +121,10 @@ public final class JdbcSinkTask: SinkTask {
             metrics?.failed(records.count, reason: failure.reason)
             throw ConnectError(
                 .connect, "Writing records failed", cause: ConnectError(.io, failure.description))
+        } catch let error as ConnectError where error.kind != .retriable {
+            // The destination table cannot take the records (missing, lacking fields, no name): counted as such.
+            metrics?.failed(records.count - reportedInWrite.count, reason: "table")
+            throw error
         }
     }
 

@@ -11,14 +11,15 @@ public struct BoltError: Error, Sendable, CustomStringConvertible {
     /// Worth trying again: a lost connection or Neo4j's `Neo.TransientError.*` (deadlocks, leader changes).
     public var isTransient: Bool { isConnectionError || (code?.hasPrefix("Neo.TransientError.") ?? false) }
 
-    /// The statement refused these records (a syntax error, a type, a constraint), as opposed to the login or a
-    /// privilege (`Neo.ClientError.Security.*`), the database (`Neo.ClientError.Database.*`, not found) or the
-    /// cluster (`Neo.ClientError.Cluster.*`, no leader), which refuse every record alike. Other codes count as the
-    /// statement's: FalkorDB answers every refused statement with `Neo.DatabaseError.General.UnknownError`.
+    /// The statement refused these records: Neo4j's `Neo.ClientError.Statement.*` (syntax, types, arguments),
+    /// `Neo.ClientError.Schema.*` (a constraint) and `Neo.ClientError.Procedure.*`, a failure without a code or with
+    /// a code outside Neo4j's `Neo.*` status codes (FalkorDB answers a bad statement with `SyntaxError` and its
+    /// message). Anything else (the login, a privilege, the database, the cluster, a transient error whose retries
+    /// are spent) would refuse every record alike.
     public var isDataError: Bool {
         guard !isConnectionError else { return false }
-        guard let code else { return true }
-        return !["Neo.ClientError.Security.", "Neo.ClientError.Database.", "Neo.ClientError.Cluster."].contains {
+        guard let code, code.hasPrefix("Neo.") else { return true }
+        return ["Neo.ClientError.Statement.", "Neo.ClientError.Schema.", "Neo.ClientError.Procedure."].contains {
             code.hasPrefix($0)
         }
     }

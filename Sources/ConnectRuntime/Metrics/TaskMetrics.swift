@@ -77,7 +77,8 @@ final class TaskMetrics: Sendable {
     /// What the source task last reported as bytes behind its source; -1 once it could no longer tell.
     private let bytesBehind = Mutex<Int64?>(nil)
     /// MBeans the task registered itself (`PluginMBeanServer`), removed when it stops.
-    private let pluginGroups = Mutex<[MetricGroup]>([])
+    /// Nil once the metrics closed: a task still running past its stop registers nothing more.
+    private let pluginGroups = Mutex<[MetricGroup]?>([])
     private let activityGroup: MetricGroup
     /// Records dropped, by transform alias; groups appear on the first drop.
     private let dropped = Mutex<[String: (MetricGroup, Sensor)]>([:])
@@ -183,7 +184,11 @@ final class TaskMetrics: Sendable {
         errors.close()
         for g in groups { registry.remove(g) }
         for (g, _) in dropped.withLock({ Array($0.values) }) { registry.remove(g) }
-        for g in pluginGroups.withLock({ $0 }) { registry.remove(g) }
+        let plugins = pluginGroups.withLock { groups in
+            defer { groups = nil }
+            return groups ?? []
+        }
+        for g in plugins { registry.remove(g) }
     }
 
     /// Counts records through a funnel stage.
@@ -239,13 +244,21 @@ final class TaskMetrics: Sendable {
         domain: String, type: String, properties: [(key: String, value: String)],
         attributes: [(name: String, value: MBeanAttribute)]
     ) throws(PluginMBeanError) {
-        let own = pluginGroups.withLock { groups in
-            groups.first { g in
+        // Found or made under the lock, so that a close meanwhile removes it.
+        let found = pluginGroups.withLock { groups -> (group: MetricGroup?, closed: Bool) in
+            guard let list = groups else { return (nil, true) }
+            if let own = list.first(where: { g in
                 g.name == type && g.pluginDomain == domain
                     && g.tags.elementsEqual(properties) { $0.key == $1.key && $0.value == $1.value }
+            }) {
+                return (own, false)
             }
+            let made = registry.newGroup(type, tags: properties, pluginDomain: domain)
+            if let made { groups?.append(made) }
+            return (made, false)
         }
-        guard let g = own ?? registry.newGroup(type, tags: properties, pluginDomain: domain) else {
+        if found.closed { return }
+        guard let g = found.group else {
             throw .instanceAlreadyExists(
                 objectName: "\(domain):type=\(type)" + properties.map { ",\($0.key)=\($0.value)" }.joined())
         }
@@ -257,7 +270,6 @@ final class TaskMetrics: Sendable {
             case .table(let read): g.add(name, .table(read))
             }
         }
-        if own == nil { pluginGroups.withLock { $0.append(g) } }
     }
 
     /// Notes an activity time: now.
