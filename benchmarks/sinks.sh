@@ -72,6 +72,7 @@ mysql_() { mariadb --no-defaults -uroot -h127.0.0.1 -P"$MYPORT" -N -B "$@"; }
 # osmem-server: an OpenSearch-compatible server; it exits with this shell too (-parent-pid).
 "$OSMEM" -addr "127.0.0.1:$ESPORT" -no-stdin-watch -parent-pid $$ >"$WORK/osmem.log" 2>&1 &
 ES_PID=$!
+disown "$ES_PID"  # no "Killed" line when the cleanup stops it
 ES="http://127.0.0.1:$ESPORT"
 
 wait_for_broker "$BOOTSTRAP" >/dev/null
@@ -149,22 +150,26 @@ not_failed() {
     fi
 }
 # run_sink NAME CONFIG_JSON COUNT_COMMAND: creates the connector, waits until COUNT_COMMAND prints N (polled every
-# 0.1 s; the task's state every 2 s), deletes it; prints the seconds from the POST to the count.
+# 0.1 s; the task's state every 2 s), deletes it; prints the seconds from the POST to the count, and from the first
+# record counted (the steady rate, without the group join and the table or index creation).
 run_sink() {
-    local t0 t_end polls=0 deadline=$((SECONDS + 600)) code
+    local t0 t_first="" t_end polls=0 deadline=$((SECONDS + 600)) code seen
     t0=$(now)
     code=$(curl -s -o "$WORK/$1.post" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
         "http://127.0.0.1:$PORT/connectors" -d "{\"name\": \"$1\", \"config\": $2}")
     [ "$code" = 201 ] || { echo "POST /connectors ($1) answered $code: $(cat "$WORK/$1.post")" >&2; exit 1; }
-    until [ "$(eval "$3" 2>/dev/null || echo 0)" -ge "$N" ] 2>/dev/null; do
+    while true; do
+        seen=$(eval "$3" 2>/dev/null || echo 0)
+        [ "$seen" -gt 0 ] 2>/dev/null && [ -z "$t_first" ] && t_first=$(now)
+        [ "$seen" -ge "$N" ] 2>/dev/null && break
         polls=$((polls + 1))
         if [ $((polls % 20)) = 0 ]; then not_failed "$1"; fi
-        [ $SECONDS -lt $deadline ] || { echo "timed out: $1 ($(eval "$3" 2>/dev/null) of $N)" >&2; exit 1; }
+        [ $SECONDS -lt $deadline ] || { echo "timed out: $1 ($seen of $N)" >&2; exit 1; }
         sleep 0.1
     done
     t_end=$(now)
     curl -s -X DELETE "http://127.0.0.1:$PORT/connectors/$1" >/dev/null
-    elapsed "$t0" "$t_end"
+    echo "$(elapsed "$t0" "$t_end") $(elapsed "${t_first:-$t0}" "$t_end")"
 }
 jdbc_config() {  # $1 connection.url, $2 user
     cat <<JSON
@@ -219,19 +224,27 @@ ES_BULK=$(elapsed "$t0" "$(now)")
 [ "$(es_count "$INDEX-bulk")" = "$N" ] || { echo "_bulk indexed $(es_count "$INDEX-bulk") documents" >&2; exit 1; }
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-row() { echo "| $1 | $N | $(printf '%.2f' "$2") | $(rate "$N" "$2") | $(ratio "$3" "$2") |"; }
+# row WHAT SECONDS CEILING_SECONDS [STEADY_SECONDS]
+row() {
+    local steady=-
+    if [ -n "${4:-}" ]; then steady=$(rate "$N" "$4"); fi
+    echo "| $1 | $N | $(printf '%.2f' "$2") | $(rate "$N" "$2") | $steady | $(ratio "$3" "$2") |"
+}
+set -- $PG_SINK; PG_SINK=$1; PG_STEADY=$2
+set -- $MY_SINK; MY_SINK=$1; MY_STEADY=$2
+set -- $ES_SINK; ES_SINK=$1; ES_STEADY=$2
 cat <<TABLE
 Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($CPU); worker $BIN;
 Tansu, PostgreSQL $(psql_ -c "SHOW server_version" | cut -d' ' -f1), MariaDB $(mysql_ -e "SELECT VERSION()" | cut -d- -f1) and osmem-server on loopback;
 $N orders records (one partition, $((BYTES / N)) bytes each on average: key + JsonConverter envelope), produced by kcat in $(printf '%.2f' "$PRODUCE_SECS") s.
 A sink's time runs from POST /connectors (group join and table or index creation included) to the last row counted.
 
-| What | Records | Seconds | Records/s | Ratio to ceiling |
-|---|---:|---:|---:|---:|
-$(row "JdbcSinkConnector → PostgreSQL (upsert, batch.size=3000)" "$PG_SINK" "$PG_COPY")
+| What | Records | Seconds | Records/s | Records/s from the first | Ratio to ceiling |
+|---|---:|---:|---:|---:|---:|
+$(row "JdbcSinkConnector → PostgreSQL (upsert, batch.size=3000)" "$PG_SINK" "$PG_COPY" "$PG_STEADY")
 $(row "PostgreSQL COPY, psql \copy … CSV (ceiling)" "$PG_COPY" "$PG_COPY")
-$(row "JdbcSinkConnector → MariaDB (upsert, batch.size=3000)" "$MY_SINK" "$MY_LOAD")
+$(row "JdbcSinkConnector → MariaDB (upsert, batch.size=3000)" "$MY_SINK" "$MY_LOAD" "$MY_STEADY")
 $(row "MariaDB LOAD DATA LOCAL INFILE (ceiling)" "$MY_LOAD" "$MY_LOAD")
-$(row "ElasticsearchSinkConnector → osmem-server (batch.size=2000)" "$ES_SINK" "$ES_BULK")
+$(row "ElasticsearchSinkConnector → osmem-server (batch.size=2000)" "$ES_SINK" "$ES_BULK" "$ES_STEADY")
 $(row "curl _bulk, 2000 actions a request (ceiling)" "$ES_BULK" "$ES_BULK")
 TABLE
