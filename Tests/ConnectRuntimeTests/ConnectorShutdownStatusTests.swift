@@ -79,7 +79,7 @@ final class FailOnceConnector: SourceConnector {
     }
 
     @Test(
-        "a status reader ignores another worker's UNASSIGNED read after its state (RUNNING, PAUSED) of the same or a later generation"
+        "a status reader ignores a worker's UNASSIGNED read after another worker's state (RUNNING, PAUSED), whatever the generations"
     )
     func staleUnassigned() {
         let running = StatusRecord(state: .running, trace: nil, workerId: "w2:8083", generation: 5)
@@ -88,11 +88,41 @@ final class FailOnceConnector: SourceConnector {
         }
         #expect(KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 4), over: running))
         #expect(KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 5), over: running))
-        #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 6), over: running))
+        #expect(KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 6), over: running))
         #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w2:8083", 5), over: running))
         #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 4), over: nil))
         let paused = StatusRecord(state: .paused, trace: nil, workerId: "w2:8083", generation: 5)
         #expect(KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 5), over: paused))
         #expect(!KafkaStatusBackingStore.isStaleUnassigned(unassigned("w1:8083", 5), over: unassigned("w2:8083", 5)))
+    }
+
+    @Test(
+        "a worker's UNASSIGNED replaces only its own status, even at a later generation; its FAILED replaces another worker's of an earlier or the same generation"
+    )
+    func safePut() {
+        let generation = Mutex(7)
+        let backing = MemoryStatusBackingStore()
+        let store = StatusStore(workerId: "w1:8083", backing: backing, groupGeneration: { generation.withLock { $0 } })
+        let id = ConnectorTaskId("c", 0)
+        func seed(_ worker: String, _ state: ConnectorState, _ generation: Int) {
+            backing.updateTask(id) { _ in
+                StatusRecord(state: state, trace: nil, workerId: worker, generation: generation)
+            }
+        }
+        seed("w2:8083", .running, 5)
+        store.putTask(id, .unassigned)
+        #expect(store.task(id)?.workerId == "w2:8083")
+        #expect(store.task(id)?.state == .running)
+        store.putTask(id, .failed, trace: "boom")
+        #expect(store.task(id)?.state == .failed)
+        seed("w2:8083", .running, 8)
+        store.putTask(id, .failed, trace: "boom")
+        #expect(store.task(id)?.state == .running)
+        seed("w2:8083", .unassigned, 8)
+        store.putTask(id, .unassigned)
+        #expect(store.task(id)?.workerId == "w1:8083")
+        seed("w1:8083", .running, 3)
+        store.putTask(id, .unassigned)
+        #expect(store.task(id)?.state == .unassigned)
     }
 }

@@ -33,13 +33,16 @@ public final class StatusStore: StatusListener {
         groupGeneration?() ?? (previous?.generation ?? -1) + 1
     }
 
-    /// Connect's safe put (`putSafe`): a worker's FAILED or UNASSIGNED does not replace a status another worker wrote
-    /// in a later generation, so a worker that lost its work cannot overwrite the state of the one that took it.
+    /// Connect's safe put (`putSafe`), so a worker that lost its work cannot overwrite the state of the one that took
+    /// it: a worker's FAILED does not replace a status another worker wrote in a later generation, and its UNASSIGNED
+    /// (it gave up its own work) replaces only its own status or another UNASSIGNED, whatever the generations (a
+    /// frozen worker that rejoins at a later generation stops what it ran after another worker started it; the
+    /// status reader of `KafkaStatusBackingStore` applies the same rule).
     private func replacesSafely(_ state: ConnectorState, _ previous: StatusRecord?) -> Bool {
-        guard let current = groupGeneration?(), state == .failed || state == .unassigned, let previous else {
-            return true
-        }
-        return previous.workerId == workerId || previous.generation <= current
+        guard let current = groupGeneration?(), state == .failed || state == .unassigned, let previous,
+            previous.workerId != workerId
+        else { return true }
+        return state == .unassigned ? previous.state == .unassigned : previous.generation <= current
     }
 
     /// Every change from now on.

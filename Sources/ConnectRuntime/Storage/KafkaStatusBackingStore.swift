@@ -10,9 +10,10 @@ import Synchronization
 /// `{"state","trace","worker_id","generation"}`, `status-topic-<topic>:connector-<name>` →
 /// `{"topic":{"name","connector","task","discoverTimestamp"}}`; a deletion is a tombstone. Writes go to the topic and
 /// to this worker's view at once; records of other workers arrive through the reader. Of two records for one task or
-/// connector, an UNASSIGNED does not replace another worker's state of the same or a later generation (Connect's
-/// reader rule, for tasks and RUNNING there, narrowed to other workers: a task a worker stopped without a rebalance,
-/// as a connector's stop does, writes its UNASSIGNED at the generation it ran in, and that is its latest state).
+/// connector, a worker's UNASSIGNED does not replace another worker's state (RUNNING, PAUSED, FAILED, ...) whatever
+/// their generations: a worker's UNASSIGNED says it gave up its own work, and the other worker's state is newer news
+/// (a frozen worker that comes back at a later generation and stops what it ran must not hide the task another worker
+/// took meanwhile; Connect's reader rule compares generations and shows such a task UNASSIGNED).
 public final class KafkaStatusBackingStore: StatusBackingStore {
     /// This worker's view of every status, shared with the reader.
     final class Cache: Sendable {
@@ -80,11 +81,11 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
     }
 
     /// Whether `record` is the UNASSIGNED of a worker that gave the work up, read after another worker's state
-    /// (RUNNING, PAUSED, STOPPED, FAILED, ...) of the same or a later generation: it is ignored (the reader's side of
-    /// Connect's safe put).
+    /// (RUNNING, PAUSED, STOPPED, FAILED, ...): it is ignored, whatever the generations (the reader's side of
+    /// `StatusStore`'s safe put).
     static func isStaleUnassigned(_ record: StatusRecord?, over current: StatusRecord?) -> Bool {
         guard let record, record.state == .unassigned, let current, current.state != .unassigned else { return false }
-        return current.workerId != record.workerId && current.generation >= record.generation
+        return current.workerId != record.workerId
     }
 
     /// Applies one record read from the topic.
