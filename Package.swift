@@ -166,7 +166,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ConnectNeo4jTests",
-            dependencies: ["ConnectNeo4j", "ConnectAPI", "ConnectTestKit"],
+            dependencies: ["ConnectNeo4j", "ConnectAPI", "ConnectTestKit", "KafkaProtocol"],
             swiftSettings: strict),
         .testTarget(
             name: "ConnectJDBCTests",

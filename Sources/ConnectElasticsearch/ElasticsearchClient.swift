@@ -29,8 +29,11 @@ final class ElasticsearchClient {
         self.metrics = metrics
         self.config = config
         var c = HTTPClientConfiguration()
-        c.timeout = .milliseconds(max(config.readTimeoutMs, 1) + max(config.connectionTimeoutMs, 1))
-        c.connectTimeout = .milliseconds(max(config.connectionTimeoutMs, 1))
+        // As Confluent's client: read.timeout.ms is the socket's read timeout (0: none), connection.timeout.ms the
+        // connect timeout (0: libcurl's default); a long bulk request that keeps answering is not cut.
+        c.timeout = .zero
+        c.idleTimeout = config.readTimeoutMs > 0 ? .milliseconds(config.readTimeoutMs) : nil
+        c.connectTimeout = config.connectionTimeoutMs > 0 ? .milliseconds(config.connectionTimeoutMs) : .seconds(300)
         if let user = config.username { c.basicAuth = .init(username: user, password: config.password ?? "") }
         http = HTTPClient(configuration: c)
         self.logger = logger
@@ -93,6 +96,29 @@ final class ElasticsearchClient {
 
     func indexExists(_ index: String) throws(ConnectError) -> Bool {
         try call("check if index \(index) exists", "HEAD", Self.path(index)).status == 200
+    }
+
+    /// Whether the index has a mapping with fields (Confluent's `hasMapping`): `GET /<index>/_mapping`.
+    func hasMapping(_ index: String) throws(ConnectError) -> Bool {
+        let r = try call("get mapping of index \(index)", "GET", Self.path(index) + "/_mapping")
+        guard (200..<300).contains(r.status), let answer = try? JSONParser.parse(r.body) else {
+            throw ConnectError(
+                .connect, "Failed to get mapping of index \(index): HTTP \(r.status): \(r.text.prefix(500))")
+        }
+        let mappings = answer.objectValue?.entries.first?.value["mappings"]
+        return !(mappings?["properties"]?.objectValue?.isEmpty ?? true)
+    }
+
+    /// Puts `mapping` on an existing index (Confluent's `createMapping`): `PUT /<index>/_mapping`.
+    /// - Throws: ConnectException "Cannot create mapping" with Elasticsearch's answer.
+    func putMapping(_ index: String, _ mapping: JSONValue) throws(ConnectError) {
+        let r = try call(
+            "create mapping for index \(index)", "PUT", Self.path(index) + "/_mapping", body: JSONWriter.bytes(mapping))
+        guard (200..<300).contains(r.status) else {
+            throw ConnectError(
+                .connect,
+                "Cannot create mapping \(JSONWriter.string(mapping)) -- HTTP \(r.status): \(r.text.prefix(500))")
+        }
     }
 
     /// Creates the index, with `mapping` when given; false when it existed already.

@@ -29,13 +29,21 @@ public final class ElasticsearchSinkConnector: SinkConnector {
 
     public func stop() throws {}
 
-    /// The cross-key rules (URLs, credentials in pairs, `write.method=upsert` with the key), under their keys.
+    /// The cross-key rules of Confluent's `Validator` (URLs, credentials in pairs, `topic.key.ignore` or
+    /// `topic.schema.ignore` next to `key.ignore` or `schema.ignore`), each message under every key it names.
     public func validate(_ props: [String: String]) -> [String: [String]] {
-        guard (try? ElasticsearchSinkConnectorConfig.configDef.parse(props)) != nil else { return [:] }
-        do { _ = try ElasticsearchSinkConnectorConfig(props) } catch {
-            return [error.configKey ?? "connection.url": [error.message]]
+        guard let c = try? ElasticsearchSinkConnectorConfig.configDef.parse(props) else { return [:] }
+        var errors: [String: [String]] = [:]
+        for (all, some) in [("key.ignore", "topic.key.ignore"), ("schema.ignore", "topic.schema.ignore")]
+        where c.bool(all) == true && !c.list(some).isEmpty {
+            let message = "'\(some)' can not be set if '\(all)' is true."
+            errors[all, default: []].append(message)
+            errors[some, default: []].append(message)
         }
-        return [:]
+        do { _ = try ElasticsearchSinkConnectorConfig(props) } catch {
+            errors[error.configKey ?? "connection.url", default: []].append(error.message)
+        }
+        return errors
     }
 
     /// A sink keeps its position in the consumer group only.
@@ -53,8 +61,8 @@ public final class ElasticsearchSinkConnector: SinkConnector {
 public final class ElasticsearchSinkTask: SinkTask {
     /// Errors Confluent counts as a malformed document.
     static let malformedDocumentErrors = [
-        "mapper_parsing_exception", "illegal_argument_exception", "action_request_validation_exception",
-        "document_parsing_exception",
+        "strict_dynamic_mapping_exception", "mapper_parsing_exception", "illegal_argument_exception",
+        "action_request_validation_exception", "document_parsing_exception",
     ]
 
     private var config: ElasticsearchSinkConnectorConfig!
@@ -137,11 +145,13 @@ public final class ElasticsearchSinkTask: SinkTask {
 
     private func ensureIndex(_ index: String, _ record: SinkRecord) throws {
         guard !knownIndexes.contains(index) else { return }
-        if try !client.indexExists(index) {
-            let mapping = config.ignoresSchema(record.topic) ? nil : try Mapping.infer(record.valueSchema)
-            if try client.createIndex(index, mapping: mapping) {
-                logger.info("Created index \(index)\(mapping == nil ? "" : " with a mapping from the record schema")")
-            }
+        let mapping: JSONValue? = config.ignoresSchema(record.topic) ? nil : try Mapping.infer(record.valueSchema)
+        if try !client.indexExists(index), try client.createIndex(index, mapping: mapping) {
+            logger.info("Created index \(index)\(mapping == nil ? "" : " with a mapping from the record schema")")
+        } else if let mapping, try !client.hasMapping(index) {
+            // As Confluent's checkMapping: an index made beforehand without fields gets the schema's mapping.
+            try client.putMapping(index, mapping)
+            logger.info("Created mapping for index \(index) from the record schema")
         }
         knownIndexes.insert(index)
     }

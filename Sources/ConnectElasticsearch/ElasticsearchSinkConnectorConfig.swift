@@ -70,7 +70,9 @@ struct ElasticsearchSinkConnectorConfig: Sendable {
         )
         .define(
             "read.timeout.ms", .int, default: 3000, validator: .atLeast(0), importance: .low,
-            documentation: "How long to wait in milliseconds for an answer", group: "Connector", orderInGroup: 13
+            documentation:
+                "How long to wait in milliseconds for the server to send more of an answer (a socket read timeout; 0 waits for ever)",
+            group: "Connector", orderInGroup: 13
         )
         .define(
             "key.ignore", .boolean, default: false, importance: .high,
@@ -183,12 +185,6 @@ struct ElasticsearchSinkConnectorConfig: Sendable {
             ?? .fail
         writeMethod = WriteMethod(rawValue: (c.string("write.method") ?? "insert").lowercased()) ?? .insert
         externalVersionHeader = c.string("external.version.header").flatMap { $0.isEmpty ? nil : $0 }
-        if writeMethod == .upsert && (keyIgnore || !topicKeyIgnore.isEmpty) {
-            throw ConnectError.invalidConfig(
-                "write.method", "upsert",
-                "Upserts require the record key as the document id: 'key.ignore' and 'topic.key.ignore' must not be set"
-            )
-        }
     }
 
     func ignoresKey(_ topic: String) -> Bool { keyIgnore || topicKeyIgnore.contains(topic) }

@@ -52,7 +52,37 @@ struct Neo4jSinkConfig: Sendable {
         )
         .define(
             "neo4j.connection.timeout.msecs", .long, default: 30000, validator: .atLeast(1), importance: .low,
-            documentation: "How long to wait for the server", group: "Sink", orderInGroup: 4)
+            documentation: "How long to wait for the server", group: "Sink", orderInGroup: 4
+        )
+        .define(
+            "neo4j.batch.timeout.msecs", .long, default: 0, validator: .atLeast(0), importance: .low,
+            documentation:
+                "How long a batch's statement and commit may take before the connection counts as lost (0: an hour)",
+            group: "Sink", orderInGroup: 5
+        )
+        .define(
+            "neo4j.encryption.enabled", .boolean, default: false, importance: .high,
+            documentation: "TLS to a bolt:// or neo4j:// URI (the +s and +ssc schemes say it themselves)",
+            group: "Encryption", orderInGroup: 1
+        )
+        .define(
+            "neo4j.encryption.trust.strategy", .string, default: "TRUST_ALL_CERTIFICATES",
+            validator: .oneOf(TrustStrategy.allCases.map(\.rawValue), caseInsensitive: true), importance: .medium,
+            documentation:
+                "TRUST_ALL_CERTIFICATES, TRUST_SYSTEM_CA_SIGNED_CERTIFICATES or TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
+            group: "Encryption", orderInGroup: 2
+        )
+        .define(
+            "neo4j.encryption.ca.certificate.path", .string, default: "", importance: .medium,
+            documentation: "The CA certificates (PEM) of TRUST_CUSTOM_CA_SIGNED_CERTIFICATES", group: "Encryption",
+            orderInGroup: 3)
+
+    /// The 3.x connector's `neo4j.encryption.trust.strategy` (the Java driver's `TrustStrategy`).
+    enum TrustStrategy: String, Sendable, CaseIterable {
+        case all = "TRUST_ALL_CERTIFICATES"
+        case system = "TRUST_SYSTEM_CA_SIGNED_CERTIFICATES"
+        case custom = "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES"
+    }
 
     let host: String
     let port: Int
@@ -63,6 +93,8 @@ struct Neo4jSinkConfig: Sendable {
     let retries: Int
     let retryBackoffMs: Int64
     let timeoutMs: Int64
+    /// `neo4j.batch.timeout.msecs`, 0 read as an hour.
+    let batchTimeoutMs: Int64
     /// The Cypher statement of each topic.
     let cypher: [String: String]
 
@@ -93,8 +125,32 @@ struct Neo4jSinkConfig: Sendable {
                 t.verifyHostname = false
             }
             tls = t
+        } else if c.bool("neo4j.encryption.enabled") == true {
+            var t = TLSSettings()
+            let strategy =
+                TrustStrategy(rawValue: (c.string("neo4j.encryption.trust.strategy") ?? "").uppercased()) ?? .all
+            switch strategy {
+            case .all:
+                t.verifyCertificate = false
+                t.verifyHostname = false
+            case .system: break
+            case .custom:
+                guard let path = c.string("neo4j.encryption.ca.certificate.path"), !path.isEmpty else {
+                    throw ConnectError.invalidConfig(
+                        "neo4j.encryption.ca.certificate.path", "",
+                        "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES needs the CA certificate file")
+                }
+                t.caFile = path
+            }
+            tls = t
         } else {
             tls = nil
+        }
+        if c.bool("neo4j.encryption.enabled") == true && (scheme.hasSuffix("+s") || scheme.hasSuffix("+ssc")) {
+            // The Java driver's ClientException for the same pair.
+            throw ConnectError.invalidConfig(
+                "neo4j.encryption.enabled", "true",
+                "Scheme \(scheme) is not configurable with manual encryption and trust settings")
         }
         let type = Authentication(rawValue: (c.string("neo4j.authentication.type") ?? "BASIC").uppercased()) ?? .basic
         let user = c.string("neo4j.authentication.basic.username") ?? ""
@@ -107,6 +163,8 @@ struct Neo4jSinkConfig: Sendable {
         retries = Int(c.int("neo4j.retry.max.attemps") ?? 5)
         retryBackoffMs = c.int("neo4j.retry.backoff.msecs") ?? 30000
         timeoutMs = c.int("neo4j.connection.timeout.msecs") ?? 30000
+        let batchTimeout = c.int("neo4j.batch.timeout.msecs") ?? 0
+        batchTimeoutMs = batchTimeout > 0 ? batchTimeout : 3_600_000
         var cypher: [String: String] = [:]
         for (k, v) in props {
             for prefix in ["neo4j.topic.cypher.", "neo4j.cypher.topic."] where k.hasPrefix(prefix) {

@@ -179,7 +179,7 @@ public final class Neo4jSinkTask: SinkTask {
         let c = try BoltConnection(
             host: config.host, port: config.port, tls: config.tls, auth: config.auth,
             userAgent: "swift-connect-neo4j-sink/\(Neo4jSinkConnector.version ?? "")",
-            timeout: .milliseconds(config.timeoutMs))
+            timeout: .milliseconds(config.timeoutMs), statementTimeout: .milliseconds(config.batchTimeoutMs))
         logger.info(
             "Connected to \(c.serverAgent) at \(config.host):\(config.port) over Bolt \(c.version.major).\(c.version.minor)"
         )

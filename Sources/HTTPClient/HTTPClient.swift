@@ -51,9 +51,13 @@ public final class HTTPClient: Sendable {
 
 /// What an `HTTPClient` does for every request.
 public struct HTTPClientConfiguration: Sendable {
-    /// The whole request, connection included.
+    /// The whole request, connection included; `.zero` sets no limit (then `idleTimeout` and `connectTimeout` are
+    /// the only ones).
     public var timeout: Duration = .seconds(30)
     public var connectTimeout: Duration = .seconds(10)
+    /// The longest the server may send nothing, as a socket read timeout (Apache HttpClient's `socketTimeout`):
+    /// libcurl's low-speed limit of one byte per second over that many whole seconds (rounded up); nil for none.
+    public var idleTimeout: Duration?
     public var tls = TLS()
     /// HTTP Basic credentials sent with every request, when set.
     public var basicAuth: BasicAuth?
@@ -215,8 +219,15 @@ final class EasyHandle: @unchecked Sendable {
         set(CURLOPT_URL, request.url)
         set(CURLOPT_NOSIGNAL, 1)
         set(CURLOPT_PROTOCOLS_STR, "http,https")
-        set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout.inWholeMilliseconds)))
-        set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(timeout, configuration.connectTimeout).inWholeMilliseconds)))
+        // CURLOPT_TIMEOUT_MS 0 is libcurl's "no limit".
+        set(CURLOPT_TIMEOUT_MS, timeout == .zero ? 0 : max(1, Int(timeout.inWholeMilliseconds)))
+        let connectTimeout =
+            timeout == .zero ? configuration.connectTimeout : min(timeout, configuration.connectTimeout)
+        set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connectTimeout.inWholeMilliseconds)))
+        if let idle = configuration.idleTimeout {
+            set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            set(CURLOPT_LOW_SPEED_TIME, max(1, Int((idle.inWholeMilliseconds + 999) / 1000)))
+        }
         set(CURLOPT_USERAGENT, configuration.userAgent)
         _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = ccurl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, Self.writeBody)

@@ -86,8 +86,24 @@ struct ElasticsearchSinkUnitTests {
         #expect {
             try DataConverter.documentId(Self.schema, .struct(Struct(schema: Self.schema)))
         } throws: { ($0 as? ConnectError)?.message == "STRUCT is not supported as the document id." }
-        #expect(throws: ConnectError.self) { try Self.config(["write.method": "upsert", "key.ignore": "true"]) }
+        // Confluent upserts with key.ignore too: each record its own document, topic+partition+offset.
+        let upsert = try DataConverter(try Self.config(["write.method": "upsert", "key.ignore": "true"]))
+            .convert(try Self.record(7, "widget", offset: 3), index: "orders")
+        #expect(upsert?.action == .update && upsert?.id == "orders+0+3")
         #expect(throws: ConnectError.self) { try Self.config(["connection.url": "localhost:9200"]) }
+    }
+
+    @Test("Confluent's cross-key rules: topic.key.ignore or topic.schema.ignore next to key.ignore or schema.ignore")
+    func crossKeyRules() {
+        let connector = ElasticsearchSinkConnector()
+        let errors = connector.validate([
+            "connection.url": "http://127.0.0.1:9200", "key.ignore": "true", "topic.key.ignore": "a",
+            "schema.ignore": "true", "topic.schema.ignore": "b",
+        ])
+        #expect(errors["key.ignore"] == ["'topic.key.ignore' can not be set if 'key.ignore' is true."])
+        #expect(errors["topic.key.ignore"] == ["'topic.key.ignore' can not be set if 'key.ignore' is true."])
+        #expect(errors["topic.schema.ignore"] == ["'topic.schema.ignore' can not be set if 'schema.ignore' is true."])
+        #expect(connector.validate(["connection.url": "http://127.0.0.1:9200", "topic.key.ignore": "a"]).isEmpty)
     }
 
     @Test("mappings from the schema: text with a keyword field, decimals as double, timestamps as date")
@@ -191,6 +207,38 @@ struct ElasticsearchSinkTaskTests {
         #expect(
             context.reported.withLock { $0.first?.error.contains("Indexing failed: mapper_parsing_exception") } == true)
         #expect(try es.documents(t).keys.sorted() == ["2"])
+    }
+
+    @Test("an index made beforehand without fields gets the schema's mapping; one with a mapping keeps it")
+    func mappingOnExistingIndex() throws {
+        let es = OpenSearchServer.shared
+        let t = Self.topic()
+        try es.call("PUT", "/\(t)", "{}")
+        try Self.start([:]).put([try ElasticsearchSinkUnitTests.record(1, "widget", offset: 0, topic: t)])
+        let (_, mapping) = try es.call("GET", "/\(t)/_mapping")
+        #expect(mapping?[t]?["mappings"]?["properties"]?["price"]?["type"] == "double")
+        let other = Self.topic()
+        try es.call("PUT", "/\(other)", #"{"mappings": {"properties": {"item": {"type": "keyword"}}}}"#)
+        try Self.start([:]).put([try ElasticsearchSinkUnitTests.record(1, "widget", offset: 0, topic: other)])
+        let (_, kept) = try es.call("GET", "/\(other)/_mapping")
+        #expect(kept?[other]?["mappings"]?["properties"]?["item"]?["type"] == "keyword")
+    }
+
+    @Test("a strict mapping's refusal of a new field is a malformed document (ignore skips it)")
+    func strictMapping() throws {
+        let es = OpenSearchServer.shared
+        let t = Self.topic()
+        try es.call(
+            "PUT", "/\(t)", #"{"mappings": {"dynamic": "strict", "properties": {"id": {"type": "integer"}}}}"#)
+        #expect {
+            try Self.start(["schema.ignore": "true"]).put([
+                try ElasticsearchSinkUnitTests.record(1, "widget", offset: 0, topic: t)
+            ])
+        } throws: { ($0 as? ConnectError)?.trace.contains("strict_dynamic_mapping_exception") == true }
+        try Self.start(["schema.ignore": "true", "behavior.on.malformed.documents": "ignore"]).put([
+            try ElasticsearchSinkUnitTests.record(1, "widget", offset: 0, topic: t)
+        ])
+        #expect(try es.documents(t).isEmpty)
     }
 
     @Test("a record that cannot be converted is reported first, then dropped (drop.invalid.message) or fails the put")

@@ -11,6 +11,18 @@ struct JdbcSourceUnitTests {
         "connection.url": "jdbc:postgresql://127.0.0.1:1/db", "mode": "incrementing", "topic.prefix": "jdbc-",
     ]
 
+    @Test("a task's tables are quoted: names holding commas, dots and quotes come back whole, unquoted names too")
+    func taskTableLists() {
+        let pg = PostgreSqlDatabaseDialect()
+        let names = [TableId(schema: "public", table: "a,b"), TableId(schema: "sales", table: #"c."d"#)]
+        let text = names.map { pg.quote($0, always: true) }.joined(separator: ",")
+        #expect(pg.tableList(text).map { pg.tableId($0) } == names)
+        #expect(pg.tableList("public.orders,public.items").map { pg.tableId($0).table } == ["orders", "items"])
+        let my = MySqlDatabaseDialect()
+        let table = TableId(catalog: "shop", table: "x`,y")
+        #expect(my.tableList(my.quote(table, always: true) + ",`shop`.`z`").map { my.tableId($0) }.first == table)
+    }
+
     @Test("tables split into contiguous groups, larger first, as ConnectorUtils.groupPartitions does")
     func groups() {
         #expect(JdbcSourceConnector.groups([1, 2, 3, 4, 5], count: 2) == [[1, 2, 3], [4, 5]])
@@ -175,7 +187,8 @@ struct JdbcSourceTaskTests {
         try connector.start(props.merging(["mode": "incrementing", "table.whitelist": "orders"]) { $1 })
         let configs = try connector.taskConfigs(maxTasks: 2)
         let qualified = db == .postgres ? "public.orders" : "\(name).orders"
-        #expect(configs.map { $0["tables"] } == [qualified], "one table, one task")
+        let quoted = db == .postgres ? #""public"."orders""# : "`\(name)`.`orders`"
+        #expect(configs.map { $0["tables"] } == [quoted], "one table, one task")
         let offsets = CommittedOffsets()
         let task = try Self.start(configs[0], offsets)
         let records = try Self.drain(task, count: 3, offsets)
@@ -261,7 +274,7 @@ struct JdbcSourceTaskTests {
         let configs = try connector.taskConfigs(maxTasks: 2)
         #expect(
             configs.map { $0["tables"] } == [
-                "public.customers,public.orders", "public.vehicles",
+                #""public"."customers","public"."orders""#, #""public"."vehicles""#,
             ])
         _ = try sql("CREATE TABLE loose (id INT, v TEXT)")
         #expect {

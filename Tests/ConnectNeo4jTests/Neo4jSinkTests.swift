@@ -1,6 +1,7 @@
 import ConnectAPI
 import ConnectTestKit
 import Foundation
+import KafkaProtocol
 import Synchronization
 import Testing
 
@@ -52,6 +53,41 @@ struct Neo4jSinkUnitTests {
         #expect {
             try Neo4jSinkConfig(["neo4j.server.uri": "http://h:7474", "topics": ""])
         } throws: { ($0 as? ConnectError)?.configKey == "neo4j.server.uri" }
+    }
+
+    @Test(
+        "neo4j.encryption.enabled: TLS on bolt://, trusting all certificates, the system's CAs or a file; refused next to +s"
+    )
+    func encryption() throws {
+        func config(_ extra: [String: String]) throws -> Neo4jSinkConfig {
+            try Neo4jSinkConfig(["neo4j.server.uri": "bolt://h:7687", "topics": ""].merging(extra) { $1 })
+        }
+        let all = try config(["neo4j.encryption.enabled": "true"])
+        #expect(all.tls != nil && all.tls?.verifyCertificate == false)
+        let system = try config([
+            "neo4j.encryption.enabled": "true",
+            "neo4j.encryption.trust.strategy": "TRUST_SYSTEM_CA_SIGNED_CERTIFICATES",
+        ])
+        #expect(system.tls?.verifyCertificate == true && system.tls?.caFile == nil)
+        let custom = try config([
+            "neo4j.encryption.enabled": "true",
+            "neo4j.encryption.trust.strategy": "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
+            "neo4j.encryption.ca.certificate.path": "/etc/neo4j/ca.pem",
+        ])
+        #expect(custom.tls?.caFile == "/etc/neo4j/ca.pem")
+        #expect {
+            try config([
+                "neo4j.encryption.enabled": "true",
+                "neo4j.encryption.trust.strategy": "TRUST_CUSTOM_CA_SIGNED_CERTIFICATES",
+            ])
+        } throws: { ($0 as? ConnectError)?.configKey == "neo4j.encryption.ca.certificate.path" }
+        #expect {
+            try config(["neo4j.server.uri": "neo4j+s://h", "neo4j.encryption.enabled": "true"])
+        } throws: {
+            ($0 as? ConnectError)?.message
+                == "Invalid value true for configuration neo4j.encryption.enabled: Scheme neo4j+s is not configurable with manual encryption and trust settings"
+        }
+        #expect(try config([:]).tls == nil)
     }
 
     @Test("records become PackStream maps; the course's class binds the value as event, the 5.x class the message")

@@ -143,4 +143,41 @@ struct HTTPClientTests {
         #expect(HTTPClientError(.timeout, "").isRetriable)
         #expect(!HTTPClientError(.tls, "").isRetriable)
     }
+
+    @Test(
+        "idleTimeout bounds the server's silence, not the whole answer; a timeout of zero sets no total limit"
+    )
+    func idleTimeout() throws {
+        func trickle(_ arguments: [String]) throws -> (Process, Int) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: ProjectPaths.python)
+            p.arguments = [ProjectPaths.script("scripts/python/trickle_http_server.py")] + arguments
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            return (p, try #require(Int(out.fileHandleForReading.availableLine() ?? "")))
+        }
+        // 20 bytes, one every 100 ms: two seconds in all, never silent for one.
+        let (steady, steadyPort) = try trickle(["20", "100"])
+        defer {
+            kill(steady.processIdentifier, SIGKILL)
+            steady.waitUntilExit()
+        }
+        var c = HTTPClientConfiguration()
+        c.timeout = .zero
+        c.idleTimeout = .seconds(1)
+        let answer = try HTTPClient(configuration: c).get("http://127.0.0.1:\(steadyPort)/")
+        #expect(answer.text == String(repeating: "x", count: 20))
+        // Silent for three seconds: given up after about one.
+        let (silent, silentPort) = try trickle(["1", "0", "3000"])
+        defer {
+            kill(silent.processIdentifier, SIGKILL)
+            silent.waitUntilExit()
+        }
+        let started = ContinuousClock.now
+        #expect {
+            try HTTPClient(configuration: c).get("http://127.0.0.1:\(silentPort)/")
+        } throws: { ($0 as? HTTPClientError)?.kind == .timeout }
+        #expect(ContinuousClock.now - started < .milliseconds(2900))
+    }
 }

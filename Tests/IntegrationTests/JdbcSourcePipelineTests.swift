@@ -44,7 +44,7 @@ struct JdbcSourcePipelineTests {
             })
         #expect(
             try runtime.herder.taskConfigs(name).map { $0.config["tables"] } == [
-                "\(db).cities,\(db).customers", "\(db).vehicles",
+                "`\(db)`.`cities`,`\(db)`.`customers`", "`\(db)`.`vehicles`",
             ])
         func field(_ records: [JSONValue], _ name: String) -> [String] {
             records.compactMap { r in

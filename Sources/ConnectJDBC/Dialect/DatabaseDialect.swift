@@ -216,6 +216,26 @@ extension DatabaseDialect {
         }
     }
 
+    /// Table names separated by commas outside quotes (the `tables` a source connector hands its tasks, each
+    /// written by `quote(_:always: true)`), still quoted; empty names dropped.
+    func tableList(_ text: String) -> [String] {
+        var names: [String] = []
+        var current = ""
+        var quoted = false
+        for c in text {
+            // A doubled quote inside a quoted part toggles twice.
+            if c == identifierQuote { quoted.toggle() }
+            if c == ",", !quoted {
+                names.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        names.append(current)
+        return names.filter { !$0.isEmpty }
+    }
+
     /// The table's parts, each quoted as `quote(_:always:)` does, joined by dots.
     func quote(_ table: TableId, always: Bool) -> String {
         [table.catalog, table.schema, table.table].compactMap { $0 }.map { quote($0, always: always) }

@@ -171,8 +171,11 @@ struct JdbcSourceConfig: Sendable {
     let tablePollIntervalMs: Int64
     let topicPrefix: String
     let timestampDelayMs: Int64
-    /// The tables a task reads (set by the connector), fully qualified and unquoted.
-    let tables: [String]
+    /// The tables a task reads (set by the connector): fully qualified, each part quoted by the dialect (a name
+    /// may hold `,` or `.`), separated by commas.
+    let tablesText: String
+    /// `tablesText`'s names, still quoted (`DatabaseDialect.tableId` reads them).
+    var tables: [String] { dialect.tableList(tablesText) }
 
     init(_ props: [String: String]) throws(ConnectError) {
         let c = try Self.configDef.parse(props)
@@ -203,7 +206,7 @@ struct JdbcSourceConfig: Sendable {
         tablePollIntervalMs = c.int("table.poll.interval.ms") ?? 60_000
         topicPrefix = c.string("topic.prefix") ?? ""
         timestampDelayMs = c.int("timestamp.delay.interval.ms") ?? 0
-        tables = props[Self.tablesKey].map { $0.split(separator: ",").map(String.init) } ?? []
+        tablesText = props[Self.tablesKey] ?? ""
 
         // Confluent's cross-key checks, in its words where it has them.
         if !whitelist.isEmpty && !blacklist.isEmpty {

@@ -64,7 +64,9 @@ public final class JdbcSourceConnector: SourceConnector {
             logger.warning("No tasks will be run because no tables were found")
             return []
         }
-        return Self.groups(tables.map(\.unquoted), count: min(tables.count, max(1, maxTasks))).map { group in
+        let dialect = config.dialect
+        let names = tables.map { dialect.quote($0, always: true) }
+        return Self.groups(names, count: min(tables.count, max(1, maxTasks))).map { group in
             props.merging([JdbcSourceConfig.tablesKey: group.joined(separator: ",")]) { $1 }
         }
     }

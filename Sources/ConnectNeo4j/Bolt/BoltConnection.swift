@@ -62,17 +62,24 @@ public final class BoltConnection {
 
     private let transport: SocketTransport
     private let timeout: Duration
+    /// How long the answer to a statement (`RUN`, `PULL`, `COMMIT`) may take: a long transaction is not a lost
+    /// connection.
+    private let statementTimeout: Duration
     /// The protocol version the server chose.
     public let version: (major: Int, minor: Int)
     /// The server's agent (`Neo4j/5.13.0`), from `HELLO`'s answer.
     public private(set) var serverAgent = ""
 
-    /// Connects, agrees on a version (5.0 to 5.7, else 4.2 to 4.4) and logs in.
+    /// Connects, agrees on a version (5.0 to 5.7, else 4.2 to 4.4) and logs in. `timeout` bounds the connection,
+    /// the login and every other answer; `statementTimeout` (at least `timeout`) the answers to `RUN`, `PULL` and
+    /// `COMMIT`.
     /// - Throws: BoltError, a connection error for the network, the server's failure for a refused login.
     public init(
-        host: String, port: Int, tls: TLSSettings?, auth: BoltAuth, userAgent: String, timeout: Duration
+        host: String, port: Int, tls: TLSSettings?, auth: BoltAuth, userAgent: String, timeout: Duration,
+        statementTimeout: Duration? = nil
     ) throws(BoltError) {
         self.timeout = timeout
+        self.statementTimeout = max(timeout, statementTimeout ?? timeout)
         do {
             transport = try SocketTransport(host: host, port: port, timeout: timeout, noun: "Neo4j server")
             if let tls {
@@ -117,7 +124,7 @@ public final class BoltConnection {
         _ = try request(.begin, [.map(database.map { [("db", .string($0))] } ?? [])])
     }
 
-    public func commit() throws(BoltError) { _ = try request(.commit, []) }
+    public func commit() throws(BoltError) { _ = try request(.commit, [], wait: statementTimeout) }
 
     /// `ROLLBACK`; a failed transaction is rolled back by `RESET` instead.
     public func rollback() throws(BoltError) { _ = try request(.rollback, []) }
@@ -128,11 +135,11 @@ public final class BoltConnection {
     /// Runs `query` with `parameters` in the open transaction and pulls every record.
     /// - Returns: the records' values, in the order of the query's `RETURN`.
     public func run(_ query: String, _ parameters: [(String, PackValue)]) throws(BoltError) -> [[PackValue]] {
-        _ = try request(.run, [.string(query), .map(parameters), .map([])])
+        _ = try request(.run, [.string(query), .map(parameters), .map([])], wait: statementTimeout)
         var records: [[PackValue]] = []
         try send(.pull, [.map([("n", .int(-1))])])
         while true {
-            let (type, fields) = try receive()
+            let (type, fields) = try receive(wait: statementTimeout)
             switch type {
             case .record:
                 if case .list(let values)? = fields.first { records.append(values) }
@@ -143,9 +150,11 @@ public final class BoltConnection {
     }
 
     /// Sends a message and reads its one summary, `SUCCESS` metadata or the failure thrown.
-    private func request(_ message: Message, _ fields: [PackValue]) throws(BoltError) -> PackValue {
+    private func request(
+        _ message: Message, _ fields: [PackValue], wait: Duration? = nil
+    ) throws(BoltError) -> PackValue {
         try send(message, fields)
-        let (type, answer) = try receive()
+        let (type, answer) = try receive(wait: wait ?? timeout)
         guard type == .success else { throw failure(type, answer) }
         return answer.first ?? .map([])
     }
@@ -182,11 +191,13 @@ public final class BoltConnection {
         }
     }
 
-    private func receive() throws(BoltError) -> (Message, [PackValue]) {
+    private func receive(wait: Duration) throws(BoltError) -> (Message, [PackValue]) {
         var body: [UInt8] = []
         do {
             while true {
-                let size = try transport.read(count: 2, until: ContinuousClock.now.advanced(by: timeout))
+                // The first bytes may take the statement's time; the rest of a message comes at network speed.
+                let size = try transport.read(
+                    count: 2, until: ContinuousClock.now.advanced(by: body.isEmpty ? wait : timeout))
                 let n = Int(size[0]) << 8 | Int(size[1])
                 if n == 0 {
                     if body.isEmpty { continue }  // a NOOP between messages
