@@ -160,17 +160,20 @@ public class Cast: Transformation {
             switch value {
             case .boolean(let b): n = b ? 1 : 0
             case .string(let s):
-                guard let parsed = Int64(s.trimmingSpaces) else {
-                    throw ConnectError(.illegalArgument, "For input string: \"\(s)\"", cause: nil).asData(value, target)
+                // Byte.parseByte, Short.parseShort, Integer.parseInt, Long.parseLong: out of the type's range is an
+                // error, never a wrapped value.
+                switch Self.parseJavaInteger(s, target) {
+                case .success(let parsed): n = parsed
+                case .failure(let e): throw e.asData(value, target)
                 }
-                n = parsed
             case .timestamp(let ms): n = ms
+            case .float32, .float64:
+                // Java's narrowing of a double: to long saturating, to int saturating and then (byte, short)
+                // keeping the low bits; NaN is 0.
+                let d = floating(value) ?? 0
+                n = target == .int64 ? Self.saturating(d, Int64.self) : Int64(Self.saturating(d, Int32.self))
             default:
-                n =
-                    integral(value)
-                    ?? floating(value).map {
-                        Int64(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? Int64.min : $0 > 0 ? Int64.max : 0)
-                    }
+                n = integral(value) ?? floating(value).map { Self.saturating($0, Int64.self) }
             }
             guard let n else { break }
             switch target {
@@ -199,6 +202,38 @@ public class Cast: Transformation {
     }
 
     private static func integral(_ v: Value) -> Int64? { v.int64Value }
+
+    /// Java's `(long) d` / `(int) d`: toward zero, clamped to the type's range, NaN as 0.
+    static func saturating<T: FixedWidthInteger>(_ d: Double, _: T.Type) -> T {
+        if d.isNaN { return 0 }
+        if d >= Double(T.max) { return T.max }
+        if d <= Double(T.min) { return T.min }
+        return T(d.rounded(.towardZero))
+    }
+
+    /// `Byte.parseByte`, `Short.parseShort`, `Integer.parseInt` or `Long.parseLong` of `text` in radix 10: an
+    /// optional sign then ASCII digits, no spaces; the failure carries Java's NumberFormatException message (out of
+    /// a byte's or short's range: `Value out of range. Value:"300" Radix:10`).
+    static func parseJavaInteger(_ text: String, _ target: SchemaType) -> Result<Int64, ConnectError> {
+        let invalid = ConnectError(.illegalArgument, "For input string: \"\(text)\"")
+        var digits = Substring(text)
+        if let first = digits.first, first == "-" || first == "+" { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .failure(invalid) }
+        guard let n = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text) else { return .failure(invalid) }
+        let range: ClosedRange<Int64>
+        switch target {
+        case .int8: range = Int64(Int8.min)...Int64(Int8.max)
+        case .int16: range = Int64(Int16.min)...Int64(Int16.max)
+        case .int32: range = Int64(Int32.min)...Int64(Int32.max)
+        default: return .success(n)
+        }
+        guard range.contains(n) else {
+            return .failure(
+                target == .int32
+                    ? invalid : ConnectError(.illegalArgument, "Value out of range. Value:\"\(text)\" Radix:10"))
+        }
+        return .success(n)
+    }
 
     private static func floating(_ v: Value) -> Double? {
         switch v {

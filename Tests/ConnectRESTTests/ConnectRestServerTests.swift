@@ -96,6 +96,16 @@ struct ConnectRestServerTests {
             ])
     }
 
+    @Test("a trailing slash answers as without it (the UIs' /connectors/ and /connector-plugins/)")
+    func trailingSlash() {
+        for path in ["/connectors", "/connector-plugins", "/"] {
+            let plain = call("GET", path)
+            let slashed = call("GET", path == "/" ? "//" : path + "/")
+            #expect(plain.0 == 200 && slashed.0 == plain.0 && slashed.1 == plain.1, "\(path)")
+        }
+        #expect(call("GET", "/connectors/", query: [("expand", "status")]).0 == 200)
+    }
+
     @Test("GET /health answers healthy with Connect's message")
     func health() {
         let (status, body) = call("GET", "/health")

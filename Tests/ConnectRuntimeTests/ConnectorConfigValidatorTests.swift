@@ -79,6 +79,31 @@ import Testing
         #expect(both.errorMessages[0] == "topics and topics.regex are mutually exclusive options, but both are set.")
     }
 
+    @Test(
+        "the DLQ topic may not be consumed: under topics with the list as Java prints it, under topics.regex when the regex matches it"
+    )
+    func dlqAmongTopics() throws {
+        func errors(_ extra: [String: String]) throws -> [(String, [String])] {
+            let infos = try validator.validate(
+                ["name": "s", "connector.class": "FileStreamSink"].merging(extra) { $1 })
+            return infos.configs.filter { !$0.errors.isEmpty }.map { ($0.name, $0.errors) }
+        }
+        let listed = try errors(["topics": "a, b", "errors.deadletterqueue.topic.name": "b"])
+        #expect(listed.map(\.0) == ["topics"])
+        #expect(
+            listed.first?.1 == [
+                "The DLQ topic 'b' may not be included in the list of topics ('topics=[a, b]') consumed by the connector"
+            ])
+        let matched = try errors(["topics.regex": "orders-.*", "errors.deadletterqueue.topic.name": "orders-dlq"])
+        #expect(matched.map(\.0) == ["topics.regex"])
+        #expect(
+            matched.first?.1 == [
+                "The DLQ topic 'orders-dlq' may not be included in the regex matching the topics ('topics.regex=orders-.*') consumed by the connector"
+            ])
+        #expect(try errors(["topics.regex": "orders-.*", "errors.deadletterqueue.topic.name": "dlq-orders"]).isEmpty)
+        #expect(try errors(["topics": "a,b", "errors.deadletterqueue.topic.name": "c"]).isEmpty)
+    }
+
     @Test("bad values name the key: tasks.max, converters, unknown quickstart")
     func badValues() throws {
         let infos = try validator.validate([

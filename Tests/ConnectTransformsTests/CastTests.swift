@@ -112,4 +112,34 @@ import Testing
         let t = try configured(CastValue(), ["spec": "int32"])
         #expect(throws: ConnectError.self) { _ = try t.apply(sourceRecord(value: .string("abc"))) }
     }
+
+    @Test(
+        "narrowing as Java does it on each path: a string out of the type's range fails (Byte.parseByte), a number wraps, a double saturates to int first"
+    )
+    func narrowing() throws {
+        func cast(_ spec: String, _ value: Value) throws -> Value? {
+            let t = try configured(CastValue(), ["spec": "a:\(spec)"])
+            guard case .map(let entries)? = try t.apply(sourceRecord(value: .map([.init(.string("a"), value)])))?.value
+            else { return nil }
+            return entries.first?.value ?? nil
+        }
+        #expect {
+            _ = try cast("int8", .string("300"))
+        } throws: { error in
+            let e = error as? ConnectError
+            return e?.kind == .data && e?.trace.contains(#"Value out of range. Value:"300" Radix:10"#) == true
+        }
+        #expect(throws: ConnectError.self) { _ = try cast("int16", .string("40000")) }
+        #expect(throws: ConnectError.self) { _ = try cast("int32", .string("3000000000")) }
+        #expect(throws: ConnectError.self) { _ = try cast("int32", .string(" 7")) }
+        #expect(try cast("int8", .string("-128")) == .int8(-128))
+        #expect(try cast("int8", .string("+12")) == .int8(12))
+        #expect(try cast("int64", .string("3000000000")) == .int64(3_000_000_000))
+        // A number narrows as a Java primitive cast: (byte) 300 is 44.
+        #expect(try cast("int8", .int32(300)) == .int8(44))
+        // (byte) 3e9: (int) saturates to Integer.MAX_VALUE first, whose low byte is -1.
+        #expect(try cast("int8", .float64(3e9)) == .int8(-1))
+        #expect(try cast("int32", .float64(-1e12)) == .int32(Int32.min))
+        #expect(try cast("int64", .float64(.nan)) == .int64(0))
+    }
 }

@@ -408,7 +408,9 @@ struct ErrorHandlingPipelineTests {
         #expect(json.contains(#""kind":"failure""#) && json.contains(#""reason":"policy""#), "\(json)")
     }
 
-    @Test("the restart policy gives up after errors.restart.max.restarts and leaves the task FAILED with the reason")
+    @Test(
+        "the restart policy gives up after errors.restart.max.restarts and leaves the task FAILED with the reason; restarts through every REST entry point are counted too"
+    )
     func restartPolicyGivesUp() throws {
         let topic = unique("no-restarts")
         try createTopic(topic)
@@ -431,5 +433,22 @@ struct ErrorHandlingPipelineTests {
         #expect(
             metric(runtime, #"swift_connect_task_restarts_total{connector="doomed-sink",task="0",reason="policy"}"#)
                 == 2)
+
+        // A restart through the connector's endpoint (includeTasks) counts as the task's own endpoint does, the
+        // FAILED task whose thread has ended included.
+        _ = try runtime.herder.restartConnector("doomed-sink", RestartRequest(includeTasks: true, onlyFailed: false))
+        #expect(
+            ProjectPaths.waitUntil(30) {
+                metric(runtime, #"swift_connect_task_restarts_total{connector="doomed-sink",task="0",reason="rest"}"#)
+                    == 1
+            })
+        _ = try runtime.herder.restartConnector("doomed-sink", RestartRequest(includeTasks: true, onlyFailed: true))
+        try runtime.herder.restartTask(id)
+        #expect(
+            ProjectPaths.waitUntil(30) {
+                (metric(
+                    runtime, #"swift_connect_task_restarts_total{connector="doomed-sink",task="0",reason="rest"}"#)
+                    ?? 0) >= 2
+            })
     }
 }

@@ -1,4 +1,5 @@
 import ConnectAPI
+import ConnectTransforms
 import Kafka
 
 /// The framework's connector-level keys (`ConnectorConfig`, `SinkConnectorConfig`, `SourceConnectorConfig`).
@@ -269,12 +270,20 @@ public struct ConnectorConfigValidator: Sendable {
                 addError("topics", m)
                 addError("topics.regex", m)
             }
+            // SinkConnectorConfig.validate: the DLQ topic may not be one the connector consumes, reported under the
+            // key that names it, the list as Java prints a List.
             let dlq = (props["errors.deadletterqueue.topic.name"] ?? "").trimmingSpaces
             let topicList = Self.list(props["topics"])
-            if !dlq.isEmpty && topicList.contains(dlq) {
+            if !dlq.isEmpty && !topics.isEmpty && topicList.contains(dlq) {
                 addError(
-                    "errors.deadletterqueue.topic.name",
-                    "The DLQ topic '\(dlq)' may not be included in the list of topics ('topics=\(topicList)') consumed by the connector"
+                    "topics",
+                    "The DLQ topic '\(dlq)' may not be included in the list of topics ('topics=[\(topicList.joined(separator: ", "))]') consumed by the connector"
+                )
+            }
+            if !dlq.isEmpty && !regex.isEmpty, let pattern = try? JavaRegex(regex), pattern.matches(dlq) {
+                addError(
+                    "topics.regex",
+                    "The DLQ topic '\(dlq)' may not be included in the regex matching the topics ('topics.regex=\(regex)') consumed by the connector"
                 )
             }
         }

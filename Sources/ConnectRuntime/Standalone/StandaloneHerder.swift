@@ -26,7 +26,6 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
     private let clusterID: @Sendable () -> String?
     private let locks = PerConnectorLocks()
     private let stages = StageTracker()
-    private let restartMetrics: RestartMetrics
     private let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
     private struct State {
@@ -52,7 +51,6 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
         self.clusterID = clusterID
         self.requestTimeout = requestTimeout
         self.logger = logger
-        self.restartMetrics = RestartMetrics(registry: worker.metrics)
         Self.registerClusterMetrics(worker.metrics)
         worker.statusStore.observeTaskFailures { [weak self] id in
             guard let herder = self else { return }
@@ -289,7 +287,6 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
             defer { completePending(name) }
             try configStore.removeConnectorConfig(name)
             worker.statusStore.removeConnector(name)
-            restartMetrics.remove(connector: name)
             stages.forget(connector: name)
             state.withLock { $0.policyRestarts = $0.policyRestarts.filter { $0.key.connector != name } }
             logger.info("[\(name)|worker] Deleted connector \(name)")
@@ -351,11 +348,10 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
                 // Everything restarts: the statuses say RESTARTING until the new instances report (Connect's
                 // onRestart).
                 let stage = stages.begin("restarting connector \(name) and its tasks", connector: name)
-                let tasks = worker.taskIds(name)
-                worker.stopAndAwaitTasks(tasks)
-                for id in tasks {
-                    worker.statusStore.putTask(id, .restarting, restartReason: "rest")
-                    restartMetrics.restarted(id, reason: "rest")
+                // Every task of the connector restarts, a FAILED one whose thread has ended included.
+                worker.stopAndAwaitTasks(worker.taskIds(name))
+                for t in plan.tasks {
+                    worker.statusStore.putTask(ConnectorTaskId(name, t.id), .restarting, restartReason: "rest")
                 }
                 worker.statusStore.history.recordRestart(.connector(name), reason: "rest")
                 worker.statusStore.putConnector(name, .restarting)
@@ -403,7 +399,6 @@ public final class StandaloneHerder: AbstractHerder, Sendable {
         defer { stages.end(stage) }
         worker.stopAndAwaitTasks([id])
         worker.statusStore.putTask(id, .restarting, restartReason: reason)
-        restartMetrics.restarted(id, reason: reason)
         worker.startTask(
             id, connectorConfig: config, taskConfig: taskConfig, target: snapshot.targetState(id.connector))
     }

@@ -57,6 +57,16 @@ public final class Worker: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.workerMetrics = WorkerMetrics(registry: metrics)
+        // Every RESTARTING a task reports is one restart, whichever way it came (a task's or a connector's REST
+        // restart, the restart policy, either herder): counted here, once.
+        let restarts = RestartMetrics(registry: metrics)
+        statusStore.observe { event in
+            switch event {
+            case .task(let id, .restarting, _, _, let reason): restarts.restarted(id, reason: reason ?? "rest")
+            case .connectorDeleted(let name): restarts.remove(connector: name)
+            default: break
+            }
+        }
     }
 
     public var connectorNames: [String] { state.withLock { Array($0.connectors.keys) } }
