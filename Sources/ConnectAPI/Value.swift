@@ -99,12 +99,47 @@ public struct BigDecimal: Sendable, Equatable, Hashable, CustomStringConvertible
         return v
     }
 
-    /// Plain decimal text (`BigDecimal.toPlainString` for values that fit 64 bits).
+    /// The unscaled value's sign and decimal digits, at any size (two's complement bytes, big-endian).
+    private var unscaledDigits: (negative: Bool, digits: String) {
+        if let u = unscaledInt64 { return (u < 0, String(u.magnitude)) }
+        let negative = (unscaled.first ?? 0) & 0x80 != 0
+        // The magnitude: the bytes as they are, or negated (invert, add one).
+        var magnitude = negative ? unscaled.map { ~$0 } : unscaled
+        if negative {
+            var i = magnitude.count - 1
+            while i >= 0 {
+                let (v, carry) = magnitude[i].addingReportingOverflow(1)
+                magnitude[i] = v
+                if !carry { break }
+                i -= 1
+            }
+        }
+        // Repeated division by 10^9, collecting nine digits at a time.
+        var words = magnitude.map { UInt32($0) }
+        var chunks: [UInt32] = []
+        while words.contains(where: { $0 != 0 }) {
+            var remainder: UInt64 = 0
+            for i in words.indices {
+                let current = remainder << 8 | UInt64(words[i])
+                words[i] = UInt32(current / 1_000_000_000)
+                remainder = current % 1_000_000_000
+            }
+            chunks.append(UInt32(remainder))
+        }
+        guard let last = chunks.popLast() else { return (false, "0") }
+        var digits = String(last)
+        for chunk in chunks.reversed() {
+            let part = String(chunk)
+            digits += String(repeating: "0", count: 9 - part.count) + part
+        }
+        return (negative, digits)
+    }
+
+    /// Plain decimal text (`BigDecimal.toPlainString`).
     public var description: String {
-        guard let u = unscaledInt64 else { return "BigDecimal(\(unscaled.count) bytes, scale \(scale))" }
-        if scale <= 0 { return String(u) + String(repeating: "0", count: Int(-scale)) }
-        let negative = u < 0
-        var digits = String(u.magnitude)
+        let (negative, plain) = unscaledDigits
+        if scale <= 0 { return (negative ? "-" : "") + plain + String(repeating: "0", count: Int(-scale)) }
+        var digits = plain
         let s = Int(scale)
         if digits.count <= s { digits = String(repeating: "0", count: s - digits.count + 1) + digits }
         let i = digits.index(digits.endIndex, offsetBy: -s)

@@ -229,7 +229,7 @@ public final class JsonConverter: Converter, HeaderConverter {
         guard let value else { return .null }
         let json: JSONValue
         do {
-            json = try JSONParser.parse(value)
+            json = try JSONParser.parse(value, options: Self.parserOptions)
         } catch {
             throw ConnectError.data(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: ",
@@ -350,12 +350,11 @@ public final class JsonConverter: Converter, HeaderConverter {
                 if case .string(let s) = json, let data = Data(base64Encoded: s) {
                     return .decimal(BigDecimal(unscaled: Array(data), scale: scale))
                 }
-                if let text = json.scalarText, case .int = json, let d = BigDecimal(text) {
-                    return .decimal(rescaled(d, to: scale))
-                }
-                if case .double(let d) = json, let dec = BigDecimal(JavaNumberFormat.double(d)) {
-                    return .decimal(rescaled(dec, to: scale))
-                }
+                // A number is the BigDecimal written, at its own scale (Jackson's decimalValue(), not rescaled:
+                // Connect reads -1.2 for a scale-2 Decimal as -1.2).
+                if case .int(let i) = json { return .decimal(BigDecimal(unscaledValue: i, scale: 0)) }
+                if case .decimalText(let text) = json, let d = Self.bigDecimal(text) { return .decimal(d) }
+                if case .double(let d) = json, let dec = BigDecimal(JavaNumberFormat.double(d)) { return .decimal(dec) }
                 throw ConnectError.data(
                     "Invalid type for Decimal, underlying representation should be numeric or bytes but was \(json.typeName)"
                 )
@@ -441,10 +440,20 @@ public final class JsonConverter: Converter, HeaderConverter {
         }
     }
 
-    private func rescaled(_ d: BigDecimal, to scale: Int32) -> BigDecimal {
-        guard d.scale < scale, var u = d.unscaledInt64 else { return d }
-        for _ in d.scale..<scale { u = u.multipliedReportingOverflow(by: 10).partialValue }
-        return BigDecimal(unscaledValue: u, scale: scale)
+    /// As Connect's `JsonDeserializer` (Kafka 3.6+): leading zeros allowed, fractions kept exact (`USE_BIG_DECIMAL_FOR_FLOATS`).
+    static let parserOptions = JSONParser.Options(allowLeadingZeros: true, exactFractions: true)
+
+    /// `new BigDecimal(text)` for a JSON number: plain (`-1.2`, scale 1) or with an exponent (`1.5E-7`: unscaled 15,
+    /// scale 8; `1e3`: scale -3).
+    static func bigDecimal(_ text: String) -> BigDecimal? {
+        guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return BigDecimal(text) }
+        guard var d = BigDecimal(String(text[..<e])), let exponent = Int32(text[text.index(after: e)...]) else {
+            return nil
+        }
+        let (scale, overflow) = d.scale.subtractingReportingOverflow(exponent)
+        guard !overflow else { return nil }
+        d.scale = scale
+        return d
     }
 
     /// Schemaless reading: integral numbers become INT64, others FLOAT64, objects maps.

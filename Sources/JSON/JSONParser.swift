@@ -8,7 +8,22 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// A strict RFC 8259 parser that keeps object key order and integer exactness.
 public struct JSONParser {
+    /// What the parser accepts beyond RFC 8259 and how it keeps numbers.
+    public struct Options: Sendable {
+        /// `007` read as 7 (Jackson's `ALLOW_LEADING_ZEROS_FOR_NUMBERS`, on in Connect's `JsonDeserializer` since
+        /// Kafka 3.6).
+        public var allowLeadingZeros = false
+        /// Numbers with a fraction or an exponent kept as their exact text (`.decimalText`), as Jackson's
+        /// `USE_BIG_DECIMAL_FOR_FLOATS` keeps a `BigDecimal`; otherwise they are `Double`s.
+        public var exactFractions = false
+        public init(allowLeadingZeros: Bool = false, exactFractions: Bool = false) {
+            self.allowLeadingZeros = allowLeadingZeros
+            self.exactFractions = exactFractions
+        }
+    }
+
     private let bytes: [UInt8]
+    private let options: Options
     private var index = 0
     private var depth = 0
     private static let maxDepth = 512
@@ -17,8 +32,8 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    public static func parse(_ bytes: [UInt8], options: Options = Options()) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, options: options)
         parser.skipWhitespace()
         if parser.index >= bytes.count {
             throw JSONParseError(message: "No content to map due to end-of-input", offset: 0)
@@ -29,7 +44,10 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], options: Options) {
+        self.bytes = bytes
+        self.options = options
+    }
 
     private mutating func skipWhitespace() {
         while index < bytes.count,
@@ -226,9 +244,16 @@ public struct JSONParser {
         var integral = true
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw unexpected("a digit") }
+        var leadingZeros = 0
         if bytes[index] == UInt8(ascii: "0"), index + 1 < bytes.count, isDigit(bytes[index + 1]) {
-            index += 1
-            throw unexpected("no leading zeroes in a number")
+            guard options.allowLeadingZeros else {
+                index += 1
+                throw unexpected("no leading zeroes in a number")
+            }
+            // All but the last zero before the integral digits are dropped from the number's text.
+            let first = bytes[start] == UInt8(ascii: "-") ? start + 1 : start
+            while index + 1 < bytes.count, bytes[index] == UInt8(ascii: "0"), isDigit(bytes[index + 1]) { index += 1 }
+            leadingZeros = index - first
         }
         while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -248,8 +273,14 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw unexpected("a digit in the exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        var text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if leadingZeros > 0 {
+            let sign = bytes[start] == UInt8(ascii: "-") ? "-" : ""
+            text = sign + text.dropFirst(sign.count + leadingZeros)
+        }
         if integral, let i = Int64(text) { return .int(i) }
+        // A fraction, an exponent or an integer beyond 64 bits: exact text when asked (a BigDecimal or BigInteger).
+        if options.exactFractions { return .decimalText(text) }
         guard let d = Double(text) else { throw JSONParseError(message: "Invalid number '\(text)'", offset: start) }
         return .double(d)
     }

@@ -35,6 +35,9 @@ extension JSONValue {
         switch self {
         case .int(let i): return i
         case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
+        case .decimalText(let t):
+            guard let d = Double(t), d.rounded() == d, abs(d) < 9.2e18 else { return nil }
+            return Int64(d)
         default: return nil
         }
     }

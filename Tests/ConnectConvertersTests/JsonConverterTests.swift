@@ -107,6 +107,38 @@ import Testing
                 ]))
     }
 
+    @Test(
+        "JSON numbers as Connect's Jackson reads them: leading zeros, exact decimals at their written scale, exponents, floats"
+    )
+    func numbers() throws {
+        let schemaless = try converter(["schemas.enable": "false"])
+        func read(_ c: JsonConverter, _ json: String) throws -> Value? {
+            try c.toConnectData(topic: "t", headers: Headers(), value: Array(json.utf8)).value
+        }
+        #expect(
+            try read(schemaless, #"{"a":007,"b":-00.5,"c":0}"#)
+                == .map([
+                    .init(.string("a"), .int64(7)), .init(.string("b"), .float64(-0.5)), .init(.string("c"), .int64(0)),
+                ]))
+        let withSchemas = try converter()
+        #expect(try read(withSchemas, #"{"schema":{"type":"int32"},"payload":0042}"#) == .int32(42))
+        func decimal(_ scale: Int, _ payload: String) throws -> String? {
+            let json =
+                #"{"schema":{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"\#(scale)"}},"payload":\#(payload)}"#
+            guard case .decimal(let d)? = try read(withSchemas, json) else { return nil }
+            return d.description
+        }
+        #expect(try decimal(3, "123456789012345.123") == "123456789012345.123")
+        #expect(try decimal(2, "-1.2") == "-1.2")
+        #expect(try decimal(2, "5") == "5")
+        #expect(try decimal(8, "1.5E-7") == "0.00000015")
+        #expect(try decimal(0, "12345678901234567890123") == "12345678901234567890123")
+        #expect(try decimal(4, "-1234567890123456789.0123") == "-1234567890123456789.0123")
+        #expect(try read(withSchemas, #"{"schema":{"type":"double"},"payload":0.1}"#) == .float64(0.1))
+        #expect(try read(withSchemas, #"{"schema":{"type":"float"},"payload":1e-3}"#) == .float32(0.001))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":5.0}"#) == .int64(5))
+    }
+
     @Test("a tombstone stays null both ways")
     func tombstones() throws {
         #expect(try converter().fromConnectData(topic: "t", headers: Headers(), schema: nil, value: nil) == nil)
