@@ -138,6 +138,7 @@ public struct BigDecimal: Sendable, Equatable, Hashable, CustomStringConvertible
     /// Plain decimal text (`BigDecimal.toPlainString`).
     public var description: String {
         let (negative, plain) = unscaledDigits
+        if plain == "0" && scale <= 0 { return "0" }
         if scale <= 0 { return (negative ? "-" : "") + plain + String(repeating: "0", count: Int(-scale)) }
         var digits = plain
         let s = Int(scale)

@@ -1,8 +1,21 @@
 /// Connect's `Values` helpers.
 public enum Values {
-    /// Infers a schema and value from text.
+    /// Types text as Connect's `Values.parseString` does (header literals, `SimpleHeaderConverter`): `true`/`false`
+    /// (any case) a boolean; an integer in the narrowest of INT8, INT16, INT32, INT64; other numbers FLOAT32 when the
+    /// float holds them exactly, else FLOAT64; `yyyy-MM-dd` a Date, `HH:mm:ss.SSS'Z'` a Time,
+    /// `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` a Timestamp (UTC); `[a, b]` an array and `{k: v}` a map, whose elements are
+    /// typed the same way (quoted strings, `null`, nested arrays and maps included), with an element schema when every
+    /// non-null element has the same one (else the array or map has none); anything else, or a malformed array or
+    /// map, the text itself as a STRING.
     public static func parseString(_ text: String) -> SchemaAndValue {
         if text.isEmpty { return SchemaAndValue(schema: Schema.string, value: .string(text)) }
+        var parser = ValueTextParser(text)
+        if let parsed = parser.parseWhole() { return parsed }
+        return parseScalar(text) ?? SchemaAndValue(schema: Schema.string, value: .string(text))
+    }
+
+    /// A boolean, number, date, time or timestamp token; nil for anything else.
+    static func parseScalar(_ text: String) -> SchemaAndValue? {
         switch text.lowercased() {
         case "true": return SchemaAndValue(schema: Schema.boolean, value: .boolean(true))
         case "false": return SchemaAndValue(schema: Schema.boolean, value: .boolean(false))
@@ -21,6 +34,187 @@ public enum Values {
             if let f = Float(text), Double(f) == d { return SchemaAndValue(schema: Schema.float32, value: .float32(f)) }
             return SchemaAndValue(schema: Schema.float64, value: .float64(d))
         }
-        return SchemaAndValue(schema: Schema.string, value: .string(text))
+        return parseTemporal(text)
+    }
+
+    /// `yyyy-MM-dd`, `HH:mm:ss.SSS'Z'` or `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (Connect's ISO formats, UTC).
+    static func parseTemporal(_ text: String) -> SchemaAndValue? {
+        let c = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for i in range {
+                guard c[i] >= UInt8(ascii: "0") && c[i] <= UInt8(ascii: "9") else { return nil }
+                n = n * 10 + Int(c[i] - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        func date(at o: Int) -> Int64? {
+            guard c.count >= o + 10, c[o + 4] == UInt8(ascii: "-"), c[o + 7] == UInt8(ascii: "-"),
+                let y = number(o..<o + 4), let m = number(o + 5..<o + 7), let d = number(o + 8..<o + 10),
+                (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
+            else { return nil }
+            return daysFromCivil(y, m, d)
+        }
+        func time(at o: Int) -> Int64? {
+            guard c.count == o + 13, c[o + 2] == UInt8(ascii: ":"), c[o + 5] == UInt8(ascii: ":"),
+                c[o + 8] == UInt8(ascii: "."), c[o + 12] == UInt8(ascii: "Z"),
+                let h = number(o..<o + 2), let mi = number(o + 3..<o + 5), let s = number(o + 6..<o + 8),
+                let ms = number(o + 9..<o + 12), h < 24, mi < 60, s < 60
+            else { return nil }
+            return Int64(((h * 60 + mi) * 60 + s) * 1000 + ms)
+        }
+        switch c.count {
+        case 10:
+            guard let days = date(at: 0) else { return nil }
+            return SchemaAndValue(schema: LogicalTypes.date(), value: .timestamp(days * 86_400_000))
+        case 13:
+            guard let ms = time(at: 0) else { return nil }
+            return SchemaAndValue(schema: LogicalTypes.time(), value: .timestamp(ms))
+        case 24:
+            guard c[10] == UInt8(ascii: "T"), let days = date(at: 0), let ms = time(at: 11) else { return nil }
+            return SchemaAndValue(schema: LogicalTypes.timestamp(), value: .timestamp(days * 86_400_000 + ms))
+        default: return nil
+        }
+    }
+
+    static func daysIn(month m: Int, year y: Int) -> Int {
+        switch m {
+        case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return Int64(era * 146_097 + dayOfEra - 719_468)
+    }
+}
+
+/// The array and map grammar of Connect's `Values.ValueParser`: elements separated by commas, map entries by colons,
+/// quoted strings with backslash escapes, `null`, nesting.
+struct ValueTextParser {
+    private let chars: [Character]
+    private var index = 0
+
+    init(_ text: String) { chars = Array(text) }
+
+    /// The whole text as one array or map; nil when it is neither or is malformed.
+    mutating func parseWhole() -> SchemaAndValue? {
+        skipSpaces()
+        guard index < chars.count, chars[index] == "[" || chars[index] == "{" else { return nil }
+        guard let parsed = chars[index] == "[" ? parseArray() : parseMap() else { return nil }
+        skipSpaces()
+        return index == chars.count ? parsed : nil
+    }
+
+    private mutating func skipSpaces() {
+        while index < chars.count, chars[index].isWhitespace { index += 1 }
+    }
+
+    /// An element: `.some(nil)` for `null`, nil when malformed.
+    private mutating func parseElement(until terminators: Set<Character>) -> SchemaAndValue?? {
+        skipSpaces()
+        guard index < chars.count else { return nil }
+        switch chars[index] {
+        case "[": return parseArray().map { .some($0) }
+        case "{": return parseMap().map { .some($0) }
+        case "\"":
+            index += 1
+            var text = ""
+            while index < chars.count {
+                let c = chars[index]
+                index += 1
+                if c == "\"" { return .some(SchemaAndValue(schema: Schema.string, value: .string(text))) }
+                if c == "\\", index < chars.count {
+                    text.append(chars[index])
+                    index += 1
+                } else {
+                    text.append(c)
+                }
+            }
+            return nil
+        default:
+            var token = ""
+            while index < chars.count, !terminators.contains(chars[index]) {
+                token.append(chars[index])
+                index += 1
+            }
+            let trimmed = String(token.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            guard !trimmed.isEmpty else { return nil }
+            if trimmed == "null" { return .some(nil) }
+            return .some(
+                Values.parseScalar(trimmed) ?? SchemaAndValue(schema: Schema.string, value: .string(trimmed)))
+        }
+    }
+
+    /// The schema every non-null element shares, or nil.
+    private static func common(_ schemas: [Schema?]) -> Schema? {
+        let present = schemas.compactMap { $0 }
+        guard let first = present.first, present.allSatisfy({ $0 == first }) else { return nil }
+        return first
+    }
+
+    private mutating func parseArray() -> SchemaAndValue? {
+        index += 1  // [
+        var values: [Value?] = []
+        var schemas: [Schema?] = []
+        skipSpaces()
+        if index < chars.count, chars[index] == "]" {
+            index += 1
+            return SchemaAndValue(schema: nil, value: .array([]))
+        }
+        while true {
+            guard let element = parseElement(until: [",", "]"]) else { return nil }
+            values.append(element?.value)
+            schemas.append(element?.schema)
+            skipSpaces()
+            guard index < chars.count else { return nil }
+            let c = chars[index]
+            index += 1
+            if c == "]" { break }
+            guard c == "," else { return nil }
+        }
+        let schema = Self.common(schemas).map { SchemaBuilder.array($0).build() }
+        return SchemaAndValue(schema: schema, value: .array(values))
+    }
+
+    private mutating func parseMap() -> SchemaAndValue? {
+        index += 1  // {
+        var entries: [Value.MapEntry] = []
+        var keySchemas: [Schema?] = []
+        var valueSchemas: [Schema?] = []
+        skipSpaces()
+        if index < chars.count, chars[index] == "}" {
+            index += 1
+            return SchemaAndValue(schema: nil, value: .map([]))
+        }
+        while true {
+            // A map key may not be null.
+            guard let parsedKey = parseElement(until: [":"]), let key = parsedKey else { return nil }
+            skipSpaces()
+            guard index < chars.count, chars[index] == ":" else { return nil }
+            index += 1
+            guard let value = parseElement(until: [",", "}"]) else { return nil }
+            entries.append(Value.MapEntry(key.value, value?.value))
+            keySchemas.append(key.schema)
+            valueSchemas.append(value?.schema)
+            skipSpaces()
+            guard index < chars.count else { return nil }
+            let c = chars[index]
+            index += 1
+            if c == "}" { break }
+            guard c == "," else { return nil }
+        }
+        var schema: Schema?
+        if let k = Self.common(keySchemas), let v = Self.common(valueSchemas) {
+            schema = SchemaBuilder.map(k, v).build()
+        }
+        return SchemaAndValue(schema: schema, value: .map(entries))
     }
 }

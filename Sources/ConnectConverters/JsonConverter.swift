@@ -376,16 +376,16 @@ public final class JsonConverter: Converter, HeaderConverter {
             guard let b = json.boolValue else { throw mismatch() }
             return .boolean(b)
         case .int8:
-            guard let i = json.intValue else { throw mismatch() }
+            guard let i = Self.javaLong(json) else { throw mismatch() }
             return .int8(Int8(truncatingIfNeeded: i))
         case .int16:
-            guard let i = json.intValue else { throw mismatch() }
+            guard let i = Self.javaLong(json) else { throw mismatch() }
             return .int16(Int16(truncatingIfNeeded: i))
         case .int32:
-            guard let i = json.intValue else { throw mismatch() }
+            guard let i = Self.javaLong(json) else { throw mismatch() }
             return .int32(Int32(truncatingIfNeeded: i))
         case .int64:
-            guard let i = json.intValue else { throw mismatch() }
+            guard let i = Self.javaLong(json) else { throw mismatch() }
             return .int64(i)
         case .float32:
             guard let d = json.doubleValue else { throw mismatch() }
@@ -442,6 +442,15 @@ public final class JsonConverter: Converter, HeaderConverter {
 
     /// As Connect's `JsonDeserializer` (Kafka 3.6+): leading zeros allowed, fractions kept exact (`USE_BIG_DECIMAL_FOR_FLOATS`).
     static let parserOptions = JSONParser.Options(allowLeadingZeros: true, exactFractions: true)
+
+    /// Jackson's `longValue()` of a number node, as Connect's integer readers take it: a fraction truncated toward
+    /// zero (`1.9` for an int32 is 1); nil for anything but a number (Jackson would read 0: refused here).
+    static func javaLong(_ json: JSONValue) -> Int64? {
+        if let i = json.intValue { return i }
+        guard let d = json.doubleValue, d.isFinite else { return nil }
+        let t = d.rounded(.towardZero)
+        return t >= 9.223372036854775807e18 ? Int64.max : t <= -9.223372036854775808e18 ? Int64.min : Int64(t)
+    }
 
     /// `new BigDecimal(text)` for a JSON number: plain (`-1.2`, scale 1) or with an exponent (`1.5E-7`: unscaled 15,
     /// scale 8; `1e3`: scale -3).

@@ -577,9 +577,13 @@ public struct Diagnoser: Sendable {
         // says why when it has one (a topic that does not exist).
         var settling = Set<String>()
         var lastErrors: [String: String] = [:]
+        // Tasks whose consumer has published group metrics; one that has published none yet has only just started
+        // (a worker's first statistics come seconds after the task), and is settling too.
+        var reporting = Set<String>()
         for s in m.values("kafka_consumer_consumer_coordinator_metrics_rebalance_total") {
             let client = s.labels["client_id"] ?? ""
             guard let subj = Self.taskSubject(clientId: client) else { continue }
+            reporting.insert(key(subj))
             let ago = m.value(
                 "kafka_consumer_consumer_coordinator_metrics_last_rebalance_seconds_ago", ["client_id": client])
             let lastError =
@@ -593,9 +597,9 @@ public struct Diagnoser: Sendable {
             if joining || (ago.map { $0 >= 0 && $0 < 30 } ?? false) { settling.insert(key(subj)) }
         }
         for s in m.values("kafka_connect_sink_task_metrics_partition_count") where s.value == 0 {
-            guard let subj = subject(s), states[key(subj)] == "RUNNING", !settling.contains(key(subj)) else {
-                continue
-            }
+            guard let subj = subject(s), states[key(subj)] == "RUNNING", !settling.contains(key(subj)),
+                reporting.contains(key(subj))
+            else { continue }
             var evidence = [Evidence(.metric, "sink partition-count = 0")]
             if let e = lastErrors[key(subj)] { evidence.append(Evidence(.metric, "consumer last error: \(e)")) }
             out.append(signal("no_partitions", subj, evidence, detail: "the consumer holds no partition"))

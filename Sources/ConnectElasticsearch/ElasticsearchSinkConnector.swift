@@ -145,12 +145,17 @@ public final class ElasticsearchSinkTask: SinkTask {
 
     private func ensureIndex(_ index: String, _ record: SinkRecord) throws {
         guard !knownIndexes.contains(index) else { return }
-        let mapping: JSONValue? = config.ignoresSchema(record.topic) ? nil : try Mapping.infer(record.valueSchema)
-        if try !client.indexExists(index), try client.createIndex(index, mapping: mapping) {
-            logger.info("Created index \(index)\(mapping == nil ? "" : " with a mapping from the record schema")")
-        } else if let mapping, try !client.hasMapping(index) {
+        // The mapping is inferred only when it is written (a tombstone or a schemaless record has no schema to
+        // infer from; an index that has a mapping keeps it).
+        let usesSchema = !config.ignoresSchema(record.topic)
+        if try !client.indexExists(index) {
+            let mapping: JSONValue? = usesSchema ? try Mapping.infer(record.valueSchema) : nil
+            if try client.createIndex(index, mapping: mapping) {
+                logger.info("Created index \(index)\(mapping == nil ? "" : " with a mapping from the record schema")")
+            }
+        } else if usesSchema, record.valueSchema != nil, try !client.hasMapping(index) {
             // As Confluent's checkMapping: an index made beforehand without fields gets the schema's mapping.
-            try client.putMapping(index, mapping)
+            try client.putMapping(index, try Mapping.infer(record.valueSchema))
             logger.info("Created mapping for index \(index) from the record schema")
         }
         knownIndexes.insert(index)

@@ -126,6 +126,8 @@ struct Neo4jSinkConfig: Sendable {
             }
             tls = t
         } else if c.bool("neo4j.encryption.enabled") == true {
+            // With a +s or +ssc URI (the branch above) the scheme decides and these keys are ignored, as Neo4j's
+            // connector ignores them there.
             var t = TLSSettings()
             let strategy =
                 TrustStrategy(rawValue: (c.string("neo4j.encryption.trust.strategy") ?? "").uppercased()) ?? .all
@@ -146,12 +148,7 @@ struct Neo4jSinkConfig: Sendable {
         } else {
             tls = nil
         }
-        if c.bool("neo4j.encryption.enabled") == true && (scheme.hasSuffix("+s") || scheme.hasSuffix("+ssc")) {
-            // The Java driver's ClientException for the same pair.
-            throw ConnectError.invalidConfig(
-                "neo4j.encryption.enabled", "true",
-                "Scheme \(scheme) is not configurable with manual encryption and trust settings")
-        }
+
         let type = Authentication(rawValue: (c.string("neo4j.authentication.type") ?? "BASIC").uppercased()) ?? .basic
         let user = c.string("neo4j.authentication.basic.username") ?? ""
         switch type {

@@ -141,4 +141,23 @@ import Testing
                 Caused by: org.apache.kafka.connect.errors.DataException: bad bytes
                 """)
     }
+
+    @Test("Values.parseString: scalars in the narrowest type, Connect's ISO date, time and timestamp, arrays and maps")
+    func parseString() {
+        #expect(Values.parseString("300") == SchemaAndValue(schema: Schema.int16, value: .int16(300)))
+        #expect(Values.parseString("TRUE") == SchemaAndValue(schema: Schema.boolean, value: .boolean(true)))
+        #expect(Values.parseString("1.5") == SchemaAndValue(schema: Schema.float32, value: .float32(1.5)))
+        #expect(
+            Values.parseString("1970-01-02T00:00:01.500Z")
+                == SchemaAndValue(schema: LogicalTypes.timestamp(), value: .timestamp(86_401_500)))
+        #expect(
+            Values.parseString("10:00:00.000Z")
+                == SchemaAndValue(schema: LogicalTypes.time(), value: .timestamp(36_000_000)))
+        #expect(Values.parseString("2023-02-29").schema == Schema.string, "not a date: 2023 is no leap year")
+        #expect(
+            Values.parseString(#"{a: [1], b: [2]}"#).schema
+                == SchemaBuilder.map(Schema.string, SchemaBuilder.array(Schema.int8).build()).build())
+        #expect(Values.parseString("").value == .string(""))
+        #expect(Values.parseString(" [ ] ").value == .array([]))
+    }
 }

@@ -134,9 +134,14 @@ import Testing
         #expect(try decimal(8, "1.5E-7") == "0.00000015")
         #expect(try decimal(0, "12345678901234567890123") == "12345678901234567890123")
         #expect(try decimal(4, "-1234567890123456789.0123") == "-1234567890123456789.0123")
+        #expect(try decimal(0, "0e5") == "0")
+        #expect(try decimal(0, "12e2") == "1200")
         #expect(try read(withSchemas, #"{"schema":{"type":"double"},"payload":0.1}"#) == .float64(0.1))
         #expect(try read(withSchemas, #"{"schema":{"type":"float"},"payload":1e-3}"#) == .float32(0.001))
         #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":5.0}"#) == .int64(5))
+        // Jackson's intValue() of a fraction truncates toward zero; a long beyond an int wraps as Java's (int).
+        #expect(try read(withSchemas, #"{"schema":{"type":"int32"},"payload":-1.9}"#) == .int32(-1))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int32"},"payload":4294967297}"#) == .int32(1))
     }
 
     @Test("a tombstone stays null both ways")

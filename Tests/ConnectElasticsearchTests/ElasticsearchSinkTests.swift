@@ -222,6 +222,11 @@ struct ElasticsearchSinkTaskTests {
         try Self.start([:]).put([try ElasticsearchSinkUnitTests.record(1, "widget", offset: 0, topic: other)])
         let (_, kept) = try es.call("GET", "/\(other)/_mapping")
         #expect(kept?[other]?["mappings"]?["properties"]?["item"]?["type"] == "keyword")
+        // A task whose first record for an existing index is a tombstone (no schema to infer from) deletes.
+        try Self.start(["behavior.on.null.values": "delete"]).put([
+            try ElasticsearchSinkUnitTests.record(1, nil, offset: 1, topic: t)
+        ])
+        #expect(try es.documents(t).isEmpty)
     }
 
     @Test("a strict mapping's refusal of a new field is a malformed document (ignore skips it)")

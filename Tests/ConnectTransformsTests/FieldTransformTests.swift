@@ -228,6 +228,33 @@ import Testing
         #expect(try Filter().apply(dropped) == nil)
     }
 
+    @Test(
+        "InsertHeader literals typed as Values.parseString: an array of int8, a map, a date, nested and quoted elements"
+    )
+    func typedLiterals() throws {
+        func header(_ literal: String) throws -> Header? {
+            try configured(InsertHeader(), ["header": "h", "value.literal": literal]).apply(sinkRecord(value: nil))?
+                .headers.last("h")
+        }
+        #expect(
+            try header("[1,2]")
+                == Header(
+                    key: "h", schema: SchemaBuilder.array(Schema.int8).build(), value: .array([.int8(1), .int8(2)])))
+        #expect(
+            try header(#"{"k":1}"#)
+                == Header(
+                    key: "h", schema: SchemaBuilder.map(Schema.string, Schema.int8).build(),
+                    value: .map([.init(.string("k"), .int8(1))])))
+        #expect(
+            try header("2024-03-01")
+                == Header(key: "h", schema: LogicalTypes.date(), value: .timestamp(1_709_251_200_000)))
+        #expect(try header("[[1], [2, 3]]")?.value == .array([.array([.int8(1)]), .array([.int8(2), .int8(3)])]))
+        #expect(try header(#"["a, b", null, c]"#)?.value == .array([.string("a, b"), nil, .string("c")]))
+        // Mixed element types: the array has no element schema; a malformed one is the text.
+        #expect(try header("[1, true]")?.schema == nil)
+        #expect(try header("[1, 2") == Header(key: "h", schema: Schema.string, value: .string("[1, 2")))
+    }
+
     @Test("predicates: topic full match, header presence, tombstones")
     func predicates() throws {
         var headers = Headers()

@@ -706,6 +706,7 @@ public final class DistributedHerder: AbstractHerder, ConfigUpdateListener, Work
         var restarted: Set<String> = []
         for name in connectorUpdates {
             if known.contains(name) != snapshot.contains(name) { rebalance = true }
+            if !snapshot.contains(name) { worker.restartMetrics.remove(connector: name) }
             guard localConnectors.contains(name) else { continue }
             if !snapshot.contains(name) {
                 stopWork(ConnectorsAndTasks(connectors: [name], tasks: runningTasks(of: name)), reason: "deleted")

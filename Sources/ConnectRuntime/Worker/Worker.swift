@@ -18,6 +18,9 @@ public final class Worker: Sendable {
     public let offsetStore: any OffsetBackingStore
     public let statusStore: StatusStore
     public let metrics: MetricsRegistry
+    /// `swift_connect_task_restarts_total`, fed by the status store's RESTARTING events; a herder forgets a deleted
+    /// connector's series where the delete reaches it (the leader's status removal publishes the event only there).
+    let restartMetrics: RestartMetrics
     let logger: Logger
     private let workerMetrics: WorkerMetrics
 
@@ -60,6 +63,7 @@ public final class Worker: Sendable {
         // Every RESTARTING a task reports is one restart, whichever way it came (a task's or a connector's REST
         // restart, the restart policy, either herder): counted here, once.
         let restarts = RestartMetrics(registry: metrics)
+        restartMetrics = restarts
         statusStore.observe { event in
             switch event {
             case .task(let id, .restarting, _, _, let reason): restarts.restarted(id, reason: reason ?? "rest")
