@@ -22,6 +22,17 @@ public enum SecretRedaction {
         return out
     }
 
+    /// A config written back as it was shown: a secret key whose value is `[hidden]` keeps the value `stored` has, so
+    /// a tool that reads a config (`GET /connectors/{c}/config`), edits one key and writes it back (`PUT`) does not
+    /// replace a password with the text `[hidden]`. Keys `stored` lacks are left as given.
+    public static func restoring(_ config: [String: String], from stored: [String: String]) -> [String: String] {
+        var out = config
+        for (k, v) in config where v == hidden && isSecret(k) {
+            if let original = stored[k] { out[k] = original }
+        }
+        return out
+    }
+
     /// Whether a value is a single `${provider:[path:]key}` reference.
     public static func isReference(_ value: String) -> Bool {
         let v = value.trimmingSpaces

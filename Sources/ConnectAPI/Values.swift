@@ -1,12 +1,12 @@
 /// Connect's `Values` helpers.
 public enum Values {
     /// Types text as Connect's `Values.parseString` does (header literals, `SimpleHeaderConverter`): `true`/`false`
-    /// (any case) a boolean; an integer in the narrowest of INT8, INT16, INT32, INT64; other numbers FLOAT32 when the
-    /// float holds them exactly, else FLOAT64; `yyyy-MM-dd` a Date, `HH:mm:ss.SSS'Z'` a Time,
+    /// (any case) a boolean; a number as `parseNumber` types it (a whole number the narrowest integer type, others
+    /// FLOAT32, FLOAT64 or a Decimal); `yyyy-MM-dd` a Date, `HH:mm:ss.SSS'Z'` a Time,
     /// `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` a Timestamp (UTC); `[a, b]` an array and `{k: v}` a map, whose elements are
-    /// typed the same way (quoted strings, `null`, nested arrays and maps included), with an element schema when every
-    /// non-null element has the same one (else the array or map has none); anything else, or a malformed array or
-    /// map, the text itself as a STRING.
+    /// typed the same way (quoted strings, `null`, nested arrays and maps included), numbers widened to their common
+    /// type (`[1, 300]` is an array of INT16) and an element schema when the non-null elements have one in common
+    /// (else the array or map has none); anything else, or a malformed array or map, the text itself as a STRING.
     public static func parseString(_ text: String) -> SchemaAndValue {
         if text.isEmpty { return SchemaAndValue(schema: Schema.string, value: .string(text)) }
         var parser = ValueTextParser(text)
@@ -21,20 +21,81 @@ public enum Values {
         case "false": return SchemaAndValue(schema: Schema.boolean, value: .boolean(false))
         default: break
         }
-        if let i = Int64(text) {
-            if let v = Int8(exactly: i) { return SchemaAndValue(schema: Schema.int8, value: .int8(v)) }
-            if let v = Int16(exactly: i) { return SchemaAndValue(schema: Schema.int16, value: .int16(v)) }
-            if let v = Int32(exactly: i) { return SchemaAndValue(schema: Schema.int32, value: .int32(v)) }
-            return SchemaAndValue(schema: Schema.int64, value: .int64(i))
-        }
-        if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
-            text.first.map({ $0.isNumber || $0 == "-" }) ?? false,
-            let d = Double(text)
-        {
-            if let f = Float(text), Double(f) == d { return SchemaAndValue(schema: Schema.float32, value: .float32(f)) }
-            return SchemaAndValue(schema: Schema.float64, value: .float64(d))
-        }
+        if let number = parseNumber(text) { return number }
         return parseTemporal(text)
+    }
+
+    /// A number token typed as Connect's `ValueParser.parseAsNumber` (Kafka 3.9, with the fix of KAFKA-17792) types
+    /// the `BigDecimal` it reads: a whole number within a long (`5`, `1.0`, `1e3`) the narrowest of INT8, INT16,
+    /// INT32, INT64; else, when written with a scale (a fraction or an exponent), FLOAT32 if the float is finite (not
+    /// only when exact: `0.1` is FLOAT32), else FLOAT64 if finite; else (`99999999999999999999`, an exponent beyond any
+    /// double) a Decimal of the written scale. nil when the text is not a `BigDecimal` literal starting with a digit
+    /// or a sign. No step costs more than the text's length, whatever the exponent.
+    static func parseNumber(_ text: String) -> SchemaAndValue? {
+        let digit = UInt8(ascii: "0")...UInt8(ascii: "9")
+        var bytes = text.utf8[...]
+        guard let first = bytes.first, digit.contains(first) || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+        else { return nil }
+        let negative = first == UInt8(ascii: "-")
+        if !digit.contains(first) { bytes = bytes.dropFirst() }
+        var digits: [UInt8] = []  // every digit written, integer part then fraction
+        var fractionDigits = 0
+        var exponent = 0
+        let integerPart = bytes.prefix(while: { digit.contains($0) })
+        digits.append(contentsOf: integerPart.map { $0 - digit.lowerBound })
+        bytes = bytes.dropFirst(integerPart.count)
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            let fraction = bytes.prefix(while: { digit.contains($0) })
+            digits.append(contentsOf: fraction.map { $0 - digit.lowerBound })
+            fractionDigits = fraction.count
+            bytes = bytes.dropFirst(fraction.count)
+        }
+        guard !digits.isEmpty else { return nil }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            // An exponent that does not fit an int is a NumberFormatException in Java: not a number.
+            guard let e = Int32(String(decoding: bytes.dropFirst(), as: UTF8.self)) else { return nil }
+            exponent = Int(e)
+            bytes = bytes.dropFirst(bytes.count)
+        }
+        guard bytes.isEmpty, let scale = Int32(exactly: fractionDigits - exponent) else { return nil }
+
+        let significant = digits.drop(while: { $0 == 0 })
+        if significant.isEmpty { return SchemaAndValue(schema: Schema.int8, value: .int8(0)) }
+        let trailingZeros = significant.reversed().prefix(while: { $0 == 0 }).count
+        let integerDigits = significant.count - Int(scale)  // digits before the point of |value|
+        let strippedScale = Int(scale) - trailingZeros
+        // parseAsExactDecimal: 1 <= |value| <= 1e19, whole, within a long.
+        let atMost1e19 =
+            integerDigits < 20
+            || (integerDigits == 20 && significant.count - trailingZeros == 1 && significant.first == 1)
+        if integerDigits > 0, atMost1e19, strippedScale <= 0 {
+            let text =
+                (negative ? "-" : "")
+                + String(decoding: significant.dropLast(trailingZeros).map { $0 + 48 }, as: UTF8.self)
+                + String(repeating: "0", count: -strippedScale)
+            if let i = Int64(text) {
+                if let v = Int8(exactly: i) { return SchemaAndValue(schema: Schema.int8, value: .int8(v)) }
+                if let v = Int16(exactly: i) { return SchemaAndValue(schema: Schema.int16, value: .int16(v)) }
+                if let v = Int32(exactly: i) { return SchemaAndValue(schema: Schema.int32, value: .int32(v)) }
+                return SchemaAndValue(schema: Schema.int64, value: .int64(i))
+            }
+        }
+        let sign = negative ? "-" : ""
+        let unscaled = sign + String(decoding: significant.map { $0 + 48 }, as: UTF8.self)
+        if scale != 0 {
+            // Correctly rounded, as BigDecimal.floatValue()/doubleValue(); an exponent beyond range gives ±inf or 0.
+            let normalized = "\(unscaled)e\(-Int(scale))"
+            if let f = Float(normalized), f.isFinite {
+                return SchemaAndValue(schema: Schema.float32, value: .float32(f))
+            }
+            if let d = Double(normalized), d.isFinite {
+                return SchemaAndValue(schema: Schema.float64, value: .float64(d))
+            }
+        }
+        guard var decimal = BigDecimal(unscaled) else { return nil }
+        decimal.scale = scale
+        return SchemaAndValue(schema: LogicalTypes.decimal(scale: scale), value: .decimal(decimal))
     }
 
     /// `yyyy-MM-dd`, `HH:mm:ss.SSS'Z'` or `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (Connect's ISO formats, UTC).
@@ -153,11 +214,50 @@ struct ValueTextParser {
         }
     }
 
-    /// The schema every non-null element shares, or nil.
-    private static func common(_ schemas: [Schema?]) -> Schema? {
-        let present = schemas.compactMap { $0 }
-        guard let first = present.first, present.allSatisfy({ $0 == first }) else { return nil }
-        return first
+    /// The schema every non-null element shares, as Connect's `Values.SchemaMerger`: numeric types widen to the
+    /// wider of the two (INT8 < INT16 < INT32 < INT64 < FLOAT32 < FLOAT64), a schema of the same type replaces the one
+    /// before; nil once two differ otherwise. (Connect then gives the array `arrayOfNull()`; here it has no schema.)
+    static func common(_ schemas: [Schema?]) -> Schema? {
+        var common: Schema?
+        for next in schemas {
+            guard let next else { continue }
+            guard let previous = common, previous.type != next.type else {
+                common = next
+                continue
+            }
+            guard let p = numericRank.firstIndex(of: previous.type), let n = numericRank.firstIndex(of: next.type)
+            else { return nil }
+            common = n > p ? next : previous
+        }
+        return common
+    }
+
+    private static let numericRank: [SchemaType] = [.int8, .int16, .int32, .int64, .float32, .float64]
+
+    /// A parsed number as the common numeric type of its array or map (Connect's `alignListEntriesWithSchema`);
+    /// anything else unchanged.
+    static func aligned(_ value: Value?, to schema: Schema?) -> Value? {
+        guard let value, let type = schema?.type, schema?.name == nil else { return value }
+        let integer: Int64?
+        let real: Double
+        switch value {
+        case .int8(let v): (integer, real) = (Int64(v), Double(v))
+        case .int16(let v): (integer, real) = (Int64(v), Double(v))
+        case .int32(let v): (integer, real) = (Int64(v), Double(v))
+        case .int64(let v): (integer, real) = (v, Double(v))
+        case .float32(let v): (integer, real) = (nil, Double(v))
+        default: return value
+        }
+        switch (type, integer) {
+        case (.int16, let i?): return Int16(exactly: i).map { .int16($0) } ?? value
+        case (.int32, let i?): return Int32(exactly: i).map { .int32($0) } ?? value
+        case (.int64, let i?): return .int64(i)
+        case (.float32, let i?): return .float32(Float(i))
+        case (.float32, nil): return value
+        case (.float64, let i?): return .float64(Double(i))
+        case (.float64, nil): return .float64(real)
+        default: return value
+        }
     }
 
     private mutating func parseArray() -> SchemaAndValue? {
@@ -180,8 +280,10 @@ struct ValueTextParser {
             if c == "]" { break }
             guard c == "," else { return nil }
         }
-        let schema = Self.common(schemas).map { SchemaBuilder.array($0).build() }
-        return SchemaAndValue(schema: schema, value: .array(values))
+        let element = Self.common(schemas)
+        return SchemaAndValue(
+            schema: element.map { SchemaBuilder.array($0).build() },
+            value: .array(values.map { Self.aligned($0, to: element) }))
     }
 
     private mutating func parseMap() -> SchemaAndValue? {
@@ -211,10 +313,11 @@ struct ValueTextParser {
             if c == "}" { break }
             guard c == "," else { return nil }
         }
-        var schema: Schema?
-        if let k = Self.common(keySchemas), let v = Self.common(valueSchemas) {
-            schema = SchemaBuilder.map(k, v).build()
+        guard let k = Self.common(keySchemas), let v = Self.common(valueSchemas) else {
+            return SchemaAndValue(schema: nil, value: .map(entries))
         }
-        return SchemaAndValue(schema: schema, value: .map(entries))
+        return SchemaAndValue(
+            schema: SchemaBuilder.map(k, v).build(),
+            value: .map(entries.map { Value.MapEntry(Self.aligned($0.key, to: k), Self.aligned($0.value, to: v)) }))
     }
 }

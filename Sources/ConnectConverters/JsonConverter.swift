@@ -444,12 +444,50 @@ public final class JsonConverter: Converter, HeaderConverter {
     static let parserOptions = JSONParser.Options(allowLeadingZeros: true, exactFractions: true)
 
     /// Jackson's `longValue()` of a number node, as Connect's integer readers take it: a fraction truncated toward
-    /// zero (`1.9` for an int32 is 1); nil for anything but a number (Jackson would read 0: refused here).
+    /// zero (`1.9` for an int32 is 1), a number beyond 64 bits (a `BigIntegerNode` or `DecimalNode`) reduced to its
+    /// low 64 bits as `BigInteger.longValue()` does (`18446744073709551617` is 1); nil for anything but a number
+    /// (Jackson would read 0: refused here).
     static func javaLong(_ json: JSONValue) -> Int64? {
+        if case .decimalText(let text) = json { return wrappedLong(text) }
         if let i = json.intValue { return i }
         guard let d = json.doubleValue, d.isFinite else { return nil }
         let t = d.rounded(.towardZero)
         return t >= 9.223372036854775807e18 ? Int64.max : t <= -9.223372036854775808e18 ? Int64.min : Int64(t)
+    }
+
+    /// `new BigDecimal(text).longValue()`: the integer part of a JSON number (plain or with an exponent), modulo
+    /// 2^64 as two's complement. Arithmetic wraps on purpose: the low 64 bits of a product depend only on the low 64
+    /// bits of its factors, and 10^64 is a multiple of 2^64, so at most 64 zeros of an exponent matter.
+    public static func wrappedLong(_ text: String) -> Int64? {
+        var bytes = Substring(text).utf8[...]
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var integer: [UInt8] = []
+        var fraction: [UInt8] = []
+        var exponent = 0
+        var inFraction = false
+        while let b = bytes.first {
+            bytes = bytes.dropFirst()
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if inFraction { fraction.append(b - 48) } else { integer.append(b - 48) }
+            case UInt8(ascii: "."):
+                inFraction = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"):
+                guard let e = Int(String(decoding: bytes, as: UTF8.self)) else { return nil }
+                exponent = e
+                bytes = bytes.dropFirst(bytes.count)
+            default:
+                return nil
+            }
+        }
+        // The digits before the decimal point once the exponent has moved it.
+        let digits = integer + fraction
+        let pointAt = integer.count + exponent
+        var low: UInt64 = 0
+        for d in digits.prefix(max(0, pointAt)) { low = low &* 10 &+ UInt64(d) }
+        for _ in 0..<min(64, max(0, pointAt - digits.count)) { low = low &* 10 }
+        return Int64(bitPattern: negative ? 0 &- low : low)
     }
 
     /// `new BigDecimal(text)` for a JSON number: plain (`-1.2`, scale 1) or with an exponent (`1.5E-7`: unscaled 15,
@@ -473,7 +511,11 @@ public final class JsonConverter: Converter, HeaderConverter {
         case .int(let i): return .int64(i)
         case .double(let d): return .float64(d)
         case .float(let f): return .float64(Double(f))
-        case .decimalText(let t): return .float64(Double(t) ?? 0)
+        case .decimalText(let t):
+            // As Connect's schemaless reading: an integral number (a `BigIntegerNode` beyond 64 bits) is INT64 of
+            // its low 64 bits; any other number FLOAT64.
+            if !t.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let i = wrappedLong(t) { return .int64(i) }
+            return .float64(Double(t) ?? 0)
         case .string(let s): return .string(s)
         case .array(let items): return .array(items.map { inferValue($0) })
         case .object(let o): return .map(o.map { Value.MapEntry(.string($0.key), inferValue($0.value)) })

@@ -226,7 +226,13 @@ public struct JavaDateFormat: Sendable {
         }) {
             comps.month = 1
         }
-        guard let date = Self.utc.date(from: comps) else { throw fail() }
-        return Int64((date.timeIntervalSince1970 * 1000).rounded()) + Int64(millis) - Int64(offsetSeconds) * 1000
+        // A lenient field can put the instant beyond a long of milliseconds (a ten-digit year): unparseable, never a
+        // trap in the conversion.
+        guard let date = Self.utc.date(from: comps),
+            let base = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()),
+            case (let withMillis, false) = base.addingReportingOverflow(Int64(millis)),
+            case (let instant, false) = withMillis.subtractingReportingOverflow(Int64(offsetSeconds) * 1000)
+        else { throw fail() }
+        return instant
     }
 }

@@ -156,7 +156,7 @@ public class TimestampConverter: Transformation {
         case .timestamp(let t): ms = t
         case .int64(let raw):
             switch precision {
-            case "seconds": ms = raw * 1000
+            case "seconds": ms = Self.saturatingMultiply(raw, 1000)
             case "microseconds": ms = raw / 1000
             case "nanoseconds": ms = raw / 1_000_000
             default: ms = raw
@@ -181,18 +181,27 @@ public class TimestampConverter: Transformation {
         case .unix:
             switch precision {
             case "seconds": return .int64(ms / 1000)
-            case "microseconds": return .int64(ms * 1000)
-            case "nanoseconds": return .int64(ms * 1_000_000)
+            case "microseconds": return .int64(Self.saturatingMultiply(ms, 1000))
+            case "nanoseconds": return .int64(Self.saturatingMultiply(ms, 1_000_000))
             default: return .int64(ms)
             }
         case .date:
             let day: Int64 = 86_400_000
-            return .timestamp((ms >= 0 ? ms / day : (ms - day + 1) / day) * day)
+            // Floor division, without the overflow of `ms - day + 1` near Long.MIN_VALUE.
+            return .timestamp(Self.saturatingMultiply(ms / day - (ms % day < 0 ? 1 : 0), day))
         case .time:
             let day: Int64 = 86_400_000
             return .timestamp(((ms % day) + day) % day)
         case .timestamp: return .timestamp(ms)
         }
+    }
+
+    /// A unit conversion as Java's `TimeUnit.toMillis`/`toMicros`/`toNanos` makes it: a result beyond a long is
+    /// `Long.MAX_VALUE` or `Long.MIN_VALUE` (saturated), never wrapped and never a trap.
+    static func saturatingMultiply(_ a: Int64, _ b: Int64) -> Int64 {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        guard overflow else { return product }
+        return (a < 0) != (b < 0) ? .min : .max
     }
 
     public func close() {}

@@ -160,4 +160,51 @@ import Testing
         #expect(Values.parseString("").value == .string(""))
         #expect(Values.parseString(" [ ] ").value == .array([]))
     }
+
+    @Test(
+        "Values.parseString types numbers as Connect's parseAsNumber: whole numbers as integers, scaled ones as floats, the rest Decimal; arrays widen"
+    )
+    func parseStringNumbers() {
+        func parsed(_ text: String) -> SchemaAndValue { Values.parseString(text) }
+        #expect(parsed("1.0") == SchemaAndValue(schema: Schema.int8, value: .int8(1)))
+        #expect(parsed("1e3") == SchemaAndValue(schema: Schema.int16, value: .int16(1000)))
+        #expect(parsed("+5") == SchemaAndValue(schema: Schema.int8, value: .int8(5)))
+        #expect(parsed("-0.00") == SchemaAndValue(schema: Schema.int8, value: .int8(0)))
+        #expect(parsed("10000000000000000000").schema == LogicalTypes.decimal(scale: 0), "1e19 is beyond a long")
+        #expect(parsed("9223372036854775807") == SchemaAndValue(schema: Schema.int64, value: .int64(Int64.max)))
+        // Not exact as a float, FLOAT32 all the same (floatValue() is finite and the scale is not 0).
+        #expect(parsed("0.1") == SchemaAndValue(schema: Schema.float32, value: .float32(0.1)))
+        #expect(parsed("1e20") == SchemaAndValue(schema: Schema.float32, value: .float32(1e20)))
+        #expect(parsed("3.5e38") == SchemaAndValue(schema: Schema.float64, value: .float64(3.5e38)))
+        guard case .decimal(let big)? = parsed("99999999999999999999").value else {
+            Issue.record("a whole number beyond a long is a Decimal")
+            return
+        }
+        #expect(big.description == "99999999999999999999" && big.scale == 0)
+        // KAFKA-17792: a trace id that reads as a number with a huge exponent is typed at once, as a Decimal.
+        guard case .decimal(let huge)? = parsed("407127e212797209").value else {
+            Issue.record("an exponent beyond any double is a Decimal")
+            return
+        }
+        #expect(huge.scale == -212_797_209)
+        #expect(parsed("74320e6e26adc8f8") == SchemaAndValue(schema: Schema.string, value: .string("74320e6e26adc8f8")))
+        #expect(parsed("1e99999999999").schema == Schema.string, "an exponent beyond an int is not a number")
+        #expect(parsed("-") == SchemaAndValue(schema: Schema.string, value: .string("-")))
+        // Elements widen to their common numeric type, as Connect's SchemaMerger and alignListEntriesWithSchema.
+        #expect(
+            parsed("[1, 300]")
+                == SchemaAndValue(
+                    schema: SchemaBuilder.array(Schema.int16).build(), value: .array([.int16(1), .int16(300)])))
+        #expect(
+            parsed("[1, 2.5, null]")
+                == SchemaAndValue(
+                    schema: SchemaBuilder.array(Schema.float32).build(),
+                    value: .array([.float32(1), .float32(2.5), nil])))
+        #expect(
+            parsed("{a: 1, b: 70000}")
+                == SchemaAndValue(
+                    schema: SchemaBuilder.map(Schema.string, Schema.int32).build(),
+                    value: .map([.init(.string("a"), .int32(1)), .init(.string("b"), .int32(70000))])))
+        #expect(parsed(#"[1, "a"]"#).schema == nil, "no common schema")
+    }
 }

@@ -142,6 +142,34 @@ import Testing
         // Jackson's intValue() of a fraction truncates toward zero; a long beyond an int wraps as Java's (int).
         #expect(try read(withSchemas, #"{"schema":{"type":"int32"},"payload":-1.9}"#) == .int32(-1))
         #expect(try read(withSchemas, #"{"schema":{"type":"int32"},"payload":4294967297}"#) == .int32(1))
+        // Beyond 64 bits and beyond a double's 53: BigInteger/BigDecimal.longValue() keep the low 64 bits, exactly.
+        #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":18446744073709551617}"#) == .int64(1))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":-18446744073709551617}"#) == .int64(-1))
+        #expect(
+            try read(withSchemas, #"{"schema":{"type":"int64"},"payload":9223372036854775808}"#)
+                == .int64(Int64.min))
+        #expect(
+            try read(withSchemas, #"{"schema":{"type":"int64"},"payload":9007199254740993.5}"#)
+                == .int64(9_007_199_254_740_993))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":1.5e3}"#) == .int64(1500))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":1e100}"#) == .int64(0))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":-2.5E-3}"#) == .int64(0))
+        #expect(try read(withSchemas, #"{"schema":{"type":"int8"},"payload":256.7}"#) == .int8(0))
+        // Schemaless, an integral number beyond 64 bits is still INT64 (Connect infers INT64 for integral nodes).
+        #expect(
+            try read(schemaless, #"{"a":18446744073709551618,"b":1.0}"#)
+                == .map([.init(.string("a"), .int64(2)), .init(.string("b"), .float64(1))]))
+    }
+
+    @Test("a JSON number's integer part modulo 2^64, as BigDecimal.longValue()")
+    func wrappedLong() {
+        #expect(JsonConverter.wrappedLong("123") == 123)
+        #expect(JsonConverter.wrappedLong("-0.9") == 0)
+        #expect(JsonConverter.wrappedLong("12.34e1") == 123)
+        #expect(JsonConverter.wrappedLong("1234e-2") == 12)
+        #expect(JsonConverter.wrappedLong("36893488147419103233") == 1)  // 2^65 + 1
+        #expect(JsonConverter.wrappedLong("1e19") == Int64(bitPattern: 10_000_000_000_000_000_000))
+        #expect(JsonConverter.wrappedLong("x") == nil)
     }
 
     @Test("a tombstone stays null both ways")

@@ -185,6 +185,28 @@ struct ConnectRestServerTests {
         #expect(call("GET", "/connectors/s/config").1?["topics"] == "t")
     }
 
+    @Test("a config read with its secrets [hidden] and written back keeps the secrets (PUT and PATCH)")
+    func hiddenSecretsRoundTrip() throws {
+        let cfg = #"{"connector.class":"FileStreamSink","topics":"t","connection.password":"s3cret"}"#
+        #expect(call("PUT", "/connectors/s/config", body: cfg).0 == 201)
+        let shown = try #require(call("GET", "/connectors/s/config").1)
+        #expect(shown["connection.password"] == "[hidden]")
+        // A UI edits one key and writes the whole config back.
+        var edited = try #require(shown.objectValue)
+        edited["topics"] = "u"
+        #expect(call("PUT", "/connectors/s/config", body: JSONWriter.string(.object(edited))).0 == 200)
+        #expect(herder.state.withLock { $0.configs["s"]?["connection.password"] } == "s3cret")
+        #expect(herder.state.withLock { $0.configs["s"]?["topics"] } == "u")
+        #expect(
+            call("PATCH", "/connectors/s/config", body: #"{"connection.password":"[hidden]","topics":"v"}"#).0 == 200)
+        #expect(herder.state.withLock { $0.configs["s"]?["connection.password"] } == "s3cret")
+        // A new value replaces it; "[hidden]" for a key that is no secret is a value like any other.
+        #expect(
+            call("PATCH", "/connectors/s/config", body: #"{"connection.password":"n3w","file":"[hidden]"}"#).0 == 200)
+        #expect(herder.state.withLock { $0.configs["s"]?["connection.password"] } == "n3w")
+        #expect(herder.state.withLock { $0.configs["s"]?["file"] } == "[hidden]")
+    }
+
     @Test("unknown connectors are 404 with Connect's messages")
     func notFound() {
         #expect(call("GET", "/connectors/nope").1 == ["error_code": 404, "message": "Connector nope not found"])

@@ -149,6 +149,13 @@ import Testing
             (.int64(1_700_000_123_456_789), "unix", "microseconds", .int64(1_700_000_123_456_000)),
             (.int64(1_700_000_123_456), "Date", "", .timestamp(1_699_920_000_000)),
             (.int64(1_700_000_123_456), "Time", "", .timestamp(80_123_456)),
+            // Beyond a long, unit conversions saturate as TimeUnit's do (SECONDS.toMillis(Long.MAX_VALUE) is
+            // Long.MAX_VALUE): never a wrapped value, never a crash of the worker.
+            (.int64(Int64.max), "Timestamp", "seconds", .timestamp(Int64.max)),
+            (.int64(Int64.max), "unix", "seconds", .int64(9_223_372_036_854_775)),
+            (.int64(Int64.min), "Timestamp", "seconds", .timestamp(Int64.min)),
+            (.int64(-1), "Date", "", .timestamp(-86_400_000)),
+            (.int64(Int64.min), "Date", "", .timestamp(Int64.min)),
         ])
     func converter(input: Value, target: String, precision: String, expected: Value) throws {
         var configs = ["target.type": target, "format": "yyyy-MM-dd HH:mm:ss"]
@@ -165,6 +172,23 @@ import Testing
                 sourceRecord(valueSchema: schema, value: value)))
         #expect(out.valueSchema?.field("ordertime")?.schema.name == "org.apache.kafka.connect.data.Timestamp")
         #expect(connectJSON(out.valueSchema, out.value).contains(#""ordertime":1500000000000"#))
+    }
+
+    @Test(
+        "a microsecond or nanosecond output beyond a long saturates; a date beyond a long is unparseable, not a crash")
+    func converterBounds() throws {
+        let micros = try configured(
+            TimestampConverterValue(), ["target.type": "unix", "unix.precision": "nanoseconds"])
+        #expect(try micros.apply(sinkRecord(value: .timestamp(Int64.max / 2)))?.value == .int64(Int64.max))
+        let strings = try configured(
+            TimestampConverterValue(), ["target.type": "unix", "format": "yyyy-MM-dd HH:mm:ss"])
+        #expect { try strings.apply(sinkRecord(value: .string("9999999999-01-01 00:00:00"))) } throws: {
+            "\($0)".contains("Could not parse timestamp")
+        }
+        let formatted = try configured(
+            TimestampConverterValue(), ["target.type": "string", "format": "yyyy-MM-dd HH:mm:ss"])
+        #expect(try formatted.apply(sinkRecord(value: .int64(Int64.max)))?.value != nil)
+        #expect(try formatted.apply(sinkRecord(value: .int64(Int64.min)))?.value != nil)
     }
 
     @Test("configuration errors use Connect's wording")

@@ -138,6 +138,10 @@ extension ConnectRestServer {
                         "Connector name configuration (\(inConfig)) doesn't match connector name in the URL (\(name))")
                 }
                 config["name"] = name
+                // A config read from this API shows secrets as `[hidden]`; written back, they keep their values.
+                if let stored = try? herder.connectorConfig(name) {
+                    config = SecretRedaction.restoring(config, from: stored)
+                }
                 let (created, info) = try herder.putConnectorConfig(
                     name, config: config, allowReplace: true, initialState: nil)
                 var response = json(created ? 201 : 200, RestEntities.connectorInfo(info))
@@ -152,7 +156,10 @@ extension ConnectRestServer {
         }
         r.add("PATCH", "/connectors/{name}/config") { req, p in
             forwardable(req, herder) { () throws(ConnectError) in
-                let patch = try patchMap(try parseBody(req))
+                // A `[hidden]` secret in a patch leaves the stored value as it is.
+                let patch = try patchMap(try parseBody(req)).filter {
+                    !($0.value == SecretRedaction.hidden && SecretRedaction.isSecret($0.key))
+                }
                 return json(200, RestEntities.connectorInfo(try herder.patchConnectorConfig(p["name"]!, patch: patch)))
             }
         }

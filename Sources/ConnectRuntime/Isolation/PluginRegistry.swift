@@ -18,10 +18,31 @@ public struct PluginDesc: Sendable {
     /// Creates an instance (a connector, converter, ...).
     public let make: @Sendable () -> AnyObject
 
-    /// The simple class name (after the last `.` and `$`).
-    public var simpleName: String {
-        let afterDot = className.split(separator: ".").last.map(String.init) ?? className
-        return afterDot
+    /// The simple class name (after the last `.`).
+    public let simpleName: String
+    /// The simple name without its type suffix (`FileStreamSinkConnector` → `FileStreamSink`), if it has one.
+    let shortAlias: String?
+
+    public init(
+        className: String, type: PluginType, version: String?, configDef: ConfigDef,
+        make: @escaping @Sendable () -> AnyObject
+    ) {
+        self.className = className
+        self.type = type
+        self.version = version
+        self.configDef = configDef
+        self.make = make
+        // Both names are computed once: `find` runs for every connector of a listing (`GET /connectors?expand=info`).
+        simpleName = className.split(separator: ".").last.map(String.init) ?? className
+        let suffix: String =
+            switch type {
+            case .sink, .source: "Connector"
+            case .converter, .headerConverter: "Converter"
+            case .transformation: "Transformation"
+            case .predicate: "Predicate"
+            }
+        shortAlias =
+            simpleName.hasSuffix(suffix) && simpleName != suffix ? String(simpleName.dropLast(suffix.count)) : nil
     }
 }
 
@@ -88,23 +109,13 @@ public struct PluginRegistry: Sendable {
 
     /// Finds a plug-in of one of `types` by class name or alias.
     public func find(_ name: String, types: Set<PluginType>) -> PluginDesc? {
-        let candidates = plugins(of: types)
-        if let exact = candidates.first(where: { $0.className == name }) { return exact }
-        let bySimple = candidates.filter { $0.simpleName == name || Self.shortAlias($0) == name }
-        return bySimple.count == 1 ? bySimple[0] : nil
-    }
-
-    /// The simple name without its type suffix (`FileStreamSinkConnector` → `FileStreamSink`).
-    static func shortAlias(_ p: PluginDesc) -> String? {
-        let suffix: String =
-            switch p.type {
-            case .sink, .source: "Connector"
-            case .converter, .headerConverter: "Converter"
-            case .transformation: "Transformation"
-            case .predicate: "Predicate"
-            }
-        return p.simpleName.hasSuffix(suffix) && p.simpleName != suffix
-            ? String(p.simpleName.dropLast(suffix.count)) : nil
+        if let exact = plugins.first(where: { $0.className == name && types.contains($0.type) }) { return exact }
+        var found: PluginDesc?
+        for p in plugins where types.contains(p.type) && (p.simpleName == name || p.shortAlias == name) {
+            guard found == nil else { return nil }  // ambiguous
+            found = p
+        }
+        return found
     }
 
     /// Connect's error for a connector class it cannot find.

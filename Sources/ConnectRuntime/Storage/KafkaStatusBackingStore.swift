@@ -133,11 +133,11 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
     public func task(_ id: ConnectorTaskId) -> StatusRecord? { cache.state.withLock { $0.tasks[id] } }
 
     public func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord] {
-        cache.state.withLock { $0.tasks.filter { $0.key.connector == connector } }
+        cache.state.withLock { $0.tasks.tasks(of: connector) }
     }
 
     public func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord]) {
-        cache.state.withLock { ($0.connectors, $0.tasks) }
+        cache.state.withLock { ($0.connectors, $0.tasks.all) }
     }
 
     @discardableResult
@@ -180,9 +180,8 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
         writeLock.lock()
         defer { writeLock.unlock() }
         let (tasks, topics) = cache.state.withLock { s -> ([ConnectorTaskId], Set<String>) in
-            let tasks = s.tasks.keys.filter { $0.connector == connector }
+            let tasks = s.tasks.removeAll(of: connector)
             s.connectors[connector] = nil
-            for t in tasks { s.tasks[t] = nil }
             return (tasks, s.topics.removeValue(forKey: connector) ?? [])
         }
         write(
@@ -194,9 +193,7 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
         writeLock.lock()
         defer { writeLock.unlock() }
         let tasks = cache.state.withLock { s in
-            let tasks = s.tasks.keys.filter { $0.connector == connector }
-            for t in tasks { s.tasks[t] = nil }
-            return tasks
+            s.tasks.removeAll(of: connector)
         }
         write(tasks.map { (Self.taskKey($0), nil) })
     }

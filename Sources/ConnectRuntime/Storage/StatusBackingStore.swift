@@ -44,7 +44,7 @@ public protocol StatusBackingStore: AnyObject, Sendable {
 public final class MemoryStatusBackingStore: StatusBackingStore {
     struct State {
         var connectors: [String: StatusRecord] = [:]
-        var tasks: [ConnectorTaskId: StatusRecord] = [:]
+        var tasks = TaskStatusTable()
         var topics: [String: Set<String>] = [:]
     }
 
@@ -56,11 +56,11 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
     public func task(_ id: ConnectorTaskId) -> StatusRecord? { state.withLock { $0.tasks[id] } }
 
     public func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord] {
-        state.withLock { $0.tasks.filter { $0.key.connector == connector } }
+        state.withLock { $0.tasks.tasks(of: connector) }
     }
 
     public func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord]) {
-        state.withLock { ($0.connectors, $0.tasks) }
+        state.withLock { ($0.connectors, $0.tasks.all) }
     }
 
     @discardableResult
@@ -94,13 +94,13 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
     public func remove(connector: String) {
         state.withLock { s in
             s.connectors[connector] = nil
-            s.tasks = s.tasks.filter { $0.key.connector != connector }
+            s.tasks.removeAll(of: connector)
             s.topics[connector] = nil
         }
     }
 
     public func removeTasks(of connector: String) {
-        state.withLock { s in s.tasks = s.tasks.filter { $0.key.connector != connector } }
+        state.withLock { s in _ = s.tasks.removeAll(of: connector) }
     }
 
     public func removeTask(_ id: ConnectorTaskId) { state.withLock { _ = $0.tasks.removeValue(forKey: id) } }
@@ -112,4 +112,53 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
     public func topics(of connector: String) -> Set<String> { state.withLock { $0.topics[connector] ?? [] } }
 
     public func deleteTopics(of connector: String) { state.withLock { _ = $0.topics.removeValue(forKey: connector) } }
+}
+
+/// Task statuses kept by connector, then task number, as Connect's status stores keep theirs (a `Table` of
+/// connector, task and status), so a connector's tasks are found without looking at every other connector's:
+/// listings of many connectors (`GET /connectors?expand=status`) stay linear.
+struct TaskStatusTable {
+    private var byConnector: [String: [Int: StatusRecord]] = [:]
+
+    subscript(id: ConnectorTaskId) -> StatusRecord? {
+        get { byConnector[id.connector]?[id.task] }
+        set {
+            if let newValue {
+                byConnector[id.connector, default: [:]][id.task] = newValue
+            } else if byConnector[id.connector]?.removeValue(forKey: id.task) != nil,
+                byConnector[id.connector]?.isEmpty == true
+            {
+                byConnector[id.connector] = nil
+            }
+        }
+    }
+
+    /// Removes one task's status; returns it.
+    @discardableResult
+    mutating func removeValue(forKey id: ConnectorTaskId) -> StatusRecord? {
+        let previous = self[id]
+        self[id] = nil
+        return previous
+    }
+
+    /// The connector's tasks' statuses, by task.
+    func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord] {
+        guard let tasks = byConnector[connector] else { return [:] }
+        return Dictionary(uniqueKeysWithValues: tasks.map { (ConnectorTaskId(connector, $0.key), $0.value) })
+    }
+
+    /// Removes the connector's tasks' statuses; returns the tasks that had one.
+    @discardableResult
+    mutating func removeAll(of connector: String) -> [ConnectorTaskId] {
+        (byConnector.removeValue(forKey: connector) ?? [:]).keys.map { ConnectorTaskId(connector, $0) }
+    }
+
+    /// Every task's status.
+    var all: [ConnectorTaskId: StatusRecord] {
+        var out: [ConnectorTaskId: StatusRecord] = [:]
+        for (connector, tasks) in byConnector {
+            for (task, status) in tasks { out[ConnectorTaskId(connector, task)] = status }
+        }
+        return out
+    }
 }
