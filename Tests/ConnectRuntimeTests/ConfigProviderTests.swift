@@ -77,6 +77,15 @@ struct ConfigProviderTests {
         #expect(SecretRedaction.isSecret("anything", type: .password))
         #expect(!SecretRedaction.isSecret("key.converter"))
         #expect(!SecretRedaction.isSecret("topics"))
+        for secret in [
+            "ssl.key.PASSWORD", "Client.Secret", "ssl.keystore.passphrase", "passphrase", "ssl.key", "gcp.private.key",
+            "x.api.key", "s3.access.key", "auth.token", "token", "SASL.JAAS.CONFIG",
+        ] {
+            #expect(SecretRedaction.isSecret(secret), "\(secret)")
+        }
+        for plain in ["tokens", "passphrase.file", "key", "", "tasks.max", "my.tokenizer", "api.keys"] {
+            #expect(!SecretRedaction.isSecret(plain), "\(plain)")
+        }
         #expect(
             SecretRedaction.redact([
                 "db.password": "hunter22", "api.secret": "${file:/s:k}", "topics": "t",
