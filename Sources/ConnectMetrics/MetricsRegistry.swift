@@ -18,18 +18,44 @@ public final class MetricGroup: Sendable {
     public let tags: [(key: String, value: String)]
     /// The JMX domain of a plug-in's MBean; nil for the worker's own groups, whose domain the catalogue gives.
     public let pluginDomain: String?
-    private let metrics = Mutex<[(attribute: String, source: MetricSource)]>([])
+    private let metrics = Mutex<Attributes>(Attributes())
+
+    /// The attributes in the order they were added, and by name.
+    struct Attributes {
+        var ordered: [(attribute: String, source: MetricSource)] = []
+        var byName: [String: MetricSource] = [:]
+    }
+
+    /// The registry's key of the group (domain, name and tags), which orders groups.
+    let sortKey: String
+    /// The tags as Prometheus labels, `connector="c",task="0"` (no braces; `connector="aggregate"` for the worker
+    /// group, as Connect's dashboards expect), rendered once: tags never change.
+    let promLabels: String
 
     init(name: String, tags: [(key: String, value: String)], pluginDomain: String? = nil) {
         self.name = name
         self.tags = tags
         self.pluginDomain = pluginDomain
+        sortKey = MetricsRegistry.key(name, tags, domain: pluginDomain)
+        var parts: [String] = []
+        if name == ConnectMetricsCatalog.workerGroup && tags.isEmpty { parts.append("connector=\"aggregate\"") }
+        for t in tags {
+            parts.append(
+                PrometheusExposition.sanitize(t.key) + "=\"" + PrometheusExposition.escapeLabel(t.value) + "\"")
+        }
+        promLabels = parts.joined(separator: ",")
+        promLabelsBraced = parts.isEmpty ? "" : "{" + promLabels + "}"
     }
+
+    /// `{…}` with `promLabels`, or nothing when there are none.
+    let promLabelsBraced: String
 
     public func add(_ attribute: String, _ source: MetricSource) {
         metrics.withLock { m in
-            m.removeAll { $0.attribute == attribute }
-            m.append((attribute, source))
+            if m.byName.updateValue(source, forKey: attribute) != nil {
+                m.ordered.removeAll { $0.attribute == attribute }
+            }
+            m.ordered.append((attribute, source))
         }
     }
 
@@ -40,7 +66,10 @@ public final class MetricGroup: Sendable {
         return s
     }
 
-    public var all: [(attribute: String, source: MetricSource)] { metrics.withLock { $0 } }
+    public var all: [(attribute: String, source: MetricSource)] { metrics.withLock { $0.ordered } }
+
+    /// The attributes by name (a copy-on-write snapshot: no copy is made).
+    public var sourcesByAttribute: [String: MetricSource] { metrics.withLock { $0.byName } }
 
     /// The JMX domain (`kafka.connect`, `kafka.producer`, `kafka.consumer`).
     public var domain: String { pluginDomain ?? ConnectMetricsCatalog.domain(ofGroup: name) }
@@ -55,7 +84,28 @@ public final class MetricGroup: Sendable {
 public final class MetricsRegistry: Sendable {
     public let config: MetricConfig
     public let clock: any MetricsClock
-    private let groups = Mutex<[String: MetricGroup]>([:])
+    private let groups = Mutex<Groups>(Groups())
+
+    struct Groups {
+        var byKey: [String: MetricGroup] = [:]
+        /// `allGroups`, kept until a group is added or removed (a render reads it on every scrape).
+        var sorted: [MetricGroup]?
+
+        subscript(key: String) -> MetricGroup? {
+            get { byKey[key] }
+            set {
+                byKey[key] = newValue
+                sorted = nil
+            }
+        }
+    }
+
+    private let renderSize = Atomic<Int>(64 * 1024)
+    /// The size of the last Prometheus render, to reserve the next one's buffer at once.
+    var lastRenderSize: Int {
+        get { renderSize.load(ordering: .relaxed) }
+        set { renderSize.store(newValue, ordering: .relaxed) }
+    }
 
     public init(config: MetricConfig = MetricConfig(), clock: any MetricsClock = SystemMetricsClock()) {
         self.config = config
@@ -106,8 +156,11 @@ public final class MetricsRegistry: Sendable {
     }
 
     public var allGroups: [MetricGroup] {
-        groups.withLock { Array($0.values) }.sorted {
-            Self.key($0.name, $0.tags, domain: $0.pluginDomain) < Self.key($1.name, $1.tags, domain: $1.pluginDomain)
+        groups.withLock { g in
+            if let sorted = g.sorted { return sorted }
+            let sorted = g.byKey.values.sorted { $0.sortKey < $1.sortKey }
+            g.sorted = sorted
+            return sorted
         }
     }
 }

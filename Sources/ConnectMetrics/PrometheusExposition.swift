@@ -10,19 +10,28 @@ public enum PrometheusExposition {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     public static func render(_ registry: MetricsRegistry, process: ProcessMetrics? = ProcessMetrics()) -> String {
-        var out = ""
-        out.reserveCapacity(64 * 1024)
+        String(decoding: renderBytes(registry, process: process), as: UTF8.self)
+    }
+
+    /// `render` as the UTF-8 bytes of the response body. Built as bytes: appending to a `[UInt8]` is a copy, where
+    /// appending to a `String` also keeps its counts and flags, which was most of a large worker's render.
+    public static func renderBytes(_ registry: MetricsRegistry, process: ProcessMetrics? = ProcessMetrics()) -> [UInt8]
+    {
+        var out: [UInt8] = []
+        out.reserveCapacity(registry.lastRenderSize + 4096)
         let groups = registry.allGroups
-        var byName: [String: [MetricGroup]] = [:]
-        for g in groups where g.pluginDomain == nil { byName[g.name, default: []].append(g) }
+        let now = registry.clock.nowMs()
+        // One read of each group's attributes per render (each read takes the group's lock), indexed by name and by
+        // tag keys, so a family finds its instances without scanning every group.
+        var byName: [String: [GroupSnapshot]] = [:]
+        for g in groups where g.pluginDomain == nil { byName[g.name, default: []].append(GroupSnapshot(g)) }
 
         // Numeric attributes, in catalogue order.
         for def in ConnectMetricsCatalog.all where def.type != .text {
-            let instances = (byName[def.group] ?? []).filter { $0.tags.map(\.key) == def.tags }
             var samples: [(labels: String, value: Double)] = []
-            for g in instances {
-                guard let source = g.all.first(where: { $0.attribute == def.attribute })?.source else { continue }
-                samples.append((labels(for: g), value(source)))
+            for g in byName[def.group] ?? [] where g.hasTagKeys(def.tags) {
+                guard let source = g.sources[def.attribute] else { continue }
+                samples.append((g.labels, value(source, now: now)))
             }
             guard !samples.isEmpty else { continue }
             let stem = name(of: def)
@@ -36,20 +45,16 @@ public enum PrometheusExposition {
         }
 
         // String attributes: one family per group with the attribute as a label, and one `_info` family per attribute.
-        let textGroups = Array(Set(ConnectMetricsCatalog.all.filter { $0.type == .text }.map(\.group))).sorted()
-        for groupName in textGroups {
-            let defs = ConnectMetricsCatalog.all.filter { $0.group == groupName && $0.type == .text }
-            let instances = byName[groupName] ?? []
+        for (groupName, defs) in textDefinitions {
             var combined: [(labels: String, value: Double)] = []
             var perAttribute: [String: [(labels: String, value: Double)]] = [:]
-            for g in instances {
+            for g in byName[groupName] ?? [] {
                 for def in defs {
-                    guard case .text(let read)? = g.all.first(where: { $0.attribute == def.attribute })?.source else {
-                        continue
-                    }
+                    guard case .text(let read)? = g.sources[def.attribute] else { continue }
                     let label = sanitize(def.attribute) + "=\"" + escapeLabel(read()) + "\""
-                    combined.append((labels(for: g, extra: label), 1))
-                    perAttribute[def.attribute, default: []].append((labels(for: g, extra: label), 1))
+                    let labels = g.labels(extra: label)
+                    combined.append((labels, 1))
+                    perAttribute[def.attribute, default: []].append((labels, 1))
                 }
             }
             guard !combined.isEmpty else { continue }
@@ -69,7 +74,35 @@ public enum PrometheusExposition {
         renderStrimziAliases(groups: byName, into: &out)
         renderPluginMBeans(groups.filter { $0.pluginDomain != nil }, into: &out)
         if let process { process.render(into: &out) }
+        registry.lastRenderSize = out.count
         return out
+    }
+
+    /// The catalogue's string attributes by group, groups in name order.
+    static let textDefinitions: [(group: String, defs: [MetricDefinition])] = {
+        let text = ConnectMetricsCatalog.all.filter { $0.type == .text }
+        return Set(text.map(\.group)).sorted().map { group in (group, text.filter { $0.group == group }) }
+    }()
+
+    /// A group as one render reads it: its attributes by name, read once, and its labels.
+    struct GroupSnapshot {
+        let group: MetricGroup
+        let sources: [String: MetricSource]
+
+        init(_ group: MetricGroup) {
+            self.group = group
+            sources = group.sourcesByAttribute
+        }
+
+        /// `{…}` with the group's tags, or nothing when it has none.
+        var labels: String { group.promLabelsBraced }
+
+        /// `{…,extra}`.
+        func labels(extra: String) -> String {
+            "{" + (group.promLabels.isEmpty ? extra : group.promLabels + "," + extra) + "}"
+        }
+
+        func hasTagKeys(_ keys: [String]) -> Bool { group.tags.map(\.key) == keys }
     }
 
     /// Plug-ins' own MBeans under the names the JMX exporter rules their dashboards ship with give them. Debezium's
@@ -79,7 +112,7 @@ public enum PrometheusExposition {
     /// `<domain>_<type>_<Attribute>` with the key properties as labels and a table's key as `key`. Booleans are 1 or 0;
     /// strings are left out, as the JMX exporter leaves them (Jolokia serves them). An attribute whose name ends in
     /// `-total` is a counter, any other a gauge.
-    static func renderPluginMBeans(_ groups: [MetricGroup], into out: inout String) {
+    static func renderPluginMBeans(_ groups: [MetricGroup], into out: inout [UInt8]) {
         var families: [String: [(labels: String, value: Double)]] = [:]
         var order: [String] = []
         var helps: [String: String] = [:]
@@ -184,21 +217,21 @@ public enum PrometheusExposition {
         ),
     ]
 
-    static func renderStrimziAliases(groups: [String: [MetricGroup]], into out: inout String) {
+    static func renderStrimziAliases(groups: [String: [GroupSnapshot]], into out: inout [UInt8]) {
         for alias in strimziAliases {
             guard let def = ConnectMetricsCatalog.definition(group: alias.group, attribute: alias.attribute) else {
                 continue
             }
             var samples: [(labels: String, value: Double)] = []
-            for g in groups[alias.group] ?? [] where g.tags.map(\.key) == alias.labels {
-                guard let source = g.all.first(where: { $0.attribute == alias.attribute })?.source else { continue }
-                let tagLabels = g.tags.map { sanitize($0.key) + "=\"" + escapeLabel($0.value) + "\"" }
+            for g in groups[alias.group] ?? [] where g.hasTagKeys(alias.labels) {
+                guard let source = g.sources[alias.attribute] else { continue }
+                // Strimzi's names carry the tags only (no `connector="aggregate"` on the worker's own series).
+                let tagLabels = g.group.tags.isEmpty ? "" : g.group.promLabels
                 if case .text(let read) = source {
                     let label = sanitize(alias.attribute) + "=\"" + escapeLabel(read()) + "\""
-                    samples.append(("{" + (tagLabels + [label]).joined(separator: ",") + "}", 1))
+                    samples.append(("{" + (tagLabels.isEmpty ? label : tagLabels + "," + label) + "}", 1))
                 } else {
-                    samples.append(
-                        (tagLabels.isEmpty ? "" : "{" + tagLabels.joined(separator: ",") + "}", value(source)))
+                    samples.append((tagLabels.isEmpty ? "" : "{" + tagLabels + "}", value(source)))
                 }
             }
             if !samples.isEmpty {
@@ -210,36 +243,79 @@ public enum PrometheusExposition {
     /// The current numeric value of a source (NaN for string gauges).
     public static func valueOf(_ source: MetricSource) -> Double { value(source) }
 
-    static func value(_ source: MetricSource) -> Double {
+    static func value(_ source: MetricSource, now: Int64? = nil) -> Double {
         switch source {
-        case .sensor(let s, let kind): return s.measure(kind)
+        case .sensor(let s, let kind): return now.map { s.measure(kind, at: $0) } ?? s.measure(kind)
         case .gauge(let read): return read()
         case .flag(let read): return read() ? 1 : 0
         case .text, .table: return .nan
         }
     }
 
-    static func labels(for g: MetricGroup, extra: String? = nil) -> String {
-        var parts: [String] = []
-        if g.name == ConnectMetricsCatalog.workerGroup && g.tags.isEmpty { parts.append("connector=\"aggregate\"") }
-        for t in g.tags { parts.append(sanitize(t.key) + "=\"" + escapeLabel(t.value) + "\"") }
-        if let extra { parts.append(extra) }
-        return parts.isEmpty ? "" : "{" + parts.joined(separator: ",") + "}"
+    static func family(
+        _ out: inout [UInt8], name: String, type: String, help: String, samples: [(labels: String, value: Double)]
+    ) {
+        out.append(contentsOf: "# HELP ".utf8)
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: escapeHelp(help).utf8)
+        out.append(contentsOf: "\n# TYPE ".utf8)
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: type.utf8)
+        out.append(UInt8(ascii: "\n"))
+        for s in samples {
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: s.labels.utf8)
+            out.append(UInt8(ascii: " "))
+            write(s.value, to: &out)
+            out.append(UInt8(ascii: "\n"))
+        }
     }
 
-    static func family(
-        _ out: inout String, name: String, type: String, help: String, samples: [(labels: String, value: Double)]
-    ) {
-        out += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type)\n"
-        for s in samples { out += name + s.labels + " " + format(s.value) + "\n" }
+    /// `format(v)` appended as bytes; whole numbers digit by digit, without a String.
+    public static func write(_ v: Double, to out: inout [UInt8]) {
+        guard v == v.rounded() && abs(v) < 1e15 else {
+            out.append(contentsOf: format(v).utf8)
+            return
+        }
+        var n = Int64(v)
+        if n < 0 {
+            out.append(UInt8(ascii: "-"))
+            n = -n
+        }
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
+        }
     }
 
     /// `-` and other characters outside `[a-zA-Z0-9_:]` become `_`.
     public static func sanitize(_ s: String) -> String {
-        String(s.map { c in (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == ":" ? c : "_" })
+        // Most names are plain ASCII already: checked on bytes, returned as they are.
+        if s.utf8.allSatisfy(isNameByte) { return s }
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: s.utf8.map { isNameByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
+        }
+        return String(s.map { c in (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == ":" ? c : "_" })
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x3A
     }
 
     public static func escapeLabel(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) { return s }
         var out = ""
         for c in s {
             switch c {
@@ -253,7 +329,8 @@ public enum PrometheusExposition {
     }
 
     static func escapeHelp(_ s: String) -> String {
-        s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
+        if !s.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A }) { return s }
+        return s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
     }
 
     public static func format(_ v: Double) -> String {
@@ -268,7 +345,7 @@ public enum PrometheusExposition {
 public struct ProcessMetrics: Sendable {
     public init() {}
 
-    func render(into out: inout String) {
+    func render(into out: inout [UInt8]) {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         if let stat = read("/proc/self/stat"), let close = stat.lastIndex(of: ")") {
             let fields = stat[stat.index(after: close)...].split(separator: " ")

@@ -78,8 +78,10 @@ public final class Sensor: Sendable {
     }
 
     /// Reads one stat.
-    public func measure(_ kind: StatKind) -> Double {
-        let now = clock.nowMs()
+    public func measure(_ kind: StatKind) -> Double { measure(kind, at: clock.nowMs()) }
+
+    /// Reads one stat as of `now` (milliseconds of the sensor's clock): a render of many sensors reads the clock once.
+    public func measure(_ kind: StatKind, at now: Int64) -> Double {
         let windowMs = config.windowMs
         let samplesCount = config.samples
         return state.withLock { s in

@@ -42,7 +42,7 @@ public final class ConnectRestServer: Sendable {
         router.add("GET", "/metrics") { _, _ in
             HTTPResponse(
                 status: 200, headers: [("Content-Type", PrometheusExposition.contentType)],
-                body: Array(PrometheusExposition.render(metrics).utf8))
+                body: PrometheusExposition.renderBytes(metrics))
         }
         router.add("GET", "/metrics/catalog") { _, _ in
             json(

@@ -54,11 +54,11 @@ for c in 0..<100 {
         }
     }
 }
-_ = PrometheusExposition.render(big)
+_ = PrometheusExposition.renderBytes(big)
 let renders = 20
 start = nowNs()
 var bytes = 0
-for _ in 0..<renders { bytes = PrometheusExposition.render(big).utf8.count }
+for _ in 0..<renders { bytes = PrometheusExposition.renderBytes(big).count }
 let renderMs = Double(nowNs() - start) / Double(renders) / 1e6
 
 print("| Measure | Value |")

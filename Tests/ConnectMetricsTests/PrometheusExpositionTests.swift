@@ -182,4 +182,49 @@ import Testing
         #expect(text.contains("kafka_connect_connector_metrics{connector=\"c\",status=\"running\"} 1\n"))
         #expect(!text.contains("kafka_connect_connector_metrics{context="))
     }
+
+    @Test("the byte fast paths write what the straightforward String code writes, on many generated names and values")
+    func fastPathsMatch() {
+        // The straightforward forms, as the exposition first wrote them.
+        func sanitizeByCharacter(_ s: String) -> String {
+            String(s.map { c in (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == ":" ? c : "_" })
+        }
+        func escapeByCharacter(_ s: String) -> String {
+            var out = ""
+            for c in s {
+                switch c {
+                case "\\": out += "\\\\"
+                case "\"": out += "\\\""
+                case "\n": out += "\\n"
+                default: out.append(c)
+                }
+            }
+            return out
+        }
+        let alphabet = Array("aZ09_:-. \"\\\n/é€😀")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let s = String((0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            #expect(PrometheusExposition.sanitize(s) == sanitizeByCharacter(s), "\(s)")
+            #expect(PrometheusExposition.escapeLabel(s) == escapeByCharacter(s), "\(s)")
+        }
+        var values: [Double] = [
+            0, -0.0, 1, -1, 1e15 - 1, -(1e15 - 1), 1e15, 0.5, .nan, .infinity, -.infinity, 123_456_789,
+        ]
+        for _ in 0..<2000 {
+            values.append(Double(Int64.random(in: -1_000_000_000_000_000...1_000_000_000_000_000, using: &rng)))
+            values.append(Double.random(in: -1e6...1e6, using: &rng))
+        }
+        let r = MetricsRegistry()
+        let g = r.group("connector-metrics", tags: [("connector", "c")])
+        for (i, v) in values.enumerated() { g.add("v\(i)", .gauge { v }) }
+        for v in values {
+            var bytes: [UInt8] = []
+            PrometheusExposition.write(v, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == PrometheusExposition.format(v), "\(v)")
+        }
+        #expect(
+            PrometheusExposition.render(r, process: nil).utf8.elementsEqual(
+                PrometheusExposition.renderBytes(r, process: nil)))
+    }
 }
