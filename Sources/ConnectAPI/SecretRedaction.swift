@@ -8,7 +8,12 @@ public enum SecretRedaction {
         if type == .password { return true }
         // On lowercased ASCII bytes: every config shown (each key of each connector of a listing) passes here, and
         // String's generic `contains`/`lowercased` made it the most costly step of `GET /connectors?expand=info`.
-        let k = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        // Non-ASCII keys take the String path (its lowercasing folds letters bytes cannot, such as the Kelvin sign).
+        guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return isSecretByCharacters(key) }
+        // Trailing dots dropped, as splitting on "." drops the empty pieces they leave.
+        var k = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        let whole = k
+        while k.last == UInt8(ascii: ".") { k.removeLast() }
         func matches(_ part: StaticString, at start: Int) -> Bool {
             guard start >= 0, start + part.utf8CodeUnitCount <= k.count else { return false }
             for i in 0..<part.utf8CodeUnitCount where k[start + i] != part.utf8Start[i] { return false }
@@ -19,9 +24,21 @@ public enum SecretRedaction {
         }
         func ends(_ part: StaticString) -> Bool { matches(part, at: k.count - part.utf8CodeUnitCount) }
         let lastStart = (k.lastIndex(of: UInt8(ascii: ".")) ?? -1) + 1
-        return (matches("passphrase", at: lastStart) && k.count - lastStart == 10) || has("password") || has("secret")
-            || ends("sasl.jaas.config") || ends("private.key") || ends("ssl.key") || ends("api.key")
-            || ends("access.key") || ends(".token") || (k.count == 5 && ends("token"))
+        let isLastPassphrase = matches("passphrase", at: lastStart) && k.count - lastStart == 10
+        k = whole  // the suffix checks look at the key as written
+        return isLastPassphrase || has("password") || has("secret") || ends("sasl.jaas.config") || ends("private.key")
+            || ends("ssl.key") || ends("api.key") || ends("access.key") || ends(".token")
+            || (k.count == 5 && ends("token"))
+    }
+
+    /// `isSecret` on Characters, for keys with non-ASCII letters.
+    private static func isSecretByCharacters(_ key: String) -> Bool {
+        let k = key.lowercased()
+        let last = k.split(separator: ".").last.map(String.init) ?? k
+        return last == "password" || last == "secret" || last == "passphrase" || k.hasSuffix("sasl.jaas.config")
+            || k.hasSuffix(".secret.key") || k.hasSuffix("private.key") || k.hasSuffix("ssl.key")
+            || k.hasSuffix("api.key") || k.hasSuffix("access.key") || k.hasSuffix("secret.access.key")
+            || k.contains("password") || k.contains("secret") || k.hasSuffix(".token") || k == "token"
     }
 
     /// A config as it may be shown: secret values hidden, unless they are a reference to a config provider

@@ -135,16 +135,35 @@ public struct BigDecimal: Sendable, Equatable, Hashable, CustomStringConvertible
         return (negative, digits)
     }
 
-    /// Plain decimal text (`BigDecimal.toPlainString`).
+    /// Plain decimal text (`BigDecimal.toPlainString`), except for a value whose plain text would run past
+    /// `plainLimit` zeros (a scale from a huge exponent, `1e2147483647`): that one is written as `javaString`, so
+    /// printing a value never takes gigabytes.
     public var description: String {
         let (negative, plain) = unscaledDigits
         if plain == "0" && scale <= 0 { return "0" }
+        if Int(scale) < -Self.plainLimit || Int(scale) - plain.count > Self.plainLimit { return javaString }
         if scale <= 0 { return (negative ? "-" : "") + plain + String(repeating: "0", count: Int(-scale)) }
         var digits = plain
         let s = Int(scale)
         if digits.count <= s { digits = String(repeating: "0", count: s - digits.count + 1) + digits }
         let i = digits.index(digits.endIndex, offsetBy: -s)
         return (negative ? "-" : "") + digits[..<i] + "." + digits[i...]
+    }
+
+    /// The most zeros `description` writes out.
+    static let plainLimit = 1000
+
+    /// Java's `BigDecimal.toString()`: plain when the scale is not negative and the adjusted exponent (the power of
+    /// ten of the first digit) is at least -6, else scientific: `1E+3`, `4.07127E+212797214`, `1.5E-7`, `0E+3`.
+    public var javaString: String {
+        let (negative, digits) = unscaledDigits
+        let adjusted = digits.count - 1 - Int(scale)
+        if scale >= 0 && adjusted >= -6 && Int(scale) - digits.count <= Self.plainLimit { return description }
+        var out = negative ? "-" : ""
+        out += digits.prefix(1)
+        if digits.count > 1 { out += "." + digits.dropFirst() }
+        if adjusted != 0 { out += "E" + (adjusted > 0 ? "+" : "") + String(adjusted) }
+        return out
     }
 
     /// Parses plain decimal text (`-12.345`, any number of digits) keeping its scale; nil for anything else

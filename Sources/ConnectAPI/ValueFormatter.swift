@@ -17,7 +17,7 @@ public enum ValueFormatter {
         case .map(let entries):
             return "{" + entries.map { string($0.key) + "=" + string($0.value) }.joined(separator: ", ") + "}"
         case .struct(let s): return s.description
-        case .decimal(let d): return d.description
+        case .decimal(let d): return d.javaString
         case .timestamp(let ms): return String(ms)
         }
     }

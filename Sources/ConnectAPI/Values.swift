@@ -252,7 +252,7 @@ struct ValueTextParser {
         case (.int16, let i?): return Int16(exactly: i).map { .int16($0) } ?? value
         case (.int32, let i?): return Int32(exactly: i).map { .int32($0) } ?? value
         case (.int64, let i?): return .int64(i)
-        case (.float32, let i?): return .float32(Float(i))
+        case (.float32, let i?): return .float32(Float(Double(i)))  // Java's (float) asDouble(...): rounded twice
         case (.float32, nil): return value
         case (.float64, let i?): return .float64(Double(i))
         case (.float64, nil): return .float64(real)

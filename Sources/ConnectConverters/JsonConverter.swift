@@ -474,8 +474,9 @@ public final class JsonConverter: Converter, HeaderConverter {
             case UInt8(ascii: "."):
                 inFraction = true
             case UInt8(ascii: "e"), UInt8(ascii: "E"):
-                guard let e = Int(String(decoding: bytes, as: UTF8.self)) else { return nil }
-                exponent = e
+                // As BigDecimal: an exponent beyond an int is no number (and unchecked arithmetic on it would trap).
+                guard let e = Int32(String(decoding: bytes, as: UTF8.self)) else { return nil }
+                exponent = Int(e)
                 bytes = bytes.dropFirst(bytes.count)
             default:
                 return nil

@@ -304,7 +304,8 @@ public enum PrometheusExposition {
     public static func sanitize(_ s: String) -> String {
         // Most names are plain ASCII already: checked on bytes, returned as they are.
         if s.utf8.allSatisfy(isNameByte) { return s }
-        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+        // ASCII without "\r" (Swift reads "\r\n" as one Character, which the Character path makes one "_").
+        if s.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
             return String(decoding: s.utf8.map { isNameByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
         }
         return String(s.map { c in (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == ":" ? c : "_" })

@@ -202,7 +202,8 @@ public struct JavaDateFormat: Sendable {
                             if c != ":" { digits.append(c) }
                             chars.removeFirst()
                         }
-                        guard let v = Int(digits) else { throw fail() }
+                        // `hh`, `hhmm` or `hh:mm`, as Java's zone patterns read them; longer is no offset.
+                        guard digits.count <= 4, let v = Int(digits) else { throw fail() }
                         let h = digits.count <= 2 ? v : v / 100
                         let m = digits.count <= 2 ? 0 : v % 100
                         offsetSeconds = (sign == "-" ? -1 : 1) * (h * 3600 + m * 60)

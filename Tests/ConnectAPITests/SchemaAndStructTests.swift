@@ -187,6 +187,12 @@ import Testing
             return
         }
         #expect(huge.scale == -212_797_209)
+        // Printed as Java's BigDecimal.toString prints it, not as 212 million zeros.
+        #expect(ValueFormatter.string(.decimal(huge)) == "4.07127E+212797214")
+        #expect(huge.description == "4.07127E+212797214")
+        #expect(
+            parsed("1e-50") == SchemaAndValue(schema: Schema.float32, value: .float32(0)),
+            "floatValue() underflows to 0")
         #expect(parsed("74320e6e26adc8f8") == SchemaAndValue(schema: Schema.string, value: .string("74320e6e26adc8f8")))
         #expect(parsed("1e99999999999").schema == Schema.string, "an exponent beyond an int is not a number")
         #expect(parsed("-") == SchemaAndValue(schema: Schema.string, value: .string("-")))
@@ -206,5 +212,21 @@ import Testing
                     schema: SchemaBuilder.map(Schema.string, Schema.int32).build(),
                     value: .map([.init(.string("a"), .int32(1)), .init(.string("b"), .int32(70000))])))
         #expect(parsed(#"[1, "a"]"#).schema == nil, "no common schema")
+        // INT64 widened to FLOAT32 goes through a double first, as Java's (float) asDouble(...).
+        #expect(
+            parsed("[1.5, 1152921573326323713]").value
+                == .array([.float32(1.5), .float32(Float(Double(1_152_921_573_326_323_713 as Int64)))]))
+    }
+
+    @Test("BigDecimal prints as Java's toString (scientific for a negative scale or a small adjusted exponent)")
+    func bigDecimalJavaString() {
+        func d(_ unscaled: Int64, _ scale: Int32) -> BigDecimal { BigDecimal(unscaledValue: unscaled, scale: scale) }
+        #expect(d(1, -3).javaString == "1E+3")
+        #expect(d(15, 8).javaString == "1.5E-7")
+        #expect(d(15, 7).javaString == "0.0000015")
+        #expect(d(0, -3).javaString == "0E+3")
+        #expect(d(-12345, 2).javaString == "-123.45")
+        #expect(d(1, -3).description == "1000", "description stays plain while short")
+        #expect(d(1, Int32.max).description == "1E-2147483647")
     }
 }

@@ -155,6 +155,9 @@ import Testing
         #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":1e100}"#) == .int64(0))
         #expect(try read(withSchemas, #"{"schema":{"type":"int64"},"payload":-2.5E-3}"#) == .int64(0))
         #expect(try read(withSchemas, #"{"schema":{"type":"int8"},"payload":256.7}"#) == .int8(0))
+        #expect(throws: ConnectError.self) {
+            try read(withSchemas, #"{"schema":{"type":"int64"},"payload":1e9223372036854775807}"#)
+        }
         // Schemaless, an integral number beyond 64 bits is still INT64 (Connect infers INT64 for integral nodes).
         #expect(
             try read(schemaless, #"{"a":18446744073709551618,"b":1.0}"#)
@@ -170,6 +173,10 @@ import Testing
         #expect(JsonConverter.wrappedLong("36893488147419103233") == 1)  // 2^65 + 1
         #expect(JsonConverter.wrappedLong("1e19") == Int64(bitPattern: 10_000_000_000_000_000_000))
         #expect(JsonConverter.wrappedLong("x") == nil)
+        // An exponent beyond an int is no number (BigDecimal refuses it), and never an arithmetic trap.
+        #expect(JsonConverter.wrappedLong("1e9223372036854775807") == nil)
+        #expect(JsonConverter.wrappedLong("1.5e-9223372036854775808") == nil)
+        #expect(JsonConverter.wrappedLong("1e2147483647") == 0)
     }
 
     @Test("a tombstone stays null both ways")

@@ -201,7 +201,7 @@ import Testing
             }
             return out
         }
-        let alphabet = Array("aZ09_:-. \"\\\n/é€😀")
+        let alphabet = Array("aZ09_:-. \"\\\n\r/é€😀")
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             let s = String((0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })

@@ -79,7 +79,8 @@ struct ConfigProviderTests {
         #expect(!SecretRedaction.isSecret("topics"))
         for secret in [
             "ssl.key.PASSWORD", "Client.Secret", "ssl.keystore.passphrase", "passphrase", "ssl.key", "gcp.private.key",
-            "x.api.key", "s3.access.key", "auth.token", "token", "SASL.JAAS.CONFIG",
+            "x.api.key", "s3.access.key", "auth.token", "token", "SASL.JAAS.CONFIG", "ssl.passphrase.",
+            "auth.to\u{212A}en",
         ] {
             #expect(SecretRedaction.isSecret(secret), "\(secret)")
         }

@@ -185,6 +185,12 @@ import Testing
         #expect { try strings.apply(sinkRecord(value: .string("9999999999-01-01 00:00:00"))) } throws: {
             "\($0)".contains("Could not parse timestamp")
         }
+        let zoned = try configured(TimestampConverterValue(), ["target.type": "unix", "format": "yyyy-MM-dd HH:mmZ"])
+        #expect { try zoned.apply(sinkRecord(value: .string("2024-01-01 10:00+999999999999999"))) } throws: {
+            "\($0)".contains("Could not parse timestamp")
+        }
+        #expect(
+            try zoned.apply(sinkRecord(value: .string("2024-01-01 10:00+0130")))?.value == .int64(1_704_097_800_000))
         let formatted = try configured(
             TimestampConverterValue(), ["target.type": "string", "format": "yyyy-MM-dd HH:mm:ss"])
         #expect(try formatted.apply(sinkRecord(value: .int64(Int64.max)))?.value != nil)
