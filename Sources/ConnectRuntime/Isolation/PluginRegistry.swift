@@ -96,6 +96,9 @@ public struct PluginRegistry: Sendable {
                 make: { T() }))
     }
 
+    /// Adds a plug-in described in full.
+    public mutating func register(_ plugin: PluginDesc) { plugins.append(plugin) }
+
     public mutating func register(_ plugin: TransformPlugin, type: PluginType) {
         plugins.append(
             PluginDesc(
