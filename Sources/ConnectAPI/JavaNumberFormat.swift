@@ -16,8 +16,31 @@ public enum JavaNumberFormat {
         return format(description: f.description, magnitude: Double(abs(f)))
     }
 
+    /// `-?[0-9]+\.[0-9]+`: no exponent.
+    private static func isPlainDecimal(_ text: String) -> Bool {
+        var point = false
+        var digitsAfterPoint = 0
+        for (i, b) in text.utf8.enumerated() {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): if point { digitsAfterPoint += 1 }
+            case UInt8(ascii: "."): if point || i == 0 { return false } else { point = true }
+            case UInt8(ascii: "-") where i == 0: continue
+            default: return false
+            }
+        }
+        return digitsAfterPoint > 0
+    }
+
     /// Re-lays Swift's shortest round-trip digits (`1.5e-05`, `123.25`) in Java's layout.
     private static func format(description: String, magnitude: Double) -> String {
+        // Between 10^-3 and 10^7 Java and Swift both write the shortest digits in plain notation with at least one
+        // digit after the point (`0.001`, `5.0`, `123.25`): the same text.
+        if magnitude >= 1e-3 && magnitude < 1e7 && isPlainDecimal(description) { return description }
+        return relaid(description: description, magnitude: magnitude)
+    }
+
+    /// Java's layout of any of Swift's descriptions: the straightforward path `format` shortcuts.
+    static func relaid(description: String, magnitude: Double) -> String {
         var text = Substring(description)
         var negative = false
         if text.first == "-" {

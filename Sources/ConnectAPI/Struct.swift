@@ -18,6 +18,14 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
         values[field.index] = value
     }
 
+    /// Sets one of this struct's schema's fields, checking the value against the field's schema (`put(Field,
+    /// Object)`).
+    public mutating func put(_ field: Field, _ value: Value?) throws(ConnectError) {
+        guard owns(field) else { throw ConnectError.data("\(field.name) is not a valid field name") }
+        try ConnectSchema.validateValue(field: field.name, schema: field.schema, value: value)
+        values[field.index] = value
+    }
+
     /// The field's value, or its default when unset.
     public func get(_ fieldName: String) -> Value? {
         guard let field = schema.field(fieldName) else { return nil }
@@ -25,12 +33,23 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     public func get(_ field: Field) -> Value? {
-        values[field.index] ?? field.schema.defaultValue
+        guard owns(field) else { return nil }
+        return values[field.index] ?? field.schema.defaultValue
+    }
+
+    /// Whether the field is this struct's schema's field at its index (a field of another schema is not).
+    private func owns(_ field: Field) -> Bool {
+        field.index >= 0 && field.index < values.count && schema.fields[field.index].name == field.name
     }
 
     /// The field's value without default substitution (`getWithoutDefault`).
     public func getWithoutDefault(_ fieldName: String) -> Value? {
         schema.field(fieldName).flatMap { values[$0.index] }
+    }
+
+    /// The value of one of this struct's schema's fields, without default substitution.
+    public func getWithoutDefault(_ field: Field) -> Value? {
+        owns(field) ? values[field.index] : nil
     }
 
     /// Checks that every required field is set, as Connect's `Struct.validate()`.
@@ -50,11 +69,24 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        // As Java's Struct.toString: unset fields are skipped, defaults are not substituted.
-        "Struct{"
-            + schema.fields.compactMap { f in values[f.index].map { "\(f.name)=\(ValueFormatter.string($0))" } }.joined(
-                separator: ",")
-            + "}"
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    /// Appends `description`: as Java's `Struct.toString`, unset fields are skipped and defaults not substituted.
+    func write(into out: inout String) {
+        out += "Struct{"
+        var first = true
+        for field in schema.fields {
+            guard let value = values[field.index] else { continue }
+            if !first { out += "," }
+            first = false
+            out += field.name
+            out += "="
+            ValueFormatter.write(value, into: &out)
+        }
+        out += "}"
     }
 }
 
@@ -131,6 +163,13 @@ public enum LogicalTypes {
     static let millisPerDay: Int64 = 86_400_000
 
     /// The serialized form of a logical value (`Date.fromLogical`, ...), or nil when the schema is not logical.
+    /// Whether the schema is one of Connect's logical types (Decimal, Date, Time, Timestamp), which converters
+    /// write through their base type.
+    public static func isLogical(_ schema: Schema?) -> Bool {
+        guard let name = schema?.name else { return false }
+        return name == decimalName || name == dateName || name == timeName || name == timestampName
+    }
+
     public static func fromLogical(_ schema: Schema, _ value: Value) throws(ConnectError) -> Value? {
         switch (schema.name, value) {
         case (decimalName?, .decimal(let d)):

@@ -2,23 +2,47 @@
 /// such as FileStreamSink, and by log lines).
 public enum ValueFormatter {
     public static func string(_ value: Value?) -> String {
-        guard let value else { return "null" }
+        if case .string(let s)? = value { return s }
+        var out = ""
+        write(value, into: &out)
+        return out
+    }
+
+    /// Appends what `string` returns.
+    public static func write(_ value: Value?, into out: inout String) {
+        guard let value else {
+            out += "null"
+            return
+        }
         switch value {
-        case .int8(let v): return String(v)
-        case .int16(let v): return String(v)
-        case .int32(let v): return String(v)
-        case .int64(let v): return String(v)
-        case .float32(let v): return javaFloat(Double(v), isFloat: true, float: v)
-        case .float64(let v): return javaFloat(v, isFloat: false, float: 0)
-        case .boolean(let v): return v ? "true" : "false"
-        case .string(let s): return s
-        case .bytes(let b): return "[B@" + String(b.count, radix: 16)
-        case .array(let items): return "[" + items.map { string($0) }.joined(separator: ", ") + "]"
+        case .int8(let v): out += String(v)
+        case .int16(let v): out += String(v)
+        case .int32(let v): out += String(v)
+        case .int64(let v): out += String(v)
+        case .float32(let v): out += javaFloat(Double(v), isFloat: true, float: v)
+        case .float64(let v): out += javaFloat(v, isFloat: false, float: 0)
+        case .boolean(let v): out += v ? "true" : "false"
+        case .string(let s): out += s
+        case .bytes(let b): out += "[B@" + String(b.count, radix: 16)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                write(item, into: &out)
+            }
+            out += "]"
         case .map(let entries):
-            return "{" + entries.map { string($0.key) + "=" + string($0.value) }.joined(separator: ", ") + "}"
-        case .struct(let s): return s.description
-        case .decimal(let d): return d.javaString
-        case .timestamp(let ms): return String(ms)
+            out += "{"
+            for (i, entry) in entries.enumerated() {
+                if i > 0 { out += ", " }
+                write(entry.key, into: &out)
+                out += "="
+                write(entry.value, into: &out)
+            }
+            out += "}"
+        case .struct(let s): s.write(into: &out)
+        case .decimal(let d): out += d.javaString
+        case .timestamp(let ms): out += String(ms)
         }
     }
 

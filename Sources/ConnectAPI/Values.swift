@@ -8,10 +8,42 @@ public enum Values {
     /// type (`[1, 300]` is an array of INT16) and an element schema when the non-null elements have one in common
     /// (else the array or map has none); anything else, or a malformed array or map, the text itself as a STRING.
     public static func parseString(_ text: String) -> SchemaAndValue {
+        plainInteger(text) ?? parseStringGenerally(text)
+    }
+
+    /// `parseString` without the shortcut for plain integers.
+    static func parseStringGenerally(_ text: String) -> SchemaAndValue {
         if text.isEmpty { return SchemaAndValue(schema: Schema.string, value: .string(text)) }
         var parser = ValueTextParser(text)
         if let parsed = parser.parseWhole() { return parsed }
         return parseScalar(text) ?? SchemaAndValue(schema: Schema.string, value: .string(text))
+    }
+
+    /// `-?[0-9]{1,18}` (header values such as a task's generation or a record's iteration are mostly these) in the
+    /// narrowest integer type, which is what the general parse gives such text.
+    private static func plainInteger(_ text: String) -> SchemaAndValue? {
+        var magnitude: Int64 = 0
+        var negative = false
+        var digits = 0
+        for (i, b) in text.utf8.enumerated() {
+            if b == UInt8(ascii: "-") && i == 0 {
+                negative = true
+                continue
+            }
+            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"), digits < 18 else { return nil }
+            magnitude = magnitude * 10 + Int64(b - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        return narrowestInteger(negative ? -magnitude : magnitude)
+    }
+
+    /// INT8, INT16, INT32 or INT64, the first that holds the value.
+    private static func narrowestInteger(_ i: Int64) -> SchemaAndValue {
+        if let v = Int8(exactly: i) { return SchemaAndValue(schema: Schema.int8, value: .int8(v)) }
+        if let v = Int16(exactly: i) { return SchemaAndValue(schema: Schema.int16, value: .int16(v)) }
+        if let v = Int32(exactly: i) { return SchemaAndValue(schema: Schema.int32, value: .int32(v)) }
+        return SchemaAndValue(schema: Schema.int64, value: .int64(i))
     }
 
     /// A boolean, number, date, time or timestamp token; nil for anything else.
@@ -74,12 +106,7 @@ public enum Values {
                 (negative ? "-" : "")
                 + String(decoding: significant.dropLast(trailingZeros).map { $0 + 48 }, as: UTF8.self)
                 + String(repeating: "0", count: -strippedScale)
-            if let i = Int64(text) {
-                if let v = Int8(exactly: i) { return SchemaAndValue(schema: Schema.int8, value: .int8(v)) }
-                if let v = Int16(exactly: i) { return SchemaAndValue(schema: Schema.int16, value: .int16(v)) }
-                if let v = Int32(exactly: i) { return SchemaAndValue(schema: Schema.int32, value: .int32(v)) }
-                return SchemaAndValue(schema: Schema.int64, value: .int64(i))
-            }
+            if let i = Int64(text) { return narrowestInteger(i) }
         }
         let sign = negative ? "-" : ""
         let unscaled = sign + String(decoding: significant.map { $0 + 48 }, as: UTF8.self)

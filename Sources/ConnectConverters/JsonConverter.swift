@@ -17,10 +17,14 @@ public final class JsonConverter: Converter, HeaderConverter {
     private var schemaCacheSize = 1000
     /// Rendered JSON schemas by schema instance (schemas are immutable and usually shared by all records of a task);
     /// the schema is kept so its identifier stays valid.
-    private var schemaCache: [ObjectIdentifier: (schema: Schema, text: String)] = [:]
+    private var schemaCache: [ObjectIdentifier: (schema: Schema, bytes: [UInt8])] = [:]
+    /// The size of the last record written, reserved for the next (records of a task are usually alike).
+    private var lastEncodedSize = 256
     /// Recently read JSON schemas and the Connect schemas built from them, most recent first: the records of a topic
     /// usually share one schema, so reading it is a comparison instead of a rebuild.
     private var readSchemaCache: [(json: JSONValue, schema: Schema?)] = []
+    /// The bytes of recently read envelope schemas, most recent first, with their Connect schema.
+    private var readSchemaBytes: [(bytes: [UInt8], schema: Schema?)] = []
 
     public init() {}
 
@@ -59,6 +63,7 @@ public final class JsonConverter: Converter, HeaderConverter {
         schemaCacheSize = Int(parsed.int("schemas.cache.size") ?? 1000)
         schemaCache = [:]
         readSchemaCache = []
+        readSchemaBytes = []
     }
 
     public func configure(_ configs: [String: String]) throws {
@@ -69,24 +74,75 @@ public final class JsonConverter: Converter, HeaderConverter {
 
     public func fromConnectData(topic: String, headers: Headers, schema: Schema?, value: Value?) throws -> [UInt8]? {
         if schema == nil && value == nil { return nil }
-        let payload = try convertToJSON(schema, value)
-        guard schemasEnabled else { return JSONWriter.bytes(payload) }
-        // The envelope with the schema pre-rendered: identical bytes to writing the whole document.
-        var out = "{\"schema\":"
-        out += schema.map { renderedSchema($0) } ?? "null"
-        out += ",\"payload\":"
-        JSONWriter.write(payload, into: &out)
-        out += "}"
-        return Array(out.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(lastEncodedSize)
+        if schemasEnabled {
+            // The envelope with the schema pre-rendered: the same bytes as writing `toJSON`'s whole document.
+            JSONWriter.append("{\"schema\":", to: &out)
+            if let schema {
+                out.append(contentsOf: renderedSchema(schema))
+            } else {
+                JSONWriter.append("null", to: &out)
+            }
+            JSONWriter.append(",\"payload\":", to: &out)
+            try writeJSON(schema, value, into: &out)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            try writeJSON(schema, value, into: &out)
+        }
+        lastEncodedSize = out.count
+        return out
     }
 
-    private func renderedSchema(_ schema: Schema) -> String {
+    private func renderedSchema(_ schema: Schema) -> [UInt8] {
         let id = ObjectIdentifier(schema)
-        if let hit = schemaCache[id] { return hit.text }
-        let text = JSONWriter.string(asJSONSchema(schema))
+        if let hit = schemaCache[id] { return hit.bytes }
+        let bytes = JSONWriter.bytes(asJSONSchema(schema))
         if schemaCache.count >= schemaCacheSize { schemaCache.removeAll(keepingCapacity: true) }
-        schemaCache[id] = (schema, text)
-        return text
+        schemaCache[id] = (schema, bytes)
+        return bytes
+    }
+
+    /// Appends the JSON of a value exactly as `JSONWriter.write(convertToJSON(schema, value))` does (the
+    /// straightforward path, which `toJSON` takes), without building the intermediate `JSONValue` for the shapes
+    /// records usually have: structs, arrays and primitives of schemas that are not a logical type (named or not).
+    /// Nulls, logical types, bytes, decimals and maps go through the straightforward path.
+    private func writeJSON(_ schema: Schema?, _ value: Value?, into out: inout [UInt8]) throws(ConnectError) {
+        guard let value, !LogicalTypes.isLogical(schema) else {
+            JSONWriter.write(try convertToJSON(schema, value), into: &out)
+            return
+        }
+        if let schema { try checkType(schema, value) }
+        switch value {
+        case .int8(let v): JSONWriter.writeInteger(Int64(v), into: &out)
+        case .int16(let v): JSONWriter.writeInteger(Int64(v), into: &out)
+        case .int32(let v): JSONWriter.writeInteger(Int64(v), into: &out)
+        case .int64(let v): JSONWriter.writeInteger(v, into: &out)
+        case .timestamp(let ms): JSONWriter.writeInteger(ms, into: &out)
+        case .float32(let v): JSONWriter.writeFloating(JavaNumberFormat.float(v), finite: v.isFinite, into: &out)
+        case .float64(let v): JSONWriter.writeFloating(JavaNumberFormat.double(v), finite: v.isFinite, into: &out)
+        case .boolean(let v): JSONWriter.append(v ? "true" : "false", to: &out)
+        case .string(let s): JSONWriter.writeString(s, into: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                try writeJSON(schema?.valueSchema, item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .struct(let s):
+            if let schema, s.schema != schema { throw ConnectError.data("Mismatching schema.") }
+            out.append(UInt8(ascii: "{"))
+            for (i, field) in s.schema.fields.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.writeString(field.name, into: &out)
+                out.append(UInt8(ascii: ":"))
+                try writeJSON(field.schema, s.getWithoutDefault(field), into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .bytes, .decimal, .map:
+            JSONWriter.write(try convertToJSON(schema, value), into: &out)
+        }
     }
 
     public func fromConnectHeader(topic: String, headerKey: String, schema: Schema?, value: Value?) throws -> [UInt8]? {
@@ -199,7 +255,7 @@ public final class JsonConverter: Converter, HeaderConverter {
             if let schema, s.schema != schema { throw ConnectError.data("Mismatching schema.") }
             var o = JSONObject()
             for field in s.schema.fields {
-                o[field.name] = try convertToJSON(field.schema, s.getWithoutDefault(field.name))
+                o[field.name] = try convertToJSON(field.schema, s.getWithoutDefault(field))
             }
             return .object(o)
         }
@@ -227,6 +283,7 @@ public final class JsonConverter: Converter, HeaderConverter {
 
     public func toConnectData(topic: String, headers: Headers, value: [UInt8]?) throws -> SchemaAndValue {
         guard let value else { return .null }
+        if schemasEnabled, let read = try readEnvelope(value) { return read }
         let json: JSONValue
         do {
             json = try JSONParser.parse(value, options: Self.parserOptions)
@@ -254,6 +311,61 @@ public final class JsonConverter: Converter, HeaderConverter {
             return SchemaAndValue(schema: schema, value: try convertToConnect(schema, payload))
         }
         return SchemaAndValue(schema: nil, value: try convertToConnect(nil, json))
+    }
+
+    private static let schemaKey = Array(#"{"schema":"#.utf8)
+    private static let payloadKey = Array(#","payload":"#.utf8)
+
+    /// Reads an envelope laid out as Connect writes it, `{"schema":S,"payload":P}`, with the same result and errors
+    /// as the general path (`toConnectData(json:)` of the whole parsed document), but compares `S` with the bytes of
+    /// recently read schemas instead of parsing it for every record. `nil` for any other layout or any parse error:
+    /// the general path then reads the record and reports its error.
+    private func readEnvelope(_ bytes: [UInt8]) throws(ConnectError) -> SchemaAndValue? {
+        guard Self.matches(bytes, at: 0, Self.schemaKey) else { return nil }
+        let schemaStart = Self.schemaKey.count
+        var schema: Schema?
+        var schemaJSON: JSONValue?
+        var payloadStart = -1
+        for (i, hit) in readSchemaBytes.enumerated()
+        where Self.matches(bytes, at: schemaStart, hit.bytes)
+            && Self.matches(bytes, at: schemaStart + hit.bytes.count, Self.payloadKey)
+        {
+            // A complete JSON object or `null` followed by `,"payload":` is the whole schema value.
+            schema = hit.schema
+            payloadStart = schemaStart + hit.bytes.count + Self.payloadKey.count
+            if i > 0 { readSchemaBytes.swapAt(0, i) }
+            break
+        }
+        if payloadStart < 0 {
+            guard let read = try? JSONParser.parseValue(in: bytes, at: schemaStart, options: Self.parserOptions),
+                read.end > schemaStart, Self.matches(bytes, at: read.end, Self.payloadKey)
+            else { return nil }
+            schemaJSON = read.value
+            payloadStart = read.end + Self.payloadKey.count
+        }
+        guard let payload = try? JSONParser.parseValue(in: bytes, at: payloadStart, options: Self.parserOptions)
+        else { return nil }
+        let close = JSONParser.skippingWhitespace(in: bytes, at: payload.end)
+        guard close < bytes.count, bytes[close] == UInt8(ascii: "}"),
+            JSONParser.skippingWhitespace(in: bytes, at: close + 1) == bytes.count
+        else { return nil }
+        if let schemaJSON {
+            schema = try cachedConnectSchema(schemaJSON)
+            let schemaEnd = payloadStart - Self.payloadKey.count
+            readSchemaBytes.insert((Array(bytes[schemaStart..<schemaEnd]), schema), at: 0)
+            if readSchemaBytes.count > min(schemaCacheSize, 16) { readSchemaBytes.removeLast() }
+        }
+        return SchemaAndValue(schema: schema, value: try convertToConnect(schema, payload.value))
+    }
+
+    /// Whether `bytes` holds `pattern` at `offset`.
+    private static func matches(_ bytes: [UInt8], at offset: Int, _ pattern: [UInt8]) -> Bool {
+        guard offset >= 0, bytes.count - offset >= pattern.count else { return false }
+        return bytes.withUnsafeBufferPointer { b in
+            pattern.withUnsafeBufferPointer { p in
+                p.isEmpty || memcmp(b.baseAddress! + offset, p.baseAddress!, p.count) == 0
+            }
+        }
     }
 
     private func cachedConnectSchema(_ json: JSONValue) throws(ConnectError) -> Schema? {
@@ -434,7 +546,7 @@ public final class JsonConverter: Converter, HeaderConverter {
             }
             var s = Struct(schema: schema)
             for field in schema.fields {
-                try s.put(field.name, try convertToConnect(field.schema, o[field.name] ?? .null))
+                try s.put(field, try convertToConnect(field.schema, o[field.name] ?? .null))
             }
             return .struct(s)
         }

@@ -44,6 +44,27 @@ public struct JSONParser {
         return value
     }
 
+    /// Parses the one JSON value that starts at `offset` (after any whitespace) and returns it with the offset just
+    /// past it; what follows is the caller's to read. For readers of a known layout (`JsonConverter`'s envelope).
+    /// - Throws: `JSONParseError` as `parse` does, with offsets into the whole of `bytes`.
+    public static func parseValue(
+        in bytes: [UInt8], at offset: Int, options: Options = Options()
+    ) throws(JSONParseError) -> (value: JSONValue, end: Int) {
+        var parser = JSONParser(bytes: bytes, options: options)
+        parser.index = offset
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        return (value, parser.index)
+    }
+
+    /// The offset of the first byte at or after `offset` that is not JSON whitespace (`bytes.count` if none).
+    public static func skippingWhitespace(in bytes: [UInt8], at offset: Int) -> Int {
+        var parser = JSONParser(bytes: bytes, options: Options())
+        parser.index = offset
+        parser.skipWhitespace()
+        return parser.index
+    }
+
     private init(bytes: [UInt8], options: Options) {
         self.bytes = bytes
         self.options = options
