@@ -121,6 +121,8 @@ read -r L_MED L_MAX L_BYTES <<< "$(stats /connectors)"
 read -r S_MED S_MAX S_BYTES <<< "$(stats '/connectors?expand=status')"
 read -r I_MED I_MAX I_BYTES <<< "$(stats '/connectors?expand=info')"
 read -r B_MED B_MAX B_BYTES <<< "$(stats '/connectors?expand=info&expand=status')"
+read -r M_MED M_MAX M_BYTES <<< "$(stats /metrics)"
+read -r J_MED J_MAX J_BYTES <<< "$(stats '/jolokia/read/kafka.connect:type=connector-task-metrics,connector=bench-1,task=0')"
 read -r T_RATE T_MED <<< "$(each '/connectors/{c}/topics')"
 read -r C_RATE C_MED <<< "$(each '/connectors/{c}/status')"
 read -r HE_RATE HE_MED <<< "$(each '/health')"
@@ -145,6 +147,8 @@ All $N paused:
 | GET /connectors?expand=status | $S_MED | $S_MAX | $S_BYTES |
 | GET /connectors?expand=info | $I_MED | $I_MAX | $I_BYTES |
 | GET /connectors?expand=info&expand=status | $B_MED | $B_MAX | $B_BYTES |
+| GET /metrics (a Prometheus scrape) | $M_MED | $M_MAX | $M_BYTES |
+| GET /jolokia/read of one task's MBean | $J_MED | $J_MAX | $J_BYTES |
 
 | Per connector, $N in a row | Requests/s | Median (ms) |
 |---|---:|---:|

@@ -2,10 +2,12 @@
 # Throughput benchmark of the worker next to the raw librdkafka ceiling (kcat), in one run on a local Tansu broker:
 #   (a) datagen (max.interval=0) -> JsonConverter -> broker, vs kcat producing the same keys and values;
 #   (a') the same with a Cast + ReplaceField + InsertField chain;
-#   (b) broker -> JsonConverter -> FileStreamSink, vs kcat consuming the same records;
-#   (c) the worker's idle RSS and the time from process start to /health = 200;
+#   (b) broker -> JsonConverter -> FileStreamSink, vs kcat consuming the same records as a consumer-group member
+#       writing them to a file (the fair ceiling for a sink), and without a group (the raw fetch ceiling);
+#   (c) the worker's idle RSS, what each running task adds, and the time from process start to /health = 200;
 #   (d) (a) and (b) again on a worker with metrics recording off, for what recording costs.
-# Usage: benchmarks/run.sh [RECORDS]   (default 200000). Prints a Markdown table; benchmarks/RESULTS.md keeps results.
+# Usage: benchmarks/run.sh [RECORDS]   (default 200000). Prints Markdown tables, the last one the goals of issue 20
+# with whether each is met; benchmarks/RESULTS.md keeps results.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
@@ -125,6 +127,24 @@ start_worker "$PORT_OFF" worker-off "metrics.recording.enabled=false"
 OFF_SRC_SECS=$(run_source "$PORT_OFF" worker-off bench-datagen-off bench-orders-off)
 read -r OFF_SINK_SECS OFF_SINK_STEADY < <(run_sink "$PORT_OFF" bench-sink-off "$WORK/sink-off.txt")
 
+# kcat consuming the same records as a consumer-group member, writing the values to a file (joins included, as
+# the worker's (b)).
+t0=$(now)
+kcat -b "$BOOTSTRAP" -G bench-kcat-group -X auto.offset.reset=earliest -q -c "$N" -f '%s\n' bench-orders \
+    > "$WORK/kcat-sink.txt"
+KCAT_G_SECS=$(elapsed "$t0" "$(now)")
+
+# (c) what running tasks add: ten slow datagen tasks (one record a second each).
+TASKS=10
+curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT_OFF/connectors/bench-idle-tasks/config" \
+    -d "{\"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"bench-idle\", \"quickstart\": \"orders\",
+      \"max.interval\": 1000, \"tasks.max\": $TASKS}" >/dev/null
+RSS_BEFORE_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
+await "[ \$(curl -s http://127.0.0.1:$PORT_OFF/connectors/bench-idle-tasks/status | grep -o RUNNING | wc -l) -ge $((TASKS + 1)) ]"
+sleep 5
+RSS_TASKS_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
+PER_TASK_KB=$(( (RSS_TASKS_KB - RSS_BEFORE_KB) / TASKS ))
+
 # kcat consuming the same records (no group: the raw fetch ceiling).
 t0=$(now)
 kcat -b "$BOOTSTRAP" -C -t bench-orders -o beginning -e -q -c "$N" > /dev/null
@@ -142,6 +162,7 @@ $N datagen orders records, $((BYTES / N)) bytes each on average (key + JSON enve
 | (a) kcat producing the same bytes (idempotent, acks=all) | $(rate "$N" "$KCAT_P_SECS") | $(mbps "$BYTES" "$KCAT_P_SECS") | $(printf '%.2f' "$KCAT_P_SECS") |
 | (b) broker → JsonConverter → FileStreamSink (worker, incl. group join) | $(rate "$N" "$SINK_SECS") | $(mbps "$BYTES" "$SINK_SECS") | $(printf '%.2f' "$SINK_SECS") |
 | (b) same, from the first record written (steady state) | $(rate "$N" "$SINK_STEADY") | $(mbps "$BYTES" "$SINK_STEADY") | $(printf '%.2f' "$SINK_STEADY") |
+| (b) kcat consuming the same records as a group member, values to a file (incl. group join) | $(rate "$N" "$KCAT_G_SECS") | $(mbps "$BYTES" "$KCAT_G_SECS") | $(printf '%.2f' "$KCAT_G_SECS") |
 | (b) kcat consuming the same records (no group) | $(rate "$N" "$KCAT_C_SECS") | $(mbps "$BYTES" "$KCAT_C_SECS") | $(printf '%.2f' "$KCAT_C_SECS") |
 | (d) = (a) with metrics recording off | $(rate "$N" "$OFF_SRC_SECS") | $(mbps "$BYTES" "$OFF_SRC_SECS") | $(printf '%.2f' "$OFF_SRC_SECS") |
 | (d) = (b) steady state with metrics recording off | $(rate "$N" "$OFF_SINK_STEADY") | $(mbps "$BYTES" "$OFF_SINK_STEADY") | $(printf '%.2f' "$OFF_SINK_STEADY") |
@@ -150,4 +171,22 @@ $N datagen orders records, $((BYTES / N)) bytes each on average (key + JSON enve
 |---|---:|
 | start to /health = 200 | $(printf '%.0f' "$(echo "$STARTUP * 1000" | bc -l)") ms |
 | idle RSS (no connectors) | $((IDLE_RSS_KB / 1024)) MiB |
+| RSS each running task adds ($TASKS datagen tasks) | $(printf '%.2f' "$(echo "$PER_TASK_KB / 1024" | bc -l)") MiB |
 TABLE
+
+# goal NAME VALUE GOAL DIRECTION(min|max) UNIT: a row of the goals table.
+goal() {
+    local met=no
+    if [ "$4" = min ]; then [ "$(echo "$2 >= $3" | bc -l)" = 1 ] && met=yes; else [ "$(echo "$2 <= $3" | bc -l)" = 1 ] && met=yes; fi
+    printf '| %s | %s %s | %s %s %s | %s |\n' "$1" "$2" "$5" "$([ "$4" = min ] && echo '≥' || echo '≤')" "$3" "$5" "$met"
+}
+pct() { printf '%.0f' "$(echo "100 * $1 / $2" | bc -l)"; }
+echo
+echo "| Goal (issue 20) | Value | Goal | Met |"
+echo "|---|---:|---:|:---:|"
+goal "source path / kcat producing" "$(pct "$KCAT_P_SECS" "$SRC_SECS")" 70 min %
+goal "sink path / kcat in a group to a file (both incl. join)" "$(pct "$KCAT_G_SECS" "$SINK_SECS")" 70 min %
+goal "three transforms / the same source path without" "$(pct "$SRC_SECS" "$SMT_SECS")" 85 min %
+goal "idle RSS" "$((IDLE_RSS_KB / 1024))" 30 max MiB
+goal "RSS per running task" "$(printf '%.2f' "$(echo "$PER_TASK_KB / 1024" | bc -l)")" 2 max MiB
+goal "start to /health = 200" "$(printf '%.0f' "$(echo "$STARTUP * 1000" | bc -l)")" 150 max ms

@@ -19,6 +19,9 @@ public final class MetricGroup: Sendable {
     /// The JMX domain of a plug-in's MBean; nil for the worker's own groups, whose domain the catalogue gives.
     public let pluginDomain: String?
     private let metrics = Mutex<Attributes>(Attributes())
+    /// Counts the attributes added, so a render plan knows when a group's attributes changed.
+    private let attributeChanges = Atomic<Int>(0)
+    var attributesVersion: Int { attributeChanges.load(ordering: .acquiring) }
 
     /// The attributes in the order they were added, and by name.
     struct Attributes {
@@ -57,6 +60,7 @@ public final class MetricGroup: Sendable {
             }
             m.ordered.append((attribute, source))
         }
+        attributeChanges.add(1, ordering: .releasing)
     }
 
     /// Adds a sensor read through several stats (`rate` and `total` of the same events, ...).
@@ -90,14 +94,37 @@ public final class MetricsRegistry: Sendable {
         var byKey: [String: MetricGroup] = [:]
         /// `allGroups`, kept until a group is added or removed (a render reads it on every scrape).
         var sorted: [MetricGroup]?
+        /// Counts the groups added and removed.
+        var version = 0
 
         subscript(key: String) -> MetricGroup? {
             get { byKey[key] }
             set {
                 byKey[key] = newValue
                 sorted = nil
+                version += 1
             }
         }
+    }
+
+    /// The last Prometheus render plan, valid while `structureVersion` is what it was built at.
+    let renderPlan = Mutex<PrometheusExposition.RenderPlan?>(nil)
+
+    /// The groups, and a version that changes whenever a group or an attribute is added or removed: the count of
+    /// group changes, and the sum of the groups' attribute counts (with the same groups, it only grows).
+    var groupsAndVersion: (groups: [MetricGroup], version: StructureVersion) {
+        let (groups, version) = self.groups.withLock { g in
+            if g.sorted == nil { g.sorted = g.byKey.values.sorted { $0.sortKey < $1.sortKey } }
+            return (g.sorted!, g.version)
+        }
+        var attributes = 0
+        for group in groups { attributes &+= group.attributesVersion }
+        return (groups, StructureVersion(groups: version, attributes: attributes))
+    }
+
+    struct StructureVersion: Equatable, Sendable {
+        let groups: Int
+        let attributes: Int
     }
 
     private let renderSize = Atomic<Int>(64 * 1024)
@@ -155,12 +182,5 @@ public final class MetricsRegistry: Sendable {
         group?.sensor(attributes, config: config, clock: clock) ?? Sensor(config: config, clock: clock)
     }
 
-    public var allGroups: [MetricGroup] {
-        groups.withLock { g in
-            if let sorted = g.sorted { return sorted }
-            let sorted = g.byKey.values.sorted { $0.sortKey < $1.sortKey }
-            g.sorted = sorted
-            return sorted
-        }
-    }
+    public var allGroups: [MetricGroup] { groupsAndVersion.groups }
 }

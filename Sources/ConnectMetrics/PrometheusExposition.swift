@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -19,63 +21,168 @@ public enum PrometheusExposition {
     {
         var out: [UInt8] = []
         out.reserveCapacity(registry.lastRenderSize + 4096)
-        let groups = registry.allGroups
+        let (groups, version) = registry.groupsAndVersion
         let now = registry.clock.nowMs()
-        // One read of each group's attributes per render (each read takes the group's lock), indexed by name and by
-        // tag keys, so a family finds its instances without scanning every group.
-        var byName: [String: [GroupSnapshot]] = [:]
-        for g in groups where g.pluginDomain == nil { byName[g.name, default: []].append(GroupSnapshot(g)) }
-
-        // Numeric attributes, in catalogue order.
-        for def in ConnectMetricsCatalog.all where def.type != .text {
-            var samples: [(labels: String, value: Double)] = []
-            for g in byName[def.group] ?? [] where g.hasTagKeys(def.tags) {
-                guard let source = g.sources[def.attribute] else { continue }
-                samples.append((g.labels, value(source, now: now)))
-            }
-            guard !samples.isEmpty else { continue }
-            let stem = name(of: def)
-            if def.type == .counter {
-                family(&out, name: stem, type: "counter", help: def.help, samples: samples)
-                family(
-                    &out, name: String(stem.dropLast("_total".count)), type: "gauge", help: def.help, samples: samples)
-            } else {
-                family(&out, name: stem, type: "gauge", help: def.help, samples: samples)
-            }
+        // The plan holds every catalogue and Strimzi family with the bytes of its lines but their values; it is
+        // rebuilt when a group or an attribute is added or removed, reading each group's attributes once.
+        let plan = registry.renderPlan.withLock { plan in
+            if let plan, plan.version == version { return plan }
+            var byName: [String: [GroupSnapshot]] = [:]
+            for g in groups where g.pluginDomain == nil { byName[g.name, default: []].append(GroupSnapshot(g)) }
+            let built = RenderPlan(version: version, families: families(byName))
+            plan = built
+            return built
         }
-
-        // String attributes: one family per group with the attribute as a label, and one `_info` family per attribute.
-        for (groupName, defs) in textDefinitions {
-            var combined: [(labels: String, value: Double)] = []
-            var perAttribute: [String: [(labels: String, value: Double)]] = [:]
-            for g in byName[groupName] ?? [] {
-                for def in defs {
-                    guard case .text(let read)? = g.sources[def.attribute] else { continue }
-                    let label = sanitize(def.attribute) + "=\"" + escapeLabel(read()) + "\""
-                    let labels = g.labels(extra: label)
-                    combined.append((labels, 1))
-                    perAttribute[def.attribute, default: []].append((labels, 1))
-                }
-            }
-            guard !combined.isEmpty else { continue }
-            let stem = groupFamilyName(groupName)
-            family(
-                &out, name: stem, type: "gauge",
-                help: "String attributes of \(groupName), one series per attribute with the value as a label.",
-                samples: combined)
-            for def in defs {
-                guard let samples = perAttribute[def.attribute] else { continue }
-                family(
-                    &out, name: stem + "_" + sanitize(def.attribute) + "_info", type: "gauge", help: def.help,
-                    samples: samples)
-            }
-        }
-
-        renderStrimziAliases(groups: byName, into: &out)
+        var values: [Double] = []
+        for family in plan.families { family.write(now: now, into: &out, values: &values) }
         renderPluginMBeans(groups.filter { $0.pluginDomain != nil }, into: &out)
         if let process { process.render(into: &out) }
         registry.lastRenderSize = out.count
         return out
+    }
+
+    /// Every family a render writes from the catalogue and Strimzi's names, with the bytes of everything but the
+    /// values: each family's `# HELP` and `# TYPE` lines and each series' `name{labels} ` (as swift-prometheus keeps
+    /// label strings rendered), or for a string attribute `name{labels,attribute="` before its escaped value.
+    struct RenderPlan: Sendable {
+        /// A family's series: their sources, and the bytes of their prefixes laid end to end (one buffer per
+        /// family, not one per series: a render then retains a handful of buffers, not thousands). A counter's
+        /// series are also written under its stripped gauge name (`gaugeHeader`, `gaugePrefixes`).
+        struct Family: Sendable {
+            let header: [UInt8]
+            let gaugeHeader: [UInt8]
+            let sources: [MetricSource]
+            let prefixes: [UInt8]
+            let prefixEnds: [Int]
+            let gaugePrefixes: [UInt8]
+            let gaugePrefixEnds: [Int]
+
+            /// The family's lines with its sources' current values; each source is read once.
+            func write(now: Int64, into out: inout [UInt8], values: inout [Double]) {
+                values.removeAll(keepingCapacity: true)
+                for source in sources { values.append(value(source, now: now)) }
+                lines(header, prefixes, prefixEnds, values, into: &out)
+                if !gaugeHeader.isEmpty { lines(gaugeHeader, gaugePrefixes, gaugePrefixEnds, values, into: &out) }
+            }
+
+            private func lines(
+                _ header: [UInt8], _ prefixes: [UInt8], _ ends: [Int], _ values: [Double], into out: inout [UInt8]
+            ) {
+                out.append(contentsOf: header)
+                prefixes.withUnsafeBufferPointer { bytes in
+                    var start = 0
+                    for i in ends.indices {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<ends[i]]))
+                        start = ends[i]
+                        if case .text(let read) = sources[i] {
+                            out.append(contentsOf: escapeLabel(read()).utf8)
+                            out.append(contentsOf: "\"} 1\n".utf8)
+                        } else {
+                            PrometheusExposition.write(values[i], to: &out)
+                            out.append(UInt8(ascii: "\n"))
+                        }
+                    }
+                }
+            }
+        }
+
+        let version: MetricsRegistry.StructureVersion
+        let families: [Family]
+    }
+
+    /// Collects one family's series.
+    struct FamilyBuilder {
+        let name: String
+        let type: String
+        let help: String
+        /// The stripped gauge name a counter is also written under, or "".
+        var gauge = ""
+        var sources: [MetricSource] = []
+        var prefixes: [UInt8] = []
+        var prefixEnds: [Int] = []
+        var gaugePrefixes: [UInt8] = []
+        var gaugePrefixEnds: [Int] = []
+
+        /// A series whose line starts with `name` + `prefix` (labels and the space, or the labels up to a string
+        /// value's opening quote).
+        mutating func add(_ source: MetricSource, _ prefix: String) {
+            sources.append(source)
+            prefixes.append(contentsOf: (name + prefix).utf8)
+            prefixEnds.append(prefixes.count)
+            if !gauge.isEmpty {
+                gaugePrefixes.append(contentsOf: (gauge + prefix).utf8)
+                gaugePrefixEnds.append(gaugePrefixes.count)
+            }
+        }
+
+        /// The family, or nil when it has no series (an empty family is not written).
+        func build() -> RenderPlan.Family? {
+            guard !sources.isEmpty else { return nil }
+            var header: [UInt8] = []
+            familyHeader(&header, name: name, type: type, help: help)
+            var gaugeHeader: [UInt8] = []
+            if !gauge.isEmpty { familyHeader(&gaugeHeader, name: gauge, type: "gauge", help: help) }
+            return RenderPlan.Family(
+                header: header, gaugeHeader: gaugeHeader, sources: sources, prefixes: prefixes,
+                prefixEnds: prefixEnds, gaugePrefixes: gaugePrefixes, gaugePrefixEnds: gaugePrefixEnds)
+        }
+    }
+
+    /// The families in the order a render writes them: numeric attributes in catalogue order; string attributes,
+    /// one family per group with the attribute as a label then one `_info` family per attribute; Strimzi's names.
+    static func families(_ byName: [String: [GroupSnapshot]]) -> [RenderPlan.Family] {
+        var families: [RenderPlan.Family] = []
+        for def in ConnectMetricsCatalog.all where def.type != .text {
+            let stem = name(of: def)
+            var family = FamilyBuilder(name: stem, type: def.type == .counter ? "counter" : "gauge", help: def.help)
+            if def.type == .counter { family.gauge = String(stem.dropLast("_total".count)) }
+            for g in byName[def.group] ?? [] where g.hasTagKeys(def.tags) {
+                guard let source = g.sources[def.attribute] else { continue }
+                family.add(source, g.labels + " ")
+            }
+            if let built = family.build() { families.append(built) }
+        }
+
+        for (groupName, defs) in textDefinitions {
+            let stem = groupFamilyName(groupName)
+            var combined = FamilyBuilder(
+                name: stem, type: "gauge",
+                help: "String attributes of \(groupName), one series per attribute with the value as a label.")
+            var perAttribute = defs.map {
+                FamilyBuilder(name: stem + "_" + sanitize($0.attribute) + "_info", type: "gauge", help: $0.help)
+            }
+            for g in byName[groupName] ?? [] {
+                for (i, def) in defs.enumerated() {
+                    guard let source = g.sources[def.attribute], case .text = source else { continue }
+                    let prefix = g.labelsOpen + sanitize(def.attribute) + "=\""
+                    combined.add(source, prefix)
+                    perAttribute[i].add(source, prefix)
+                }
+            }
+            guard let built = combined.build() else { continue }
+            families.append(built)
+            families.append(contentsOf: perAttribute.compactMap { $0.build() })
+        }
+
+        for alias in strimziAliases {
+            guard let def = ConnectMetricsCatalog.definition(group: alias.group, attribute: alias.attribute) else {
+                continue
+            }
+            var family = FamilyBuilder(name: alias.alias, type: "gauge", help: def.help + " (Strimzi name)")
+            for g in byName[alias.group] ?? [] where g.hasTagKeys(alias.labels) {
+                guard let source = g.sources[alias.attribute] else { continue }
+                // Strimzi's names carry the tags only (no `connector="aggregate"` on the worker's own series).
+                let tagLabels = g.group.tags.isEmpty ? "" : g.group.promLabels
+                if case .text = source {
+                    family.add(
+                        source, "{" + (tagLabels.isEmpty ? "" : tagLabels + ",") + sanitize(alias.attribute) + "=\"")
+                } else {
+                    family.add(source, (tagLabels.isEmpty ? "" : "{" + tagLabels + "}") + " ")
+                }
+            }
+            if let built = family.build() { families.append(built) }
+        }
+        return families
     }
 
     /// The catalogue's string attributes by group, groups in name order.
@@ -97,10 +204,8 @@ public enum PrometheusExposition {
         /// `{…}` with the group's tags, or nothing when it has none.
         var labels: String { group.promLabelsBraced }
 
-        /// `{…,extra}`.
-        func labels(extra: String) -> String {
-            "{" + (group.promLabels.isEmpty ? extra : group.promLabels + "," + extra) + "}"
-        }
+        /// `{…,` with the group's tags, or `{` when it has none: the labels before one more.
+        var labelsOpen: String { group.promLabels.isEmpty ? "{" : "{" + group.promLabels + "," }
 
         func hasTagKeys(_ keys: [String]) -> Bool { group.tags.map(\.key) == keys }
     }
@@ -217,29 +322,6 @@ public enum PrometheusExposition {
         ),
     ]
 
-    static func renderStrimziAliases(groups: [String: [GroupSnapshot]], into out: inout [UInt8]) {
-        for alias in strimziAliases {
-            guard let def = ConnectMetricsCatalog.definition(group: alias.group, attribute: alias.attribute) else {
-                continue
-            }
-            var samples: [(labels: String, value: Double)] = []
-            for g in groups[alias.group] ?? [] where g.hasTagKeys(alias.labels) {
-                guard let source = g.sources[alias.attribute] else { continue }
-                // Strimzi's names carry the tags only (no `connector="aggregate"` on the worker's own series).
-                let tagLabels = g.group.tags.isEmpty ? "" : g.group.promLabels
-                if case .text(let read) = source {
-                    let label = sanitize(alias.attribute) + "=\"" + escapeLabel(read()) + "\""
-                    samples.append(("{" + (tagLabels.isEmpty ? label : tagLabels + "," + label) + "}", 1))
-                } else {
-                    samples.append((tagLabels.isEmpty ? "" : "{" + tagLabels + "}", value(source)))
-                }
-            }
-            if !samples.isEmpty {
-                family(&out, name: alias.alias, type: "gauge", help: def.help + " (Strimzi name)", samples: samples)
-            }
-        }
-    }
-
     /// The current numeric value of a source (NaN for string gauges).
     public static func valueOf(_ source: MetricSource) -> Double { value(source) }
 
@@ -255,6 +337,18 @@ public enum PrometheusExposition {
     static func family(
         _ out: inout [UInt8], name: String, type: String, help: String, samples: [(labels: String, value: Double)]
     ) {
+        familyHeader(&out, name: name, type: type, help: help)
+        for s in samples {
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: s.labels.utf8)
+            out.append(UInt8(ascii: " "))
+            write(s.value, to: &out)
+            out.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// A family's `# HELP` and `# TYPE` lines.
+    static func familyHeader(_ out: inout [UInt8], name: String, type: String, help: String) {
         out.append(contentsOf: "# HELP ".utf8)
         out.append(contentsOf: name.utf8)
         out.append(UInt8(ascii: " "))
@@ -264,13 +358,6 @@ public enum PrometheusExposition {
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: type.utf8)
         out.append(UInt8(ascii: "\n"))
-        for s in samples {
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: s.labels.utf8)
-            out.append(UInt8(ascii: " "))
-            write(s.value, to: &out)
-            out.append(UInt8(ascii: "\n"))
-        }
     }
 
     /// `format(v)` appended as bytes; whole numbers digit by digit, without a String.

@@ -227,4 +227,78 @@ import Testing
             PrometheusExposition.render(r, process: nil).utf8.elementsEqual(
                 PrometheusExposition.renderBytes(r, process: nil)))
     }
+
+    /// One step of a generated worker's life: a group appears, gains or replaces an attribute, or goes.
+    enum Step {
+        case add(group: Int, attribute: Int, value: Double, text: String)
+        case remove(group: Int)
+    }
+
+    /// Group `i` of a generated worker: one of the catalogue's groups with tags to match, names with the
+    /// characters labels escape.
+    static func groupKey(_ i: Int) -> (name: String, tags: [(key: String, value: String)]) {
+        let names = ["orders", "my \"sink\"", "back\\slash", "new\nline", "café", "a-b.c"]
+        let connector = names[i % names.count] + String(i / names.count)
+        switch i % 5 {
+        case 0: return (ConnectMetricsCatalog.workerGroup, i % 10 == 0 ? [] : [("connector", connector)])
+        case 1: return (ConnectMetricsCatalog.connectorGroup, [("connector", connector)])
+        case 2: return (ConnectMetricsCatalog.taskGroup, [("connector", connector), ("task", String(i % 3))])
+        case 3: return (ConnectMetricsCatalog.sourceTaskGroup, [("connector", connector), ("task", String(i % 3))])
+        default: return (ConnectMetricsCatalog.taskErrorGroup, [("connector", connector), ("task", String(i % 3))])
+        }
+    }
+
+    /// Applies steps to a registry.
+    static func apply(_ steps: [Step], to r: MetricsRegistry) {
+        for step in steps {
+            switch step {
+            case .add(let i, let a, let value, let text):
+                let key = groupKey(i)
+                let defs = ConnectMetricsCatalog.all.filter { $0.group == key.name }
+                let def = defs[a % defs.count]
+                let g = r.group(key.name, tags: key.tags)
+                switch def.type {
+                case .text: g.add(def.attribute, .text { text })
+                default: g.add(def.attribute, .gauge { value })
+                }
+            case .remove(let i):
+                let key = groupKey(i)
+                r.remove(r.group(key.name, tags: key.tags))
+            }
+        }
+    }
+
+    @Test("a render after groups and attributes change step by step is the render of the final worker built at once")
+    func renderPlanFollowsChanges() {
+        var state: UInt64 = 2_026_1203
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let values: [Double] = [0, 1, -2, 0.5, 1e-7, 3.25e20, .nan, .infinity, -.infinity, 123_456_789]
+        let texts = ["running", "PAUSED", "with \"quotes\"", "back\\slash\nnew line", "ünïcode"]
+        let live = MetricsRegistry(config: MetricConfig(), clock: ManualClock())
+        var steps: [Step] = []
+        for _ in 0..<60 {
+            var round: [Step] = []
+            for _ in 0..<(1 + next(8)) {
+                if next(6) == 0 {
+                    round.append(.remove(group: next(40)))
+                } else {
+                    round.append(
+                        .add(
+                            group: next(40), attribute: next(50), value: values[next(values.count)],
+                            text: texts[next(texts.count)]))
+                }
+            }
+            Self.apply(round, to: live)
+            steps += round
+            let rendered = PrometheusExposition.render(live, process: nil)
+            let fresh = MetricsRegistry(config: MetricConfig(), clock: ManualClock())
+            Self.apply(steps, to: fresh)
+            #expect(rendered == PrometheusExposition.render(fresh, process: nil), "after \(steps.count) steps")
+            // A render with nothing changed (the plan kept) is the same too.
+            #expect(PrometheusExposition.render(live, process: nil) == rendered)
+        }
+    }
 }

@@ -44,16 +44,23 @@ enum JolokiaResource {
             self.open = open
         }
 
-        func matches(domain: String, properties actual: [(key: String, value: String)]) -> Bool {
-            guard glob(self.domain, domain) else { return false }
+        /// Whether a group's MBean name matches: its domain, and its key properties `type` (the group's name) and
+        /// then its tags.
+        func matches(_ g: MetricGroup) -> Bool {
+            guard glob(domain, g.domain) else { return false }
             for (k, v) in properties {
-                guard let a = actual.first(where: { $0.key == k }), glob(v, a.value) else { return false }
+                let actual = k == "type" ? g.name : g.tags.first(where: { $0.key == k })?.value
+                guard let actual, glob(v, actual) else { return false }
             }
-            return open || actual.count == properties.count
+            return open || g.tags.count + 1 == properties.count
         }
 
         /// `*` matches any run of characters, `?` one character.
         func glob(_ pattern: String, _ text: String) -> Bool {
+            // Most reads name one MBean: no wildcard, plain equality.
+            if !pattern.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }) {
+                return pattern == text
+            }
             let p = Array(pattern)
             let t = Array(text)
             var memo: [Int: Bool] = [:]
@@ -77,13 +84,15 @@ enum JolokiaResource {
     /// The MBeans: Connect's groups, the Kafka clients' and the plug-ins' own (Debezium's connector metrics); this
     /// project's extension groups are served by /metrics only.
     static func mbeans(_ metrics: MetricsRegistry) -> [(name: String, group: MetricGroup)] {
-        let connectGroups = Set(ConnectMetricsCatalog.all.filter { !$0.isExtension }.map(\.group))
-        return metrics.allGroups.filter { $0.pluginDomain != nil || connectGroups.contains($0.name) }.map {
-            ($0.objectName, $0)
-        }
+        mbeanGroups(metrics).map { ($0.objectName, $0) }
     }
 
-    static func tags(_ g: MetricGroup) -> [(key: String, value: String)] { [("type", g.name)] + g.tags }
+    /// The groups of `mbeans`, without building their names.
+    static func mbeanGroups(_ metrics: MetricsRegistry) -> [MetricGroup] {
+        metrics.allGroups.filter { $0.pluginDomain != nil || connectGroups.contains($0.name) }
+    }
+
+    private static let connectGroups = Set(ConnectMetricsCatalog.all.filter { !$0.isExtension }.map(\.group))
 
     static func attributeValue(_ source: MetricSource) -> JSONValue {
         switch source {
@@ -130,7 +139,7 @@ enum JolokiaResource {
             return error(
                 request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
         }
-        let matched = mbeans(metrics).filter { parsed.matches(domain: $0.group.domain, properties: tags($0.group)) }
+        let matched = mbeanGroups(metrics).filter(parsed.matches).map { (name: $0.objectName, group: $0) }
         guard !matched.isEmpty else {
             return error(request, "javax.management.InstanceNotFoundException", pattern, status: 404)
         }
@@ -161,9 +170,7 @@ enum JolokiaResource {
             return error(
                 request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
         }
-        let names = mbeans(metrics).filter { parsed.matches(domain: $0.group.domain, properties: tags($0.group)) }.map(
-            \.name
-        ).sorted()
+        let names = mbeanGroups(metrics).filter(parsed.matches).map(\.objectName).sorted()
         return envelope(request, .array(names.map { .string($0) }))
     }
 
