@@ -131,15 +131,21 @@ read -r OFF_SINK_SECS OFF_SINK_STEADY < <(run_sink "$PORT_OFF" bench-sink-off "$
 # the worker's (b)).
 t0=$(now)
 kcat -b "$BOOTSTRAP" -G bench-kcat-group -X auto.offset.reset=earliest -q -c "$N" -f '%s\n' bench-orders \
-    > "$WORK/kcat-sink.txt"
-KCAT_G_SECS=$(elapsed "$t0" "$(now)")
+    > "$WORK/kcat-sink.txt" &
+KCAT_PID=$!
+await "[ -s '$WORK/kcat-sink.txt' ]"
+t_first=$(now)
+wait "$KCAT_PID"
+t_end=$(now)
+KCAT_G_SECS=$(elapsed "$t0" "$t_end")
+KCAT_G_STEADY=$(elapsed "$t_first" "$t_end")
 
 # (c) what running tasks add: ten slow datagen tasks (one record a second each).
 TASKS=10
+RSS_BEFORE_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
 curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT_OFF/connectors/bench-idle-tasks/config" \
     -d "{\"connector.class\": \"DatagenConnector\", \"kafka.topic\": \"bench-idle\", \"quickstart\": \"orders\",
       \"max.interval\": 1000, \"tasks.max\": $TASKS}" >/dev/null
-RSS_BEFORE_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
 await "[ \$(curl -s http://127.0.0.1:$PORT_OFF/connectors/bench-idle-tasks/status | grep -o RUNNING | wc -l) -ge $((TASKS + 1)) ]"
 sleep 5
 RSS_TASKS_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
@@ -163,6 +169,7 @@ $N datagen orders records, $((BYTES / N)) bytes each on average (key + JSON enve
 | (b) broker → JsonConverter → FileStreamSink (worker, incl. group join) | $(rate "$N" "$SINK_SECS") | $(mbps "$BYTES" "$SINK_SECS") | $(printf '%.2f' "$SINK_SECS") |
 | (b) same, from the first record written (steady state) | $(rate "$N" "$SINK_STEADY") | $(mbps "$BYTES" "$SINK_STEADY") | $(printf '%.2f' "$SINK_STEADY") |
 | (b) kcat consuming the same records as a group member, values to a file (incl. group join) | $(rate "$N" "$KCAT_G_SECS") | $(mbps "$BYTES" "$KCAT_G_SECS") | $(printf '%.2f' "$KCAT_G_SECS") |
+| (b) same, from the first record written (steady state) | $(rate "$N" "$KCAT_G_STEADY") | $(mbps "$BYTES" "$KCAT_G_STEADY") | $(printf '%.2f' "$KCAT_G_STEADY") |
 | (b) kcat consuming the same records (no group) | $(rate "$N" "$KCAT_C_SECS") | $(mbps "$BYTES" "$KCAT_C_SECS") | $(printf '%.2f' "$KCAT_C_SECS") |
 | (d) = (a) with metrics recording off | $(rate "$N" "$OFF_SRC_SECS") | $(mbps "$BYTES" "$OFF_SRC_SECS") | $(printf '%.2f' "$OFF_SRC_SECS") |
 | (d) = (b) steady state with metrics recording off | $(rate "$N" "$OFF_SINK_STEADY") | $(mbps "$BYTES" "$OFF_SINK_STEADY") | $(printf '%.2f' "$OFF_SINK_STEADY") |
@@ -185,7 +192,7 @@ echo
 echo "| Goal (issue 20) | Value | Goal | Met |"
 echo "|---|---:|---:|:---:|"
 goal "source path / kcat producing" "$(pct "$KCAT_P_SECS" "$SRC_SECS")" 70 min %
-goal "sink path / kcat in a group to a file (both incl. join)" "$(pct "$KCAT_G_SECS" "$SINK_SECS")" 70 min %
+goal "sink path / kcat in a group to a file (steady state)" "$(pct "$KCAT_G_STEADY" "$SINK_STEADY")" 70 min %
 goal "three transforms / the same source path without" "$(pct "$SRC_SECS" "$SMT_SECS")" 85 min %
 goal "idle RSS" "$((IDLE_RSS_KB / 1024))" 30 max MiB
 goal "RSS per running task" "$(printf '%.2f' "$(echo "$PER_TASK_KB / 1024" | bc -l)")" 2 max MiB

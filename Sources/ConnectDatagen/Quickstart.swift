@@ -72,7 +72,7 @@ struct Quickstart: Sendable {
                     generate(schema: schema.fields[i].schema, fields: nested, iteration: iteration, using: &rng))
             }
             // Generated values always match their own schema.
-            try? s.put(f.name, v)
+            try? s.put(schema.fields[i], v)
         }
         return s
     }

@@ -85,11 +85,13 @@ public class Cast: Transformation {
         let updatedSchema = try castSchema(schema)
         var out = Struct(schema: updatedSchema)
         for field in schema.fields {
-            let original = replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field.name)
+            let original = replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field)
+            // The updated schema has the same fields in the same order.
+            let updatedField = updatedSchema.fields[field.index]
             if let target = casts.first(where: { $0.field == field.name })?.type, let original {
-                try out.put(field.name, try Self.castValue(original, from: field.schema, to: target))
+                try out.put(updatedField, try Self.castValue(original, from: field.schema, to: target))
             } else {
-                try out.put(field.name, original)
+                try out.put(updatedField, original)
             }
         }
         return record.replacing(part, schema: updatedSchema, value: .struct(out))

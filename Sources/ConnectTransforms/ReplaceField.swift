@@ -72,7 +72,7 @@ public class ReplaceField: Transformation {
         var out = Struct(schema: updated)
         for field in schema.fields where keeps(field.name) {
             try out.put(
-                renamed(field.name), replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field.name))
+                renamed(field.name), replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field))
         }
         return record.replacing(part, schema: updated, value: .struct(out))
     }
