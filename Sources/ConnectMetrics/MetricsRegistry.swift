@@ -113,13 +113,11 @@ public final class MetricsRegistry: Sendable {
     /// The groups, and a version that changes whenever a group or an attribute is added or removed: the count of
     /// group changes, and the sum of the groups' attribute counts (with the same groups, it only grows).
     var groupsAndVersion: (groups: [MetricGroup], version: StructureVersion) {
-        let (groups, version) = self.groups.withLock { g in
-            if g.sorted == nil { g.sorted = g.byKey.values.sorted { $0.sortKey < $1.sortKey } }
-            return (g.sorted!, g.version)
-        }
+        let (groups, version) = self.groups.withLock { g in (g.sorted, g.version) }
+        let all = groups ?? allGroups
         var attributes = 0
-        for group in groups { attributes &+= group.attributesVersion }
-        return (groups, StructureVersion(groups: version, attributes: attributes))
+        for group in all { attributes &+= group.attributesVersion }
+        return (all, StructureVersion(groups: version, attributes: attributes))
     }
 
     struct StructureVersion: Equatable, Sendable {
@@ -182,5 +180,17 @@ public final class MetricsRegistry: Sendable {
         group?.sensor(attributes, config: config, clock: clock) ?? Sensor(config: config, clock: clock)
     }
 
-    public var allGroups: [MetricGroup] { groupsAndVersion.groups }
+    public var allGroups: [MetricGroup] {
+        groups.withLock { g in
+            if g.sorted == nil { g.sorted = g.byKey.values.sorted { $0.sortKey < $1.sortKey } }
+            return g.sorted!
+        }
+    }
+
+    /// The group with exactly this name, tags (in this order) and domain, if there is one; nothing is created.
+    public func existingGroup(
+        _ name: String, tags: [(key: String, value: String)], pluginDomain: String? = nil
+    ) -> MetricGroup? {
+        groups.withLock { $0[Self.key(name, tags, domain: pluginDomain)] }
+    }
 }

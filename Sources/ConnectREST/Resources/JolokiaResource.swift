@@ -92,6 +92,25 @@ enum JolokiaResource {
         metrics.allGroups.filter { $0.pluginDomain != nil || connectGroups.contains($0.name) }
     }
 
+    /// The MBean an ObjectName without wildcards names, found by its registry key when its key properties are in
+    /// the group's tag order (as tools write them: `type`, then `connector`, then `task`); nil sends the caller to
+    /// the scan of every MBean, which also finds names written in another order.
+    static func exactGroup(_ metrics: MetricsRegistry, _ name: ObjectNamePattern) -> MetricGroup? {
+        guard !name.open, name.properties.first?.key == "type",
+            !(name.domain + name.properties.map { $0.value }.joined()).contains(where: { $0 == "*" || $0 == "?" })
+        else { return nil }
+        let type = name.properties[0].value
+        let tags = Array(name.properties.dropFirst())
+        for domain in [nil, name.domain] {
+            if let g = metrics.existingGroup(type, tags: tags, pluginDomain: domain),
+                g.pluginDomain != nil || connectGroups.contains(g.name), name.matches(g)
+            {
+                return g
+            }
+        }
+        return nil
+    }
+
     private static let connectGroups = Set(ConnectMetricsCatalog.all.filter { !$0.isExtension }.map(\.group))
 
     static func attributeValue(_ source: MetricSource) -> JSONValue {
@@ -139,7 +158,9 @@ enum JolokiaResource {
             return error(
                 request, "javax.management.MalformedObjectNameException", "Invalid ObjectName \(pattern)", status: 400)
         }
-        let matched = mbeanGroups(metrics).filter(parsed.matches).map { (name: $0.objectName, group: $0) }
+        let matched = (exactGroup(metrics, parsed).map { [$0] } ?? mbeanGroups(metrics).filter(parsed.matches)).map {
+            (name: $0.objectName, group: $0)
+        }
         guard !matched.isEmpty else {
             return error(request, "javax.management.InstanceNotFoundException", pattern, status: 404)
         }
