@@ -189,6 +189,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             if read > 0 {
                 metrics.read.record(Double(read))
                 metrics.passed("consumed", read)
+                metrics.passed("converted", passedInBatch.converted)
+                metrics.passed("transformed", passedInBatch.transformed)
+                passedInBatch = (0, 0)
                 lag.recordReads(reads)
                 metrics.touch(metrics.lastPoll)
             }
@@ -253,6 +256,9 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
         }
     }
 
+    /// Records of the poll being read that passed conversion and transformation, recorded once per poll.
+    private var passedInBatch = (converted: 0, transformed: 0)
+
     /// Converts (key, value, headers) and transforms a consumed record under the error handling. Nil when a
     /// transform filtered it or it failed and was skipped; either way its offset may be committed in order.
     private func convert(_ message: KafkaMessage) throws -> SinkRecord? {
@@ -264,7 +270,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             done(message)
             return nil
         }
-        metrics.passed("converted")
+        passedInBatch.converted += 1
         let transformed = try errors.execute(&context, .transformation, "") {
             try chain.apply(record, dropped: { metrics.dropped(by: $0) })
         }
@@ -272,7 +278,7 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             done(message)
             return nil
         }
-        metrics.passed("transformed")
+        passedInBatch.transformed += 1
         return kept
     }
 
