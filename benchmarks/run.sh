@@ -128,6 +128,7 @@ kill -TERM "$WORKER_ON_PID"; wait "$WORKER_ON_PID" 2>/dev/null || true
 # (d) the same source and sink on a worker with metrics recording off (metrics.recording.enabled=false).
 PORT_OFF=$(free_port)
 start_worker "$PORT_OFF" worker-off "metrics.recording.enabled=false"
+N=20000 run_source "$PORT_OFF" worker-off bench-warmup-off bench-warmup-off >/dev/null
 OFF_SRC_SECS=$(run_source "$PORT_OFF" worker-off bench-datagen-off bench-orders-off)
 read -r OFF_SINK_SECS OFF_SINK_STEADY < <(run_sink "$PORT_OFF" bench-sink-off "$WORK/sink-off.txt")
 
@@ -144,7 +145,8 @@ t_end=$(now)
 KCAT_G_SECS=$(elapsed "$t0" "$t_end")
 KCAT_G_STEADY=$(elapsed "$t_first" "$t_end")
 
-# (c) what running tasks add: ten slow datagen tasks (one record a second each).
+# (c) what running tasks add: ten slow datagen tasks (one record a second each), on the second worker (metrics
+# recording off, its sink connector still there).
 TASKS=10
 RSS_BEFORE_KB=$(ps -o rss= -p "$WORKER_PID" | tr -d ' ')
 curl -s -X PUT -H 'Content-Type: application/json' "http://127.0.0.1:$PORT_OFF/connectors/bench-idle-tasks/config" \
@@ -182,7 +184,7 @@ $N datagen orders records, $((BYTES / N)) bytes each on average (key + JSON enve
 |---|---:|
 | start to /health = 200 | $(printf '%.0f' "$(echo "$STARTUP * 1000" | bc -l)") ms |
 | idle RSS (no connectors) | $((IDLE_RSS_KB / 1024)) MiB |
-| RSS each running task adds ($TASKS datagen tasks) | $(printf '%.2f' "$(echo "$PER_TASK_KB / 1024" | bc -l)") MiB |
+| RSS each running task adds ($TASKS datagen tasks, on the metrics-off worker) | $(printf '%.2f' "$(echo "$PER_TASK_KB / 1024" | bc -l)") MiB |
 TABLE
 
 # goal NAME VALUE GOAL DIRECTION(min|max) UNIT: a row of the goals table.

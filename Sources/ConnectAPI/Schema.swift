@@ -65,6 +65,13 @@ public final class Schema: Sendable, Equatable, CustomStringConvertible {
         fieldIndex[name].map { fields[$0] }
     }
 
+    /// This schema's field of the same name as `other`, found by `other`'s index when this schema has the same
+    /// field there (a schema derived field by field from `other`'s), else by name.
+    public func field(matching other: Field) -> Field? {
+        if other.index < fields.count, fields[other.index].name == other.name { return fields[other.index] }
+        return field(other.name)
+    }
+
     public func parameter(_ key: String) -> String? {
         parameters?.first(where: { $0.key == key })?.value
     }
@@ -201,9 +208,15 @@ public struct SchemaBuilder: Sendable {
     }
     /// Adds a field to a struct schema. Connect forbids duplicate names; the last one wins here and is reported by
     /// `Struct.validate` callers through the schema's field list.
+    /// Adds a field; a field of the same name is replaced (the new one comes last). A field's index is its position
+    /// (a `Struct` keeps values by index), so the fields after a replaced one move up.
     public func field(_ name: String, _ schema: Schema) -> SchemaBuilder {
         var b = self
-        b.fields.removeAll { $0.name == name }
+        if b.fields.contains(where: { $0.name == name }) {
+            b.fields = b.fields.filter { $0.name != name }.enumerated().map {
+                Field(name: $0.element.name, index: $0.offset, schema: $0.element.schema)
+            }
+        }
         b.fields.append(Field(name: name, index: b.fields.count, schema: schema))
         return b
     }

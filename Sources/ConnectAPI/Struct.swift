@@ -162,7 +162,6 @@ public enum LogicalTypes {
 
     static let millisPerDay: Int64 = 86_400_000
 
-    /// The serialized form of a logical value (`Date.fromLogical`, ...), or nil when the schema is not logical.
     /// Whether the schema is one of Connect's logical types (Decimal, Date, Time, Timestamp), which converters
     /// write through their base type.
     public static func isLogical(_ schema: Schema?) -> Bool {
@@ -170,6 +169,7 @@ public enum LogicalTypes {
         return name == decimalName || name == dateName || name == timeName || name == timestampName
     }
 
+    /// The serialized form of a logical value (`Date.fromLogical`, ...), or nil when the schema is not logical.
     public static func fromLogical(_ schema: Schema, _ value: Value) throws(ConnectError) -> Value? {
         switch (schema.name, value) {
         case (decimalName?, .decimal(let d)):

@@ -337,13 +337,31 @@ public final class JsonConverter: Converter, HeaderConverter {
             break
         }
         if payloadStart < 0 {
-            guard let read = try? JSONParser.parseValue(in: bytes, at: schemaStart, options: Self.parserOptions),
+            // Depth 1: the envelope object counts toward the nesting limit, as the general parse counts it.
+            guard
+                let read = try? JSONParser.parseValue(
+                    in: bytes, at: schemaStart, options: Self.parserOptions, depth: 1),
                 read.end > schemaStart, Self.matches(bytes, at: read.end, Self.payloadKey)
             else { return nil }
             schemaJSON = read.value
             payloadStart = read.end + Self.payloadKey.count
         }
-        guard let payload = try? JSONParser.parseValue(in: bytes, at: payloadStart, options: Self.parserOptions)
+        // A struct or array payload whose schema was seen: read straight into Connect values when it has the
+        // shape Connect writes (fields in schema order); anything else goes through the parsed payload below.
+        if schemaJSON == nil, let schema, schema.type == .struct || schema.type == .array {
+            var reader = PayloadReader(bytes: bytes, index: payloadStart, converter: self)
+            if let value = reader.value(schema) {
+                let close = JSONParser.skippingWhitespace(in: bytes, at: reader.index)
+                if close < bytes.count, bytes[close] == UInt8(ascii: "}"),
+                    JSONParser.skippingWhitespace(in: bytes, at: close + 1) == bytes.count
+                {
+                    return SchemaAndValue(schema: schema, value: value)
+                }
+            }
+        }
+        guard
+            let payload = try? JSONParser.parseValue(
+                in: bytes, at: payloadStart, options: Self.parserOptions, depth: 1)
         else { return nil }
         let close = JSONParser.skippingWhitespace(in: bytes, at: payload.end)
         guard close < bytes.count, bytes[close] == UInt8(ascii: "}"),
@@ -356,6 +374,87 @@ public final class JsonConverter: Converter, HeaderConverter {
             if readSchemaBytes.count > min(schemaCacheSize, 16) { readSchemaBytes.removeLast() }
         }
         return SchemaAndValue(schema: schema, value: try convertToConnect(schema, payload.value))
+    }
+
+    /// Reads a payload into Connect values with its schema, walking structs and arrays itself and handing every
+    /// other value (scalars, nulls, maps, logical types) to the parser and `convertToConnect` as the general path
+    /// does. It gives up (nil) on anything the general path might read differently or fail on: an object whose keys
+    /// are not exactly the schema's fields in order, a parse error, a conversion error, nesting beyond the parser's
+    /// limit. The general path then reads the record and reports its error.
+    private struct PayloadReader {
+        let bytes: [UInt8]
+        var index: Int
+        let converter: JsonConverter
+        /// Objects and arrays entered, the envelope's included, as the parser counts them.
+        var depth = 1
+
+        init(bytes: [UInt8], index: Int, converter: JsonConverter) {
+            self.bytes = bytes
+            self.index = index
+            self.converter = converter
+        }
+
+        /// The value (`.some(nil)` for a null the schema allows), or nil to give up.
+        mutating func value(_ schema: Schema) -> Value?? {
+            index = JSONParser.skippingWhitespace(in: bytes, at: index)
+            guard index < bytes.count else { return nil }
+            switch (schema.type, bytes[index]) {
+            case (.struct, UInt8(ascii: "{")): return structValue(schema)
+            case (.array, UInt8(ascii: "[")) where schema.valueSchema != nil: return arrayValue(schema.valueSchema!)
+            default:
+                guard
+                    let leaf = try? JSONParser.parseValue(
+                        in: bytes, at: index, options: JsonConverter.parserOptions, depth: depth)
+                else { return nil }
+                index = leaf.end
+                do { return .some(try converter.convertToConnect(schema, leaf.value)) } catch { return nil }
+            }
+        }
+
+        private mutating func enter() -> Bool {
+            depth += 1
+            index += 1
+            return depth <= JSONParser.maxDepth
+        }
+
+        /// Skips whitespace and then `byte`; false when something else is there.
+        private mutating func skip(_ byte: UInt8) -> Bool {
+            index = JSONParser.skippingWhitespace(in: bytes, at: index)
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        private mutating func structValue(_ schema: Schema) -> Value?? {
+            guard enter() else { return nil }
+            defer { depth -= 1 }
+            var s = Struct(schema: schema)
+            for (i, field) in schema.fields.enumerated() {
+                if i > 0 { guard skip(UInt8(ascii: ",")) else { return nil } }
+                index = JSONParser.skippingWhitespace(in: bytes, at: index)
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""),
+                    let key = try? JSONParser.parseValue(in: bytes, at: index), case .string(field.name) = key.value
+                else { return nil }
+                index = key.end
+                guard skip(UInt8(ascii: ":")), let v = value(field.schema) else { return nil }
+                do { try s.put(field, v) } catch { return nil }
+            }
+            guard skip(UInt8(ascii: "}")) else { return nil }
+            return .some(.struct(s))
+        }
+
+        private mutating func arrayValue(_ items: Schema) -> Value?? {
+            guard enter() else { return nil }
+            defer { depth -= 1 }
+            var out: [Value?] = []
+            if skip(UInt8(ascii: "]")) { return .some(.array(out)) }
+            while true {
+                guard let v = value(items) else { return nil }
+                out.append(v)
+                if skip(UInt8(ascii: "]")) { return .some(.array(out)) }
+                guard skip(UInt8(ascii: ",")) else { return nil }
+            }
+        }
     }
 
     /// Whether `bytes` holds `pattern` at `offset`.
@@ -448,7 +547,7 @@ public final class JsonConverter: Converter, HeaderConverter {
         return builder.build()
     }
 
-    private func convertToConnect(_ schema: Schema?, _ json: JSONValue) throws(ConnectError) -> Value? {
+    fileprivate func convertToConnect(_ schema: Schema?, _ json: JSONValue) throws(ConnectError) -> Value? {
         guard let schema else { return Self.inferValue(json) }
         if json.isNull {
             if let def = schema.defaultValue, replaceNullWithDefault { return def }

@@ -173,6 +173,9 @@ public final class MetricsRegistry: Sendable {
             let k = Self.key(group.name, group.tags, domain: group.pluginDomain)
             if g[k] === group { g[k] = nil }
         }
+        // The plan holds the group's sources (closures over tasks and clients): let them go now, not at the next
+        // scrape, which may never come.
+        renderPlan.withLock { $0 = nil }
     }
 
     /// A sensor registered under several attributes of a group (or under none, with no group).

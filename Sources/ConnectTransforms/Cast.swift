@@ -87,7 +87,7 @@ public class Cast: Transformation {
         for field in schema.fields {
             let original = replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field)
             // The updated schema has the same fields in the same order.
-            let updatedField = updatedSchema.fields[field.index]
+            guard let updatedField = updatedSchema.field(matching: field) else { continue }
             if let target = casts.first(where: { $0.field == field.name })?.type, let original {
                 try out.put(updatedField, try Self.castValue(original, from: field.schema, to: target))
             } else {

@@ -135,9 +135,9 @@ public class InsertField: Transformation {
         let updated = updatedSchema(schema, added)
         var out = Struct(schema: updated)
         for field in schema.fields {
-            // The updated schema starts with the same fields in the same order.
-            try out.put(
-                updated.fields[field.index], replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field))
+            // The updated schema starts with the same fields in the same order (unless an inserted field replaced one).
+            guard let target = updated.field(matching: field) else { continue }
+            try out.put(target, replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field))
         }
         for (spec, _, v) in added { try out.put(spec.name, v) }
         return record.replacing(part, schema: updated, value: .struct(out))

@@ -26,7 +26,8 @@ public struct JSONParser {
     private let options: Options
     private var index = 0
     private var depth = 0
-    private static let maxDepth = 512
+    /// The deepest nesting of objects and arrays read (Jackson's default `StreamReadConstraints` allow 1000).
+    public static let maxDepth = 512
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
@@ -46,12 +47,15 @@ public struct JSONParser {
 
     /// Parses the one JSON value that starts at `offset` (after any whitespace) and returns it with the offset just
     /// past it; what follows is the caller's to read. For readers of a known layout (`JsonConverter`'s envelope).
+    /// `depth` is how many objects and arrays the caller is inside, counted toward the nesting limit as `parse`
+    /// counts them.
     /// - Throws: `JSONParseError` as `parse` does, with offsets into the whole of `bytes`.
     public static func parseValue(
-        in bytes: [UInt8], at offset: Int, options: Options = Options()
+        in bytes: [UInt8], at offset: Int, options: Options = Options(), depth: Int = 0
     ) throws(JSONParseError) -> (value: JSONValue, end: Int) {
         var parser = JSONParser(bytes: bytes, options: options)
         parser.index = offset
+        parser.depth = depth
         parser.skipWhitespace()
         let value = try parser.parseValue()
         return (value, parser.index)

@@ -14,6 +14,10 @@ struct StatusTableAndPluginLookupTests {
         table[ConnectorTaskId("a", 0)] = running
         table[ConnectorTaskId("a", 1)] = running
         table[ConnectorTaskId("ab", 0)] = running
+        table[ConnectorTaskId("ab", 1)] = StatusRecord(state: .failed, workerId: "w:8083")
+        #expect(table.count(of: "ab", in: nil) == 2 && table.count(of: "ab", in: .failed) == 1)
+        #expect(table.count(of: "ab", in: .paused) == 0 && table.count(of: "nobody", in: nil) == 0)
+        table[ConnectorTaskId("ab", 1)] = nil
         #expect(Set(table.tasks(of: "a").keys) == [ConnectorTaskId("a", 0), ConnectorTaskId("a", 1)])
         #expect(table.tasks(of: "nobody").isEmpty)
         #expect(table.removeValue(forKey: ConnectorTaskId("a", 1)) == running)
@@ -31,6 +35,7 @@ struct StatusTableAndPluginLookupTests {
         let running = StatusRecord(state: .running, workerId: "w:8083")
         store.updateTask(ConnectorTaskId("a", 0)) { _ in running }
         store.updateTask(ConnectorTaskId("b", 0)) { _ in running }
+        #expect(store.taskCount(of: "a", in: .running) == 1 && store.taskCount(of: "a", in: .unassigned) == 0)
         store.putTopic("t", task: ConnectorTaskId("a", 0))
         store.remove(connector: "a")
         #expect(store.tasks(of: "a").isEmpty)

@@ -60,13 +60,13 @@ final class WorkerMetrics: Sendable {
         c.add("connector-version", .text { version })
         c.add("status", .text { status.connector(name)?.state.rawValue.lowercased() ?? "unassigned" })
         let w = registry.group(ConnectMetricsCatalog.workerGroup, tags: [("connector", name)])
-        w.add("connector-total-task-count", .gauge { Double(status.tasks(name).count) })
+        w.add("connector-total-task-count", .gauge { Double(status.taskCount(name)) })
         for (attribute, state) in [
             ("connector-running-task-count", ConnectorState.running), ("connector-paused-task-count", .paused),
             ("connector-failed-task-count", .failed), ("connector-unassigned-task-count", .unassigned),
             ("connector-destroyed-task-count", .destroyed), ("connector-restarting-task-count", .restarting),
         ] {
-            w.add(attribute, .gauge { Double(status.tasks(name).filter { $0.status.state == state }.count) })
+            w.add(attribute, .gauge { Double(status.taskCount(name, in: state)) })
         }
     }
 

@@ -81,6 +81,11 @@ public final class StatusStore: StatusListener {
             .sorted { $0.id < $1.id }
     }
 
+    /// `backing.taskCount`: how many of the connector's tasks are in `state` (all of them when nil).
+    public func taskCount(_ name: String, in state: ConnectorState? = nil) -> Int {
+        backing.taskCount(of: name, in: state)
+    }
+
     public func task(_ id: ConnectorTaskId) -> StatusRecord? {
         backing.task(id).map { Self.withLag($0, lags.withLock { $0[id] }) }
     }

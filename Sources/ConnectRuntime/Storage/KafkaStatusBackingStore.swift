@@ -136,6 +136,10 @@ public final class KafkaStatusBackingStore: StatusBackingStore {
         cache.state.withLock { $0.tasks.tasks(of: connector) }
     }
 
+    public func taskCount(of connector: String, in state: ConnectorState?) -> Int {
+        cache.state.withLock { $0.tasks.count(of: connector, in: state) }
+    }
+
     public func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord]) {
         cache.state.withLock { ($0.connectors, $0.tasks.all) }
     }

@@ -10,6 +10,9 @@ public protocol StatusBackingStore: AnyObject, Sendable {
     func task(_ id: ConnectorTaskId) -> StatusRecord?
     /// The connector's tasks' statuses, by task.
     func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord]
+    /// How many of the connector's tasks have a status in `state` (in any state when nil), without building their
+    /// records (the worker's per-connector task-count gauges read it on every scrape).
+    func taskCount(of connector: String, in state: ConnectorState?) -> Int
     /// Every connector's and task's status.
     func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord])
 
@@ -57,6 +60,10 @@ public final class MemoryStatusBackingStore: StatusBackingStore {
 
     public func tasks(of connector: String) -> [ConnectorTaskId: StatusRecord] {
         state.withLock { $0.tasks.tasks(of: connector) }
+    }
+
+    public func taskCount(of connector: String, in state: ConnectorState?) -> Int {
+        self.state.withLock { $0.tasks.count(of: connector, in: state) }
     }
 
     public func all() -> (connectors: [String: StatusRecord], tasks: [ConnectorTaskId: StatusRecord]) {
@@ -139,6 +146,15 @@ struct TaskStatusTable {
         let previous = self[id]
         self[id] = nil
         return previous
+    }
+
+    /// How many of the connector's tasks have a status in `state` (in any state when nil).
+    func count(of connector: String, in state: ConnectorState?) -> Int {
+        guard let tasks = byConnector[connector] else { return 0 }
+        guard let state else { return tasks.count }
+        var n = 0
+        for record in tasks.values where record.state == state { n += 1 }
+        return n
     }
 
     /// The connector's tasks' statuses, by task.

@@ -160,10 +160,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         var sent = 0
         defer {
             toSend.removeFirst(sent)
-            metrics.passed("transformed", passedInBatch.transformed)
-            metrics.passed("converted", passedInBatch.converted)
-            metrics.passed("produced", passedInBatch.produced)
-            passedInBatch = (0, 0, 0)
+            recordPassed()
         }
         for record in toSend {
             do { try send(record) } catch let retry as TopicNotReady {
@@ -183,6 +180,13 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     /// Records of the batch being sent that passed each funnel stage, recorded once per batch (a sensor read of the
     /// clock per record and stage cost more than the rest of the funnel).
     private var passedInBatch = (transformed: 0, converted: 0, produced: 0)
+
+    private func recordPassed() {
+        metrics.passed("transformed", passedInBatch.transformed)
+        metrics.passed("converted", passedInBatch.converted)
+        metrics.passed("produced", passedInBatch.produced)
+        passedInBatch = (0, 0, 0)
+    }
 
     /// Connect's `SEND_FAILED_BACKOFF_MS`.
     static let sendFailedBackoffMs: Int64 = 100
@@ -230,6 +234,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 // Stopping, the record is left unsent and unacknowledged: its offset is never committed, so the
                 // task that runs next polls it again.
                 if isStopping { return }
+                // While the batch waits, its funnel keeps up with the acknowledgements the poll records.
+                recordPassed()
                 try handleDeliveries(producer.poll(timeoutMs: 100))
             } catch {
                 throw ConnectError.connect("Unrecoverable exception trying to send", cause: error)
