@@ -206,8 +206,6 @@ public struct SchemaBuilder: Sendable {
         b.parameters = params
         return b
     }
-    /// Adds a field to a struct schema. Connect forbids duplicate names; the last one wins here and is reported by
-    /// `Struct.validate` callers through the schema's field list.
     /// Adds a field; a field of the same name is replaced (the new one comes last). A field's index is its position
     /// (a `Struct` keeps values by index), so the fields after a replaced one move up.
     public func field(_ name: String, _ schema: Schema) -> SchemaBuilder {

@@ -348,7 +348,9 @@ public final class JsonConverter: Converter, HeaderConverter {
         }
         // A struct or array payload whose schema was seen: read straight into Connect values when it has the
         // shape Connect writes (fields in schema order); anything else goes through the parsed payload below.
-        if schemaJSON == nil, let schema, schema.type == .struct || schema.type == .array {
+        if schemaJSON == nil, let schema, schema.type == .struct || schema.type == .array,
+            !LogicalTypes.isLogical(schema)
+        {
             var reader = PayloadReader(bytes: bytes, index: payloadStart, converter: self)
             if let value = reader.value(schema) {
                 let close = JSONParser.skippingWhitespace(in: bytes, at: reader.index)
@@ -398,9 +400,11 @@ public final class JsonConverter: Converter, HeaderConverter {
         mutating func value(_ schema: Schema) -> Value?? {
             index = JSONParser.skippingWhitespace(in: bytes, at: index)
             guard index < bytes.count else { return nil }
+            // A logical type's name decides before its type (`convertToConnect` reads names first).
             switch (schema.type, bytes[index]) {
-            case (.struct, UInt8(ascii: "{")): return structValue(schema)
-            case (.array, UInt8(ascii: "[")) where schema.valueSchema != nil: return arrayValue(schema.valueSchema!)
+            case (.struct, UInt8(ascii: "{")) where !LogicalTypes.isLogical(schema): return structValue(schema)
+            case (.array, UInt8(ascii: "[")) where schema.valueSchema != nil && !LogicalTypes.isLogical(schema):
+                return arrayValue(schema.valueSchema!)
             default:
                 guard
                     let leaf = try? JSONParser.parseValue(

@@ -132,10 +132,14 @@ public class InsertField: Transformation {
             return record.replacing(part, schema: nil, value: .map(entries))
         }
         let input = try Requirements.requireStruct(value, Self.purpose)
+        // Connect's SchemaBuilder refuses a second field of the same name.
+        if let clash = added.first(where: { schema.field($0.0.name) != nil }) {
+            throw ConnectError.data("Cannot create field because of field name duplication \(clash.0.name)")
+        }
         let updated = updatedSchema(schema, added)
         var out = Struct(schema: updated)
         for field in schema.fields {
-            // The updated schema starts with the same fields in the same order (unless an inserted field replaced one).
+            // The updated schema starts with the same fields in the same order.
             guard let target = updated.field(matching: field) else { continue }
             try out.put(target, replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field))
         }

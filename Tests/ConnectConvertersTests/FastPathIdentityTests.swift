@@ -312,6 +312,18 @@ enum Outcome<T: Equatable>: Equatable {
             let fresh = try converter([:])
             #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(envelope.prefix(40))")
         }
+        // A struct or array named as a logical type is read by its name first, on both paths.
+        for (named, payload) in [
+            (SchemaBuilder.struct().name(LogicalTypes.dateName).build(), "{}"),
+            (SchemaBuilder.array(Schema.int8).name(LogicalTypes.timestampName).build(), "[1]"),
+        ] {
+            let text = String(decoding: JSONWriter.bytes(writer.asJSONSchema(named)), as: UTF8.self)
+            let bytes = Array(#"{"schema":\#(text),"payload":\#(payload)}"#.utf8)
+            let reader = try converter([:])
+            _ = read(reader, bytes)
+            let fresh = try converter([:])
+            #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(text)")
+        }
         // Nesting past the parser's limit fails on both paths, however the depth is reached.
         let deep = SchemaBuilder.array(SchemaBuilder.array(Schema.int8).build()).build()
         let deepSchema = String(decoding: JSONWriter.bytes(writer.asJSONSchema(deep)), as: UTF8.self)

@@ -84,6 +84,19 @@ import Testing
         }
     }
 
+    @Test("a field inserted under a name the record has already fails the record, as Connect's SchemaBuilder does")
+    func nameClash() throws {
+        let (schema, value) = try makeStruct(fields: [
+            ("topic", Schema.string, .string("mine")), ("id", Schema.int32, .int32(1)),
+        ])
+        let t = try configured(InsertFieldValue(), ["topic.field": "topic"])
+        #expect {
+            _ = try t.apply(sinkRecord(valueSchema: schema, value: value))
+        } throws: {
+            ($0 as? ConnectError)?.message == "Cannot create field because of field name duplication topic"
+        }
+    }
+
     @Test("a tombstone passes unchanged")
     func tombstone() throws {
         let t = try configured(InsertFieldValue(), ["topic.field": "t"])

@@ -20,7 +20,15 @@ def control(reference):
     return code < 0x20 and code not in (0x09, 0x0A, 0x0D)
 
 
-def cases(path):
+def reported_failures(path):
+    """The failures the xunit file's suites count, some of which (issues recorded outside any test) have no test
+    case of their own."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    return sum(int(n) for n in re.findall(r'<testsuite [^>]*failures="([0-9]+)"', text))
+
+
+def cases(path, skipped_fails=False):
     """(classname, name, failure messages) of every test case. Swift Testing writes control characters of failure
     messages raw, which XML does not allow: they are removed before parsing."""
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -30,6 +38,8 @@ def cases(path):
     root = ET.fromstring(text)
     for case in root.iter("testcase"):
         problems = case.findall("failure") + case.findall("error")
+        if skipped_fails and case.findall("skipped"):
+            problems.append(ET.Element("skipped", message="skipped"))
         yield case.get("classname", ""), case.get("name", ""), [p.get("message") or (p.text or "") for p in problems]
 
 
@@ -44,11 +54,14 @@ def main():
     failed = [(c, n, m) for c, n, m in all_cases if m]
     if "--confirm" in sys.argv[2:]:
         try:
-            again = {(c, n): m for c, n, m in cases(sys.argv[sys.argv.index("--confirm") + 1])}
+            again = {(c, n): m for c, n, m in cases(sys.argv[sys.argv.index("--confirm") + 1], skipped_fails=True)}
         except (OSError, ET.ParseError) as error:
             print(f"  the rerun left no readable xunit file: {error}")
             sys.exit(1)
         missing = [f"{c}/{n}" for c, n, _ in failed if (c, n) not in again or again[(c, n)]]
+        unnamed = reported_failures(path) - sum(len(m) for _, _, m in failed)
+        if unnamed > 0:
+            missing.append(f"{unnamed} failure(s) recorded outside any test")
         for name in missing:
             print(f"  not passed when run again: {name}")
         sys.exit(1 if missing else 0)
