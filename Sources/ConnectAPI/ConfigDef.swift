@@ -340,6 +340,7 @@ extension String {
 extension Duration {
     /// The duration in whole milliseconds (truncated), for the APIs that take milliseconds.
     package var inMilliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        let c = components
+        return c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000
     }
 }

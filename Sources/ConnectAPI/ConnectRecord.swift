@@ -17,6 +17,12 @@ public struct Headers: Sendable, Equatable, Sequence {
 
     public init(_ headers: [Header] = []) { all = headers }
 
+    /// No headers yet, with room for `capacity` without growing.
+    public init(capacity: Int) {
+        all = []
+        all.reserveCapacity(capacity)
+    }
+
     public var count: Int { all.count }
     public var isEmpty: Bool { all.isEmpty }
 

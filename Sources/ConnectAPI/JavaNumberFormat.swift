@@ -18,17 +18,20 @@ public enum JavaNumberFormat {
 
     /// `-?[0-9]+\.[0-9]+`: no exponent.
     private static func isPlainDecimal(_ text: String) -> Bool {
-        var point = false
-        var digitsAfterPoint = 0
-        for (i, b) in text.utf8.enumerated() {
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): if point { digitsAfterPoint += 1 }
-            case UInt8(ascii: "."): if point || i == 0 { return false } else { point = true }
-            case UInt8(ascii: "-") where i == 0: continue
-            default: return false
+        var text = text
+        return text.withUTF8 { bytes in
+            var point = false
+            var digitsAfterPoint = 0
+            for i in bytes.indices {
+                switch bytes[i] {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): if point { digitsAfterPoint += 1 }
+                case UInt8(ascii: "."): if point || i == 0 { return false } else { point = true }
+                case UInt8(ascii: "-") where i == 0: continue
+                default: return false
+                }
             }
+            return digitsAfterPoint > 0
         }
-        return digitsAfterPoint > 0
     }
 
     /// Re-lays Swift's shortest round-trip digits (`1.5e-05`, `123.25`) in Java's layout.

@@ -41,6 +41,8 @@ public final class Schema: Sendable, Equatable, CustomStringConvertible {
     public let valueSchema: Schema?
     public let fields: [Field]
     private let fieldIndex: [String: Int]
+    /// Whether the name is one of Connect's logical types (Decimal, Date, Time, Timestamp), decided once.
+    let isLogicalType: Bool
 
     init(
         type: SchemaType, isOptional: Bool, defaultValue: Value?, name: String?, version: Int32?, doc: String?,
@@ -56,6 +58,7 @@ public final class Schema: Sendable, Equatable, CustomStringConvertible {
         self.keySchema = keySchema
         self.valueSchema = valueSchema
         self.fields = fields
+        isLogicalType = name.map(LogicalTypes.isLogicalName) ?? false
         var index: [String: Int] = [:]
         for f in fields { index[f.name] = f.index }
         self.fieldIndex = index

@@ -164,9 +164,10 @@ public enum LogicalTypes {
 
     /// Whether the schema is one of Connect's logical types (Decimal, Date, Time, Timestamp), which converters
     /// write through their base type.
-    public static func isLogical(_ schema: Schema?) -> Bool {
-        guard let name = schema?.name else { return false }
-        return name == decimalName || name == dateName || name == timeName || name == timestampName
+    public static func isLogical(_ schema: Schema?) -> Bool { schema?.isLogicalType ?? false }
+
+    static func isLogicalName(_ name: String) -> Bool {
+        name == decimalName || name == dateName || name == timeName || name == timestampName
     }
 
     /// The serialized form of a logical value (`Date.fromLogical`, ...), or nil when the schema is not logical.

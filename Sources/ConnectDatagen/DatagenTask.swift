@@ -20,6 +20,8 @@ public final class DatagenTask: SourceTask {
     private var count: Int64 = 0
     private var generation: Int64 = 0
     private var seed: Int64 = 0
+    /// The task's source partition, built once: every record shares its storage.
+    private var partition: OffsetMap = [:]
     private var rng = SystemRandomNumberGenerator()
     /// When the next record is due (with `max.interval`), once a poll returned before it.
     private var nextRecord: ContinuousClock.Instant?
@@ -32,7 +34,8 @@ public final class DatagenTask: SourceTask {
         let config = try DatagenConfig(props)
         self.config = config
         seed = config.seed ?? Int64.random(in: Int64.min...Int64.max)
-        if let offset = context?.offsetStorageReader.offset(for: [Self.taskIDField: .int32(Int32(config.taskID))]) {
+        partition = [Self.taskIDField: .int32(Int32(config.taskID))]
+        if let offset = context?.offsetStorageReader.offset(for: partition) {
             // The stored offset is the next state.
             generation = (offset[Self.taskGenerationField]?.int64Value ?? 0) + 1
             count = offset[Self.currentIterationField]?.int64Value ?? 0
@@ -83,13 +86,13 @@ public final class DatagenTask: SourceTask {
     private func record(_ config: DatagenConfig) -> SourceRecord {
         var gen = SplitMix64(seed: seed, task: config.taskID, iteration: count)
         let value = config.quickstart.generate(iteration: count, using: &gen)
-        var headers = Headers()
+        var headers = Headers(capacity: 3)
         headers.addInt64(Self.taskGenerationField, generation)
         headers.addInt64(Self.taskIDField, Int64(config.taskID))
         headers.addInt64(Self.currentIterationField, count)
         let keySchema = config.keyField.flatMap { value.schema.field($0)?.schema } ?? Schema.optionalString
         return SourceRecord(
-            sourcePartition: [Self.taskIDField: .int32(Int32(config.taskID))],
+            sourcePartition: partition,
             sourceOffset: [
                 Self.taskGenerationField: .int64(generation), Self.currentIterationField: .int64(count + 1),
                 Self.randomSeedField: .int64(seed),

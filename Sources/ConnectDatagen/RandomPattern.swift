@@ -13,6 +13,10 @@ struct RandomPattern: Sendable {
     }
 
     let pieces: [Piece]
+    /// Each piece's atom as UTF-8: a literal is one choice, a class one per character.
+    private let choices: [[[UInt8]]]
+    /// The most bytes a generated string can have.
+    private let maxLength: Int
 
     init(_ pattern: String) {
         var pieces: [Piece] = []
@@ -65,19 +69,40 @@ struct RandomPattern: Sendable {
         }
         chars.removeAll()
         self.pieces = pieces
-    }
-
-    func generate<G: RandomNumberGenerator>(using rng: inout G) -> String {
-        var out = ""
-        for p in pieces {
-            let n = p.min == p.max ? p.min : p.min + rng.index(p.max - p.min + 1)
-            for _ in 0..<n {
-                switch p.atom {
-                case .literal(let c): out.append(c)
-                case .charClass(let set): if !set.isEmpty { out.append(set[rng.index(set.count)]) }
-                }
+        choices = pieces.map { p in
+            switch p.atom {
+            case .literal(let c): [Array(String(c).utf8)]
+            case .charClass(let set): set.map { Array(String($0).utf8) }
             }
         }
-        return out
+        maxLength = zip(pieces, choices).reduce(0) { sum, pc in
+            sum + pc.0.max * (pc.1.map(\.count).max() ?? 0)
+        }
+    }
+
+    /// A string the pattern matches. Draws from `rng` in the pattern's order: a count for each quantified piece,
+    /// then one character of a class per repetition.
+    func generate<G: RandomNumberGenerator>(using rng: inout G) -> String {
+        // Written as UTF-8 into the string's own storage: no `Character` appends.
+        String(unsafeUninitializedCapacity: max(maxLength, 1)) { buffer in
+            var at = 0
+            for (p, options) in zip(pieces, choices) {
+                let n = p.min == p.max ? p.min : p.min + rng.index(p.max - p.min + 1)
+                for _ in 0..<n {
+                    let bytes: [UInt8]
+                    switch p.atom {
+                    case .literal: bytes = options[0]
+                    case .charClass:
+                        if options.isEmpty { continue }
+                        bytes = options[rng.index(options.count)]
+                    }
+                    for b in bytes {
+                        buffer[at] = b
+                        at += 1
+                    }
+                }
+            }
+            return at
+        }
     }
 }

@@ -27,31 +27,34 @@ public final class KafkaProducer: @unchecked Sendable {
         id: UInt64, topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
         headers: [KafkaHeader] = [], timestamp: Int64? = nil
     ) throws(KafkaError) {
-        let error: OpaquePointer? = topic.withCString { topicPtr in
-            withOptionalBuffer(key) { keyPtr, keyLen in
-                withOptionalBuffer(value) { valuePtr, valueLen in
-                    withHeaderPointers(headers) { headerVUs in
-                        var vus: [rd_kafka_vu_t] = []
-                        vus.reserveCapacity(6 + headerVUs.count)
-                        vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_TOPIC, u: .init(cstr: topicPtr)))
-                        vus.append(
-                            rd_kafka_vu_t(
-                                vtype: RD_KAFKA_VTYPE_PARTITION, u: .init(i32: partition ?? RD_KAFKA_PARTITION_UA)))
-                        vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_MSGFLAGS, u: .init(i: RD_KAFKA_MSG_F_COPY)))
-                        vus.append(
-                            rd_kafka_vu_t(
-                                vtype: RD_KAFKA_VTYPE_VALUE, u: .init(mem: .init(ptr: valuePtr, size: valueLen))))
-                        vus.append(
-                            rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_KEY, u: .init(mem: .init(ptr: keyPtr, size: keyLen))))
-                        vus.append(
-                            rd_kafka_vu_t(
+        // The argument list and the headers' names and values are laid out in temporary (stack) buffers: the
+        // record's path allocates nothing here; librdkafka copies what it keeps (RD_KAFKA_MSG_F_COPY).
+        let fixed = timestamp == nil ? 6 : 7
+        let headerBytes = headers.reduce(0) { $0 + $1.key.utf8.count + 1 + ($1.value?.count ?? 0) }
+        let error: OpaquePointer? = withUnsafeTemporaryAllocation(
+            of: rd_kafka_vu_t.self, capacity: fixed + headers.count
+        ) { vus in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(headerBytes, 1)) { storage in
+                topic.withCString { topicPtr in
+                    withOptionalBuffer(key) { keyPtr, keyLen in
+                        withOptionalBuffer(value) { valuePtr, valueLen in
+                            vus[0] = rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_TOPIC, u: .init(cstr: topicPtr))
+                            vus[1] = rd_kafka_vu_t(
+                                vtype: RD_KAFKA_VTYPE_PARTITION, u: .init(i32: partition ?? RD_KAFKA_PARTITION_UA))
+                            vus[2] = rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_MSGFLAGS, u: .init(i: RD_KAFKA_MSG_F_COPY))
+                            vus[3] = rd_kafka_vu_t(
+                                vtype: RD_KAFKA_VTYPE_VALUE, u: .init(mem: .init(ptr: valuePtr, size: valueLen)))
+                            vus[4] = rd_kafka_vu_t(
+                                vtype: RD_KAFKA_VTYPE_KEY, u: .init(mem: .init(ptr: keyPtr, size: keyLen)))
+                            vus[5] = rd_kafka_vu_t(
                                 vtype: RD_KAFKA_VTYPE_OPAQUE,
-                                u: .init(ptr: UnsafeMutableRawPointer(bitPattern: UInt(id)))))
-                        if let timestamp {
-                            vus.append(rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_TIMESTAMP, u: .init(i64: timestamp)))
+                                u: .init(ptr: UnsafeMutableRawPointer(bitPattern: UInt(id))))
+                            if let timestamp {
+                                vus[6] = rd_kafka_vu_t(vtype: RD_KAFKA_VTYPE_TIMESTAMP, u: .init(i64: timestamp))
+                            }
+                            layOutHeaders(headers, in: storage, into: vus, from: fixed)
+                            return rd_kafka_produceva(client.handle, vus.baseAddress, fixed + headers.count)
                         }
-                        vus.append(contentsOf: headerVUs)
-                        return rd_kafka_produceva(client.handle, &vus, vus.count)
                     }
                 }
             }
@@ -117,33 +120,35 @@ private func withOptionalBuffer<R>(_ bytes: [UInt8]?, _ body: (UnsafeMutableRawP
     return bytes.withUnsafeBytes { buf in body(UnsafeMutableRawPointer(mutating: buf.baseAddress), buf.count) }
 }
 
-/// Builds `RD_KAFKA_VTYPE_HEADER` entries whose pointers stay valid for the duration of `body`.
-private func withHeaderPointers<R>(_ headers: [KafkaHeader], _ body: ([rd_kafka_vu_t]) -> R) -> R {
-    if headers.isEmpty { return body([]) }
-    // Flatten names (NUL-terminated) and values into one buffer, then point into it.
-    var storage: [UInt8] = []
-    var spans: [(name: Int, value: Int?, size: Int)] = []
-    for h in headers {
-        let nameOffset = storage.count
-        storage.append(contentsOf: Array(h.key.utf8))
-        storage.append(0)
+/// Writes each header's NUL-terminated name and its value into `storage` and an `RD_KAFKA_VTYPE_HEADER` entry
+/// pointing at them into `vus` from index `first` on. `storage` holds at least every name, its NUL and its value.
+private func layOutHeaders(
+    _ headers: [KafkaHeader], in storage: UnsafeMutableBufferPointer<UInt8>,
+    into vus: UnsafeMutableBufferPointer<rd_kafka_vu_t>, from first: Int
+) {
+    guard let base = storage.baseAddress else { return }
+    var at = 0
+    for (i, h) in headers.enumerated() {
+        let name = base + at
+        for byte in h.key.utf8 {
+            base[at] = byte
+            at += 1
+        }
+        base[at] = 0
+        at += 1
+        var val: UnsafeMutableRawPointer?
+        var size = -1
         if let v = h.value {
-            spans.append((nameOffset, storage.count, v.count))
-            storage.append(contentsOf: v)
-        } else {
-            spans.append((nameOffset, nil, 0))
+            val = UnsafeMutableRawPointer(base + at)
+            size = v.count
+            v.withUnsafeBufferPointer { src in
+                if let s = src.baseAddress, !src.isEmpty { (base + at).update(from: s, count: src.count) }
+            }
+            at += v.count
         }
-    }
-    return storage.withUnsafeBytes { buf in
-        let base = buf.baseAddress!
-        let vus = spans.map { span in
-            rd_kafka_vu_t(
-                vtype: RD_KAFKA_VTYPE_HEADER,
-                u: .init(
-                    header: .init(
-                        name: base.advanced(by: span.name).assumingMemoryBound(to: CChar.self),
-                        val: span.value.map { base.advanced(by: $0) }, size: span.value == nil ? -1 : span.size)))
-        }
-        return body(vus)
+        vus[first + i] = rd_kafka_vu_t(
+            vtype: RD_KAFKA_VTYPE_HEADER,
+            u: .init(
+                header: .init(name: UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), val: val, size: size)))
     }
 }

@@ -207,7 +207,11 @@ final class RetryWithToleranceOperator: @unchecked Sendable {
 
     private func executeAndRetry<T>(_ context: inout ProcessingContext, _ operation: () throws -> T) throws -> T? {
         let start = timing.nowMs()
-        let deadline = config.retryTimeoutMs >= 0 ? start + config.retryTimeoutMs : Int64.max
+        // The deadline is worked out at the first failure: most records never need it.
+        var deadline: Int64 {
+            let timeout = config.retryTimeoutMs
+            return timeout >= 0 ? start + timeout : Int64.max
+        }
         var attempt = 0
         while true {
             attempt += 1

@@ -2,11 +2,14 @@ import ConnectAPI
 
 /// Source records sent to the broker and not yet committed, per source partition in send order
 /// (Connect's `SubmittedRecords`). An offset becomes committable only when the broker acknowledged its record and
-/// every record sent before it from the same source partition.
+/// every record sent before it from the same source partition. Each record may carry a `Payload` (the worker keeps
+/// the record and its send time there) until it is acknowledged.
 ///
-/// Acknowledgements and commits are O(1) amortised: each partition keeps an array with a moving head, and each record
-/// id maps to its absolute position.
-struct SubmittedRecords {
+/// Records are identified by increasing ids. Submits, acknowledgements and commits are O(1) amortised and hash
+/// nothing per record in the usual case: a record's slot is found from its id (a window over the ids pending), each
+/// partition keeps an array with a moving head, and the partition of the previous submit is compared before the
+/// partition table is consulted (a connector that reuses its partition map compares by identity).
+struct SubmittedRecords<Payload> {
     struct Entry {
         let offset: OffsetMap?
         var acked: Bool
@@ -20,34 +23,65 @@ struct SubmittedRecords {
         var entries: [Entry] = []
     }
 
-    private var queues: [OffsetMap: Queue] = [:]
-    private var positions: [UInt64: (partition: OffsetMap, position: Int)] = [:]
+    /// Where a pending record is: its partition's queue and its absolute position there.
+    private struct Slot {
+        var queue: Int
+        var position: Int
+        var payload: Payload?
+    }
+
+    /// The partitions' queues; `keys[i]` is the partition of `queues[i]`, nil for a slot free for reuse.
+    private var queues: [Queue] = []
+    private var keys: [OffsetMap?] = []
+    private var queueIndex: [OffsetMap: Int] = [:]
+    private var freeQueues: [Int] = []
+    private var lastQueue: (key: OffsetMap, index: Int)?
+
+    /// Pending records by id: `slots[i]` is id `slotBase + i`; slots before `slotHead` are all done.
+    private var slots: [Slot?] = []
+    private var slotBase: UInt64 = 0
+    private var slotHead = 0
+
     private(set) var pendingCount = 0
 
-    /// Records that a record with this source partition and offset was sent under `id`.
-    mutating func submit(id: UInt64, partition: OffsetMap?, offset: OffsetMap?) {
-        let key = partition ?? [:]
-        var position = 0
-        modify(key) { q in
-            position = q.base + q.entries.count
-            q.entries.append(Entry(offset: partition == nil ? nil : offset, acked: false))
+    /// Records that a record with this source partition and offset was sent under `id`, an id greater than every
+    /// id submitted before.
+    mutating func submit(id: UInt64, partition: OffsetMap?, offset: OffsetMap?, payload: Payload? = nil) {
+        let q = queue(for: partition ?? [:])
+        let position = queues[q].base + queues[q].entries.count
+        queues[q].entries.append(Entry(offset: partition == nil ? nil : offset, acked: false))
+        if slotHead == slots.count {
+            slots.removeAll(keepingCapacity: true)
+            slotHead = 0
+            slotBase = id
         }
-        positions[id] = (key, position)
+        precondition(id >= slotBase + UInt64(slots.count), "submitted ids must increase")
+        while slotBase + UInt64(slots.count) < id { slots.append(nil) }
+        slots.append(Slot(queue: q, position: position, payload: payload))
         pendingCount += 1
     }
 
-    /// Marks a record acknowledged.
-    mutating func ack(_ id: UInt64) {
-        guard let (key, position) = positions.removeValue(forKey: id) else { return }
-        var acked = false
-        modify(key) { q in
-            let i = position - q.base
-            if i >= 0 && i < q.entries.count && !q.entries[i].acked {
-                q.entries[i].acked = true
-                acked = true
-            }
+    /// The payload of a pending record.
+    func payload(of id: UInt64) -> Payload? { slotIndex(id).flatMap { slots[$0]?.payload } }
+
+    /// Marks a record acknowledged and returns its payload; nil when `id` is not pending.
+    @discardableResult
+    mutating func ack(_ id: UInt64) -> Payload? {
+        guard let i = slotIndex(id), let slot = slots[i] else { return nil }
+        slots[i] = nil
+        let at = slot.position - queues[slot.queue].base
+        if at >= 0 && at < queues[slot.queue].entries.count && !queues[slot.queue].entries[at].acked {
+            queues[slot.queue].entries[at].acked = true
+            pendingCount -= 1
         }
-        if acked { pendingCount -= 1 }
+        while slotHead < slots.count && slots[slotHead] == nil { slotHead += 1 }
+        // Drop the done prefix once it is a good part of the window.
+        if slotHead >= 1024 && slotHead * 2 >= slots.count {
+            slots.removeFirst(slotHead)
+            slotBase += UInt64(slotHead)
+            slotHead = 0
+        }
+        return slot.payload
     }
 
     /// Records taken by `committableOffsets` so far.
@@ -57,30 +91,57 @@ struct SubmittedRecords {
     mutating func committableOffsets() -> [OffsetMap: OffsetMap] {
         var out: [OffsetMap: OffsetMap] = [:]
         var taken = 0
-        for key in Array(queues.keys) {
-            modify(key) { q in
-                var last: OffsetMap?
-                while q.head < q.entries.count && q.entries[q.head].acked {
-                    if let o = q.entries[q.head].offset { last = o }
-                    q.head += 1
-                    taken += 1
-                }
-                if let last, !key.isEmpty { out[key] = last }
-                // Drop the committed prefix once it is a good part of the array.
-                if q.head > 0 && q.head * 2 >= q.entries.count {
-                    q.entries.removeFirst(q.head)
-                    q.base += q.head
-                    q.head = 0
-                }
+        for i in queues.indices {
+            guard let key = keys[i] else { continue }
+            var last: OffsetMap?
+            while queues[i].head < queues[i].entries.count && queues[i].entries[queues[i].head].acked {
+                if let o = queues[i].entries[queues[i].head].offset { last = o }
+                queues[i].head += 1
+                taken += 1
             }
-            if queues[key]?.entries.isEmpty == true { queues[key] = nil }
+            if let last, !key.isEmpty { out[key] = last }
+            // Drop the committed prefix once it is a good part of the array.
+            let head = queues[i].head
+            if head > 0 && head * 2 >= queues[i].entries.count {
+                queues[i].entries.removeFirst(head)
+                queues[i].base += head
+                queues[i].head = 0
+            }
+            // A partition with nothing pending frees its slot (no pending record refers to it).
+            if queues[i].entries.isEmpty {
+                queueIndex[key] = nil
+                keys[i] = nil
+                queues[i] = Queue()
+                freeQueues.append(i)
+                if lastQueue?.index == i { lastQueue = nil }
+            }
         }
         committedRecords += taken
         return out
     }
 
-    /// Mutates a queue in place (no copy of its entries).
-    private mutating func modify(_ key: OffsetMap, _ body: (inout Queue) -> Void) {
-        body(&queues[key, default: Queue()])
+    private func slotIndex(_ id: UInt64) -> Int? {
+        guard id >= slotBase, id - slotBase < UInt64(slots.count) else { return nil }
+        return Int(id - slotBase)
+    }
+
+    /// The index of a partition's queue, made when it has none.
+    private mutating func queue(for key: OffsetMap) -> Int {
+        if let lastQueue, lastQueue.key == key { return lastQueue.index }
+        let index: Int
+        if let known = queueIndex[key] {
+            index = known
+        } else if let free = freeQueues.popLast() {
+            index = free
+            keys[free] = key
+            queueIndex[key] = free
+        } else {
+            index = queues.count
+            queues.append(Queue())
+            keys.append(key)
+            queueIndex[key] = index
+        }
+        lastQueue = (key, index)
+        return index
     }
 }

@@ -28,10 +28,18 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private let flushIntervalMs: Int64
     private let flushTimeoutMs: Int64
 
-    private var submitted = SubmittedRecords()
-    private var inFlight: [UInt64: SourceRecord] = [:]
-    /// The record timestamp, or the send time when it has none, of each record in flight (for source lag).
-    private var sendTimes: [UInt64: Int64] = [:]
+    /// What the worker keeps of a record in flight: the record as sent (a failed send reports it), the record as
+    /// the task gave it when transforms changed it (`commitRecord` gets that one, as Connect's
+    /// `preTransformRecord`), and its timestamp or, when it has none, its send time (for source lag).
+    struct InFlight {
+        let record: SourceRecord
+        let preTransform: SourceRecord?
+        let sendTime: Int64
+
+        var original: SourceRecord { preTransform ?? record }
+    }
+
+    private var submitted = SubmittedRecords<InFlight>()
     private var nextID: UInt64 = 0
     private var nextFlush = ContinuousClock.now
     /// Offsets whose commit failed, committed with the next ones.
@@ -198,30 +206,38 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     }
 
     private func send(_ original: SourceRecord) throws {
-        var context = ProcessingContext(source: original)
-        let transformed = try errors.execute(&context, .transformation, "") {
-            try chain.apply(original, dropped: { metrics.dropped(by: $0) })
-        }
-        if context.failed { return try skip(original) }
-        guard let record = transformed ?? nil else {
-            // Dropped by a transform: nothing to send, and its offset may be committed in order.
-            return try skip(original)
+        let record: SourceRecord
+        if chain.isEmpty {
+            record = original
+        } else {
+            var context = ProcessingContext(source: original)
+            let transformed = try errors.execute(&context, .transformation, "") {
+                try chain.apply(original, dropped: { metrics.dropped(by: $0) })
+            }
+            if context.failed { return try skip(original) }
+            guard let kept = transformed ?? nil else {
+                // Dropped by a transform: nothing to send, and its offset may be committed in order.
+                return try skip(original)
+            }
+            record = kept
         }
         // The topic first (Connect creates it after converting): a retry then runs no stage twice in the funnel.
         do { try topicCreator?.ensure(record.topic) } catch let e as ConnectError where e.isRetriable {
             throw TopicNotReady(topic: record.topic, error: e)
         }
         passedInBatch.transformed += 1
-        context.source = record
+        var context = ProcessingContext(source: record)
         let converted = try errors.execute(&context, .headerConverter, converters.headerClass) {
             try converters.serialize(record)
         }
         guard let message = converted, !context.failed else { return try skip(original) }
         passedInBatch.converted += 1
         let id = allocateID()
-        submitted.submit(id: id, partition: record.sourcePartition, offset: record.sourceOffset)
-        inFlight[id] = record
-        sendTimes[id] = record.timestamp ?? metrics.registry.clock.nowMs()
+        submitted.submit(
+            id: id, partition: original.sourcePartition, offset: original.sourceOffset,
+            payload: InFlight(
+                record: record, preTransform: chain.isEmpty ? nil : original,
+                sendTime: record.timestamp ?? metrics.registry.clock.nowMs()))
         while true {
             do {
                 try producer.send(
@@ -265,30 +281,30 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             }
         }
         for report in reports {
-            let record = inFlight.removeValue(forKey: report.id)
             switch report.result {
             case .success(let (partition, offset)):
-                submitted.ack(report.id)
+                let sent = submitted.ack(report.id)
                 written += 1
                 metrics.touch(metrics.lastAck)
-                if let sent = sendTimes.removeValue(forKey: report.id) { metrics.lastAckedRecordTime.set(Int(sent)) }
-                if let record {
-                    used(topic: record.topic)
+                if let sent {
+                    metrics.lastAckedRecordTime.set(Int(sent.sendTime))
+                    used(topic: sent.record.topic)
                     try task.commitRecord(
-                        record, metadata: RecordMetadata(topic: record.topic, partition: partition, offset: offset))
+                        sent.original,
+                        metadata: RecordMetadata(topic: sent.record.topic, partition: partition, offset: offset))
                 }
             case .failure(let error):
-                sendTimes[report.id] = nil
-                guard errors.config.tolerance == .all, let record else {
+                let sent = submitted.payload(of: report.id)
+                guard errors.config.tolerance == .all, let sent else {
                     throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
-                        .adding(context: "topic=\(record?.topic ?? "?") [KAFKA_PRODUCE]")
+                        .adding(context: "topic=\(sent?.record.topic ?? "?") [KAFKA_PRODUCE]")
                 }
                 // Tolerated: reported, and skipped so that the offsets behind it can be committed.
-                var context = ProcessingContext(source: record)
+                var context = ProcessingContext(source: sent.record)
                 try errors.executeFailed(
                     &context, .kafkaProduce, "org.apache.kafka.connect.source.SourceTask", error: error)
                 submitted.ack(report.id)
-                try task.commitRecord(record, metadata: nil)
+                try task.commitRecord(sent.original, metadata: nil)
             }
         }
     }
