@@ -12,8 +12,9 @@ public final class DatagenTask: SourceTask {
     static let taskIDField = "task.id"
     static let currentIterationField = "current.iteration"
     static let randomSeedField = "random.seed"
-    /// With `max.interval=0` a poll returns up to this many records, so generation is not bounded by poll overhead.
-    static let maxBatch = 1000
+    /// With `max.interval=0` a poll returns up to this many records, so generation is not bounded by poll overhead
+    /// (and the batch's array stays below glibc's 64 KiB, whose frees consolidate the whole heap).
+    static let maxBatch = 256
 
     private var context: (any SourceTaskContext)?
     private var config: DatagenConfig?

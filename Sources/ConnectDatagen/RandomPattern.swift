@@ -15,6 +15,8 @@ struct RandomPattern: Sendable {
     let pieces: [Piece]
     /// Each piece's atom as UTF-8: a literal is one choice, a class one per character.
     private let choices: [[[UInt8]]]
+    /// Each piece's atom as bytes when every choice is one byte (ASCII), else nil.
+    private let asciiChoices: [[UInt8]?]
     /// The most bytes a generated string can have.
     private let maxLength: Int
 
@@ -75,6 +77,9 @@ struct RandomPattern: Sendable {
             case .charClass(let set): set.map { Array(String($0).utf8) }
             }
         }
+        asciiChoices = choices.map { options in
+            !options.isEmpty && options.allSatisfy { $0.count == 1 } ? options.map { $0[0] } : nil
+        }
         maxLength = zip(pieces, choices).reduce(0) { sum, pc in
             sum + pc.0.max * (pc.1.map(\.count).max() ?? 0)
         }
@@ -86,8 +91,22 @@ struct RandomPattern: Sendable {
         // Written as UTF-8 into the string's own storage: no `Character` appends.
         String(unsafeUninitializedCapacity: max(maxLength, 1)) { buffer in
             var at = 0
-            for (p, options) in zip(pieces, choices) {
+            for k in pieces.indices {
+                let p = pieces[k]
+                let options = choices[k]
                 let n = p.min == p.max ? p.min : p.min + rng.index(p.max - p.min + 1)
+                if let ascii = asciiChoices[k] {
+                    // One byte per character: taken straight from the atom's bytes (the same draws).
+                    for _ in 0..<n {
+                        if case .literal = p.atom {
+                            buffer[at] = ascii[0]
+                        } else {
+                            buffer[at] = ascii[rng.index(ascii.count)]
+                        }
+                        at += 1
+                    }
+                    continue
+                }
                 for _ in 0..<n {
                     let bytes: [UInt8]
                     switch p.atom {

@@ -130,9 +130,17 @@ private func layOutHeaders(
     var at = 0
     for (i, h) in headers.enumerated() {
         let name = base + at
-        for byte in h.key.utf8 {
-            base[at] = byte
-            at += 1
+        let copied = h.key.utf8.withContiguousStorageIfAvailable { src in
+            if let s = src.baseAddress, !src.isEmpty { (base + at).update(from: s, count: src.count) }
+            return src.count
+        }
+        if let copied {
+            at += copied
+        } else {
+            for byte in h.key.utf8 {
+                base[at] = byte
+                at += 1
+            }
         }
         base[at] = 0
         at += 1

@@ -21,6 +21,7 @@ struct TaskConverters {
 
     func serialize(_ record: SourceRecord) throws(StagedError) -> KafkaOutgoingRecord {
         var headers: [KafkaHeader] = []
+        headers.reserveCapacity(record.headers.count)
         for h in record.headers {
             let bytes = try stage(.headerConverter, headerClass) {
                 try header.fromConnectHeader(topic: record.topic, headerKey: h.key, schema: h.schema, value: h.value)
