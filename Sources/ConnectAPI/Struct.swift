@@ -75,6 +75,21 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     /// Appends `description`: as Java's `Struct.toString`, unset fields are skipped and defaults not substituted.
+    /// Appends `description` as UTF-8.
+    func write(into out: inout [UInt8]) {
+        ValueFormatter.append("Struct{", to: &out)
+        var first = true
+        for field in schema.fields {
+            guard let value = values[field.index] else { continue }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: field.name.utf8)
+            out.append(UInt8(ascii: "="))
+            ValueFormatter.write(value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     func write(into out: inout String) {
         out += "Struct{"
         var first = true

@@ -406,12 +406,120 @@ public final class JsonConverter: Converter, HeaderConverter {
             case (.array, UInt8(ascii: "[")) where schema.valueSchema != nil && !LogicalTypes.isLogical(schema):
                 return arrayValue(schema.valueSchema!)
             default:
+                if let plain = plainLeaf(schema) { return .some(plain) }
                 guard
                     let leaf = try? JSONParser.parseValue(
                         in: bytes, at: index, options: JsonConverter.parserOptions, depth: depth)
                 else { return nil }
                 index = leaf.end
                 do { return .some(try converter.convertToConnect(schema, leaf.value)) } catch { return nil }
+            }
+        }
+
+        /// A leaf in its plainest JSON read straight from the bytes, or nil for the general path: a string of
+        /// printable ASCII without escapes, an integer without fraction or exponent that fits the schema's type,
+        /// `true` or `false`, each followed by whitespace, `,`, `}`, `]` or the end (what the general path reads
+        /// to the same value; anything else, errors included, is left to it).
+        private mutating func plainLeaf(_ schema: Schema) -> Value? {
+            guard !LogicalTypes.isLogical(schema) else { return nil }
+            guard let (value, end) = bytes.withUnsafeBufferPointer({ Self.plainLeaf(schema.type, in: $0, at: index) })
+            else { return nil }
+            index = end
+            return value
+        }
+
+        private static func plainLeaf(
+            _ type: SchemaType, in bytes: UnsafeBufferPointer<UInt8>, at start: Int
+        ) -> (Value, Int)? {
+            var at = start
+            let value: Value
+            switch type {
+            case .string:
+                guard bytes[at] == UInt8(ascii: "\"") else { return nil }
+                at += 1
+                while at < bytes.count, bytes[at] != UInt8(ascii: "\"") {
+                    let b = bytes[at]
+                    guard b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") else { return nil }
+                    at += 1
+                }
+                guard at < bytes.count else { return nil }
+                value = .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<at]), as: UTF8.self))
+                at += 1
+            case .int8, .int16, .int32, .int64:
+                let negative = bytes[at] == UInt8(ascii: "-")
+                if negative { at += 1 }
+                let digits = at
+                var magnitude: UInt64 = 0
+                while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") {
+                    let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                    let (n, o2) = m.addingReportingOverflow(UInt64(bytes[at] - UInt8(ascii: "0")))
+                    guard !o1, !o2 else { return nil }
+                    magnitude = n
+                    at += 1
+                }
+                // JSON allows no leading zero; a fraction or exponent is the general path's.
+                guard at > digits, bytes[digits] != UInt8(ascii: "0") || at == digits + 1 else { return nil }
+                guard magnitude <= UInt64(Int64.max) else { return nil }
+                let v = negative ? -Int64(magnitude) : Int64(magnitude)
+                switch type {
+                case .int8:
+                    guard let n = Int8(exactly: v) else { return nil }
+                    value = .int8(n)
+                case .int16:
+                    guard let n = Int16(exactly: v) else { return nil }
+                    value = .int16(n)
+                case .int32:
+                    guard let n = Int32(exactly: v) else { return nil }
+                    value = .int32(n)
+                default: value = .int64(v)
+                }
+            case .boolean:
+                if starts(bytes, at: at, with: "true") {
+                    value = .boolean(true)
+                    at += 4
+                } else if starts(bytes, at: at, with: "false") {
+                    value = .boolean(false)
+                    at += 5
+                } else {
+                    return nil
+                }
+            default: return nil
+            }
+            if at < bytes.count {
+                switch bytes[at] {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ","),
+                    UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    break
+                default: return nil
+                }
+            }
+            return (value, at)
+        }
+
+        private static func starts(_ bytes: UnsafeBufferPointer<UInt8>, at: Int, with word: StaticString) -> Bool {
+            let n = word.utf8CodeUnitCount
+            guard bytes.count - at >= n else { return false }
+            return memcmp(bytes.baseAddress! + at, word.utf8Start, n) == 0
+        }
+
+        /// After a struct field's name is expected at `index`: its end when the key is the name written plainly
+        /// (no escapes), else nil (the parser then reads the key).
+        private func plainKeyEnd(_ name: String) -> Int? {
+            var name = name
+            return name.withUTF8 { n in
+                bytes.withUnsafeBufferPointer { b -> Int? in
+                    let start = index + 1
+                    guard b[index] == UInt8(ascii: "\""), b.count - start > n.count,
+                        b[start + n.count] == UInt8(ascii: "\"")
+                    else { return nil }
+                    for i in 0..<n.count {
+                        let c = n[i]
+                        guard c >= 0x20, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), b[start + i] == c else {
+                            return nil
+                        }
+                    }
+                    return start + n.count + 1
+                }
             }
         }
 
@@ -436,10 +544,15 @@ public final class JsonConverter: Converter, HeaderConverter {
             for (i, field) in schema.fields.enumerated() {
                 if i > 0 { guard skip(UInt8(ascii: ",")) else { return nil } }
                 index = JSONParser.skippingWhitespace(in: bytes, at: index)
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""),
-                    let key = try? JSONParser.parseValue(in: bytes, at: index), case .string(field.name) = key.value
-                else { return nil }
-                index = key.end
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+                if let end = plainKeyEnd(field.name) {
+                    index = end
+                } else {
+                    guard let key = try? JSONParser.parseValue(in: bytes, at: index),
+                        case .string(field.name) = key.value
+                    else { return nil }
+                    index = key.end
+                }
                 guard skip(UInt8(ascii: ":")), let v = value(field.schema) else { return nil }
                 do { try s.put(field, v) } catch { return nil }
             }

@@ -70,7 +70,7 @@ public final class FileStreamSinkTask: SinkTask {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(records.count * 128)
         for r in records {
-            buffer.append(contentsOf: ValueFormatter.string(r.value).utf8)
+            ValueFormatter.write(r.value, into: &buffer)
             buffer.append(0x0A)
         }
         var written = 0

@@ -2,6 +2,10 @@ import CRdKafka
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a consumer poll returns.
 public enum ConsumerEvent: Sendable {
     case message(KafkaMessage)
@@ -63,7 +67,7 @@ public final class KafkaConsumer: @unchecked Sendable {
                     if msg.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
                     return .error(KafkaError(msg.pointee.err, "Fetch failed"))
                 }
-                return .message(Self.message(msg))
+                return .message(Self.message(msg, topic: topicName(msg.pointee.rkt)))
             case RD_KAFKA_EVENT_REBALANCE:
                 return handleRebalance(event)
             default:
@@ -250,7 +254,19 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    static func message(_ msg: UnsafePointer<rd_kafka_message_t>) -> KafkaMessage {
+    /// The last topic name a message had: the next message's is compared with it (a poll's messages mostly share a
+    /// topic) rather than copied into a new `String`.
+    private var lastTopic: String?
+
+    private func topicName(_ rkt: OpaquePointer?) -> String? {
+        guard let rkt, let cName = rd_kafka_topic_name(rkt) else { return nil }
+        if let lastTopic, lastTopic.withCString({ strcmp($0, cName) == 0 }) { return lastTopic }
+        let name = String(cString: cName)
+        lastTopic = name
+        return name
+    }
+
+    static func message(_ msg: UnsafePointer<rd_kafka_message_t>, topic: String? = nil) -> KafkaMessage {
         let m = msg.pointee
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
@@ -259,6 +275,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         var headers: [KafkaHeader] = []
         var hdrs: OpaquePointer?
         if rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+            headers.reserveCapacity(rd_kafka_header_cnt(hdrs))
             var idx = 0
             var name: UnsafePointer<CChar>?
             var val: UnsafeRawPointer?
@@ -278,7 +295,8 @@ public final class KafkaConsumer: @unchecked Sendable {
             default: .none
             }
         return KafkaMessage(
-            topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset, key: key,
+            topic: topic ?? String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+            key: key,
             value: value, timestamp: type == .none ? nil : ts, timestampType: type, headers: headers)
     }
 }

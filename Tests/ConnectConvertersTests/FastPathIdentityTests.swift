@@ -294,6 +294,37 @@ enum Outcome<T: Equatable>: Equatable {
             let fresh = try converter([:])
             #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(payload)")
         }
+        // Leaves read straight from their bytes (plain strings, integers, booleans) read as the general path
+        // reads them, and every other spelling is left to it.
+        let leaves = SchemaBuilder.struct()
+            .field("s", Schema.optionalString).field("i8", Schema.int8).field("i16", Schema.int16)
+            .field("i64", Schema.int64).field("b", Schema.boolean).field("ts", LogicalTypes.timestamp(optional: true))
+            .build()
+        let leavesText = String(decoding: JSONWriter.bytes(writer.asJSONSchema(leaves)), as: UTF8.self)
+        let leafPayloads = [
+            #"{"s":"plain","i8":1,"i16":2,"i64":3,"b":true,"ts":4}"#,
+            #"{"s":"","i8":127,"i16":-32768,"i64":9223372036854775807,"b":false,"ts":null}"#,
+            #"{"s":"é","i8":128,"i16":32768,"i64":9223372036854775808,"b":true,"ts":1}"#,
+            #"{"s":"a\"b","i8":-128,"i16":0,"i64":-9223372036854775808,"b":false,"ts":1}"#,
+            #"{"s":"tab\there","i8":-129,"i16":-0,"i64":-9223372036854775809,"b":true,"ts":1}"#,
+            #"{"s":"\u0041","i8":01,"i16":1e2,"i64":1.0,"b":tru,"ts":1}"#,
+            #"{"s":"x","i8":-,"i16":--1,"i64":99999999999999999999999,"b":truex,"ts":1}"#,
+            #"{"s":"unterminated,"i8":1,"i16":2,"i64":3,"b":true,"ts":1}"#,
+            #"{"s":1,"i8":"1","i16":true,"i64":"x","b":1,"ts":"t"}"#,
+            #"{"s" : "x" ,"i8": 1 ,"i16":2\#t,"i64":3\#n,"b":true\#r,"ts":5 }"#,
+            #"{"s":"x","i8":1x,"i16":2,"i64":3,"b":true,"ts":1}"#,
+            #"{"s":"x","i8":1,"i16":2,"i64":3,"b":false]"#,
+            #"{"s":"\#u{7F}","i8":1,"i16":2,"i64":3,"b":false,"ts":1}"#,
+            #"{"\u0073":"x","i8":1,"i16":2,"i64":3,"b":false,"ts":1}"#,
+            #"{"s\"":"x","i8":1,"i16":2,"i64":3,"b":false,"ts":1}"#,
+        ]
+        for payload in leafPayloads {
+            let reader = try converter([:])
+            _ = read(reader, Array(#"{"schema":\#(leavesText),"payload":\#(leafPayloads[0])}"#.utf8))
+            let bytes = Array(#"{"schema":\#(leavesText),"payload":\#(payload)}"#.utf8)
+            let fresh = try converter([:])
+            #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(payload)")
+        }
         // Envelopes laid out otherwise, or nested past the parser's limit (the envelope counts), are the general
         // path's to read.
         let nested512 = String(repeating: "[", count: 511) + String(repeating: "]", count: 511)
@@ -350,6 +381,23 @@ enum Outcome<T: Equatable>: Equatable {
         }
         for text in texts {
             #expect(Values.parseString(text) == Values.parseStringGenerally(text), "\(text)")
+        }
+    }
+
+    @Test("values print to bytes as they print to a String (FileStreamSink's text)")
+    func valueTextAsBytes() {
+        var g = Generator(state: 7)
+        for _ in 0..<3_000 {
+            let schema = g.schema(depth: 3)
+            let value = g.value(schema)
+            var bytes: [UInt8] = []
+            ValueFormatter.write(value, into: &bytes)
+            #expect(bytes == Array(ValueFormatter.string(value).utf8), "\(schema)")
+        }
+        for v: Int64 in [0, 9, 10, -1, -10, Int64.max, Int64.min, 1_234_567_890] {
+            var bytes: [UInt8] = []
+            ValueFormatter.write(.int64(v), into: &bytes)
+            #expect(bytes == Array(String(v).utf8))
         }
     }
 

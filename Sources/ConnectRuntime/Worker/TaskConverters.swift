@@ -46,7 +46,7 @@ struct TaskConverters {
         let v = try stage(.valueConverter, valueClass) {
             try value.toConnectData(topic: message.topic, headers: Headers(), value: message.value)
         }
-        var headers = Headers()
+        var headers = Headers(capacity: message.headers.count)
         for h in message.headers {
             let sv = try stage(.headerConverter, headerClass) {
                 try header.toConnectHeader(topic: message.topic, headerKey: h.key, value: h.value)

@@ -318,11 +318,23 @@ final class WorkerSinkTask: WorkerTask, @unchecked Sendable {
             pausedForRetry = false
             consumer.resume(assigned.map(Self.kafka))
         }
-        for r in batch {
-            let tp = TopicPartition(r.originalTopic, r.originalKafkaPartition ?? 0)
-            currentOffsets[tp] = max(currentOffsets[tp] ?? 0, r.originalKafkaOffset + 1)
-            doneSinceCommit[tp, default: 0] += 1
+        // Records of one partition come in runs: the offsets and counts are kept per run, not per record.
+        var run: (tp: TopicPartition, next: Int64, count: Int)?
+        func flushRun() {
+            guard let run else { return }
+            currentOffsets[run.tp] = max(currentOffsets[run.tp] ?? 0, run.next)
+            doneSinceCommit[run.tp, default: 0] += run.count
         }
+        for r in batch {
+            let partition = r.originalKafkaPartition ?? 0
+            if let current = run, current.tp.partition == partition, current.tp.topic == r.originalTopic {
+                run = (current.tp, max(current.next, r.originalKafkaOffset + 1), current.count + 1)
+            } else {
+                flushRun()
+                run = (TopicPartition(r.originalTopic, partition), r.originalKafkaOffset + 1, 1)
+            }
+        }
+        flushRun()
     }
 
     /// After a retriable `put` failure: pause, and try the same batch again after the backoff; give up (fail the
