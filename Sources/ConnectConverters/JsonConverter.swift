@@ -18,6 +18,8 @@ public final class JsonConverter: Converter, HeaderConverter {
     /// Rendered JSON schemas by schema instance (schemas are immutable and usually shared by all records of a task);
     /// the schema is kept so its identifier stays valid.
     private var schemaCache: [ObjectIdentifier: (schema: Schema, bytes: [UInt8])] = [:]
+    /// Each struct schema's field keys as written before their values (`"name":`, after a `,` from the second on).
+    private var fieldKeyCache: [ObjectIdentifier: (schema: Schema, keys: [[UInt8]])] = [:]
     /// The size of the last record written, reserved for the next (records of a task are usually alike).
     private var lastEncodedSize = 256
     /// Recently read JSON schemas and the Connect schemas built from them, most recent first: the records of a topic
@@ -62,6 +64,7 @@ public final class JsonConverter: Converter, HeaderConverter {
         replaceNullWithDefault = parsed.bool("replace.null.with.default") ?? true
         schemaCacheSize = Int(parsed.int("schemas.cache.size") ?? 1000)
         schemaCache = [:]
+        fieldKeyCache = [:]
         readSchemaCache = []
         readSchemaBytes = []
     }
@@ -103,6 +106,20 @@ public final class JsonConverter: Converter, HeaderConverter {
         return bytes
     }
 
+    private func fieldKeys(_ schema: Schema) -> [[UInt8]] {
+        let id = ObjectIdentifier(schema)
+        if let hit = fieldKeyCache[id] { return hit.keys }
+        let keys = schema.fields.enumerated().map { i, field in
+            var key: [UInt8] = i > 0 ? [UInt8(ascii: ",")] : []
+            JSONWriter.writeString(field.name, into: &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
+        if fieldKeyCache.count >= schemaCacheSize { fieldKeyCache.removeAll(keepingCapacity: true) }
+        fieldKeyCache[id] = (schema, keys)
+        return keys
+    }
+
     /// Appends the JSON of a value exactly as `JSONWriter.write(convertToJSON(schema, value))` does (the
     /// straightforward path, which `toJSON` takes), without building the intermediate `JSONValue` for the shapes
     /// records usually have: structs, arrays and primitives of schemas that are not a logical type (named or not).
@@ -133,10 +150,9 @@ public final class JsonConverter: Converter, HeaderConverter {
         case .struct(let s):
             if let schema, s.schema != schema { throw ConnectError.data("Mismatching schema.") }
             out.append(UInt8(ascii: "{"))
+            let keys = fieldKeys(s.schema)
             for (i, field) in s.schema.fields.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONWriter.writeString(field.name, into: &out)
-                out.append(UInt8(ascii: ":"))
+                out.append(contentsOf: keys[i])
                 try writeJSON(field.schema, s.getWithoutDefault(field), into: &out)
             }
             out.append(UInt8(ascii: "}"))
