@@ -35,7 +35,7 @@ public class Cast: Transformation {
     private var casts: [(field: String, type: SchemaType)] = []
     private var wholeValueCast: SchemaType?
     private var replaceNullWithDefault = true
-    private var schemaCache: [ObjectIdentifier: (Schema, Schema)] = [:]
+    private var schemaCache: [ObjectIdentifier: (schema: Schema, plan: Plan)] = [:]
 
     public required init() {}
 
@@ -82,19 +82,17 @@ public class Cast: Transformation {
             return record.replacing(part, schema: updated, value: cast)
         }
         let input = try Requirements.requireStruct(value, "cast types")
-        let updatedSchema = try castSchema(schema)
-        var out = Struct(schema: updatedSchema)
-        for field in schema.fields {
+        let plan = try castSchema(schema)
+        var out = Struct(schema: plan.updated)
+        for (field, updatedField, target) in plan.fields {
             let original = replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field)
-            // The updated schema has the same fields in the same order.
-            guard let updatedField = updatedSchema.field(matching: field) else { continue }
-            if let target = casts.first(where: { $0.field == field.name })?.type, let original {
+            if let target, let original {
                 try out.put(updatedField, try Self.castValue(original, from: field.schema, to: target))
             } else {
                 try out.put(updatedField, original)
             }
         }
-        return record.replacing(part, schema: updatedSchema, value: .struct(out))
+        return record.replacing(part, schema: plan.updated, value: .struct(out))
     }
 
     private func applySchemaless<R: ConnectRecord>(_ record: R, _ value: Value) throws -> R {
@@ -111,8 +109,14 @@ public class Cast: Transformation {
         return record.replacing(Self.part, schema: nil, value: .map(entries))
     }
 
-    private func castSchema(_ schema: Schema) throws(ConnectError) -> Schema {
-        if let hit = schemaCache[ObjectIdentifier(schema)] { return hit.1 }
+    /// For a struct schema: the updated schema and each field with its place there and the type it is cast to.
+    private struct Plan {
+        let updated: Schema
+        let fields: [(from: Field, to: Field, target: SchemaType?)]
+    }
+
+    private func castSchema(_ schema: Schema) throws(ConnectError) -> Plan {
+        if let hit = schemaCache[ObjectIdentifier(schema)] { return hit.plan }
         guard schema.type == .struct else {
             throw ConnectError.data("Only Struct objects supported for [cast types], found: \(schema.type.rawValue)")
         }
@@ -133,8 +137,13 @@ public class Cast: Transformation {
             }
         }
         let updated = builder.build()
-        schemaCache[ObjectIdentifier(schema)] = (schema, updated)
-        return updated
+        // The updated schema has the same fields in the same order.
+        let fields = schema.fields.compactMap { f in
+            updated.field(matching: f).map { (f, $0, casts.first(where: { $0.field == f.name })?.type) }
+        }
+        let plan = Plan(updated: updated, fields: fields)
+        schemaCache[ObjectIdentifier(schema)] = (schema, plan)
+        return plan
     }
 
     /// Casts one value as Connect's `Cast.castValueToType` does (numbers truncate, strings parse, booleans are 1/0).

@@ -66,7 +66,7 @@ public class InsertField: Transformation {
     private var staticField: InsertionSpec?
     private var staticValue: String?
     private var replaceNullWithDefault = true
-    private var schemaCache: [ObjectIdentifier: (Schema, Schema)] = [:]
+    private var schemaCache: [ObjectIdentifier: (schema: Schema, plan: Plan)] = [:]
 
     public required init() {}
 
@@ -79,6 +79,8 @@ public class InsertField: Transformation {
         staticField = InsertionSpec(c.string("static.field"))
         staticValue = c.string("static.value")
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
+        additionsCache = nil
+        schemaCache = [:]
         if topicField == nil && partitionField == nil && offsetField == nil && timestampField == nil
             && staticField == nil
         {
@@ -90,71 +92,96 @@ public class InsertField: Transformation {
         }
     }
 
-    /// The fields to add, in Connect's order, with their schemas and values for this record.
-    private func insertions<R: ConnectRecord>(_ record: R) throws(ConnectError) -> [(InsertionSpec, Schema, Value?)] {
-        var out: [(InsertionSpec, Schema, Value?)] = []
-        if let f = topicField {
-            out.append((f, f.optional ? Schema.optionalString : Schema.string, .string(record.topic)))
-        }
-        if let f = partitionField {
-            out.append((f, f.optional ? Schema.optionalInt32 : Schema.int32, record.kafkaPartition.map { .int32($0) }))
-        }
-        if let f = offsetField {
+    /// What is added, in Connect's order: topic, partition, offset, timestamp, static value.
+    enum Addition {
+        case topic, partition, offset, timestamp, staticValue
+    }
+
+    /// The fields to add, in Connect's order, with their schemas (both fixed by the configuration).
+    private var additions: [(spec: InsertionSpec, schema: Schema, what: Addition)] {
+        if let cached = additionsCache { return cached }
+        var out: [(InsertionSpec, Schema, Addition)] = []
+        if let f = topicField { out.append((f, f.optional ? Schema.optionalString : Schema.string, .topic)) }
+        if let f = partitionField { out.append((f, f.optional ? Schema.optionalInt32 : Schema.int32, .partition)) }
+        if let f = offsetField { out.append((f, f.optional ? Schema.optionalInt64 : Schema.int64, .offset)) }
+        if let f = timestampField { out.append((f, LogicalTypes.timestamp(optional: f.optional), .timestamp)) }
+        if let f = staticField { out.append((f, f.optional ? Schema.optionalString : Schema.string, .staticValue)) }
+        additionsCache = out
+        return out
+    }
+    private var additionsCache: [(spec: InsertionSpec, schema: Schema, what: Addition)]?
+
+    /// The value an addition takes for this record.
+    private func value<R: ConnectRecord>(_ what: Addition, of record: R) throws(ConnectError) -> Value? {
+        switch what {
+        case .topic: return .string(record.topic)
+        case .partition: return record.kafkaPartition.map { .int32($0) }
+        case .offset:
             guard let sink = record as? SinkRecord else {
                 throw ConnectError.data(
                     "Offset insertion is only supported for sink connectors, record is of type: class \(type(of: record))"
                 )
             }
-            out.append((f, f.optional ? Schema.optionalInt64 : Schema.int64, .int64(sink.kafkaOffset)))
+            return .int64(sink.kafkaOffset)
+        case .timestamp: return record.timestamp.map { .timestamp($0) }
+        case .staticValue: return staticValue.map { .string($0) }
         }
-        if let f = timestampField {
-            out.append((f, LogicalTypes.timestamp(optional: f.optional), record.timestamp.map { .timestamp($0) }))
-        }
-        if let f = staticField {
-            out.append((f, f.optional ? Schema.optionalString : Schema.string, staticValue.map { .string($0) }))
-        }
-        return out
+    }
+
+    /// For a struct schema: the updated schema, the name of an added field the schema already has (Connect's
+    /// SchemaBuilder refuses it), each input field's place in the updated schema and the added fields.
+    private struct Plan {
+        let updated: Schema
+        let clash: String?
+        let kept: [(from: Field, to: Field)]
+        let added: [Field]
     }
 
     public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
         let part = Self.part
         guard let value = record.data(of: part) else { return record }
-        let added = try insertions(record)
+        let additions = additions
+        var values: [Value?] = []
+        values.reserveCapacity(additions.count)
+        for a in additions { values.append(try self.value(a.what, of: record)) }
         guard let schema = record.schema(of: part) else {
             var entries = try Requirements.requireMap(value, Self.purpose)
-            for (spec, _, v) in added {
+            for (a, v) in zip(additions, values) {
                 // Schemaless timestamps stay longs, as in Connect.
                 var plain = v
                 if case .timestamp(let ms)? = v { plain = .int64(ms) }
-                entries.removeAll { $0.key == .string(spec.name) }
-                entries.append(Value.MapEntry(.string(spec.name), plain))
+                entries.removeAll { $0.key == .string(a.spec.name) }
+                entries.append(Value.MapEntry(.string(a.spec.name), plain))
             }
             return record.replacing(part, schema: nil, value: .map(entries))
         }
         let input = try Requirements.requireStruct(value, Self.purpose)
-        // Connect's SchemaBuilder refuses a second field of the same name.
-        if let clash = added.first(where: { schema.field($0.0.name) != nil }) {
-            throw ConnectError.data("Cannot create field because of field name duplication \(clash.0.name)")
+        let plan = self.plan(schema)
+        if let clash = plan.clash {
+            throw ConnectError.data("Cannot create field because of field name duplication \(clash)")
         }
-        let updated = updatedSchema(schema, added)
-        var out = Struct(schema: updated)
-        for field in schema.fields {
-            // The updated schema starts with the same fields in the same order.
-            guard let target = updated.field(matching: field) else { continue }
-            try out.put(target, replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field))
+        var out = Struct(schema: plan.updated)
+        for (from, to) in plan.kept {
+            try out.put(to, replaceNullWithDefault ? input.get(from) : input.getWithoutDefault(from))
         }
-        for (spec, _, v) in added { try out.put(spec.name, v) }
-        return record.replacing(part, schema: updated, value: .struct(out))
+        for (field, v) in zip(plan.added, values) { try out.put(field, v) }
+        return record.replacing(part, schema: plan.updated, value: .struct(out))
     }
 
-    private func updatedSchema(_ schema: Schema, _ added: [(InsertionSpec, Schema, Value?)]) -> Schema {
-        if let hit = schemaCache[ObjectIdentifier(schema)] { return hit.1 }
+    private func plan(_ schema: Schema) -> Plan {
+        if let hit = schemaCache[ObjectIdentifier(schema)] { return hit.plan }
+        let additions = additions
         var b = copySchemaBasics(schema, SchemaBuilder.struct())
         for field in schema.fields { b = b.field(field.name, field.schema) }
-        for (spec, fieldSchema, _) in added { b = b.field(spec.name, fieldSchema) }
+        for a in additions { b = b.field(a.spec.name, a.schema) }
         let updated = b.build()
-        schemaCache[ObjectIdentifier(schema)] = (schema, updated)
-        return updated
+        // The updated schema starts with the same fields in the same order.
+        let kept = schema.fields.compactMap { f in updated.field(matching: f).map { (f, $0) } }
+        let plan = Plan(
+            updated: updated, clash: additions.first(where: { schema.field($0.spec.name) != nil })?.spec.name,
+            kept: kept, added: additions.compactMap { updated.field($0.spec.name) })
+        schemaCache[ObjectIdentifier(schema)] = (schema, plan)
+        return plan
     }
 
     public func close() {}

@@ -37,7 +37,7 @@ public class ReplaceField: Transformation {
     private var include: Set<String> = []
     private var renames: [String: String] = [:]
     private var replaceNullWithDefault = true
-    private var schemaCache: [ObjectIdentifier: (Schema, Schema)] = [:]
+    private var schemaCache: [ObjectIdentifier: (schema: Schema, plan: Plan)] = [:]
 
     public required init() {}
 
@@ -68,22 +68,32 @@ public class ReplaceField: Transformation {
             return record.replacing(part, schema: nil, value: .map(kept))
         }
         let input = try Requirements.requireStruct(value, Self.purpose)
-        let updated = updatedSchema(schema)
-        var out = Struct(schema: updated)
-        for field in schema.fields where keeps(field.name) {
-            try out.put(
-                renamed(field.name), replaceNullWithDefault ? input.get(field) : input.getWithoutDefault(field))
+        let plan = self.plan(schema)
+        var out = Struct(schema: plan.updated)
+        for (from, to) in plan.kept {
+            try out.put(to, replaceNullWithDefault ? input.get(from) : input.getWithoutDefault(from))
         }
-        return record.replacing(part, schema: updated, value: .struct(out))
+        return record.replacing(part, schema: plan.updated, value: .struct(out))
     }
 
-    private func updatedSchema(_ schema: Schema) -> Schema {
-        if let hit = schemaCache[ObjectIdentifier(schema)] { return hit.1 }
+    /// For a struct schema: the updated schema and each kept field with the field it becomes there.
+    private struct Plan {
+        let updated: Schema
+        let kept: [(from: Field, to: Field)]
+    }
+
+    private func plan(_ schema: Schema) -> Plan {
+        if let hit = schemaCache[ObjectIdentifier(schema)] { return hit.plan }
         var b = copySchemaBasics(schema, SchemaBuilder.struct())
         for field in schema.fields where keeps(field.name) { b = b.field(renamed(field.name), field.schema) }
         let updated = b.build()
-        schemaCache[ObjectIdentifier(schema)] = (schema, updated)
-        return updated
+        // Fields in input order, as Connect puts them: a later field renamed onto an earlier name wins its slot.
+        let kept = schema.fields.compactMap { f in
+            keeps(f.name) ? updated.field(renamed(f.name)).map { (f, $0) } : nil
+        }
+        let plan = Plan(updated: updated, kept: kept)
+        schemaCache[ObjectIdentifier(schema)] = (schema, plan)
+        return plan
     }
 
     public func close() {}
