@@ -254,6 +254,16 @@ enum Outcome<T: Equatable>: Equatable {
         #expect(compared > 1_000)
     }
 
+    /// Reads `payload` under `schemaText` on a converter that has read `first` under it (so the schema's bytes are
+    /// known and the fast path is taken) and expects what the general path reads.
+    func expectReadAlike(_ schemaText: String, _ first: String, _ payload: String) throws {
+        let reader = try converter([:])
+        _ = read(reader, Array(#"{"schema":\#(schemaText),"payload":\#(first)}"#.utf8))
+        let bytes = Array(#"{"schema":\#(schemaText),"payload":\#(payload)}"#.utf8)
+        let fresh = try converter([:])
+        #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(payload)")
+    }
+
     @Test("a payload read straight into values is what the general path reads, and every other shape is its call")
     func payloadReader() throws {
         let inner = SchemaBuilder.struct().name("Inner").field("x", Schema.float64).optional().build()
@@ -286,14 +296,7 @@ enum Outcome<T: Equatable>: Equatable {
             #"{"a":1,"b":null,"c":null,"d":null,"m":{"k":"v"}}"#,
             "[1]", "null", #"{"a":1"#,
         ]
-        for payload in payloads {
-            let reader = try converter([:])
-            // The schema's bytes are then known: the next read of the same schema takes the fast path.
-            _ = read(reader, Array(#"{"schema":\#(schemaText),"payload":\#(payloads[0])}"#.utf8))
-            let bytes = Array(#"{"schema":\#(schemaText),"payload":\#(payload)}"#.utf8)
-            let fresh = try converter([:])
-            #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(payload)")
-        }
+        for payload in payloads { try expectReadAlike(schemaText, payloads[0], payload) }
         // Leaves read straight from their bytes (plain strings, integers, booleans) read as the general path
         // reads them, and every other spelling is left to it.
         let leaves = SchemaBuilder.struct()
@@ -318,13 +321,7 @@ enum Outcome<T: Equatable>: Equatable {
             #"{"\u0073":"x","i8":1,"i16":2,"i64":3,"b":false,"ts":1}"#,
             #"{"s\"":"x","i8":1,"i16":2,"i64":3,"b":false,"ts":1}"#,
         ]
-        for payload in leafPayloads {
-            let reader = try converter([:])
-            _ = read(reader, Array(#"{"schema":\#(leavesText),"payload":\#(leafPayloads[0])}"#.utf8))
-            let bytes = Array(#"{"schema":\#(leavesText),"payload":\#(payload)}"#.utf8)
-            let fresh = try converter([:])
-            #expect(same(read(reader, bytes), general(fresh, bytes), fresh), "\(payload)")
-        }
+        for payload in leafPayloads { try expectReadAlike(leavesText, leafPayloads[0], payload) }
         // Envelopes laid out otherwise, or nested past the parser's limit (the envelope counts), are the general
         // path's to read.
         let nested512 = String(repeating: "[", count: 511) + String(repeating: "]", count: 511)
