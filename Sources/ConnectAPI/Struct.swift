@@ -79,7 +79,6 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
         return out
     }
 
-    /// Appends `description`: as Java's `Struct.toString`, unset fields are skipped and defaults not substituted.
     /// Appends `description` as UTF-8.
     func write(into out: inout [UInt8]) {
         ValueFormatter.append("Struct{", to: &out)
@@ -95,6 +94,7 @@ public struct Struct: Sendable, Equatable, Hashable, CustomStringConvertible {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Appends `description`: as Java's `Struct.toString`, unset fields are skipped and defaults not substituted.
     func write(into out: inout String) {
         out += "Struct{"
         var first = true

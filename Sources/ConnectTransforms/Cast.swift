@@ -40,6 +40,7 @@ public class Cast: Transformation {
     public required init() {}
 
     public func configure(_ configs: [String: String]) throws {
+        schemaCache = [:]
         let c = try Self.configDef.parse(configs)
         casts = try Self.parseSpec(c.list("spec"))
         wholeValueCast = casts.first { $0.field == Self.wholeValue }?.type

@@ -42,6 +42,7 @@ public class ReplaceField: Transformation {
     public required init() {}
 
     public func configure(_ configs: [String: String]) throws {
+        schemaCache = [:]
         let c = try Self.configDef.parse(configs)
         exclude = Set(c.list("exclude") + (configs["blacklist"] != nil ? c.list("blacklist") : []))
         include = Set(c.list("include") + (configs["whitelist"] != nil ? c.list("whitelist") : []))
@@ -87,7 +88,8 @@ public class ReplaceField: Transformation {
         var b = copySchemaBasics(schema, SchemaBuilder.struct())
         for field in schema.fields where keeps(field.name) { b = b.field(renamed(field.name), field.schema) }
         let updated = b.build()
-        // Fields in input order, as Connect puts them: a later field renamed onto an earlier name wins its slot.
+        // Fields in input order. A field renamed onto a name the schema already has replaces the earlier field here
+        // (Connect's SchemaBuilder refuses the schema: "Cannot create field because of field name duplication").
         let kept = schema.fields.compactMap { f in
             keeps(f.name) ? updated.field(renamed(f.name)).map { (f, $0) } : nil
         }

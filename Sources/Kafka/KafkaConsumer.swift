@@ -4,6 +4,8 @@ import Synchronization
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// What a consumer poll returns.
@@ -20,7 +22,7 @@ public enum ConsumerEvent: Sendable {
 /// cleans up on its own thread before partitions move.
 ///
 /// `@unchecked Sendable`: `poll`, `completeRevocation` and `close` must be called from one thread, the owner's (a
-/// sink task's); they alone touch `pendingRevocation` and `cooperative`. Every other method only calls librdkafka,
+/// sink task's); they alone touch `pendingRevocation`, `cooperative` and `lastTopic`. Every other method only calls librdkafka,
 /// whose consumer is thread-safe.
 public final class KafkaConsumer: @unchecked Sendable {
     private let client: RDKafkaClient

@@ -27,8 +27,8 @@ public final class KafkaProducer: @unchecked Sendable {
         id: UInt64, topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
         headers: [KafkaHeader] = [], timestamp: Int64? = nil
     ) throws(KafkaError) {
-        // The argument list and the headers' names and values are laid out in temporary (stack) buffers: the
-        // record's path allocates nothing here; librdkafka copies what it keeps (RD_KAFKA_MSG_F_COPY).
+        // The argument list and the headers' names and values are laid out in temporary buffers (on the stack
+        // unless the headers are large); librdkafka copies what it keeps (RD_KAFKA_MSG_F_COPY).
         let fixed = timestamp == nil ? 6 : 7
         let headerBytes = headers.reduce(0) { $0 + $1.key.utf8.count + 1 + ($1.value?.count ?? 0) }
         let error: OpaquePointer? = withUnsafeTemporaryAllocation(

@@ -322,6 +322,18 @@ enum Outcome<T: Equatable>: Equatable {
             #"{"s\"":"x","i8":1,"i16":2,"i64":3,"b":false,"ts":1}"#,
         ]
         for payload in leafPayloads { try expectReadAlike(leavesText, leafPayloads[0], payload) }
+        // Arrays of leaves, a required string, an int32 and a field name that is not ASCII.
+        let more = SchemaBuilder.struct()
+            .field("arr", SchemaBuilder.array(Schema.int32).build()).field("req", Schema.string)
+            .field("ñame", Schema.int32).build()
+        let moreText = String(decoding: JSONWriter.bytes(writer.asJSONSchema(more)), as: UTF8.self)
+        let morePayloads = [
+            #"{"arr":[1,2],"req":"x","ñame":3}"#, #"{"arr":[1 ,2],"req":"x","ñame":3}"#,
+            #"{"arr":[ 1,2 ],"req":"é","ñame":-4}"#, #"{"arr":[],"req":"","ñame":2147483648}"#,
+            #"{"arr":["a"],"req":null,"ñame":1}"#, #"{"arr":[1],"req":"x","\u00f1ame":1}"#,
+            #"{"arr":[1,],"req":"x","ñame":1}"#, #"{"arr":[-2147483648],"req":"x","ñame":-2147483649}"#,
+        ]
+        for payload in morePayloads { try expectReadAlike(moreText, morePayloads[0], payload) }
         // Envelopes laid out otherwise, or nested past the parser's limit (the envelope counts), are the general
         // path's to read.
         let nested512 = String(repeating: "[", count: 511) + String(repeating: "]", count: 511)

@@ -92,4 +92,24 @@ import Testing
         }
         #expect(s.committedRecords == 12000)
     }
+
+    @Test("a record waiting for its acknowledgement holds the window; once it comes, everything behind it commits")
+    func windowBehindOneRecord() {
+        var s = SubmittedRecords<Int>()
+        for i in 1...5000 { s.submit(id: UInt64(i), partition: p1, offset: offset(Int64(i)), payload: i) }
+        for i in 2...5000 { #expect(s.ack(UInt64(i)) == i) }
+        #expect(s.committableOffsets().isEmpty)
+        #expect(s.pendingCount == 1)
+        // New records after the wait keep their ids' slots.
+        s.submit(id: 5001, partition: p2, offset: offset(1), payload: 5001)
+        #expect(s.payload(of: 1) == 1 && s.payload(of: 5001) == 5001 && s.payload(of: 4000) == nil)
+        #expect(s.ack(1) == 1)
+        #expect(s.committableOffsets() == [p1: offset(5000)])
+        // p1's queue is freed; a new partition takes its place without disturbing p2.
+        s.submit(id: 5002, partition: ["other": .int32(9)], offset: offset(2), payload: 5002)
+        #expect(s.ack(5002) == 5002)
+        #expect(s.ack(5001) == 5001)
+        #expect(s.committableOffsets() == [p2: offset(1), ["other": .int32(9)]: offset(2)])
+        #expect(s.pendingCount == 0 && s.committedRecords == 5002)
+    }
 }

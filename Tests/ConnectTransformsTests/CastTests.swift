@@ -3,6 +3,25 @@ import ConnectTransforms
 import Testing
 
 @Suite struct CastTests {
+    @Test("a transform configured again forgets the plans it kept for the schemas it saw")
+    func reconfigured() throws {
+        let (schema, value) = try orderValue()
+        let record = sourceRecord(valueSchema: schema, value: value)
+        let cast = try configured(CastValue(), ["spec": "orderid:int64"])
+        _ = try cast.apply(record)
+        try cast.configure(["spec": "orderid:string"])
+        #expect(try cast.apply(record)?.valueSchema?.field("orderid")?.schema.type == .string)
+        let replace = try configured(ReplaceFieldValue(), ["renames": "itemid:item"])
+        _ = try replace.apply(record)
+        try replace.configure(["renames": "itemid:product"])
+        #expect(try replace.apply(record)?.valueSchema?.field("product") != nil)
+        let insert = try configured(InsertFieldValue(), ["topic.field": "t"])
+        _ = try insert.apply(record)
+        try insert.configure(["static.field": "s", "static.value": "v"])
+        let inserted = try #require(try insert.apply(record)?.value?.structValue)
+        #expect(inserted.get("s") == .string("v") && inserted.schema.field("t") == nil)
+    }
+
     @Test("scenario 3: orderid:string,orderunits:int32 on a struct value")
     func scenario3() throws {
         let (schema, value) = try orderValue()

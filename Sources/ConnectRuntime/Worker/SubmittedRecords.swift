@@ -3,7 +3,8 @@ import ConnectAPI
 /// Source records sent to the broker and not yet committed, per source partition in send order
 /// (Connect's `SubmittedRecords`). An offset becomes committable only when the broker acknowledged its record and
 /// every record sent before it from the same source partition. Each record may carry a `Payload` (the worker keeps
-/// the record and its send time there) until it is acknowledged.
+/// the record and its send time there) until it is acknowledged; a class keeps the window small, as it holds a slot
+/// for every id from the oldest pending record on.
 ///
 /// Records are identified by increasing ids. Submits, acknowledgements and commits are O(1) amortised and hash
 /// nothing per record in the usual case: a record's slot is found from its id (a window over the ids pending), each
@@ -43,6 +44,8 @@ struct SubmittedRecords<Payload> {
     private var slotHead = 0
 
     private(set) var pendingCount = 0
+    /// The window's capacity kept when it empties (larger windows are freed).
+    static var keptWindowCapacity: Int { 65_536 }
 
     /// Records that a record with this source partition and offset was sent under `id`, an id greater than every
     /// id submitted before.
@@ -51,7 +54,8 @@ struct SubmittedRecords<Payload> {
         let position = queues[q].base + queues[q].entries.count
         queues[q].entries.append(Entry(offset: partition == nil ? nil : offset, acked: false))
         if slotHead == slots.count {
-            slots.removeAll(keepingCapacity: true)
+            // Nothing pending: start over, giving back what a long wait for one acknowledgement grew.
+            slots.removeAll(keepingCapacity: slots.capacity <= Self.keptWindowCapacity)
             slotHead = 0
             slotBase = id
         }

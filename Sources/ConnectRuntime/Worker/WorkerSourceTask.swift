@@ -28,15 +28,20 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
     private let flushIntervalMs: Int64
     private let flushTimeoutMs: Int64
 
-    /// What the worker keeps of a record in flight: the record as sent (a failed send reports it), the record as
-    /// the task gave it when transforms changed it (`commitRecord` gets that one, as Connect's
-    /// `preTransformRecord`), and its timestamp or, when it has none, its send time (for source lag).
-    struct InFlight {
-        let record: SourceRecord
-        let preTransform: SourceRecord?
+    /// What the worker keeps of a record in flight: the record as the task gave it (`commitRecord` and error reports
+    /// get it, as Connect's `preTransformRecord`), the topic it was sent to, and its timestamp or, when it has none,
+    /// its send time (for source lag). A class: the window of ids in `SubmittedRecords` then holds a reference per
+    /// id, however long one record waits for its acknowledgement.
+    final class InFlight {
+        let original: SourceRecord
+        let topic: String
         let sendTime: Int64
 
-        var original: SourceRecord { preTransform ?? record }
+        init(original: SourceRecord, topic: String, sendTime: Int64) {
+            self.original = original
+            self.topic = topic
+            self.sendTime = sendTime
+        }
     }
 
     private var submitted = SubmittedRecords<InFlight>()
@@ -226,7 +231,8 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
             throw TopicNotReady(topic: record.topic, error: e)
         }
         passedInBatch.transformed += 1
-        var context = ProcessingContext(source: record)
+        // Failures are reported with the record as the task gave it, as Connect's context holds it.
+        var context = ProcessingContext(source: original)
         let converted = try errors.execute(&context, .headerConverter, converters.headerClass) {
             try converters.serialize(record)
         }
@@ -236,8 +242,7 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
         submitted.submit(
             id: id, partition: original.sourcePartition, offset: original.sourceOffset,
             payload: InFlight(
-                record: record, preTransform: chain.isEmpty ? nil : original,
-                sendTime: record.timestamp ?? metrics.registry.clock.nowMs()))
+                original: original, topic: record.topic, sendTime: record.timestamp ?? metrics.registry.clock.nowMs()))
         while true {
             do {
                 try producer.send(
@@ -288,19 +293,19 @@ final class WorkerSourceTask: WorkerTask, @unchecked Sendable {
                 metrics.touch(metrics.lastAck)
                 if let sent {
                     metrics.lastAckedRecordTime.set(Int(sent.sendTime))
-                    used(topic: sent.record.topic)
+                    used(topic: sent.topic)
                     try task.commitRecord(
                         sent.original,
-                        metadata: RecordMetadata(topic: sent.record.topic, partition: partition, offset: offset))
+                        metadata: RecordMetadata(topic: sent.topic, partition: partition, offset: offset))
                 }
             case .failure(let error):
                 let sent = submitted.payload(of: report.id)
                 guard errors.config.tolerance == .all, let sent else {
                     throw ConnectError.connect("Unrecoverable exception from producer send callback", cause: error)
-                        .adding(context: "topic=\(sent?.record.topic ?? "?") [KAFKA_PRODUCE]")
+                        .adding(context: "topic=\(sent?.topic ?? "?") [KAFKA_PRODUCE]")
                 }
                 // Tolerated: reported, and skipped so that the offsets behind it can be committed.
-                var context = ProcessingContext(source: sent.record)
+                var context = ProcessingContext(source: sent.original)
                 try errors.executeFailed(
                     &context, .kafkaProduce, "org.apache.kafka.connect.source.SourceTask", error: error)
                 submitted.ack(report.id)

@@ -173,6 +173,7 @@ final class FakeSourceTask: SourceTask, @unchecked Sendable {
     private let topic: String
     private var _committedRecords = 0
     private var _commits = 0
+    private var _committed: [(record: SourceRecord, metadata: RecordMetadata?)] = []
 
     init(topic: String, batches: [[Int64]]) {
         self.topic = topic
@@ -183,6 +184,8 @@ final class FakeSourceTask: SourceTask, @unchecked Sendable {
 
     var committedRecords: Int { lock.withLock { _committedRecords } }
     var commits: Int { lock.withLock { _commits } }
+    /// What `commitRecord` was given, in order.
+    var committed: [(record: SourceRecord, metadata: RecordMetadata?)] { lock.withLock { _committed } }
 
     func initialize(_ context: any SourceTaskContext) {}
     func start(_ props: [String: String]) throws {}
@@ -200,7 +203,10 @@ final class FakeSourceTask: SourceTask, @unchecked Sendable {
     }
     func commit() throws { lock.withLock { _commits += 1 } }
     func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) throws {
-        lock.withLock { _committedRecords += 1 }
+        lock.withLock {
+            _committedRecords += 1
+            _committed.append((record, metadata))
+        }
     }
     func stop() throws {}
 }

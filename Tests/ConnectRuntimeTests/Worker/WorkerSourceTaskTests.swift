@@ -27,6 +27,33 @@ struct WorkerSourceTaskTests {
         #expect(fixture.status.task(task.id)?.state == .unassigned)
     }
 
+    @Test("commitRecord gets each record as the task gave it, with the metadata of where the transformed record went")
+    func commitRecordGetsThePreTransformRecord() throws {
+        let (name, topic, routed) = (fixture.unique("source"), fixture.unique("out"), fixture.unique("routed"))
+        try fixture.cluster.createTopic(routed)
+        let plugin = FakeSourceTask(topic: topic, batches: [[1, 2, 3]])
+        let task = try fixture.sourceTask(
+            name, task: plugin,
+            extra: [
+                "transforms": "route,hoist",
+                "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+                "transforms.route.regex": ".*", "transforms.route.replacement": routed,
+                "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+                "transforms.hoist.field": "line",
+            ])
+        task.start()
+        defer {
+            task.stop()
+            task.awaitStop(timeoutMs: 10_000)
+        }
+        #expect(fixture.eventually { plugin.committedRecords == 3 })
+        let committed = plugin.committed
+        #expect(committed.map(\.record.topic) == [topic, topic, topic])
+        #expect(committed.map(\.record.value) == [.string("record 1"), .string("record 2"), .string("record 3")])
+        #expect(committed.map { $0.metadata?.topic } == [routed, routed, routed])
+        #expect(fixture.eventually { fixture.sourceOffset(name) == 3 })
+    }
+
     @Test(
         "offset commits that fail (a slow offsets topic) leave the task RUNNING, and the offsets go with the next commit"
     )
